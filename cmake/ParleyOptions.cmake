@@ -1,0 +1,38 @@
+# Toolchain-wide settings and the helpers every Parley target uses.
+
+find_program(NODE_EXECUTABLE node REQUIRED)
+
+if(EMSCRIPTEN)
+  # cereal reports errors by throwing: without wasm exceptions a throw aborts.
+  add_compile_options(-fwasm-exceptions)
+  add_link_options(-fwasm-exceptions)
+  # em++ must not see /usr/include (glibc would shadow its sysroot): expose
+  # only the header-only libraries through a folder of links.
+  set(PARLEY_HOST_HEADERS ${CMAKE_BINARY_DIR}/host-headers)
+  file(MAKE_DIRECTORY ${PARLEY_HOST_HEADERS})
+  foreach(dir cereal rapidjson valijson)
+    if(NOT EXISTS ${PARLEY_HOST_HEADERS}/${dir})
+      file(CREATE_LINK /usr/include/${dir} ${PARLEY_HOST_HEADERS}/${dir} SYMBOLIC)
+    endif()
+  endforeach()
+endif()
+
+if(PARLEY_SANITIZE)
+  add_compile_options(-fsanitize=${PARLEY_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${PARLEY_SANITIZE})
+endif()
+
+# Warnings for Parley's own targets (third-party headers come in as SYSTEM).
+function(parley_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion)
+  if(PARLEY_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# Header-only third-party libraries (cereal, rapidjson, valijson).
+function(parley_third_party_headers target scope)
+  if(EMSCRIPTEN)
+    target_include_directories(${target} SYSTEM ${scope} ${PARLEY_HOST_HEADERS})
+  endif()
+endfunction()

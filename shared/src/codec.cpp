@@ -1,0 +1,53 @@
+#include "parley/protocol/codec.hpp"
+
+#include "codecs.hpp"
+#include "parley/protocol/version.hpp"
+
+namespace parley::protocol {
+
+std::string_view subprotocol(Codec codec) { return codec == Codec::binary ? subprotocol_binary : subprotocol_json; }
+
+std::optional<Codec> codec_for_subprotocol(std::string_view name) {
+  if (name == subprotocol_json) return Codec::json;
+  if (name == subprotocol_binary) return Codec::binary;
+  return std::nullopt;
+}
+
+std::string encode(const c2s::Frame& frame, Codec codec) {
+  return codec == Codec::binary ? detail::encode_binary(frame) : detail::encode_json(frame);
+}
+
+std::string encode(const s2c::Frame& frame, Codec codec) {
+  return codec == Codec::binary ? detail::encode_binary(frame) : detail::encode_json(frame);
+}
+
+Result<c2s::Frame> decode_client_frame(std::string_view bytes, Codec codec) {
+  auto result = codec == Codec::binary ? detail::decode_binary_client(bytes) : detail::decode_json_client(bytes);
+  if (result) {
+    if (const auto* hello = std::get_if<c2s::Hello>(&result.value()); hello && hello->v != protocol_version) {
+      return Error{ErrorCode::unsupported_version,
+                   "protocol version " + std::to_string(hello->v) + " is not supported; this server speaks " +
+                       std::to_string(protocol_version),
+                   "/v"};
+    }
+  }
+  return result;
+}
+
+Result<s2c::Frame> decode_server_frame(std::string_view bytes, Codec codec) {
+  return codec == Codec::binary ? detail::decode_binary_server(bytes) : detail::decode_json_server(bytes);
+}
+
+std::string_view type_name(const c2s::Frame& frame) {
+  return std::visit([](const auto& f) { return f.name; }, frame);
+}
+
+std::string_view type_name(const s2c::Frame& frame) {
+  return std::visit([](const auto& f) { return f.name; }, frame);
+}
+
+std::optional<std::string> ref_of(const c2s::Frame& frame) {
+  return std::visit([](const auto& f) -> std::optional<std::string> { return f.ref; }, frame);
+}
+
+}  // namespace parley::protocol

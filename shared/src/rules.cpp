@@ -1,0 +1,146 @@
+#include "rules.hpp"
+
+#include <unordered_map>
+
+namespace parley::protocol::detail {
+
+const FieldRule* find_rule(std::string_view key) {
+  static const auto index = [] {
+    std::unordered_map<std::string_view, const FieldRule*> map;
+    for (const FieldRule& r : field_rules()) map.emplace(r.key, &r);
+    return map;
+  }();
+  auto it = index.find(key);
+  return it == index.end() ? nullptr : it->second;
+}
+
+namespace {
+
+std::string shown(const std::string& path) { return path.empty() ? "the frame" : "`" + path + "`"; }
+
+Error bad(const std::string& path, std::string what) {
+  return Error{ErrorCode::bad_request, shown(path) + " " + std::move(what), path};
+}
+
+}  // namespace
+
+std::optional<std::size_t> utf8_length(std::string_view text) {
+  std::size_t count = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    unsigned char c = *p;
+    std::size_t extra = 0;
+    std::uint32_t cp = 0;
+    if (c < 0x80) {
+      cp = c;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07u;
+    } else {
+      return std::nullopt;
+    }
+    if (static_cast<std::size_t>(end - p) <= extra) return std::nullopt;
+    for (std::size_t i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return std::nullopt;
+      cp = (cp << 6) | (p[i] & 0x3Fu);
+    }
+    static constexpr std::uint32_t min_for[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < min_for[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+    p += extra + 1;
+    ++count;
+  }
+  return count;
+}
+
+std::optional<Error> check_string(const FieldRule& rule, std::string_view value, const std::string& path) {
+  if (rule.kind != FieldKind::string) return bad(path, "must not be a string");
+  auto length = utf8_length(value);
+  if (!length) return bad(path, "is not valid UTF-8");
+  if (rule.enum_count > 0) {
+    std::string allowed;
+    for (std::size_t i = 0; i < rule.enum_count; ++i) {
+      if (rule.enum_values[i] == value) return std::nullopt;
+      allowed += (i ? ", " : "") + std::string(rule.enum_values[i]);
+    }
+    return bad(path, "must be one of: " + allowed);
+  }
+  if (*length > rule.max_length) {
+    return Error{ErrorCode::too_large,
+                 shown(path) + " is " + std::to_string(*length) + " characters long; the limit is " +
+                     std::to_string(rule.max_length),
+                 path};
+  }
+  if (*length < rule.min_length) {
+    return bad(path, rule.min_length == 1 ? "must not be empty"
+                                          : "must be at least " + std::to_string(rule.min_length) + " characters");
+  }
+  if (rule.charset) {
+    for (char ch : value) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c >= 128 || !(rule.charset[c >> 3] & (1u << (c & 7)))) {
+        return bad(path, "contains a character that is not allowed here");
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_integer(const FieldRule& rule, long long value, const std::string& path) {
+  if (rule.kind != FieldKind::integer) return bad(path, "must not be an integer");
+  if (value < rule.minimum || value > rule.maximum) {
+    return bad(path, "must be between " + std::to_string(rule.minimum) + " and " + std::to_string(rule.maximum));
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_items(const FieldRule& rule, std::size_t count, const std::string& path) {
+  if (rule.kind != FieldKind::array) return bad(path, "must not be an array");
+  if (count > rule.max_items) {
+    return Error{
+        ErrorCode::too_large,
+        shown(path) + " has " + std::to_string(count) + " items; the limit is " + std::to_string(rule.max_items), path};
+  }
+  return std::nullopt;
+}
+
+FieldPath::FieldPath(std::string_view direction, std::string_view type) {
+  key_.reserve(64);
+  pointer_.reserve(64);
+  key_.append(direction).append("/").append(type);
+}
+
+void FieldPath::push(std::string_view name) {
+  marks_.emplace_back(key_.size(), pointer_.size());
+  key_.append("/").append(name);
+  pointer_.append("/");
+  for (char c : name) {  // RFC 6901 escaping
+    if (c == '~') {
+      pointer_.append("~0");
+    } else if (c == '/') {
+      pointer_.append("~1");
+    } else {
+      pointer_.push_back(c);
+    }
+  }
+}
+
+void FieldPath::push_index(std::size_t index) {
+  marks_.emplace_back(key_.size(), pointer_.size());
+  key_.append("/*");
+  pointer_.append("/").append(std::to_string(index));
+}
+
+void FieldPath::pop() {
+  key_.resize(marks_.back().first);
+  pointer_.resize(marks_.back().second);
+  marks_.pop_back();
+}
+
+}  // namespace parley::protocol::detail

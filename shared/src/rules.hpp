@@ -1,0 +1,63 @@
+// Per-field rules generated from shared/schemas/ (rules.gen.cpp) and the
+// checks both codecs apply with them. Private to the protocol library.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parley/protocol/errors.hpp"
+
+namespace parley::protocol::detail {
+
+enum class FieldKind : std::uint8_t { string, integer, boolean, object, array };
+
+struct FieldRule {
+  std::string_view key;  // "<c2s|s2c>/<type><JSON pointer>", "*" for array items
+  FieldKind kind;
+  bool required;
+  std::uint32_t min_length;     // strings, in code points
+  std::uint32_t max_length;     // strings, in code points
+  const std::uint8_t* charset;  // 128-bit ASCII bitmap, or nullptr for any
+  long long minimum;            // integers
+  long long maximum;            // integers
+  std::uint32_t max_items;      // arrays
+  const std::string_view* enum_values;
+  std::size_t enum_count;
+};
+
+// Generated.
+const std::vector<FieldRule>& field_rules();
+
+// The rule for a key, or nullptr if the schemas do not define that field.
+const FieldRule* find_rule(std::string_view key);
+
+// Checks; each returns the violation, if any, for the field at `path`.
+std::optional<Error> check_string(const FieldRule& rule, std::string_view value, const std::string& path);
+std::optional<Error> check_integer(const FieldRule& rule, long long value, const std::string& path);
+std::optional<Error> check_items(const FieldRule& rule, std::size_t count, const std::string& path);
+
+// Number of code points in valid UTF-8, nullopt for invalid UTF-8.
+std::optional<std::size_t> utf8_length(std::string_view text);
+
+// Builds rule keys and JSON pointers together while a codec walks a frame.
+class FieldPath {
+ public:
+  FieldPath(std::string_view direction, std::string_view type);
+  void push(std::string_view name);    // object member
+  void push_index(std::size_t index);  // array item: "*" in the key, the index in the pointer
+  void pop();
+  const std::string& pointer() const { return pointer_; }
+  const FieldRule* rule() const { return find_rule(key_); }
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+  std::string pointer_;
+  std::vector<std::pair<std::size_t, std::size_t>> marks_;
+};
+
+}  // namespace parley::protocol::detail

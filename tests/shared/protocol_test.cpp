@@ -1,0 +1,170 @@
+// Protocol layer: both codecs and the schema validator against the shared
+// test vectors. Built natively and for WebAssembly (run under Node): the same
+// vectors must give the same results, byte for byte, on both.
+#include <gtest/gtest.h>
+
+#include "parley/protocol/codec.hpp"
+#include "parley/protocol/schema.hpp"
+#include "support/vectors.hpp"
+
+namespace parley::protocol {
+namespace {
+
+using test::load_invalid_vectors;
+using test::load_valid_vectors;
+
+Direction direction_of(const std::string& d) {
+  return d == "c2s" ? Direction::client_to_server : Direction::server_to_client;
+}
+
+TEST(ProtocolVectors, ValidFramesRoundTripThroughJson) {
+  for (const auto& v : load_valid_vectors()) {
+    SCOPED_TRACE(v.name);
+    std::string reencoded;
+    if (v.direction == "c2s") {
+      auto frame = decode_client_frame(v.json, Codec::json);
+      ASSERT_TRUE(frame) << frame.error().message;
+      reencoded = encode(frame.value(), Codec::json);
+    } else {
+      auto frame = decode_server_frame(v.json, Codec::json);
+      ASSERT_TRUE(frame) << frame.error().message;
+      reencoded = encode(frame.value(), Codec::json);
+    }
+    EXPECT_TRUE(test::same_json(v.json, reencoded)) << v.json << "\n" << reencoded;
+  }
+}
+
+template <class Frame, class Decode>
+void expect_binary_round_trip(const Frame& frame, Decode decode) {
+  std::string bytes = encode(frame, Codec::binary);
+  auto back = decode(bytes, Codec::binary);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back.value(), frame);
+  EXPECT_EQ(encode(back.value(), Codec::binary), bytes);
+}
+
+TEST(ProtocolVectors, ValidFramesRoundTripThroughBinary) {
+  for (const auto& v : load_valid_vectors()) {
+    SCOPED_TRACE(v.name);
+    if (v.direction == "c2s") {
+      expect_binary_round_trip(decode_client_frame(v.json, Codec::json).value(), decode_client_frame);
+    } else {
+      expect_binary_round_trip(decode_server_frame(v.json, Codec::json).value(), decode_server_frame);
+    }
+  }
+}
+
+TEST(ProtocolVectors, ValidFramesPassTheSchemas) {
+  for (const auto& v : load_valid_vectors()) {
+    auto error = validate_json_frame(v.json, direction_of(v.direction));
+    EXPECT_FALSE(error) << v.name << ": " << error->message;
+  }
+}
+
+TEST(ProtocolVectors, InvalidFramesAreRefusedWithCodeAndPath) {
+  for (const auto& v : load_invalid_vectors()) {
+    SCOPED_TRACE(v.name);
+    auto error = v.direction == "c2s" ? decode_client_frame(v.text, Codec::json).error()
+                                      : decode_server_frame(v.text, Codec::json).error();
+    bool accepted = v.direction == "c2s" ? decode_client_frame(v.text, Codec::json).ok()
+                                         : decode_server_frame(v.text, Codec::json).ok();
+    ASSERT_FALSE(accepted);
+    EXPECT_EQ(to_string(error.code), v.code) << error.message;
+    EXPECT_EQ(error.path, v.path) << error.message;
+    EXPECT_FALSE(error.message.empty());
+  }
+}
+
+TEST(ProtocolVectors, SchemaValidatorAgreesWithTheDecoder) {
+  for (const auto& v : load_invalid_vectors()) {
+    SCOPED_TRACE(v.name);
+    auto error = validate_json_frame(v.text, direction_of(v.direction));
+    if (!v.schema) {
+      EXPECT_FALSE(error) << "valijson refused a schema-valid frame: " << error->message;
+      continue;
+    }
+    ASSERT_TRUE(error) << "valijson accepted it";
+    EXPECT_EQ(to_string(error->code), v.code) << error->message;
+    EXPECT_EQ(error->path, v.path) << error->message;
+  }
+}
+
+// A typical send, pinned byte for byte: the WASM build runs this same test, so
+// native and WebAssembly agree on the binary codec.
+TEST(BinaryCodec, EncodingIsStable) {
+  c2s::Send send;
+  send.ref = "7";
+  send.roomId = "lobby";
+  send.clientMsgId = "c_01HZX3K9";
+  send.message.content = "hi";
+  std::string bytes = encode(c2s::Frame(send), Codec::binary);
+  const unsigned char expected[] = {
+      1,  1, 2,                                                       // cereal little-endian flag, version, tag (send)
+      1,  1, 0, 0, 0,   '7',                                          // ref: present, length 1
+      5,  0, 0, 0, 'l', 'o', 'b', 'b', 'y',                           // roomId
+      10, 0, 0, 0, 'c', '_', '0', '1', 'H', 'Z', 'X', '3', 'K', '9',  // clientMsgId
+      4,  0, 0, 0, 't', 'e', 'x', 't',                                // message.type
+      2,  0, 0, 0, 'h', 'i',                                          // message.content
+      0,  0,                                                          // no metadata, no replyTo
+  };
+  EXPECT_EQ(bytes, std::string(reinterpret_cast<const char*>(expected), sizeof expected));
+}
+
+TEST(BinaryCodec, RefusesTruncationTrailingBytesVersionAndTag) {
+  c2s::Join join;
+  join.roomId = "lobby";
+  std::string bytes = encode(c2s::Frame(join), Codec::binary);
+
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    auto r = decode_client_frame(bytes.substr(0, n), Codec::binary);
+    ASSERT_FALSE(r) << "accepted a frame cut to " << n << " bytes";
+    EXPECT_EQ(r.error().code, ErrorCode::bad_request);
+  }
+  auto trailing = decode_client_frame(bytes + "x", Codec::binary);
+  ASSERT_FALSE(trailing);
+  EXPECT_NE(trailing.error().message.find("trailing"), std::string::npos);
+
+  std::string wrong_version = bytes;
+  wrong_version[1] = 2;
+  EXPECT_EQ(decode_client_frame(wrong_version, Codec::binary).error().code, ErrorCode::unsupported_version);
+
+  std::string wrong_tag = bytes;
+  wrong_tag[2] = 99;
+  auto unknown = decode_client_frame(wrong_tag, Codec::binary);
+  EXPECT_EQ(unknown.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(unknown.error().path, "/type");
+}
+
+TEST(BinaryCodec, AppliesTheSchemaRules) {
+  c2s::Send send;
+  send.roomId = "lobby";
+  send.clientMsgId = "c_01HZX3K9";
+  send.message.content = std::string(4001, 'a');
+  auto r = decode_client_frame(encode(c2s::Frame(send), Codec::binary), Codec::binary);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::too_large);
+  EXPECT_EQ(r.error().path, "/message/content");
+
+  send.message.content = "ok";
+  send.roomId = "no spaces";
+  r = decode_client_frame(encode(c2s::Frame(send), Codec::binary), Codec::binary);
+  EXPECT_EQ(r.error().path, "/roomId");
+}
+
+TEST(BinaryCodec, HugeDeclaredLengthsDoNotAllocate) {
+  // A declared string length of 16 MiB in a 13-byte frame is refused up front.
+  const unsigned char frame[] = {1, 1, 1, 0, 0xFF, 0xFF, 0xFF, 0x00, 'l', 'o', 'b', 'b', 'y'};
+  auto r = decode_client_frame(std::string(reinterpret_cast<const char*>(frame), sizeof frame), Codec::binary);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().path, "/roomId");
+}
+
+TEST(Subprotocols, MapToCodecs) {
+  EXPECT_EQ(codec_for_subprotocol("parley.v1.json"), Codec::json);
+  EXPECT_EQ(codec_for_subprotocol("parley.v1.bin"), Codec::binary);
+  EXPECT_FALSE(codec_for_subprotocol("parley.v2.json"));
+  EXPECT_EQ(subprotocol(Codec::binary), "parley.v1.bin");
+}
+
+}  // namespace
+}  // namespace parley::protocol

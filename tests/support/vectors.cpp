@@ -1,0 +1,87 @@
+#include "vectors.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace parley::test {
+namespace {
+
+rapidjson::Document load(const std::string& file) {
+  std::ifstream in(std::string(PARLEY_TEST_VECTORS_DIR) + "/" + file);
+  if (!in) throw std::runtime_error("cannot open test vectors " + file);
+  std::stringstream text;
+  text << in.rdbuf();
+  rapidjson::Document doc;
+  doc.Parse(text.str().c_str());
+  if (doc.HasParseError() || !doc.IsArray()) throw std::runtime_error(file + " is not a JSON array");
+  return doc;
+}
+
+// {"$repeat": "ab", "times": 3} -> "ababab", recursively.
+void expand(rapidjson::Value& v, rapidjson::Document::AllocatorType& alloc) {
+  if (v.IsObject() && v.HasMember("$repeat")) {
+    std::string unit = v["$repeat"].GetString();
+    std::string s;
+    for (int i = 0; i < v["times"].GetInt(); ++i) s += unit;
+    v.SetString(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), alloc);
+  } else if (v.IsObject()) {
+    for (auto& m : v.GetObject()) expand(m.value, alloc);
+  } else if (v.IsArray()) {
+    for (auto& item : v.GetArray()) expand(item, alloc);
+  }
+}
+
+std::string compact(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  v.Accept(w);
+  return buffer.GetString();
+}
+
+}  // namespace
+
+std::vector<ValidVector> load_valid_vectors() {
+  auto doc = load("valid.json");
+  std::vector<ValidVector> out;
+  for (auto& v : doc.GetArray()) {
+    expand(v["frame"], doc.GetAllocator());
+    out.push_back({v["name"].GetString(), v["direction"].GetString(), compact(v["frame"])});
+  }
+  return out;
+}
+
+std::vector<InvalidVector> load_invalid_vectors() {
+  auto doc = load("invalid.json");
+  std::vector<InvalidVector> out;
+  for (auto& v : doc.GetArray()) {
+    InvalidVector iv;
+    iv.name = v["name"].GetString();
+    iv.direction = v["direction"].GetString();
+    if (v.HasMember("text")) {
+      iv.text = v["text"].GetString();
+    } else {
+      expand(v["frame"], doc.GetAllocator());
+      iv.text = compact(v["frame"]);
+    }
+    iv.code = v["error"]["code"].GetString();
+    iv.path = v["error"]["path"].GetString();
+    iv.schema = !v.HasMember("schema") || v["schema"].GetBool();
+    out.push_back(std::move(iv));
+  }
+  return out;
+}
+
+bool same_json(const std::string& a, const std::string& b) {
+  rapidjson::Document da;
+  rapidjson::Document db;
+  da.Parse(a.c_str());
+  db.Parse(b.c_str());
+  return !da.HasParseError() && !db.HasParseError() && da == db;
+}
+
+}  // namespace parley::test

@@ -1,0 +1,30 @@
+// Loads the shared protocol test vectors (shared/test-vectors/).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace parley::test {
+
+struct ValidVector {
+  std::string name;
+  std::string direction;  // c2s | s2c
+  std::string json;       // the frame, compact
+};
+
+struct InvalidVector {
+  std::string name;
+  std::string direction;
+  std::string text;  // the raw frame
+  std::string code;
+  std::string path;
+  bool schema = true;  // a schema violation (valijson refuses it too)
+};
+
+std::vector<ValidVector> load_valid_vectors();
+std::vector<InvalidVector> load_invalid_vectors();
+
+// True when two JSON texts hold the same value (object key order ignored).
+bool same_json(const std::string& a, const std::string& b);
+
+}  // namespace parley::test
