@@ -1,0 +1,190 @@
+// The C ABI the JS wrapper calls (exported from the WebAssembly module).
+//
+// Plain C functions instead of embind keep the module small and free of
+// `new Function` (strict CSP). Byte inputs go through a scratch buffer the
+// host fills (parley_buffer); outputs are a NUL-terminated JSON string or the
+// effects buffer, valid until the next call on the same handle.
+//
+// Effects buffer: a sequence of records
+//   u8 kind | u32 id | f64 number | u32 len1 | bytes1 | u32 len2 | bytes2
+// (little-endian) with kind and fields:
+//   1 open    id=socket, bytes1=url, bytes2=subprotocol
+//   2 send    id=socket, number=1 for binary, bytes1=frame
+//   3 close   id=socket, number=code, bytes1=reason
+//   4 timer   id=timer,  number=delay ms
+//   5 cancel  id=timer
+//   6 persist bytes1=key, bytes2=blob
+//   7 token   (call setToken with a fresh token)
+//   8 notify  bytes1=topic
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstring>
+#include <memory>
+
+#include "parley/client/core.hpp"
+#include "parley/client/view_json.hpp"
+
+namespace {
+
+using namespace parley::client;
+
+struct Handle {
+  explicit Handle(Config config) : core(std::move(config)) {}
+  Core core;
+  std::string scratch;
+  std::string effects;
+  std::string output;
+};
+
+std::int64_t ms(double now) { return static_cast<std::int64_t>(now); }
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+void put_f64(std::string& out, double v) {
+  char bytes[8];
+  std::memcpy(bytes, &v, 8);  // wasm32 and x86-64 are little-endian
+  out.append(bytes, 8);
+}
+
+void put_record(std::string& out, std::uint8_t kind, std::uint32_t id, double number, std::string_view a = {},
+                std::string_view b = {}) {
+  out.push_back(static_cast<char>(kind));
+  put_u32(out, id);
+  put_f64(out, number);
+  put_u32(out, static_cast<std::uint32_t>(a.size()));
+  out.append(a);
+  put_u32(out, static_cast<std::uint32_t>(b.size()));
+  out.append(b);
+}
+
+struct EffectWriter {
+  std::string& out;
+  void operator()(const OpenSocket& e) { put_record(out, 1, e.socket, 0, e.url, e.subprotocol); }
+  void operator()(const SendFrame& e) { put_record(out, 2, e.socket, e.binary ? 1 : 0, e.bytes); }
+  void operator()(const CloseSocket& e) { put_record(out, 3, e.socket, e.code, e.reason); }
+  void operator()(const StartTimer& e) { put_record(out, 4, e.timer, static_cast<double>(e.delay_ms)); }
+  void operator()(const CancelTimer& e) { put_record(out, 5, e.timer, 0); }
+  void operator()(const Persist& e) { put_record(out, 6, 0, 0, e.key, e.blob); }
+  void operator()(const RequestToken&) { put_record(out, 7, 0, 0); }
+  void operator()(const Notify& e) { put_record(out, 8, 0, 0, e.topic); }
+};
+
+std::string str(const rapidjson::Value& obj, const char* key) {
+  auto it = obj.FindMember(key);
+  return it != obj.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                       : std::string();
+}
+
+const char* result(Handle& h, bool ok, std::string_view key = {}, std::string_view value = {}) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(ok);
+  if (!key.empty()) {
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  }
+  w.EndObject();
+  h.output.assign(buffer.GetString(), buffer.GetSize());
+  return h.output.c_str();
+}
+
+}  // namespace
+
+extern "C" {
+
+// config: JSON {"url", "codec": "json"|"binary", "seed", "clientName", "clientVersion"}
+Handle* parley_new(const char* config_json, std::size_t length) {
+  rapidjson::Document doc;
+  doc.Parse(config_json, length);
+  if (doc.HasParseError() || !doc.IsObject()) return nullptr;
+  Config config;
+  config.url = str(doc, "url");
+  config.codec = str(doc, "codec") == "binary" ? parley::protocol::Codec::binary : parley::protocol::Codec::json;
+  if (auto it = doc.FindMember("seed"); it != doc.MemberEnd() && it->value.IsNumber()) {
+    config.seed = static_cast<std::uint64_t>(it->value.GetDouble());
+  }
+  if (auto name = str(doc, "clientName"); !name.empty()) config.client_name = name;
+  if (auto version = str(doc, "clientVersion"); !version.empty()) config.client_version = version;
+  return new Handle(std::move(config));
+}
+
+void parley_free(Handle* h) { delete h; }
+
+// A buffer of `size` bytes for the next call's input.
+char* parley_buffer(Handle* h, std::size_t size) {
+  h->scratch.resize(size);
+  return h->scratch.data();
+}
+
+// App calls, as JSON in the scratch buffer: {"op": "connect" | "disconnect" |
+// "setToken" (token) | "join" (roomId) | "send" (roomId, content) |
+// "online" | "offline"}. Returns {"ok": bool, ...}.
+const char* parley_command(Handle* h, std::size_t length, double now) {
+  rapidjson::Document doc;
+  doc.Parse(h->scratch.data(), length);
+  if (doc.HasParseError() || !doc.IsObject()) return result(*h, false, "error", "command is not a JSON object");
+  std::string op = str(doc, "op");
+  Core& core = h->core;
+  if (op == "connect") {
+    core.connect(ms(now));
+  } else if (op == "disconnect") {
+    core.disconnect(ms(now));
+  } else if (op == "setToken") {
+    core.set_token(str(doc, "token"), ms(now));
+  } else if (op == "join") {
+    core.join(str(doc, "roomId"), ms(now));
+  } else if (op == "send") {
+    return result(*h, true, "clientMsgId", core.send(str(doc, "roomId"), str(doc, "content"), ms(now)));
+  } else if (op == "online") {
+    core.network_online(ms(now));
+  } else if (op == "offline") {
+    core.network_offline(ms(now));
+  } else {
+    return result(*h, false, "error", "unknown op " + op);
+  }
+  return result(*h, true);
+}
+
+void parley_socket_opened(Handle* h, std::uint32_t socket, double now) { h->core.socket_opened(socket, ms(now)); }
+
+void parley_socket_closed(Handle* h, std::uint32_t socket, std::uint32_t code, double now) {
+  h->core.socket_closed(socket, static_cast<std::uint16_t>(code), ms(now));
+}
+
+// A frame, in the scratch buffer.
+void parley_received(Handle* h, std::uint32_t socket, std::size_t length, double now) {
+  h->core.received(socket, std::string_view(h->scratch.data(), length), ms(now));
+}
+
+void parley_timer_fired(Handle* h, std::uint32_t timer, double now) { h->core.timer_fired(timer, ms(now)); }
+
+// Takes the pending effects; returns their size, the bytes at parley_effects_data.
+std::uint32_t parley_take_effects(Handle* h) {
+  h->effects.clear();
+  EffectWriter writer{h->effects};
+  for (const auto& effect : h->core.take_effects()) std::visit(writer, effect);
+  return static_cast<std::uint32_t>(h->effects.size());
+}
+
+const char* parley_effects_data(Handle* h) { return h->effects.data(); }
+
+// The view named by the topic in the scratch buffer, as JSON.
+const char* parley_view(Handle* h, std::size_t length) {
+  std::string_view topic(h->scratch.data(), length);
+  if (topic == "connection") {
+    h->output = to_json(h->core.connection());
+  } else if (topic.substr(0, 5) == "room:") {
+    h->output = to_json(h->core.room(std::string(topic.substr(5))));
+  } else {
+    h->output = "null";
+  }
+  return h->output.c_str();
+}
+
+}  // extern "C"

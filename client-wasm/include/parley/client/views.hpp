@@ -1,0 +1,54 @@
+// What the core shows the app: connection state and room timelines.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parley/protocol/errors.hpp"
+#include "parley/protocol/messages.hpp"
+
+namespace parley::client {
+
+enum class ConnectionState : std::uint8_t {
+  idle,            // not started
+  connecting,      // socket opening
+  authenticating,  // hello sent, waiting for welcome
+  connected,       // welcome received
+  backoff,         // waiting before the next attempt
+  offline,         // the network is down; retried when it is back
+  closed,          // by the app, or refused for good
+};
+std::string_view to_string(ConnectionState state);
+
+struct ConnectionView {
+  ConnectionState state = ConnectionState::idle;
+  int attempt = 0;                              // failed attempts since the last stable connection
+  std::optional<std::int64_t> next_attempt_at;  // in backoff: when the next attempt starts (ms)
+  std::optional<protocol::Error> last_error;
+  std::optional<protocol::User> user;  // once welcomed
+};
+
+enum class MessageStatus : std::uint8_t { queued, sending, sent, delivered, read, failed };
+std::string_view to_string(MessageStatus status);
+
+// One line of a room's timeline: a confirmed message, or a pending send of
+// this client (no id or seq yet). `key` (the clientMsgId) is stable from the
+// first optimistic render to the confirmed message, so a UI never re-mounts.
+struct TimelineItem {
+  std::string key;
+  protocol::Message message;
+  MessageStatus status = MessageStatus::sent;
+  std::optional<protocol::Error> error;  // why it failed
+  bool mine = false;
+};
+
+struct RoomView {
+  std::string room_id;
+  bool joined = false;
+  std::vector<TimelineItem> items;  // confirmed by seq, then pending in send order
+};
+
+}  // namespace parley::client
