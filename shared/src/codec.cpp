@@ -2,6 +2,7 @@
 
 #include "codecs.hpp"
 #include "parley/protocol/version.hpp"
+#include "rules.hpp"
 
 namespace parley::protocol {
 
@@ -44,6 +45,24 @@ std::string_view type_name(const c2s::Frame& frame) {
 
 std::string_view type_name(const s2c::Frame& frame) {
   return std::visit([](const auto& f) { return f.name; }, frame);
+}
+
+namespace {
+std::optional<Error> check_with_rule(std::string_view key, std::string_view value, const char* what) {
+  const detail::FieldRule* rule = detail::find_rule(key);
+  if (!rule) return Error{ErrorCode::internal, "no schema rule for " + std::string(key), ""};
+  auto error = detail::check_string(*rule, value, "");
+  if (error) error->message = what + error->message.substr(std::string_view("the frame").size());
+  return error;
+}
+}  // namespace
+
+std::optional<Error> check_user_id(std::string_view user_id) {
+  return check_with_rule("s2c/welcome/user/id", user_id, "the user id");
+}
+
+std::optional<Error> check_user_name(std::string_view name) {
+  return check_with_rule("s2c/welcome/user/name", name, "the name");
 }
 
 std::optional<std::string> ref_of(const c2s::Frame& frame) {

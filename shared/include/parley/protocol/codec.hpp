@@ -34,6 +34,11 @@ Result<s2c::Frame> decode_server_frame(std::string_view bytes, Codec codec);
 std::string_view type_name(const c2s::Frame& frame);
 std::string_view type_name(const s2c::Frame& frame);
 
+// Checks a value against the schema's form for user ids and display names
+// (for identities that arrive outside frames, such as JWT claims).
+std::optional<Error> check_user_id(std::string_view user_id);
+std::optional<Error> check_user_name(std::string_view name);
+
 // The `ref` of a request, if it has one.
 std::optional<std::string> ref_of(const c2s::Frame& frame);
 

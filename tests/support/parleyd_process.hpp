@@ -1,0 +1,36 @@
+// Runs the real parleyd binary as a child process for a test.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace parley::test {
+
+class ParleydProcess {
+ public:
+  // Starts parleyd on a free port with `args` added; waits until it listens.
+  explicit ParleydProcess(std::vector<std::string> args = {});
+  ~ParleydProcess();
+  ParleydProcess(const ParleydProcess&) = delete;
+  ParleydProcess& operator=(const ParleydProcess&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  void kill_hard();  // SIGKILL, for crash tests
+  int stop();        // SIGTERM and wait; returns the exit status
+
+  static constexpr const char* kSecret = "test-secret-0123456789";
+
+ private:
+  pid_t pid_ = -1;
+  int stderr_fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+// A signed token for `user` valid for an hour (HS256 with kSecret unless given).
+std::string token_for(const std::string& user, const std::string& name,
+                      const std::string& secret = ParleydProcess::kSecret, std::int64_t valid_for_s = 3600);
+
+}  // namespace parley::test
