@@ -1,0 +1,250 @@
+// The Parley client: runs the WebAssembly core and performs its effects with
+// the browser (WebSocket, timers, online/offline events, the app's getToken).
+// All decisions (when to connect, what to send, what the timeline shows) are
+// the core's; this file only carries them out and keeps the latest views for
+// subscribers such as the React hooks.
+import { CoreHandle, type Effect } from './core.js';
+import type { ConnectionSnapshot, RoomSnapshot } from './types.js';
+import { loadCore } from './wasm-loader.js';
+
+export interface ClientOptions {
+  /** WebSocket URL of parleyd, e.g. `wss://chat.example.com/ws`. */
+  url: string;
+  /** Returns a JWT for this user; called before every connection attempt. */
+  getToken: () => string | Promise<string>;
+  /** Wire codec: `json` (default, readable in devtools) or `binary` (smaller). */
+  codec?: 'json' | 'binary';
+  /** Outside browsers (tests, Node): the bytes of parley-core.wasm. */
+  wasmBinary?: ArrayBuffer | Uint8Array;
+  /** Outside browsers: a WebSocket implementation (e.g. the `ws` package). */
+  WebSocket?: typeof WebSocket;
+}
+
+type Listener = () => void;
+
+const INITIAL_CONNECTION: ConnectionSnapshot = Object.freeze({
+  state: 'idle',
+  attempt: 0,
+  nextAttemptAt: null,
+  lastError: null,
+  user: null,
+}) as ConnectionSnapshot;
+
+const emptyRooms = new Map<string, RoomSnapshot>();
+function emptyRoom(roomId: string): RoomSnapshot {
+  let room = emptyRooms.get(roomId);
+  if (!room) {
+    room = Object.freeze({ roomId, joined: false, messages: [] }) as RoomSnapshot;
+    emptyRooms.set(roomId, room);
+  }
+  return room;
+}
+
+const textDecoder = new TextDecoder();
+
+export class ParleyClient {
+  private core: CoreHandle | null = null;
+  private loading: Promise<CoreHandle> | null = null;
+  private readonly sockets = new Map<number, WebSocket>();
+  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+  private readonly views = new Map<string, unknown>();
+  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly dirty = new Set<string>();
+  private flushScheduled = false;
+  private disposed = false;
+  private readonly detachWindow: () => void;
+
+  constructor(private readonly options: ClientOptions) {
+    this.detachWindow = this.attachWindowEvents();
+  }
+
+  /** Starts connecting (loading the WebAssembly core first if needed). */
+  connect(): void {
+    void this.withCore((core) => core.command({ op: 'connect' }, Date.now()));
+  }
+
+  /** Closes the connection; queued messages stay queued. */
+  disconnect(): void {
+    void this.withCore((core) => core.command({ op: 'disconnect' }, Date.now()));
+  }
+
+  /** Joins a room (and rejoins it after every reconnect). */
+  join(roomId: string): void {
+    void this.withCore((core) => core.command({ op: 'join', roomId }, Date.now()));
+  }
+
+  /** Sends a text message; resolves to its key in the room's timeline. */
+  async send(roomId: string, content: string): Promise<string> {
+    const result = await this.withCore((core) => core.command({ op: 'send', roomId, content }, Date.now()));
+    return String(result.clientMsgId);
+  }
+
+  getConnection(): ConnectionSnapshot {
+    return (this.views.get('connection') as ConnectionSnapshot | undefined) ?? INITIAL_CONNECTION;
+  }
+
+  getRoom(roomId: string): RoomSnapshot {
+    return (this.views.get(`room:${roomId}`) as RoomSnapshot | undefined) ?? emptyRoom(roomId);
+  }
+
+  /** Calls `listener` when the view `topic` ("connection" or "room:<id>") changes. */
+  subscribe(topic: string, listener: Listener): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** Disconnects and releases everything; the client cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.detachWindow();
+    for (const ws of this.sockets.values()) ws.close(1000, 'client disposed');
+    this.sockets.clear();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.core?.dispose();
+    this.core = null;
+  }
+
+  // ------------------------------------------------------------- internals
+
+  private async withCore<T>(fn: (core: CoreHandle) => T): Promise<T> {
+    if (!this.loading) {
+      this.loading = loadCore({ wasmBinary: this.options.wasmBinary }).then((m) => {
+        const seed = crypto.getRandomValues(new Uint32Array(2));
+        return new CoreHandle(m, {
+          url: this.options.url,
+          codec: this.options.codec ?? 'json',
+          seed: seed[0] * 2 ** 21 + (seed[1] & 0x1fffff),
+          clientName: '@parley/realtime',
+          clientVersion: '0.1.0',
+        });
+      });
+    }
+    const core = (this.core = await this.loading);
+    if (this.disposed) throw new Error('parley: the client was disposed');
+    const result = fn(core);
+    this.perform(core.takeEffects());
+    return result;
+  }
+
+  // Runs an input on the core (if it is loaded) and performs what it asks.
+  private input(fn: (core: CoreHandle, now: number) => void): void {
+    const core = this.core;
+    if (!core || this.disposed) return;
+    fn(core, Date.now());
+    this.perform(core.takeEffects());
+  }
+
+  private perform(effects: Effect[]): void {
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'open': this.open(e.socket, e.url, e.subprotocol); break;
+        case 'send': {
+          const ws = this.sockets.get(e.socket);
+          if (ws && ws.readyState === 1) ws.send(e.binary ? e.data.slice() : textDecoder.decode(e.data));
+          break;
+        }
+        case 'close': this.closeSocket(e.socket, e.code, e.reason); break;
+        case 'timer': {
+          clearTimeout(this.timers.get(e.timer));
+          this.timers.set(e.timer, setTimeout(() => {
+            this.timers.delete(e.timer);
+            this.input((core, now) => core.timerFired(e.timer, now));
+          }, e.delayMs));
+          break;
+        }
+        case 'cancel':
+          clearTimeout(this.timers.get(e.timer));
+          this.timers.delete(e.timer);
+          break;
+        case 'persist': break; // persistence arrives with the offline queue
+        case 'token': this.fetchToken(); break;
+        case 'notify': this.markDirty(e.topic); break;
+      }
+    }
+  }
+
+  private open(socket: number, url: string, subprotocol: string): void {
+    const Impl = this.options.WebSocket ?? globalThis.WebSocket;
+    let ws: WebSocket;
+    try {
+      ws = new Impl(url, [subprotocol]);
+    } catch {
+      queueMicrotask(() => this.input((core, now) => core.socketClosed(socket, 1006, now)));
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.sockets.set(socket, ws);
+    ws.onopen = () => this.input((core, now) => core.socketOpened(socket, now));
+    ws.onmessage = (event: MessageEvent) => this.input((core, now) => core.received(socket, event.data, now));
+    ws.onclose = (event: CloseEvent) => {
+      this.sockets.delete(socket);
+      this.input((core, now) => core.socketClosed(socket, event.code, now));
+    };
+  }
+
+  private closeSocket(socket: number, code: number, reason: string): void {
+    const ws = this.sockets.get(socket);
+    if (!ws) return;
+    this.sockets.delete(socket);
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    // Browsers only let pages send 1000 and 3000-4999.
+    ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason.slice(0, 120));
+  }
+
+  private fetchToken(): void {
+    Promise.resolve()
+      .then(() => this.options.getToken())
+      .then(
+        (token) => this.input((core, now) => core.command({ op: 'setToken', token }, now)),
+        (error: unknown) => {
+          console.error('parley: getToken failed', error);
+          // Without a token this attempt cannot succeed: drop it and back off.
+          for (const socket of [...this.sockets.keys()]) {
+            this.closeSocket(socket, 1000, 'no token');
+            this.input((core, now) => core.socketClosed(socket, 1006, now));
+          }
+        },
+      );
+  }
+
+  private markDirty(topic: string): void {
+    this.dirty.add(topic);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  // Re-reads each changed view once per tick, however many inputs changed it.
+  private flush(): void {
+    this.flushScheduled = false;
+    const core = this.core;
+    if (!core || this.disposed) return;
+    const topics = [...this.dirty];
+    this.dirty.clear();
+    for (const topic of topics) {
+      this.views.set(topic, Object.freeze(core.view(topic)));
+      for (const listener of this.listeners.get(topic) ?? []) listener();
+    }
+  }
+
+  private attachWindowEvents(): () => void {
+    if (typeof window === 'undefined' || typeof window.addEventListener !== 'function') return () => {};
+    const online = () => this.input((core, now) => core.command({ op: 'online' }, now));
+    const offline = () => this.input((core, now) => core.command({ op: 'offline' }, now));
+    window.addEventListener('online', online);
+    window.addEventListener('offline', offline);
+    return () => {
+      window.removeEventListener('online', online);
+      window.removeEventListener('offline', offline);
+    };
+  }
+}
+
+/** Creates a client. Nothing is loaded or opened until `connect()`. */
+export function createClient(options: ClientOptions): ParleyClient {
+  return new ParleyClient(options);
+}

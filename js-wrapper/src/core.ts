@@ -1,0 +1,110 @@
+// A typed handle on one client core inside the WebAssembly module: the C ABI
+// of client-wasm/bindings/wasm_api.cpp, and the decoder of its effects.
+import type { ParleyCoreModule } from './parley-core.mjs';
+
+export type Effect =
+  | { kind: 'open'; socket: number; url: string; subprotocol: string }
+  | { kind: 'send'; socket: number; binary: boolean; data: Uint8Array }
+  | { kind: 'close'; socket: number; code: number; reason: string }
+  | { kind: 'timer'; timer: number; delayMs: number }
+  | { kind: 'cancel'; timer: number }
+  | { kind: 'persist'; key: string; blob: Uint8Array }
+  | { kind: 'token' }
+  | { kind: 'notify'; topic: string };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class CoreHandle {
+  private readonly handle: number;
+
+  constructor(
+    private readonly m: ParleyCoreModule,
+    config: Record<string, unknown>,
+  ) {
+    const bytes = encoder.encode(JSON.stringify(config));
+    const ptr = m._malloc(bytes.length);
+    m.HEAPU8.set(bytes, ptr);
+    this.handle = m._parley_new(ptr, bytes.length);
+    m._free(ptr);
+    if (!this.handle) throw new Error('parley: the client core refused its configuration');
+  }
+
+  dispose(): void {
+    this.m._parley_free(this.handle);
+  }
+
+  command(op: Record<string, unknown>, now: number): Record<string, unknown> {
+    const length = this.input(encoder.encode(JSON.stringify(op)));
+    return JSON.parse(this.cString(this.m._parley_command(this.handle, length, now)));
+  }
+
+  socketOpened(socket: number, now: number): void {
+    this.m._parley_socket_opened(this.handle, socket, now);
+  }
+
+  socketClosed(socket: number, code: number, now: number): void {
+    this.m._parley_socket_closed(this.handle, socket, code, now);
+  }
+
+  received(socket: number, data: string | ArrayBuffer, now: number): void {
+    const bytes = typeof data === 'string' ? encoder.encode(data) : new Uint8Array(data);
+    const length = this.input(bytes);
+    this.m._parley_received(this.handle, socket, length, now);
+  }
+
+  timerFired(timer: number, now: number): void {
+    this.m._parley_timer_fired(this.handle, timer, now);
+  }
+
+  view(topic: string): unknown {
+    const length = this.input(encoder.encode(topic));
+    return JSON.parse(this.cString(this.m._parley_view(this.handle, length)));
+  }
+
+  takeEffects(): Effect[] {
+    const size = this.m._parley_take_effects(this.handle);
+    if (size === 0) return [];
+    const base = this.m._parley_effects_data(this.handle);
+    // Copy out: the views below must survive later calls into the core.
+    const bytes = this.m.HEAPU8.slice(base, base + size);
+    const view = new DataView(bytes.buffer);
+    const effects: Effect[] = [];
+    let at = 0;
+    while (at < size) {
+      const kind = view.getUint8(at);
+      const id = view.getUint32(at + 1, true);
+      const num = view.getFloat64(at + 5, true);
+      const len1 = view.getUint32(at + 13, true);
+      const a = bytes.subarray(at + 17, at + 17 + len1);
+      const len2 = view.getUint32(at + 17 + len1, true);
+      const b = bytes.subarray(at + 21 + len1, at + 21 + len1 + len2);
+      at += 21 + len1 + len2;
+      switch (kind) {
+        case 1: effects.push({ kind: 'open', socket: id, url: decoder.decode(a), subprotocol: decoder.decode(b) }); break;
+        case 2: effects.push({ kind: 'send', socket: id, binary: num === 1, data: a }); break;
+        case 3: effects.push({ kind: 'close', socket: id, code: num, reason: decoder.decode(a) }); break;
+        case 4: effects.push({ kind: 'timer', timer: id, delayMs: num }); break;
+        case 5: effects.push({ kind: 'cancel', timer: id }); break;
+        case 6: effects.push({ kind: 'persist', key: decoder.decode(a), blob: b }); break;
+        case 7: effects.push({ kind: 'token' }); break;
+        case 8: effects.push({ kind: 'notify', topic: decoder.decode(a) }); break;
+        default: throw new Error(`parley: unknown effect kind ${kind}`);
+      }
+    }
+    return effects;
+  }
+
+  private input(bytes: Uint8Array): number {
+    const ptr = this.m._parley_buffer(this.handle, bytes.length);
+    this.m.HEAPU8.set(bytes, ptr); // HEAPU8 is re-read: memory may have grown
+    return bytes.length;
+  }
+
+  private cString(ptr: number): string {
+    const heap = this.m.HEAPU8;
+    let end = ptr;
+    while (heap[end] !== 0) end++;
+    return decoder.decode(heap.subarray(ptr, end));
+  }
+}

@@ -1,0 +1,3 @@
+'use client';
+export { ParleyProvider, useParleyClient, type ParleyProviderProps } from './provider.js';
+export { useConnection, useRoom, type UseConnection, type UseRoom } from './hooks.js';
