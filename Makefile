@@ -1,0 +1,85 @@
+# Parley: one entry point for building, testing and running everything.
+#   make demo   build and run parleyd + the chat demo (http://localhost:3000)
+#   make test   install what is missing, build everything, run every suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export NODE_PATH := /usr/share/nodejs
+export NEXT_TELEMETRY_DISABLED := 1
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+BUILD := build
+CMAKE_NATIVE := cmake -S . -B $(BUILD)/native -G Ninja -DCMAKE_BUILD_TYPE=Release
+CMAKE_ASAN := cmake -S . -B $(BUILD)/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=address,undefined
+CMAKE_WASM := emcmake cmake -S . -B $(BUILD)/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release \
+              -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node
+
+.PHONY: help setup native asan wasm js demo-app demo test test-native test-asan test-wasm test-e2e format format-check clean
+
+help:
+	@echo "make demo    build and run parleyd and the chat demo"
+	@echo "make test    build everything and run every suite (installs what is missing)"
+	@echo "make setup   install system packages and npm dependencies"
+	@echo "make format  clang-format the C++ sources"
+
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/native/build.ninja:
+	$(CMAKE_NATIVE)
+$(BUILD)/asan/build.ninja:
+	$(CMAKE_ASAN)
+$(BUILD)/wasm/build.ninja:
+	$(CMAKE_WASM) >/dev/null
+
+native: $(BUILD)/native/build.ninja
+	cmake --build $(BUILD)/native
+asan: $(BUILD)/asan/build.ninja
+	cmake --build $(BUILD)/asan
+wasm: $(BUILD)/wasm/build.ninja
+	cmake --build $(BUILD)/wasm
+
+# The npm package, rebuilt when its sources, the schemas or the WASM core change.
+JS_INPUTS := $(shell find js-wrapper/src js-wrapper/scripts shared/schemas shared/tools -type f -not -path '*/generated/*' 2>/dev/null) \
+             js-wrapper/package.json js-wrapper/tsconfig.json
+js-wrapper/dist/index.js: $(JS_INPUTS) $(BUILD)/wasm/client-wasm/parley-core.wasm
+	npm run build -w @parley/realtime --silent
+js: wasm
+	@$(MAKE) --no-print-directory js-wrapper/dist/index.js
+
+# The demo's production build, rebuilt when the demo or the package changes.
+DEMO_INPUTS := $(shell find examples/chat-nextjs -type f -not -path '*/node_modules/*' -not -path '*/.next/*' \
+                 -not -name 'next-env.d.ts' -not -name '*.tsbuildinfo' 2>/dev/null)
+examples/chat-nextjs/.next/BUILD_ID: $(DEMO_INPUTS) js-wrapper/dist/index.js
+	npm run build -w chat-nextjs --silent
+demo-app: js
+	@$(MAKE) --no-print-directory examples/chat-nextjs/.next/BUILD_ID
+
+demo: setup native demo-app
+	@scripts/demo.sh
+
+test-native: native
+	ctest --test-dir $(BUILD)/native --output-on-failure
+test-asan: asan
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(BUILD)/asan --output-on-failure
+test-wasm: wasm
+	ctest --test-dir $(BUILD)/wasm --output-on-failure
+test-e2e: native demo-app
+	mkdir -p e2e/artifacts
+	npx playwright test -c e2e/playwright.config.ts
+
+test: setup
+	$(MAKE) test-native
+	$(MAKE) test-wasm
+	$(MAKE) test-asan
+	$(MAKE) test-e2e
+	@echo "make test: all suites passed"
+
+CPP_SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
+format:
+	clang-format -i $(CPP_SOURCES)
+format-check:
+	clang-format --dry-run --Werror $(CPP_SOURCES)
+
+clean:
+	rm -rf $(BUILD) js-wrapper/dist js-wrapper/src/generated examples/chat-nextjs/.next e2e/artifacts e2e/test-results
