@@ -41,15 +41,7 @@ void Core::join(const std::string& room_id, std::int64_t) {
   Room& room = room_state(room_id);
   if (room.wanted) return;
   room.wanted = true;
-  if (connection_.state == ConnectionState::connected) {
-    std::string ref = next_ref();
-    requests_[ref] = Request{Request::join_request, room_id, {}};
-    c2s::Join frame;
-    frame.ref = ref;
-    frame.roomId = room_id;
-    if (room.timeline.last_seq() > 0) frame.sinceSeq = room.timeline.last_seq();
-    send_frame(frame);
-  }
+  if (connection_.state == ConnectionState::connected) send_join(room_id, room);
   notify_room(room_id);
 }
 
@@ -141,14 +133,7 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t) {
   connection_.last_error.reset();
   set_state(ConnectionState::connected);
   for (auto& [room_id, room] : rooms_) {
-    if (!room.wanted) continue;
-    std::string ref = next_ref();
-    requests_[ref] = Request{Request::join_request, room_id, {}};
-    c2s::Join join;
-    join.ref = ref;
-    join.roomId = room_id;
-    if (room.timeline.last_seq() > 0) join.sinceSeq = room.timeline.last_seq();
-    send_frame(join);
+    if (room.wanted) send_join(room_id, room);
   }
 }
 
@@ -235,6 +220,17 @@ void Core::send_hello() {
   hello.client = ClientInfo{config_.client_name, config_.client_version};
   send_frame(hello);
   set_state(ConnectionState::authenticating);
+}
+
+// Joins (or rejoins, resuming after the last seq seen) a room.
+void Core::send_join(const std::string& room_id, const Room& room) {
+  std::string ref = next_ref();
+  requests_[ref] = Request{Request::join_request, room_id, {}};
+  c2s::Join join;
+  join.ref = ref;
+  join.roomId = room_id;
+  if (room.timeline.last_seq() > 0) join.sinceSeq = room.timeline.last_seq();
+  send_frame(join);
 }
 
 void Core::lost_connection(std::int64_t now) {

@@ -22,7 +22,8 @@ export interface ClientOptions {
 
 type Listener = () => void;
 
-const INITIAL_CONNECTION: ConnectionSnapshot = Object.freeze({
+/** The connection view before the core has said anything (also the server-rendering snapshot). */
+export const INITIAL_CONNECTION: ConnectionSnapshot = Object.freeze({
   state: 'idle',
   attempt: 0,
   nextAttemptAt: null,

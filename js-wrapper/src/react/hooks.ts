@@ -3,16 +3,9 @@
 // stable snapshots (a view object only changes when the core says it did).
 import { useCallback, useEffect, useSyncExternalStore } from 'react';
 
+import { INITIAL_CONNECTION } from '../client.js';
 import type { ConnectionSnapshot, RoomSnapshot } from '../types.js';
 import { useParleyClient } from './provider.js';
-
-const SERVER_CONNECTION: ConnectionSnapshot = Object.freeze({
-  state: 'idle',
-  attempt: 0,
-  nextAttemptAt: null,
-  lastError: null,
-  user: null,
-}) as ConnectionSnapshot;
 
 export interface UseConnection extends ConnectionSnapshot {}
 
@@ -20,7 +13,7 @@ export interface UseConnection extends ConnectionSnapshot {}
 export function useConnection(): UseConnection {
   const client = useParleyClient();
   const subscribe = useCallback((cb: () => void) => client.subscribe('connection', cb), [client]);
-  return useSyncExternalStore(subscribe, () => client.getConnection(), () => SERVER_CONNECTION);
+  return useSyncExternalStore(subscribe, () => client.getConnection(), () => INITIAL_CONNECTION);
 }
 
 export interface UseRoom {

@@ -81,6 +81,7 @@ class Core {
 
   void start_attempt(std::int64_t now);
   void send_hello();
+  void send_join(const std::string& room_id, const Room& room);
   void lost_connection(std::int64_t now);
   void schedule_retry(std::int64_t now);
   void send_frame(const protocol::c2s::Frame& frame);
