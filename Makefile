@@ -69,6 +69,7 @@ test-e2e: native demo-app
 	npx playwright test -c e2e/playwright.config.ts
 
 test: setup
+	$(MAKE) format-check
 	$(MAKE) test-native
 	$(MAKE) test-wasm
 	$(MAKE) test-asan

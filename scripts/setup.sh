@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  g++ cmake ninja-build make            # native build
+  g++ cmake ninja-build make clang-format  # native build, format check
   libgtest-dev googletest               # GoogleTest (headers, and sources for the WASM build)
   libboost1.81-dev libssl-dev           # Boost.Asio/Beast, OpenSSL (JWT HMAC)
   libcereal-dev rapidjson-dev libvalijson-dev  # protocol layer (header-only)

@@ -4,5 +4,5 @@ import { Chat } from '@/components/chat';
 export const dynamic = 'force-dynamic';
 
 export default function Page() {
-  return <Chat serverUrl={process.env.PARLEY_URL ?? null} />;
+  return <Chat serverUrl={process.env.PARLEY_URL || null} />;
 }
