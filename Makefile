@@ -11,15 +11,21 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 BUILD := build
 CMAKE_NATIVE := cmake -S . -B $(BUILD)/native -G Ninja -DCMAKE_BUILD_TYPE=Release
 CMAKE_ASAN := cmake -S . -B $(BUILD)/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=address,undefined
+CMAKE_FUZZ := cmake -S . -B $(BUILD)/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+              -DPARLEY_FUZZ=ON -DBUILD_TESTING=OFF
+FUZZ_SECONDS ?= 60
 CMAKE_WASM := emcmake cmake -S . -B $(BUILD)/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release \
               -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node
 
-.PHONY: help setup native asan wasm js demo-app demo test test-native test-asan test-wasm test-e2e format format-check clean
+.PHONY: help setup native asan wasm js demo-app demo test test-native test-asan test-wasm test-e2e test-fuzz \
+        fuzz bench format format-check clean
 
 help:
 	@echo "make demo    build and run parleyd and the chat demo"
 	@echo "make test    build everything and run every suite (installs what is missing)"
 	@echo "make setup   install system packages and npm dependencies"
+	@echo "make fuzz    run each decoder's fuzz target for FUZZ_SECONDS (default 60)"
+	@echo "make bench   run the benchmarks"
 	@echo "make format  clang-format the C++ sources"
 
 setup:
@@ -29,6 +35,8 @@ $(BUILD)/native/build.ninja:
 	$(CMAKE_NATIVE)
 $(BUILD)/asan/build.ninja:
 	$(CMAKE_ASAN)
+$(BUILD)/fuzz/build.ninja:
+	$(CMAKE_FUZZ)
 $(BUILD)/wasm/build.ninja:
 	$(CMAKE_WASM) >/dev/null
 
@@ -64,6 +72,15 @@ test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(BUILD)/asan --output-on-failure
 test-wasm: wasm
 	ctest --test-dir $(BUILD)/wasm --output-on-failure
+fuzz: $(BUILD)/fuzz/build.ninja
+	cmake --build $(BUILD)/fuzz
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+bench: native
+	$(BUILD)/native/bench/bench_codec --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+
 test-e2e: native demo-app
 	mkdir -p e2e/artifacts
 	npx playwright test -c e2e/playwright.config.ts
@@ -73,6 +90,7 @@ test: setup
 	$(MAKE) test-native
 	$(MAKE) test-wasm
 	$(MAKE) test-asan
+	$(MAKE) test-fuzz
 	$(MAKE) test-e2e
 	@echo "make test: all suites passed"
 
@@ -80,7 +98,7 @@ CPP_SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
 format:
 	clang-format -i $(CPP_SOURCES)
 format-check:
-	clang-format --dry-run --Werror $(CPP_SOURCES)
+	@clang-format --dry-run --Werror $(CPP_SOURCES)
 
 clean:
 	rm -rf $(BUILD) js-wrapper/dist js-wrapper/src/generated examples/chat-nextjs/.next e2e/artifacts e2e/test-results

@@ -17,6 +17,17 @@ if(EMSCRIPTEN)
   endforeach()
 endif()
 
+if(PARLEY_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "PARLEY_FUZZ needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++-14")
+  endif()
+  # pointer-overflow stays recoverable so that tests/fuzz/ubsan.supp can silence
+  # rapidjson 1.1's known null-stack arithmetic; halt_on_error still stops on ours.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+                      -fsanitize-recover=pointer-overflow)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 if(PARLEY_SANITIZE)
   add_compile_options(-fsanitize=${PARLEY_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${PARLEY_SANITIZE})

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   g++ cmake ninja-build make clang-format  # native build, format check
   libgtest-dev googletest               # GoogleTest (headers, and sources for the WASM build)
+  libbenchmark-dev                      # Google Benchmark (bench/)
+  clang-14 libclang-rt-14-dev           # libFuzzer targets (tests/fuzz/)
   libboost1.81-dev libssl-dev           # Boost.Asio/Beast, OpenSSL (JWT HMAC)
   libcereal-dev rapidjson-dev libvalijson-dev  # protocol layer (header-only)
   emscripten                            # em++ for the WebAssembly client

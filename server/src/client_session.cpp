@@ -25,6 +25,8 @@ std::optional<std::string> salvage_ref(std::string_view bytes, Codec codec) {
   return std::string(ref->value.GetString(), ref->value.GetStringLength());
 }
 
+constexpr std::int64_t kTypingTtlMs = 5000;
+
 std::string next_session_id() {
   static std::atomic<std::uint64_t> counter{0};
   return "s" + std::to_string(++counter);
@@ -93,7 +95,7 @@ void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
 void ClientSession::handle(c2s::Join& f, std::int64_t) {
   auto self = peer();
   if (!self) return;
-  s2c::Joined joined = hub_.join(f.roomId, self, f.sinceSeq);
+  s2c::Joined joined = hub_.join(f.roomId, *identity_, self, f.sinceSeq);
   rooms_.insert(f.roomId);
   joined.ref = f.ref;
   reply(joined);
@@ -106,6 +108,51 @@ void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
   auto posted = hub_.post(f.roomId, *identity_, f.clientMsgId, f.message, now_ms);
   if (!posted) return reply_error(f.ref, posted.error());
   if (f.ref) reply(s2c::Ack{*f.ref, posted.value().message});
+}
+
+void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
+  auto identity = verifier_.verify(f.token, now_ms);
+  if (!identity) return reply_error(f.ref, identity.error());
+  if (identity.value().user_id != identity_->user_id) {
+    return reply_error(f.ref, Error{ErrorCode::forbidden, "a refreshed token must name the same user", "/token"});
+  }
+  identity_ = std::move(identity).value();
+  if (f.ref) reply(s2c::Ack{*f.ref, {}});
+}
+
+void ClientSession::handle(c2s::Leave& f, std::int64_t) {
+  if (rooms_.erase(f.roomId)) {
+    hub_.relay_typing(s2c::Typing{f.roomId, identity_->user_id, identity_->name, false, 0});
+    hub_.leave(f.roomId, key_);
+  }
+  if (f.ref) reply(s2c::Ack{*f.ref, {}});
+}
+
+void ClientSession::handle(c2s::Typing& f, std::int64_t) {
+  if (!rooms_.count(f.roomId)) {
+    return reply_error(f.ref, Error{ErrorCode::forbidden, "join the room before typing in it", "/roomId"});
+  }
+  hub_.relay_typing(s2c::Typing{f.roomId, identity_->user_id, identity_->name, f.active, kTypingTtlMs});
+  if (f.ref) reply(s2c::Ack{*f.ref, {}});
+}
+
+void ClientSession::handle(c2s::History& f, std::int64_t) {
+  if (!rooms_.count(f.roomId)) {
+    return reply_error(f.ref, Error{ErrorCode::forbidden, "join the room before reading its history", "/roomId"});
+  }
+  s2c::History history = hub_.history(f.roomId, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
+  history.ref = f.ref;
+  reply(history);
+}
+
+void ClientSession::handle(c2s::Ping& f, std::int64_t now_ms) { reply(s2c::Pong{f.ref, now_ms}); }
+
+void ClientSession::handle(c2s::Read& f, std::int64_t) { not_supported(f.ref, "read receipts"); }
+void ClientSession::handle(c2s::Delivered& f, std::int64_t) { not_supported(f.ref, "delivery receipts"); }
+void ClientSession::handle(c2s::Presence& f, std::int64_t) { not_supported(f.ref, "presence"); }
+
+void ClientSession::not_supported(const std::optional<std::string>& ref, std::string_view what) {
+  reply_error(ref, Error{ErrorCode::internal, std::string(what) + " are not supported by this server yet", ""});
 }
 
 void ClientSession::reply(const s2c::Frame& frame) {

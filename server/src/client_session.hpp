@@ -33,6 +33,17 @@ class ClientSession {
   void handle(protocol::c2s::Hello& f, std::int64_t now_ms);
   void handle(protocol::c2s::Join& f, std::int64_t now_ms);
   void handle(protocol::c2s::Send& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Auth& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Leave& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Typing& f, std::int64_t now_ms);
+  void handle(protocol::c2s::History& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Ping& f, std::int64_t now_ms);
+  // Receipts and presence arrive with persistent storage; until then they
+  // are refused with an explicit error rather than silently dropped.
+  void handle(protocol::c2s::Read& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Delivered& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Presence& f, std::int64_t now_ms);
+  void not_supported(const std::optional<std::string>& ref, std::string_view what);
 
   void reply(const protocol::s2c::Frame& frame);
   void reply_error(const std::optional<std::string>& ref, const protocol::Error& error);

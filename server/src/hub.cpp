@@ -19,7 +19,7 @@ std::string Hub::random_id(const char* prefix) {
   return id;
 }
 
-s2c::Joined Hub::join(const std::string& room_id, const std::shared_ptr<Peer>& peer,
+s2c::Joined Hub::join(const std::string& room_id, const Identity& user, const std::shared_ptr<Peer>& peer,
                       std::optional<std::int64_t> since_seq) {
   std::lock_guard lock(mutex_);
   auto [it, created] = rooms_.try_emplace(room_id);
@@ -28,7 +28,7 @@ s2c::Joined Hub::join(const std::string& room_id, const std::shared_ptr<Peer>& p
   auto member =
       std::find_if(room.members.begin(), room.members.end(), [&](const Member& m) { return m.key == peer.get(); });
   if (member == room.members.end()) {
-    room.members.push_back(Member{peer.get(), peer});
+    room.members.push_back(Member{peer.get(), peer, user.user_id, user.name});
   } else {
     member->peer = peer;  // a rejoin on the same connection
   }
@@ -37,6 +37,7 @@ s2c::Joined Hub::join(const std::string& room_id, const std::shared_ptr<Peer>& p
   joined.room = protocol::Room{room_id, "public"};
   joined.epoch = room.epoch;
   joined.headSeq = room.head_seq;
+  joined.members = members_of(room);
   std::int64_t oldest = room.history.empty() ? room.head_seq + 1 : room.history.front().seq;
   auto latest_page = [&] {
     std::size_t n = std::min(limits_.join_page, room.history.size());
@@ -64,6 +65,48 @@ void Hub::leave(const std::string& room_id, const Peer* peer) {
   auto& members = it->second.members;
   members.erase(std::remove_if(members.begin(), members.end(), [&](const Member& m) { return m.key == peer; }),
                 members.end());
+}
+
+std::vector<Member> Hub::members_of(const Room& room) {
+  std::vector<protocol::Member> out;
+  for (const auto& m : room.members) {
+    bool seen = std::any_of(out.begin(), out.end(), [&](const protocol::Member& o) { return o.userId == m.user_id; });
+    if (!seen && !m.peer.expired()) out.push_back(protocol::Member{m.user_id, m.name, {}, "online", {}, {}, {}});
+  }
+  return out;
+}
+
+s2c::History Hub::history(const std::string& room_id, std::optional<std::int64_t> before_seq, std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  s2c::History out;
+  out.roomId = room_id;
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return out;
+  const auto& history = it->second.history;
+  auto end = history.end();
+  if (before_seq) {
+    end = std::lower_bound(history.begin(), history.end(), *before_seq,
+                           [](const protocol::Message& m, std::int64_t seq) { return m.seq < seq; });
+  }
+  auto count = std::min<std::size_t>(limit, static_cast<std::size_t>(end - history.begin()));
+  out.messages.assign(end - static_cast<std::ptrdiff_t>(count), end);
+  out.hasMore =
+      end - static_cast<std::ptrdiff_t>(count) != history.begin() || (!history.empty() && history.front().seq > 1);
+  return out;
+}
+
+void Hub::relay_typing(const s2c::Typing& frame) {
+  std::vector<std::shared_ptr<Peer>> recipients;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(frame.roomId);
+    if (it == rooms_.end()) return;
+    for (auto& m : it->second.members) {
+      if (m.user_id == frame.userId) continue;
+      if (auto p = m.peer.lock()) recipients.push_back(std::move(p));
+    }
+  }
+  broadcast(recipients, frame);
 }
 
 bool Hub::is_member(const std::string& room_id, const Peer* peer) const {

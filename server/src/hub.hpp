@@ -32,7 +32,7 @@ class Hub {
   // Adds `peer` to the room (created on first join) and returns the `joined`
   // answer: messages after `since_seq`, or the latest page (with reset when
   // `since_seq` is older than retained history).
-  protocol::s2c::Joined join(const std::string& room_id, const std::shared_ptr<Peer>& peer,
+  protocol::s2c::Joined join(const std::string& room_id, const Identity& user, const std::shared_ptr<Peer>& peer,
                              std::optional<std::int64_t> since_seq);
   void leave(const std::string& room_id, const Peer* peer);
 
@@ -45,12 +45,21 @@ class Hub {
   protocol::Result<Posted> post(const std::string& room_id, const Identity& sender, const std::string& client_msg_id,
                                 const protocol::Draft& draft, std::int64_t now_ms);
 
+  // Up to `limit` messages before `before_seq` (the newest when absent), ascending.
+  protocol::s2c::History history(const std::string& room_id, std::optional<std::int64_t> before_seq,
+                                 std::size_t limit) const;
+
+  // Relays a typing indicator to the room's other users (not the sender's own connections).
+  void relay_typing(const protocol::s2c::Typing& frame);
+
   bool is_member(const std::string& room_id, const Peer* peer) const;
 
  private:
   struct Member {
     const Peer* key;
     std::weak_ptr<Peer> peer;
+    std::string user_id;
+    std::string name;
   };
   struct Room {
     std::string epoch;
@@ -61,6 +70,7 @@ class Hub {
 
   std::string random_id(const char* prefix);
   void broadcast(const std::vector<std::shared_ptr<Peer>>& peers, const protocol::s2c::Frame& frame);
+  static std::vector<protocol::Member> members_of(const Room& room);
 
   HubLimits limits_;
   mutable std::mutex mutex_;

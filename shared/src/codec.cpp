@@ -40,11 +40,11 @@ Result<s2c::Frame> decode_server_frame(std::string_view bytes, Codec codec) {
 }
 
 std::string_view type_name(const c2s::Frame& frame) {
-  return std::visit([](const auto& f) { return f.name; }, frame);
+  return std::visit([](const auto& f) { return f.type; }, frame);
 }
 
 std::string_view type_name(const s2c::Frame& frame) {
-  return std::visit([](const auto& f) { return f.name; }, frame);
+  return std::visit([](const auto& f) { return f.type; }, frame);
 }
 
 namespace {

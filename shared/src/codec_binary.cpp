@@ -208,7 +208,7 @@ Result<Frame> decode_frame(std::string_view bytes, std::string_view direction) {
     }
     std::optional<Result<Frame>> result;
     bool known = with_alternative_at<Frame>(tag, [&](auto frame) {
-      Reader reader(ar, buf, direction, frame.name);
+      Reader reader(ar, buf, direction, frame.type);
       reader.read_object(frame);
       if (reader.error) {
         result.emplace(std::move(*reader.error));

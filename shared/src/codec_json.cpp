@@ -64,7 +64,7 @@ std::string encode_frame(const Frame& frame) {
       [&w](const auto& f) {
         w.StartObject();
         w.Key("type");
-        w.String(f.name.data(), static_cast<rapidjson::SizeType>(f.name.size()));
+        w.String(f.type.data(), static_cast<rapidjson::SizeType>(f.type.size()));
         write_fields(w, f);
         w.EndObject();
       },
@@ -190,7 +190,15 @@ class Reader {
 
 template <class Frame>
 Result<Frame> decode_frame(std::string_view text, std::string_view direction) {
-  rapidjson::Document doc;
+  // Small frames parse without touching the heap for rapidjson's pools (a
+  // fresh Document mallocs and frees a 64 KiB chunk per parse otherwise).
+  alignas(8) char value_buffer[8192];
+  alignas(8) char parse_buffer[1024];
+  rapidjson::MemoryPoolAllocator<> value_allocator(value_buffer, sizeof value_buffer);
+  rapidjson::MemoryPoolAllocator<> parse_allocator(parse_buffer, sizeof parse_buffer);
+  using PooledDocument =
+      rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, rapidjson::MemoryPoolAllocator<>>;
+  PooledDocument doc(&value_allocator, sizeof parse_buffer, &parse_allocator);
   constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
   doc.Parse<kFlags>(text.data(), text.size());
   if (doc.HasParseError()) {

@@ -35,7 +35,7 @@ bool with_alternative_named(std::string_view name, F&& f) {
     return false;
   } else {
     using Alt = std::variant_alternative_t<I, Variant>;
-    if (Alt::name == name) {
+    if (Alt::type == name) {
       f(Alt{});
       return true;
     }

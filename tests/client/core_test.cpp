@@ -8,6 +8,7 @@ namespace {
 
 using namespace protocol;
 using test::FakeHost;
+using test::make_joined;
 using test::make_message;
 
 template <class T>
@@ -60,7 +61,7 @@ TEST(ClientCore, SendIsOptimisticAndTheAckConfirmsItInPlace) {
   host.connect_as("alice", "Alice");
   host.core.join("lobby", host.now);
   auto join = host.expect_sent<c2s::Join>();
-  host.deliver(s2c::Joined{join.ref, {"lobby", "public"}, "e1", 0, {}, {}});
+  host.deliver(make_joined(join.ref, "lobby", 0));
 
   std::string key = host.core.send("lobby", "hello bob", host.now);
   auto send = host.expect_sent<c2s::Send>();
@@ -89,8 +90,7 @@ TEST(ClientCore, MessagesFromOthersAreOrderedBySeqAndDeduplicated) {
   host.connect_as("bob", "Bob");
   host.core.join("lobby", host.now);
   auto join = host.expect_sent<c2s::Join>();
-  host.deliver(s2c::Joined{
-      join.ref, {"lobby", "public"}, "e1", 2, {make_message("lobby", 2, "alice", "c_aaaaaaa2", "two")}, {}});
+  host.deliver(make_joined(join.ref, "lobby", 2, {make_message("lobby", 2, "alice", "c_aaaaaaa2", "two")}));
   host.deliver(s2c::MessageEvent{make_message("lobby", 3, "alice", "c_aaaaaaa3", "three")});
   host.deliver(s2c::MessageEvent{make_message("lobby", 3, "alice", "c_aaaaaaa3", "three")});
   auto view = host.core.room("lobby");
@@ -105,8 +105,7 @@ TEST(ClientCore, SendsWhileDisconnectedAreQueuedAndFlushedAfterRejoin) {
   host.connect_as("alice", "Alice");
   host.core.join("lobby", host.now);
   auto join = host.expect_sent<c2s::Join>();
-  host.deliver(
-      s2c::Joined{join.ref, {"lobby", "public"}, "e1", 5, {make_message("lobby", 5, "bob", "c_bbbbbbb5", "hi")}, {}});
+  host.deliver(make_joined(join.ref, "lobby", 5, {make_message("lobby", 5, "bob", "c_bbbbbbb5", "hi")}));
 
   // The socket drops: the core backs off within [0, base] for the first retry.
   host.core.socket_closed(host.socket, 1006, host.now);
@@ -129,7 +128,7 @@ TEST(ClientCore, SendsWhileDisconnectedAreQueuedAndFlushedAfterRejoin) {
   host.connect_as("alice", "Alice");  // the new attempt: open, token, hello, welcome
   auto rejoin = host.expect_sent<c2s::Join>();
   EXPECT_EQ(rejoin.sinceSeq, 5) << "resume from the last seq seen";
-  host.deliver(s2c::Joined{rejoin.ref, {"lobby", "public"}, "e1", 5, {}, {}});
+  host.deliver(make_joined(rejoin.ref, "lobby", 5));
   auto flushed = host.take_sent();
   ASSERT_EQ(flushed.size(), 2u);
   EXPECT_EQ(std::get<c2s::Send>(flushed[0]).clientMsgId, k1);
@@ -156,7 +155,7 @@ TEST(ClientCore, ARefusedSendIsMarkedFailedWithTheReason) {
   host.connect_as("alice", "Alice");
   host.core.join("lobby", host.now);
   auto join = host.expect_sent<c2s::Join>();
-  host.deliver(s2c::Joined{join.ref, {"lobby", "public"}, "e1", 0, {}, {}});
+  host.deliver(make_joined(join.ref, "lobby", 0));
   host.core.send("lobby", std::string(10, 'x'), host.now);
   auto send = host.expect_sent<c2s::Send>();
   s2c::Error error;

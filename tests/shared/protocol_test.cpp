@@ -3,9 +3,14 @@
 // vectors must give the same results, byte for byte, on both.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <set>
+
 #include "parley/protocol/codec.hpp"
 #include "parley/protocol/schema.hpp"
+#include "rules.hpp"  // white-box: the generated rule table
 #include "support/vectors.hpp"
+#include "walk.hpp"
 
 namespace parley::protocol {
 namespace {
@@ -87,6 +92,125 @@ TEST(ProtocolVectors, SchemaValidatorAgreesWithTheDecoder) {
     EXPECT_EQ(to_string(error->code), v.code) << error->message;
     EXPECT_EQ(error->path, v.path) << error->message;
   }
+}
+
+// Every valid vector's binary encoding is pinned in binary.json. The WASM
+// build runs this same test against the same file, so native and WebAssembly
+// agree byte for byte. PARLEY_UPDATE_GOLDEN=1 rewrites the file (native only).
+TEST(ProtocolVectors, BinaryEncodingsMatchTheGoldenFile) {
+  std::vector<std::pair<std::string, std::string>> actual;
+  for (const auto& v : load_valid_vectors()) {
+    std::string bytes = v.direction == "c2s" ? encode(decode_client_frame(v.json, Codec::json).value(), Codec::binary)
+                                             : encode(decode_server_frame(v.json, Codec::json).value(), Codec::binary);
+    actual.emplace_back(v.name, test::to_hex(bytes));
+  }
+  if (const char* update = std::getenv("PARLEY_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    test::save_binary_golden(actual);
+    GTEST_SKIP() << "binary.json rewritten";
+  }
+  auto golden = test::load_binary_golden();
+  ASSERT_EQ(golden.size(), actual.size()) << "binary.json is out of date: run with PARLEY_UPDATE_GOLDEN=1";
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    EXPECT_EQ(golden[i].first, actual[i].first);
+    EXPECT_EQ(golden[i].second, actual[i].second) << actual[i].first;
+  }
+}
+
+template <class Variant, std::size_t I = 0>
+void add_frame_types(std::vector<std::string>& out) {
+  if constexpr (I < std::variant_size_v<Variant>) {
+    out.emplace_back(std::variant_alternative_t<I, Variant>::type);
+    add_frame_types<Variant, I + 1>(out);
+  }
+}
+
+template <class Variant>
+std::vector<std::string> frame_types() {
+  std::vector<std::string> out;
+  add_frame_types<Variant>(out);
+  return out;
+}
+
+// Every frame type of both directions has at least one valid vector.
+TEST(ProtocolVectors, CoverEveryFrameType) {
+  std::set<std::string> seen;
+  for (const auto& v : load_valid_vectors()) {
+    if (v.direction == "c2s") {
+      seen.insert("c2s/" + std::string(type_name(decode_client_frame(v.json, Codec::json).value())));
+    } else {
+      seen.insert("s2c/" + std::string(type_name(decode_server_frame(v.json, Codec::json).value())));
+    }
+  }
+  for (const auto& t : frame_types<c2s::Frame>())
+    EXPECT_TRUE(seen.count("c2s/" + t)) << "no valid vector for c2s/" << t;
+  for (const auto& t : frame_types<s2c::Frame>())
+    EXPECT_TRUE(seen.count("s2c/" + t)) << "no valid vector for s2c/" << t;
+}
+
+// The C++ structs and the schemas describe the same fields: every struct
+// field has a rule (with the right required-ness) and every rule a field.
+class FieldCollector {
+ public:
+  explicit FieldCollector(std::string prefix) : prefix_(std::move(prefix)) {}
+  std::set<std::string> keys;
+  std::set<std::string> optional_keys;
+
+  template <class T>
+  void walk_object(const std::string& path) {
+    T object{};
+    auto visit = [&](std::string_view name, auto& member) { field(path + "/" + std::string(name), member, false); };
+    T::fields(object, visit);
+  }
+
+ private:
+  template <class T>
+  void field(const std::string& path, T&, bool optional) {
+    keys.insert(prefix_ + path);
+    if (optional) optional_keys.insert(prefix_ + path);
+    if constexpr (detail::is_optional<T>::value) {
+      keys.erase(prefix_ + path);
+      typename T::value_type inner{};
+      field(path, inner, true);
+    } else if constexpr (detail::is_vector<T>::value) {
+      typename T::value_type item{};
+      field(path + "/*", item, false);
+    } else if constexpr (detail::has_fields<T>::value) {
+      walk_object<T>(path);
+    }
+  }
+  std::string prefix_;
+};
+
+template <class Variant, std::size_t I = 0>
+void collect_fields(const char* direction, std::set<std::string>& keys, std::set<std::string>& optional) {
+  if constexpr (I < std::variant_size_v<Variant>) {
+    using Frame = std::variant_alternative_t<I, Variant>;
+    std::string prefix = std::string(direction) + "/" + std::string(Frame::type);
+    FieldCollector c(prefix);
+    c.walk_object<Frame>("");
+    keys.insert(prefix + "/type");
+    keys.insert(c.keys.begin(), c.keys.end());
+    optional.insert(c.optional_keys.begin(), c.optional_keys.end());
+    collect_fields<Variant, I + 1>(direction, keys, optional);
+  }
+}
+
+TEST(ProtocolSchemas, StructsAndSchemasDescribeTheSameFields) {
+  std::set<std::string> from_structs;
+  std::set<std::string> optional_in_structs;
+  collect_fields<c2s::Frame>("c2s", from_structs, optional_in_structs);
+  collect_fields<s2c::Frame>("s2c", from_structs, optional_in_structs);
+
+  std::set<std::string> from_schemas;
+  for (const auto& rule : detail::field_rules()) {
+    std::string key(rule.key);
+    if (key.find('/') == key.rfind('/')) continue;  // "c2s/hello": the frame itself
+    from_schemas.insert(key);
+    bool optional_in_schema = !rule.required;
+    EXPECT_EQ(optional_in_structs.count(key) == 1, optional_in_schema) << key << ": required-ness differs";
+  }
+  for (const auto& key : from_structs) EXPECT_TRUE(from_schemas.count(key)) << key << " has no schema rule";
+  for (const auto& key : from_schemas) EXPECT_TRUE(from_structs.count(key)) << key << " has no struct field";
 }
 
 // A typical send, pinned byte for byte: the WASM build runs this same test, so

@@ -53,7 +53,7 @@ class FakeHost {
     auto frames = take_sent();
     EXPECT_EQ(frames.size(), 1u);
     if (frames.size() != 1 || !std::holds_alternative<T>(frames[0])) {
-      ADD_FAILURE() << "expected one " << T::name << " frame";
+      ADD_FAILURE() << "expected one " << T::type << " frame";
       return T{};
     }
     return std::get<T>(frames[0]);
@@ -97,6 +97,17 @@ inline protocol::Message make_message(std::string room, std::int64_t seq, std::s
   m.content = std::move(content);
   m.createdAt = 1'000'000 + seq;
   return m;
+}
+
+inline protocol::s2c::Joined make_joined(std::optional<std::string> ref, std::string room, std::int64_t head_seq,
+                                         std::vector<protocol::Message> messages = {}) {
+  protocol::s2c::Joined j;
+  j.ref = std::move(ref);
+  j.room = {std::move(room), "public"};
+  j.epoch = "e1";
+  j.headSeq = head_seq;
+  j.messages = std::move(messages);
+  return j;
 }
 
 }  // namespace parley::test

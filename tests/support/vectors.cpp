@@ -76,6 +76,42 @@ std::vector<InvalidVector> load_invalid_vectors() {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> load_binary_golden() {
+  std::ifstream in(std::string(PARLEY_TEST_VECTORS_DIR) + "/binary.json");
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!in) return out;
+  std::stringstream text;
+  text << in.rdbuf();
+  rapidjson::Document doc;
+  doc.Parse(text.str().c_str());
+  if (doc.HasParseError() || !doc.IsObject()) throw std::runtime_error("binary.json is not a JSON object");
+  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    out.emplace_back(it->name.GetString(), it->value.GetString());
+  }
+  return out;
+}
+
+void save_binary_golden(const std::vector<std::pair<std::string, std::string>>& golden) {
+  std::ofstream out(std::string(PARLEY_TEST_VECTORS_DIR) + "/binary.json");
+  out << "{\n";
+  for (std::size_t i = 0; i < golden.size(); ++i) {
+    out << "  \"" << golden[i].first << "\": \"" << golden[i].second << "\"" << (i + 1 < golden.size() ? "," : "")
+        << "\n";
+  }
+  out << "}\n";
+}
+
+std::string to_hex(const std::string& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (char c : bytes) {
+    auto b = static_cast<unsigned char>(c);
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
 bool same_json(const std::string& a, const std::string& b) {
   rapidjson::Document da;
   rapidjson::Document db;

@@ -24,6 +24,11 @@ struct InvalidVector {
 std::vector<ValidVector> load_valid_vectors();
 std::vector<InvalidVector> load_invalid_vectors();
 
+// shared/test-vectors/binary.json: vector name -> hex of its binary encoding.
+std::vector<std::pair<std::string, std::string>> load_binary_golden();
+void save_binary_golden(const std::vector<std::pair<std::string, std::string>>& golden);
+std::string to_hex(const std::string& bytes);
+
 // True when two JSON texts hold the same value (object key order ignored).
 bool same_json(const std::string& a, const std::string& b);
 

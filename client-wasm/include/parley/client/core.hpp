@@ -99,6 +99,10 @@ class Core {
   void on_frame(protocol::s2c::Ack& f, std::int64_t now);
   void on_frame(protocol::s2c::Error& f, std::int64_t now);
   void on_frame(protocol::s2c::MessageEvent& f, std::int64_t now);
+  // Frames the core does not act on yet (typing, presence, receipts, history,
+  // pong, announcements) are accepted and ignored.
+  template <class Frame>
+  void on_frame(Frame&, std::int64_t) {}
 
   Room& room_state(const std::string& room_id);
   void confirm(Room& room, const protocol::Message& message);

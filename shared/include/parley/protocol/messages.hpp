@@ -40,6 +40,29 @@ struct Room {
   bool operator==(const Room&) const = default;
 };
 
+// A room member as others see them.
+struct Member {
+  std::string userId;
+  std::string name;
+  std::optional<std::string> role;  // owner | admin | member
+  std::string status = "online";    // online | idle | away | offline
+  std::optional<std::int64_t> lastSeen;
+  std::optional<std::int64_t> readSeq;
+  std::optional<std::int64_t> deliveredSeq;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("userId", s.userId);
+    v("name", s.name);
+    v("role", s.role);
+    v("status", s.status);
+    v("lastSeen", s.lastSeen);
+    v("readSeq", s.readSeq);
+    v("deliveredSeq", s.deliveredSeq);
+  }
+  bool operator==(const Member&) const = default;
+};
+
 struct Metadata {
   std::optional<std::string> fileName;
   std::optional<std::int64_t> fileSize;
@@ -130,15 +153,16 @@ struct Limits {
   bool operator==(const Limits&) const = default;
 };
 
-// Client -> server frames. The `type` of each is its `name`.
+// Client -> server frames. Each frame's static `type` is its wire `type`.
 namespace c2s {
 
 struct Hello {
-  static constexpr std::string_view name = "hello";
+  static constexpr std::string_view type = "hello";
   std::optional<std::string> ref;
   std::int64_t v = 1;
   std::string token;
   std::optional<ClientInfo> client;
+  std::optional<std::vector<std::string>> codecs;  // json | binary
 
   template <class S, class V>
   static void fields(S& s, V& v) {
@@ -146,12 +170,13 @@ struct Hello {
     v("v", s.v);
     v("token", s.token);
     v("client", s.client);
+    v("codecs", s.codecs);
   }
   bool operator==(const Hello&) const = default;
 };
 
 struct Join {
-  static constexpr std::string_view name = "join";
+  static constexpr std::string_view type = "join";
   std::optional<std::string> ref;
   std::string roomId;
   std::optional<std::int64_t> sinceSeq;
@@ -166,7 +191,7 @@ struct Join {
 };
 
 struct Send {
-  static constexpr std::string_view name = "send";
+  static constexpr std::string_view type = "send";
   std::optional<std::string> ref;
   std::string roomId;
   std::string clientMsgId;
@@ -182,8 +207,121 @@ struct Send {
   bool operator==(const Send&) const = default;
 };
 
+struct Auth {
+  static constexpr std::string_view type = "auth";
+  std::optional<std::string> ref;
+  std::string token;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("token", s.token);
+  }
+  bool operator==(const Auth&) const = default;
+};
+
+struct Leave {
+  static constexpr std::string_view type = "leave";
+  std::optional<std::string> ref;
+  std::string roomId;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("roomId", s.roomId);
+  }
+  bool operator==(const Leave&) const = default;
+};
+
+struct Typing {
+  static constexpr std::string_view type = "typing";
+  std::optional<std::string> ref;
+  std::string roomId;
+  bool active = true;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("roomId", s.roomId);
+    v("active", s.active);
+  }
+  bool operator==(const Typing&) const = default;
+};
+
+// `read` and `delivered`: watermarks that only move forward.
+struct Read {
+  static constexpr std::string_view type = "read";
+  std::optional<std::string> ref;
+  std::string roomId;
+  std::int64_t upToSeq = 0;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("roomId", s.roomId);
+    v("upToSeq", s.upToSeq);
+  }
+  bool operator==(const Read&) const = default;
+};
+
+struct Delivered {
+  static constexpr std::string_view type = "delivered";
+  std::optional<std::string> ref;
+  std::string roomId;
+  std::int64_t upToSeq = 0;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("roomId", s.roomId);
+    v("upToSeq", s.upToSeq);
+  }
+  bool operator==(const Delivered&) const = default;
+};
+
+struct Presence {
+  static constexpr std::string_view type = "presence";
+  std::optional<std::string> ref;
+  std::string status = "online";  // online | idle | away
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("status", s.status);
+  }
+  bool operator==(const Presence&) const = default;
+};
+
+struct History {
+  static constexpr std::string_view type = "history";
+  std::optional<std::string> ref;
+  std::string roomId;
+  std::optional<std::int64_t> beforeSeq;
+  std::optional<std::int64_t> limit;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("roomId", s.roomId);
+    v("beforeSeq", s.beforeSeq);
+    v("limit", s.limit);
+  }
+  bool operator==(const History&) const = default;
+};
+
+struct Ping {
+  static constexpr std::string_view type = "ping";
+  std::optional<std::string> ref;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+  }
+  bool operator==(const Ping&) const = default;
+};
+
 // The binary codec tags frames by their index here: append, never reorder.
-using Frame = std::variant<Hello, Join, Send>;
+using Frame = std::variant<Hello, Join, Send, Auth, Leave, Typing, Read, Delivered, Presence, History, Ping>;
 
 }  // namespace c2s
 
@@ -191,7 +329,7 @@ using Frame = std::variant<Hello, Join, Send>;
 namespace s2c {
 
 struct Welcome {
-  static constexpr std::string_view name = "welcome";
+  static constexpr std::string_view type = "welcome";
   std::optional<std::string> ref;
   std::string sessionId;
   User user;
@@ -212,11 +350,12 @@ struct Welcome {
 };
 
 struct Joined {
-  static constexpr std::string_view name = "joined";
+  static constexpr std::string_view type = "joined";
   std::optional<std::string> ref;
   Room room;
   std::string epoch;
   std::int64_t headSeq = 0;
+  std::vector<Member> members;
   std::vector<Message> messages;
   std::optional<bool> reset;
 
@@ -226,6 +365,7 @@ struct Joined {
     v("room", s.room);
     v("epoch", s.epoch);
     v("headSeq", s.headSeq);
+    v("members", s.members);
     v("messages", s.messages);
     v("reset", s.reset);
   }
@@ -233,7 +373,7 @@ struct Joined {
 };
 
 struct Ack {
-  static constexpr std::string_view name = "ack";
+  static constexpr std::string_view type = "ack";
   std::string ref;
   std::optional<Message> message;
 
@@ -246,7 +386,7 @@ struct Ack {
 };
 
 struct Error {
-  static constexpr std::string_view name = "error";
+  static constexpr std::string_view type = "error";
   std::optional<std::string> ref;
   std::string code;
   std::string message;
@@ -266,7 +406,7 @@ struct Error {
 
 // Frame type "message": a new message in a joined room.
 struct MessageEvent {
-  static constexpr std::string_view name = "message";
+  static constexpr std::string_view type = "message";
   Message message;
 
   template <class S, class V>
@@ -276,8 +416,107 @@ struct MessageEvent {
   bool operator==(const MessageEvent&) const = default;
 };
 
+struct Typing {
+  static constexpr std::string_view type = "typing";
+  std::string roomId;
+  std::string userId;
+  std::string name;
+  bool active = true;
+  std::int64_t ttlMs = 0;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("roomId", s.roomId);
+    v("userId", s.userId);
+    v("name", s.name);
+    v("active", s.active);
+    v("ttlMs", s.ttlMs);
+  }
+  bool operator==(const Typing&) const = default;
+};
+
+struct Presence {
+  static constexpr std::string_view type = "presence";
+  std::string roomId;
+  std::vector<Member> members;
+  std::optional<bool> snapshot;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("roomId", s.roomId);
+    v("members", s.members);
+    v("snapshot", s.snapshot);
+  }
+  bool operator==(const Presence&) const = default;
+};
+
+struct Receipt {
+  static constexpr std::string_view type = "receipt";
+  std::string roomId;
+  std::string userId;
+  std::string kind = "read";  // read | delivered
+  std::int64_t upToSeq = 0;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("roomId", s.roomId);
+    v("userId", s.userId);
+    v("kind", s.kind);
+    v("upToSeq", s.upToSeq);
+  }
+  bool operator==(const Receipt&) const = default;
+};
+
+struct History {
+  static constexpr std::string_view type = "history";
+  std::optional<std::string> ref;
+  std::string roomId;
+  std::vector<Message> messages;
+  bool hasMore = false;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("roomId", s.roomId);
+    v("messages", s.messages);
+    v("hasMore", s.hasMore);
+  }
+  bool operator==(const History&) const = default;
+};
+
+struct Pong {
+  static constexpr std::string_view type = "pong";
+  std::optional<std::string> ref;
+  std::int64_t serverTime = 0;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("serverTime", s.serverTime);
+  }
+  bool operator==(const Pong&) const = default;
+};
+
+struct Announcement {
+  static constexpr std::string_view type = "announcement";
+  std::string id;
+  std::string text;
+  std::string level = "info";  // info | warning
+  std::int64_t createdAt = 0;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("id", s.id);
+    v("text", s.text);
+    v("level", s.level);
+    v("createdAt", s.createdAt);
+  }
+  bool operator==(const Announcement&) const = default;
+};
+
 // The binary codec tags frames by their index here: append, never reorder.
-using Frame = std::variant<Welcome, Joined, Ack, Error, MessageEvent>;
+using Frame =
+    std::variant<Welcome, Joined, Ack, Error, MessageEvent, Typing, Presence, Receipt, History, Pong, Announcement>;
 
 }  // namespace s2c
 

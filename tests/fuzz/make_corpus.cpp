@@ -1,0 +1,33 @@
+// Writes the seed corpora for the fuzz targets from the shared test vectors:
+// every valid and invalid frame, as JSON and (valid ones) as binary.
+#include <filesystem>
+#include <fstream>
+
+#include "parley/protocol/codec.hpp"
+#include "support/vectors.hpp"
+
+namespace fs = std::filesystem;
+using namespace parley;
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  fs::path root = argv[1];
+  for (auto dir : {"json_client", "json_server", "binary_client", "binary_server"}) fs::create_directories(root / dir);
+  int n = 0;
+  auto write = [&](const fs::path& dir, const std::string& bytes) {
+    std::ofstream(dir / ("seed" + std::to_string(n++)), std::ios::binary) << bytes;
+  };
+  for (const auto& v : test::load_valid_vectors()) {
+    bool client = v.direction == "c2s";
+    write(root / (client ? "json_client" : "json_server"), v.json);
+    std::string bin = client ? protocol::encode(protocol::decode_client_frame(v.json, protocol::Codec::json).value(),
+                                                protocol::Codec::binary)
+                             : protocol::encode(protocol::decode_server_frame(v.json, protocol::Codec::json).value(),
+                                                protocol::Codec::binary);
+    write(root / (client ? "binary_client" : "binary_server"), bin);
+  }
+  for (const auto& v : test::load_invalid_vectors()) {
+    write(root / (v.direction == "c2s" ? "json_client" : "json_server"), v.text);
+  }
+  return 0;
+}
