@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 CMAKE_WASM := emcmake cmake -S . -B $(BUILD)/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release \
               -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node
 
-.PHONY: help setup native asan wasm js demo-app demo test test-native test-asan test-wasm test-e2e test-fuzz \
+.PHONY: help setup native asan wasm js demo-app demo test test-native test-asan test-wasm test-e2e test-fuzz test-js \
         fuzz bench format format-check clean
 
 help:
@@ -81,6 +81,9 @@ test-fuzz:
 bench: native
 	$(BUILD)/native/bench/bench_codec --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
+test-js: js
+	npm test -w @parley/realtime --silent
+
 test-e2e: native demo-app
 	mkdir -p e2e/artifacts
 	npx playwright test -c e2e/playwright.config.ts
@@ -91,6 +94,7 @@ test: setup
 	$(MAKE) test-wasm
 	$(MAKE) test-asan
 	$(MAKE) test-fuzz
+	$(MAKE) test-js
 	$(MAKE) test-e2e
 	@echo "make test: all suites passed"
 

@@ -14,6 +14,7 @@ export interface ParleyCoreModule {
   _parley_take_effects(handle: number): number;
   _parley_effects_data(handle: number): number;
   _parley_view(handle: number, length: number): number;
+  _parley_inspect(direction: number, codec: number, ptr: number, length: number): number;
 }
 
 export interface ModuleOptions {

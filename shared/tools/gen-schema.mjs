@@ -245,7 +245,10 @@ function tsType(docName, node, indent) {
     case 'string': return 'string';
     case 'integer': return 'number';
     case 'boolean': return 'boolean';
-    case 'array': return `${tsType(docName, node.items, indent)}[]`;
+    case 'array': {
+      const item = tsType(docName, node.items, indent);
+      return item.includes('|') ? `(${item})[]` : `${item}[]`;
+    }
     case 'object': {
       const req = new Set(node.required ?? []);
       const pad = '  '.repeat(indent + 1);

@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if constexpr (PARLEY_FUZZ_DIRECTION == 0) {
     check(input, parley::protocol::decode_client_frame);
     // What parleyd runs on JSON frames, too.
-    if constexpr (PARLEY_FUZZ_CODEC == 0) (void)validate_json_frame(input, parley::protocol::Direction::client_to_server);
+    if constexpr (PARLEY_FUZZ_CODEC == 0)
+      (void)validate_json_frame(input, parley::protocol::Direction::client_to_server);
   } else {
     check(input, parley::protocol::decode_server_frame);
   }

@@ -1,0 +1,60 @@
+// The shared protocol test vectors (shared/test-vectors/), run through the
+// codecs compiled into the WebAssembly module this package ships.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+import { inspect, loadModule } from './support/wasm';
+
+const dir = new URL('../../shared/test-vectors/', import.meta.url);
+const load = (name: string) => JSON.parse(readFileSync(new URL(name, dir), 'utf8'));
+
+// {"$repeat": "ab", "times": 3} -> "ababab", as the C++ tests expand it.
+function expand(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(expand);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if ('$repeat' in o) return String(o.$repeat).repeat(Number(o.times));
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, expand(v)]));
+  }
+  return value;
+}
+
+interface Vector {
+  name: string;
+  direction: 'c2s' | 's2c';
+  frame?: unknown;
+  text?: string;
+  error?: { code: string; path: string };
+}
+
+const valid: Vector[] = load('valid.json');
+const invalid: Vector[] = load('invalid.json');
+const golden: Record<string, string> = load('binary.json');
+const utf8 = new TextEncoder();
+const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
+
+describe('valid vectors', () => {
+  it.each(valid.map((v) => [v.name, v] as const))('%s: decodes, re-encodes to the same JSON and the golden binary', async (_, v) => {
+    const m = await loadModule();
+    const text = JSON.stringify(expand(v.frame));
+    const r = inspect(m, v.direction, 'json', utf8.encode(text));
+    expect(r.ok, r.message).toBe(true);
+    expect(JSON.parse(r.json!)).toEqual(JSON.parse(text));
+    expect(r.binary).toBe(golden[v.name]);
+
+    const fromBinary = inspect(m, v.direction, 'binary', fromHex(golden[v.name]));
+    expect(fromBinary.ok, fromBinary.message).toBe(true);
+    expect(JSON.parse(fromBinary.json!)).toEqual(JSON.parse(text));
+  });
+});
+
+describe('invalid vectors', () => {
+  it.each(invalid.map((v) => [v.name, v] as const))('%s: refused with its code and path', async (_, v) => {
+    const m = await loadModule();
+    const text = v.text ?? JSON.stringify(expand(v.frame));
+    const r = inspect(m, v.direction, 'json', utf8.encode(text));
+    expect(r.ok).toBe(false);
+    expect({ code: r.code, path: r.path }).toEqual(v.error);
+    expect(r.message).toBeTruthy();
+  });
+});
