@@ -98,7 +98,7 @@ test: setup
 	$(MAKE) test-e2e
 	@echo "make test: all suites passed"
 
-CPP_SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
+CPP_SOURCES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.cpp' '*.hpp'))
 format:
 	clang-format -i $(CPP_SOURCES)
 format-check:

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libbenchmark-dev                      # Google Benchmark (bench/)
   clang-14 libclang-rt-14-dev           # libFuzzer targets (tests/fuzz/)
   libboost1.81-dev libssl-dev           # Boost.Asio/Beast, OpenSSL (JWT HMAC)
+  libsqlite3-dev                        # embedded storage
   libcereal-dev rapidjson-dev libvalijson-dev  # protocol layer (header-only)
   emscripten                            # em++ for the WebAssembly client
   chromium                              # end-to-end tests

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <atomic>
+#include <chrono>
 
 #include "log.hpp"
 #include "parley/protocol/limits.hpp"
@@ -25,49 +26,119 @@ std::optional<std::string> salvage_ref(std::string_view bytes, Codec codec) {
   return std::string(ref->value.GetString(), ref->value.GetStringLength());
 }
 
-constexpr std::int64_t kTypingTtlMs = 5000;
-
 std::string next_session_id() {
   static std::atomic<std::uint64_t> counter{0};
   return "s" + std::to_string(++counter);
 }
 
-}  // namespace
-
-ClientSession::ClientSession(Hub& hub, const TokenVerifier& verifier, const Config& config, std::weak_ptr<Peer> self)
-    : hub_(hub),
-      verifier_(verifier),
-      config_(config),
-      self_(std::move(self)),
-      key_(self_.lock().get()),
-      session_id_(next_session_id()) {
-  if (auto p = peer()) codec_ = p->codec();
+std::int64_t steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
-ClientSession::~ClientSession() { on_closed(); }
+}  // namespace
+
+ClientSession::ClientSession(Hub& hub, Dispatch& dispatch, const TokenVerifier& verifier, const Config& config,
+                             WorkerMetrics& metrics, std::weak_ptr<Peer> self)
+    : hub_(hub),
+      dispatch_(dispatch),
+      verifier_(verifier),
+      config_(config),
+      metrics_(metrics),
+      self_(std::move(self)),
+      key_(self_.lock().get()),
+      codec_(self_.lock() ? self_.lock()->codec() : Codec::json),
+      session_id_(next_session_id()),
+      messages_(config.rate_messages),
+      typing_(config.rate_typing),
+      receipts_(config.rate_receipts),
+      other_(config.rate_other) {}
+
+ClientSession::~ClientSession() {
+  on_closed(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
+}
+
+std::optional<std::int64_t> ClientSession::expires_at() const {
+  if (!identity_) return std::nullopt;
+  return identity_->expires_at_ms;
+}
 
 void ClientSession::on_frame(std::string_view bytes, std::int64_t now_ms) {
+  std::int64_t started = steady_us();
   // The decoder checks the generated schema rules and gives the clearest
   // messages; valijson then checks JSON frames against the full schemas.
   auto decoded = decode_client_frame(bytes, codec_);
-  if (!decoded) return reply_error(salvage_ref(bytes, codec_), decoded.error());
-  if (codec_ == Codec::json) {
-    if (auto error = validate_json_frame(bytes, Direction::client_to_server)) {
-      return reply_error(salvage_ref(bytes, codec_), *error);
-    }
+  if (decoded && codec_ == Codec::json) {
+    if (auto error = validate_json_frame(bytes, Direction::client_to_server)) decoded = std::move(*error);
   }
-  c2s::Frame& frame = decoded.value();
-  if (!identity_ && !std::holds_alternative<c2s::Hello>(frame)) {
-    reply_error(ref_of(frame), Error{ErrorCode::unauthorized, "say hello with a token first", ""});
-    if (auto p = peer()) p->close(close_code::unauthorized, "hello first");
+  if (!decoded) {
+    reply_error(salvage_ref(bytes, codec_), decoded.error());
     return;
   }
-  std::visit([&](auto& f) { handle(f, now_ms); }, frame);
+  c2s::Frame& frame = decoded.value();
+  WorkerMetrics::add(metrics_.frames_in[frame.index()]);
+  WorkerMetrics::add(metrics_.bytes_in[frame.index()], bytes.size());
+  std::visit([&](auto& f) { dispatch(f, now_ms); }, frame);
+  metrics_.observe_latency(steady_us() - started);
 }
 
-void ClientSession::on_closed() {
-  for (const auto& room : rooms_) hub_.leave(room, key_);
+template <class Frame>
+void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
+  constexpr bool is_hello = std::is_same_v<Frame, c2s::Hello>;
+  if (!identity_ && !is_hello) {
+    reply_error(f.ref, Error{ErrorCode::unauthorized, "say hello with a token first", ""});
+    return close(close_code::unauthorized, "hello first");
+  }
+  if constexpr (!is_hello) {
+    TokenBucket* bucket = bucket_for(variant_index<c2s::Frame, Frame>());
+    std::int64_t wait = bucket ? bucket->take(now_ms) : 0;
+    if (wait == 0 && std::is_same_v<Frame, c2s::Send>) wait = hub_.take_user_send_token(identity_->user_id, now_ms);
+    if (wait > 0) {
+      WorkerMetrics::add(metrics_.rate_limited);
+      if (abusive(now_ms)) return close(close_code::policy_violation, "rate limit ignored");
+      // Typing is volatile: a dropped indicator needs no answer unless asked for.
+      if (!std::is_same_v<Frame, c2s::Typing> || f.ref) {
+        reply_error(f.ref, Error{ErrorCode::rate_limited, "too many requests; slow down", ""}, wait);
+      }
+      return;
+    }
+  }
+  handle(f, now_ms);
+}
+
+TokenBucket* ClientSession::bucket_for(std::size_t frame_index) {
+  switch (frame_index) {
+    case variant_index<c2s::Frame, c2s::Send>():
+      return &messages_;
+    case variant_index<c2s::Frame, c2s::Typing>():
+      return &typing_;
+    case variant_index<c2s::Frame, c2s::Read>():
+    case variant_index<c2s::Frame, c2s::Delivered>():
+      return &receipts_;
+    default:
+      return &other_;
+  }
+}
+
+bool ClientSession::abusive(std::int64_t now_ms) {
+  limited_at_.push_back(now_ms);
+  while (!limited_at_.empty() && limited_at_.front() < now_ms - 10'000) limited_at_.pop_front();
+  return limited_at_.size() >= config_.abuse_limit;
+}
+
+void ClientSession::on_closed(std::int64_t now_ms) {
+  if (identity_) {
+    for (const auto& room : rooms_) hub_.leave(room, *identity_, key_, now_ms);
+  }
   rooms_.clear();
+  if (counted_) hub_.remove_user_connection(identity_->user_id);
+  counted_ = false;
+}
+
+void ClientSession::expire() {
+  reply_error(std::nullopt, Error{ErrorCode::unauthorized, "the token expired; send auth with a fresh one", ""});
+  close(close_code::unauthorized, "token expired");
 }
 
 void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
@@ -76,9 +147,16 @@ void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
   if (!identity) {
     log::info("auth refused", {{"session", session_id_}, {"reason", identity.error().message}});
     reply_error(f.ref, identity.error());
-    if (auto p = peer()) p->close(close_code::unauthorized, "unauthorized");
-    return;
+    return close(close_code::unauthorized, "unauthorized");
   }
+  if (!hub_.add_user_connection(identity.value().user_id)) {
+    reply_error(f.ref, Error{ErrorCode::forbidden,
+                             "too many connections for this user (limit " +
+                                 std::to_string(config_.max_connections_per_user) + ")",
+                             ""});
+    return close(close_code::try_again_later, "too many connections for this user");
+  }
+  counted_ = true;
   identity_ = std::move(identity).value();
   log::debug("hello", {{"session", session_id_}, {"user", identity_->user_id}});
   s2c::Welcome welcome;
@@ -86,28 +164,9 @@ void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
   welcome.sessionId = session_id_;
   welcome.user = User{identity_->user_id, identity_->name};
   welcome.serverTime = now_ms;
-  welcome.heartbeatMs = config_.heartbeat_ms;
-  welcome.limits =
-      protocol::Limits{config_.max_frame_bytes, static_cast<std::int64_t>(protocol::limits::content_max_length)};
+  welcome.heartbeatMs = config_.ping_interval_ms;
+  welcome.limits = protocol::Limits{config_.max_frame_bytes, static_cast<std::int64_t>(limits::content_max_length)};
   reply(welcome);
-}
-
-void ClientSession::handle(c2s::Join& f, std::int64_t) {
-  auto self = peer();
-  if (!self) return;
-  s2c::Joined joined = hub_.join(f.roomId, *identity_, self, f.sinceSeq);
-  rooms_.insert(f.roomId);
-  joined.ref = f.ref;
-  reply(joined);
-}
-
-void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
-  if (!rooms_.count(f.roomId)) {
-    return reply_error(f.ref, Error{ErrorCode::forbidden, "join the room before sending to it", "/roomId"});
-  }
-  auto posted = hub_.post(f.roomId, *identity_, f.clientMsgId, f.message, now_ms);
-  if (!posted) return reply_error(f.ref, posted.error());
-  if (f.ref) reply(s2c::Ack{*f.ref, posted.value().message});
 }
 
 void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
@@ -117,55 +176,91 @@ void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
     return reply_error(f.ref, Error{ErrorCode::forbidden, "a refreshed token must name the same user", "/token"});
   }
   identity_ = std::move(identity).value();
-  if (f.ref) reply(s2c::Ack{*f.ref, {}});
+  acknowledge(f.ref);
 }
 
-void ClientSession::handle(c2s::Leave& f, std::int64_t) {
-  if (rooms_.erase(f.roomId)) {
-    hub_.relay_typing(s2c::Typing{f.roomId, identity_->user_id, identity_->name, false, 0});
-    hub_.leave(f.roomId, key_);
-  }
-  if (f.ref) reply(s2c::Ack{*f.ref, {}});
+void ClientSession::handle(c2s::Join& f, std::int64_t now_ms) {
+  auto self = self_.lock();
+  if (!self) return;
+  if (auto refused = hub_.join(*identity_, self, f, now_ms)) return reply_error(f.ref, *refused);
+  rooms_.insert(f.roomId);
 }
 
-void ClientSession::handle(c2s::Typing& f, std::int64_t) {
-  if (!rooms_.count(f.roomId)) {
-    return reply_error(f.ref, Error{ErrorCode::forbidden, "join the room before typing in it", "/roomId"});
-  }
-  hub_.relay_typing(s2c::Typing{f.roomId, identity_->user_id, identity_->name, f.active, kTypingTtlMs});
-  if (f.ref) reply(s2c::Ack{*f.ref, {}});
+void ClientSession::handle(c2s::Leave& f, std::int64_t now_ms) {
+  if (rooms_.erase(f.roomId)) hub_.leave(f.roomId, *identity_, key_, now_ms);
+  acknowledge(f.ref);
+}
+
+void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
+  if (!in_room(f.ref, f.roomId, "sending to it")) return;
+  auto posted = hub_.post(f.roomId, *identity_, f.clientMsgId, f.message, now_ms);
+  if (!posted) return reply_error(f.ref, posted.error());
+  if (f.ref) reply(s2c::Ack{*f.ref, posted.value().message});
+}
+
+void ClientSession::handle(c2s::Typing& f, std::int64_t now_ms) {
+  if (!in_room(f.ref, f.roomId, "typing in it")) return;
+  hub_.typing(f.roomId, *identity_, f.active, now_ms);
+  acknowledge(f.ref);
+}
+
+void ClientSession::handle(c2s::Read& f, std::int64_t now_ms) {
+  if (!in_room(f.ref, f.roomId, "marking it read")) return;
+  if (auto e = hub_.receipt(f.roomId, *identity_, Watermark::read, f.upToSeq)) return reply_error(f.ref, *e);
+  hub_.activity({f.roomId}, *identity_, now_ms);
+  acknowledge(f.ref);
+}
+
+void ClientSession::handle(c2s::Delivered& f, std::int64_t) {
+  if (!in_room(f.ref, f.roomId, "acknowledging delivery")) return;
+  if (auto e = hub_.receipt(f.roomId, *identity_, Watermark::delivered, f.upToSeq)) return reply_error(f.ref, *e);
+  acknowledge(f.ref);
+}
+
+void ClientSession::handle(c2s::Presence& f, std::int64_t now_ms) {
+  hub_.set_status(room_list(), *identity_, f.status, now_ms);
+  acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::History& f, std::int64_t) {
-  if (!rooms_.count(f.roomId)) {
-    return reply_error(f.ref, Error{ErrorCode::forbidden, "join the room before reading its history", "/roomId"});
-  }
-  s2c::History history = hub_.history(f.roomId, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
-  history.ref = f.ref;
-  reply(history);
+  if (!in_room(f.ref, f.roomId, "reading its history")) return;
+  auto history = hub_.history(f.roomId, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
+  if (!history) return reply_error(f.ref, history.error());
+  history.value().ref = f.ref;
+  reply(history.value());
 }
 
 void ClientSession::handle(c2s::Ping& f, std::int64_t now_ms) { reply(s2c::Pong{f.ref, now_ms}); }
 
-void ClientSession::handle(c2s::Read& f, std::int64_t) { not_supported(f.ref, "read receipts"); }
-void ClientSession::handle(c2s::Delivered& f, std::int64_t) { not_supported(f.ref, "delivery receipts"); }
-void ClientSession::handle(c2s::Presence& f, std::int64_t) { not_supported(f.ref, "presence"); }
+bool ClientSession::in_room(const std::optional<std::string>& ref, const std::string& room_id, const char* action) {
+  if (rooms_.count(room_id)) return true;
+  reply_error(ref, Error{ErrorCode::forbidden, std::string("join the room before ") + action, "/roomId"});
+  return false;
+}
 
-void ClientSession::not_supported(const std::optional<std::string>& ref, std::string_view what) {
-  reply_error(ref, Error{ErrorCode::internal, std::string(what) + " are not supported by this server yet", ""});
+void ClientSession::acknowledge(const std::optional<std::string>& ref) {
+  if (ref) reply(s2c::Ack{*ref, {}});
 }
 
 void ClientSession::reply(const s2c::Frame& frame) {
-  if (auto p = peer()) p->deliver(std::make_shared<const std::string>(encode(frame, codec_)));
+  // Through the worker's queue like broadcasts, so replies keep their place among them.
+  if (auto p = self_.lock()) fan_out(dispatch_, {p}, frame);
 }
 
-void ClientSession::reply_error(const std::optional<std::string>& ref, const Error& error) {
+void ClientSession::reply_error(const std::optional<std::string>& ref, const Error& error,
+                                std::optional<std::int64_t> retry_after_ms) {
+  WorkerMetrics::add(metrics_.errors[static_cast<std::size_t>(error.code)]);
   s2c::Error frame;
   frame.ref = ref;
   frame.code = std::string(to_string(error.code));
   frame.message = error.message.substr(0, 512);
   if (!error.path.empty()) frame.path = error.path;
+  frame.retryAfterMs = retry_after_ms;
   reply(frame);
+}
+
+void ClientSession::close(std::uint16_t code, std::string reason) {
+  if (auto p = self_.lock()) p->close(code, std::move(reason));
 }
 
 }  // namespace parley::server

@@ -1,9 +1,11 @@
 // The protocol conversation with one client, independent of the transport:
-// hello and authentication, then joins and sends, each request answered by
-// exactly one reply carrying its ref. The WebSocket session feeds it frames.
+// hello and authentication, then requests, each answered by exactly one
+// reply carrying its ref; per-connection rate limits. Runs on the
+// connection's worker thread.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <set>
@@ -13,51 +15,74 @@
 #include "auth.hpp"
 #include "config.hpp"
 #include "hub.hpp"
+#include "metrics.hpp"
 #include "peer.hpp"
+#include "rate_limit.hpp"
 
 namespace parley::server {
 
 class ClientSession {
  public:
   // `self` is the connection's Peer (alive at construction): replies go
-  // through it, the hub holds it.
-  ClientSession(Hub& hub, const TokenVerifier& verifier, const Config& config, std::weak_ptr<Peer> self);
+  // through it and the hub holds it.
+  ClientSession(Hub& hub, Dispatch& dispatch, const TokenVerifier& verifier, const Config& config,
+                WorkerMetrics& metrics, std::weak_ptr<Peer> self);
   ~ClientSession();
 
   void on_frame(std::string_view bytes, std::int64_t now_ms);
-  void on_closed();
+  // The connection is gone: leave every room. Idempotent.
+  void on_closed(std::int64_t now_ms);
 
   bool authenticated() const { return identity_.has_value(); }
+  // When the token runs out (ms since the epoch); the connection closes with
+  // 4001 then unless `auth` brought a fresh one.
+  std::optional<std::int64_t> expires_at() const;
+  void expire();  // tells the client and closes with 4001
 
  private:
+  template <class Frame>
+  void dispatch(Frame& f, std::int64_t now_ms);
   void handle(protocol::c2s::Hello& f, std::int64_t now_ms);
-  void handle(protocol::c2s::Join& f, std::int64_t now_ms);
-  void handle(protocol::c2s::Send& f, std::int64_t now_ms);
   void handle(protocol::c2s::Auth& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Join& f, std::int64_t now_ms);
   void handle(protocol::c2s::Leave& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Send& f, std::int64_t now_ms);
   void handle(protocol::c2s::Typing& f, std::int64_t now_ms);
-  void handle(protocol::c2s::History& f, std::int64_t now_ms);
-  void handle(protocol::c2s::Ping& f, std::int64_t now_ms);
-  // Receipts and presence arrive with persistent storage; until then they
-  // are refused with an explicit error rather than silently dropped.
   void handle(protocol::c2s::Read& f, std::int64_t now_ms);
   void handle(protocol::c2s::Delivered& f, std::int64_t now_ms);
   void handle(protocol::c2s::Presence& f, std::int64_t now_ms);
-  void not_supported(const std::optional<std::string>& ref, std::string_view what);
+  void handle(protocol::c2s::History& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Ping& f, std::int64_t now_ms);
 
+  // The bucket a frame type draws from (nullptr: not limited).
+  TokenBucket* bucket_for(std::size_t frame_index);
+  // Records a rate-limited answer; true when the client keeps ignoring them.
+  bool abusive(std::int64_t now_ms);
+  bool in_room(const std::optional<std::string>& ref, const std::string& room_id, const char* action);
+  void acknowledge(const std::optional<std::string>& ref);
   void reply(const protocol::s2c::Frame& frame);
-  void reply_error(const std::optional<std::string>& ref, const protocol::Error& error);
-  std::shared_ptr<Peer> peer() const { return self_.lock(); }
+  void reply_error(const std::optional<std::string>& ref, const protocol::Error& error,
+                   std::optional<std::int64_t> retry_after_ms = std::nullopt);
+  void close(std::uint16_t code, std::string reason);
+  std::vector<std::string> room_list() const { return {rooms_.begin(), rooms_.end()}; }
 
   Hub& hub_;
+  Dispatch& dispatch_;
   const TokenVerifier& verifier_;
   const Config& config_;
+  WorkerMetrics& metrics_;
   std::weak_ptr<Peer> self_;
   const Peer* key_;  // self_, still usable as a key while the connection is being destroyed
-  protocol::Codec codec_ = protocol::Codec::json;
+  protocol::Codec codec_;
   std::optional<Identity> identity_;
+  bool counted_ = false;  // counted in the hub's per-user connections
   std::string session_id_;
   std::set<std::string> rooms_;
+  TokenBucket messages_;
+  TokenBucket typing_;
+  TokenBucket receipts_;
+  TokenBucket other_;
+  std::deque<std::int64_t> limited_at_;  // recent rate-limited answers
 };
 
 }  // namespace parley::server

@@ -2,9 +2,9 @@
 
 #include <cstdlib>
 #include <functional>
-#include <map>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace parley::server {
 namespace {
@@ -16,88 +16,157 @@ std::uint32_t to_uint(const std::string& value, std::uint32_t max) {
   return static_cast<std::uint32_t>(v);
 }
 
+// "10" (per second, burst twice that) or "10/25" (per second / burst).
+Rate to_rate(const std::string& value) {
+  auto slash = value.find('/');
+  std::size_t used = 0;
+  Rate r;
+  r.per_second = std::stod(value.substr(0, slash), &used);
+  if (used != (slash == std::string::npos ? value.size() : slash) || r.per_second <= 0) {
+    throw std::invalid_argument(value);
+  }
+  r.burst = slash == std::string::npos ? 2 * r.per_second : std::stod(value.substr(slash + 1));
+  if (r.burst < 1) throw std::invalid_argument(value);
+  return r;
+}
+
 struct Option {
+  const char* flag;
   const char* env;
   const char* help;
   std::function<void(Config&, const std::string&)> set;
 };
 
-const std::map<std::string, Option>& options() {
-  static const std::map<std::string, Option> table = {
-      {"--host",
-       {"PARLEY_HOST", "address to listen on (default 127.0.0.1)",
-        [](Config& c, const std::string& v) { c.host = v; }}},
-      {"--port",
-       {"PARLEY_PORT", "TCP port, 0 for any free port (default 8787)",
-        [](Config& c, const std::string& v) { c.port = static_cast<std::uint16_t>(to_uint(v, 65535)); }}},
-      {"--jwt-secret",
-       {"PARLEY_JWT_SECRET", "HS256 secret for client tokens (required in production)",
-        [](Config& c, const std::string& v) { c.jwt_secret = v; }}},
-      {"--threads",
-       {"PARLEY_THREADS", "I/O threads (default 1)",
-        [](Config& c, const std::string& v) { c.threads = std::max(1u, to_uint(v, 256)); }}},
-      {"--log-level",
-       {"PARLEY_LOG_LEVEL", "debug, info, warn or error (default info)",
-        [](Config& c, const std::string& v) { c.log_level = v; }}},
-      {"--max-frame-bytes",
-       {"PARLEY_MAX_FRAME_BYTES", "largest inbound WebSocket message (default 65536)",
-        [](Config& c, const std::string& v) { c.max_frame_bytes = to_uint(v, 64u << 20); }}},
-      {"--heartbeat-ms",
-       {"PARLEY_HEARTBEAT_MS", "heartbeat interval announced to clients (default 25000)",
-        [](Config& c, const std::string& v) { c.heartbeat_ms = to_uint(v, 3'600'000); }}},
+#define PARLEY_UINT(field, max) [](Config& c, const std::string& v) { c.field = to_uint(v, max); }
+#define PARLEY_RATE(field) [](Config& c, const std::string& v) { c.field = to_rate(v); }
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> table = {
+      {"--host", "PARLEY_HOST", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)",
+       [](Config& c, const std::string& v) { c.host = v; }},
+      {"--port", "PARLEY_PORT", "TCP port, 0 for any free port (default 8787)",
+       [](Config& c, const std::string& v) { c.port = static_cast<std::uint16_t>(to_uint(v, 65535)); }},
+      {"--threads", "PARLEY_THREADS", "I/O threads (default: one per core)", PARLEY_UINT(threads, 256)},
+      {"--jwt-secret", "PARLEY_JWT_SECRET", "HS256 secret of client tokens (required in production)",
+       [](Config& c, const std::string& v) { c.jwt_secret = v; }},
+      {"--admin-token", "PARLEY_ADMIN_TOKEN", "bearer token for /admin/* (default: admin API off)",
+       [](Config& c, const std::string& v) { c.admin_token = v; }},
+      {"--storage", "PARLEY_STORAGE", "sqlite (default) or memory (nothing survives a restart)",
+       [](Config& c, const std::string& v) {
+         if (v != "sqlite" && v != "memory") throw std::invalid_argument(v);
+         c.storage = v;
+       }},
+      {"--data-dir", "PARLEY_DATA_DIR", "folder of the SQLite database (default ./data)",
+       [](Config& c, const std::string& v) { c.data_dir = v; }},
+      {"--log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error (default info)",
+       [](Config& c, const std::string& v) { c.log_level = v; }},
+      {"--max-frame-bytes", "PARLEY_MAX_FRAME_BYTES", "largest inbound message, else close 1009 (default 65536)",
+       PARLEY_UINT(max_frame_bytes, 64u << 20)},
+      {"--max-queue-bytes", "PARLEY_MAX_QUEUE_BYTES",
+       "outbound bytes queued for one connection before it is closed with 4003 (default 1048576)",
+       PARLEY_UINT(max_queue_bytes, 1u << 30)},
+      {"--max-connections", "PARLEY_MAX_CONNECTIONS", "connections in total (default 10000)",
+       PARLEY_UINT(max_connections, 10'000'000)},
+      {"--max-connections-per-ip", "PARLEY_MAX_CONNECTIONS_PER_IP", "connections per client address (default 1000)",
+       PARLEY_UINT(max_connections_per_ip, 10'000'000)},
+      {"--max-connections-per-user", "PARLEY_MAX_CONNECTIONS_PER_USER", "connections per user (default 20)",
+       PARLEY_UINT(max_connections_per_user, 1'000'000)},
+      {"--room-max-members", "PARLEY_ROOM_MAX_MEMBERS", "members per room (default 10000)",
+       PARLEY_UINT(room_max_members, 10'000'000)},
+      {"--replay-limit", "PARLEY_REPLAY_LIMIT", "messages a rejoin replays before answering reset (default 1000)",
+       PARLEY_UINT(replay_limit, 1000)},
+      {"--handshake-timeout-ms", "PARLEY_HANDSHAKE_TIMEOUT_MS",
+       "time to complete hello, else close 4002 (default 10000)", PARLEY_UINT(handshake_timeout_ms, 3'600'000)},
+      {"--ping-interval-ms", "PARLEY_PING_INTERVAL_MS",
+       "WebSocket ping interval, announced as heartbeatMs (default 25000)", PARLEY_UINT(ping_interval_ms, 3'600'000)},
+      {"--idle-timeout-ms", "PARLEY_IDLE_TIMEOUT_MS", "close a connection silent this long (default 2 x ping interval)",
+       PARLEY_UINT(idle_timeout_ms, 86'400'000)},
+      {"--rate-messages", "PARLEY_RATE_MESSAGES", "sends per second per connection, as rate[/burst] (default 10/20)",
+       PARLEY_RATE(rate_messages)},
+      {"--rate-typing", "PARLEY_RATE_TYPING", "typing frames per second per connection (default 3/6)",
+       PARLEY_RATE(rate_typing)},
+      {"--rate-receipts", "PARLEY_RATE_RECEIPTS", "read/delivered frames per second per connection (default 10/30)",
+       PARLEY_RATE(rate_receipts)},
+      {"--rate-other", "PARLEY_RATE_OTHER", "other requests per second per connection (default 20/40)",
+       PARLEY_RATE(rate_other)},
+      {"--user-rate-messages", "PARLEY_USER_RATE_MESSAGES", "sends per second per user (default 20/40)",
+       PARLEY_RATE(user_rate_messages)},
+      {"--abuse-limit", "PARLEY_ABUSE_LIMIT", "rate-limited answers within 10 s before closing with 1008 (default 30)",
+       PARLEY_UINT(abuse_limit, 1'000'000)},
+      {"--idle-after-ms", "PARLEY_IDLE_AFTER_MS", "inactivity before presence turns idle (default 300000)",
+       PARLEY_UINT(idle_after_ms, 86'400'000)},
+      {"--offline-grace-ms", "PARLEY_OFFLINE_GRACE_MS",
+       "delay before a user with no connection is offline (default 5000)", PARLEY_UINT(offline_grace_ms, 3'600'000)},
+      {"--typing-ttl-ms", "PARLEY_TYPING_TTL_MS", "lifetime of a typing indicator (default 5000)",
+       PARLEY_UINT(typing_ttl_ms, 60000)},
   };
   return table;
+}
+
+#undef PARLEY_UINT
+#undef PARLEY_RATE
+
+const Option* find_option(const std::string& flag) {
+  for (const auto& o : options()) {
+    if (flag == o.flag) return &o;
+  }
+  return nullptr;
 }
 
 }  // namespace
 
 std::string usage() {
-  std::string out = "usage: parleyd [options]\n\n";
-  for (const auto& [flag, opt] : options()) {
-    out += "  " + flag + " <value>  " + opt.help + "  [env " + opt.env + "]\n";
+  std::string out = "usage: parleyd [options]   (every option also reads its environment variable)\n\n";
+  for (const auto& o : options()) {
+    std::string flag = std::string(o.flag) + " <v>";
+    out += "  " + flag + std::string(flag.size() < 30 ? 30 - flag.size() : 1, ' ') + o.help + "  [" + o.env + "]\n";
   }
   return out;
 }
 
 std::optional<Config> parse_config(int argc, char** argv, std::string& error) {
   Config config;
-  try {
-    for (const auto& [flag, opt] : options()) {
-      if (const char* v = std::getenv(opt.env); v && *v) opt.set(config, v);
+  for (const auto& o : options()) {
+    const char* v = std::getenv(o.env);
+    if (!v || !*v) continue;
+    try {
+      o.set(config, v);
+    } catch (const std::exception&) {
+      error = std::string("bad value in the environment: ") + o.env + "=" + v;
+      return std::nullopt;
     }
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      if (arg == "--help" || arg == "-h") return std::nullopt;
-      std::string value;
-      if (auto eq = arg.find('='); eq != std::string::npos) {
-        value = arg.substr(eq + 1);
-        arg = arg.substr(0, eq);
-      } else if (i + 1 < argc) {
-        value = argv[++i];
-      } else {
-        error = "missing value for " + arg;
-        return std::nullopt;
-      }
-      auto it = options().find(arg);
-      if (it == options().end()) {
-        error = "unknown option " + arg;
-        return std::nullopt;
-      }
-      try {
-        it->second.set(config, value);
-      } catch (const std::exception&) {
-        error = "bad value for " + arg + ": " + value;
-        return std::nullopt;
-      }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") return std::nullopt;
+    std::string value;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      error = "missing value for " + arg;
+      return std::nullopt;
     }
-  } catch (const std::exception& e) {
-    error = std::string("bad value in the environment: ") + e.what();
-    return std::nullopt;
+    const Option* o = find_option(arg);
+    if (!o) {
+      error = "unknown option " + arg;
+      return std::nullopt;
+    }
+    try {
+      o->set(config, value);
+    } catch (const std::exception&) {
+      error = "bad value for " + arg + ": " + value;
+      return std::nullopt;
+    }
   }
   if (config.jwt_secret.empty()) {
     config.jwt_secret = kDevJwtSecret;
     config.dev_secret = true;
   }
+  if (config.threads == 0) config.threads = std::max(1u, std::thread::hardware_concurrency());
+  if (config.idle_timeout_ms == 0) config.idle_timeout_ms = 2 * config.ping_interval_ms;
   return config;
 }
 

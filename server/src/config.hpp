@@ -8,15 +8,47 @@
 
 namespace parley::server {
 
+// A token bucket's refill rate (per second) and burst (bucket size).
+struct Rate {
+  double per_second = 10;
+  double burst = 20;
+};
+
 struct Config {
-  std::string host = "127.0.0.1";         // --host, PARLEY_HOST
-  std::uint16_t port = 8787;              // --port, PARLEY_PORT (0: any free port)
-  std::string jwt_secret;                 // --jwt-secret, PARLEY_JWT_SECRET
-  bool dev_secret = false;                // no secret given: the development default is in use
-  unsigned threads = 1;                   // --threads, PARLEY_THREADS
-  std::string log_level = "info";         // --log-level, PARLEY_LOG_LEVEL
-  std::uint32_t max_frame_bytes = 65536;  // --max-frame-bytes, PARLEY_MAX_FRAME_BYTES
-  std::uint32_t heartbeat_ms = 25000;     // --heartbeat-ms, PARLEY_HEARTBEAT_MS
+  // ---- network
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8787;  // 0: any free port (the log says which)
+  unsigned threads = 0;       // 0: one per core
+  // ---- security
+  std::string jwt_secret;  // empty: the development default, with a loud warning
+  bool dev_secret = false;
+  std::string admin_token;  // empty: /admin/* is disabled
+  // ---- storage
+  std::string storage = "sqlite";  // sqlite | memory
+  std::string data_dir = "./data";
+  // ---- logs
+  std::string log_level = "info";
+  // ---- limits
+  std::uint32_t max_frame_bytes = 65536;
+  std::uint32_t max_queue_bytes = 1u << 20;  // per connection, then closed with 4003
+  std::uint32_t max_connections = 10000;
+  std::uint32_t max_connections_per_ip = 1000;
+  std::uint32_t max_connections_per_user = 20;
+  std::uint32_t room_max_members = 10000;
+  std::uint32_t replay_limit = 1000;           // messages a rejoin may replay before answering `reset`
+  std::uint32_t handshake_timeout_ms = 10000;  // upgrade to `welcome`
+  std::uint32_t ping_interval_ms = 25000;      // announced as heartbeatMs
+  std::uint32_t idle_timeout_ms = 0;           // 0: twice the ping interval
+  Rate rate_messages{10, 20};                  // per connection
+  Rate rate_typing{3, 6};
+  Rate rate_receipts{10, 30};
+  Rate rate_other{20, 40};
+  Rate user_rate_messages{20, 40};  // per user, over all their connections
+  std::uint32_t abuse_limit = 30;   // rate-limited answers within 10 s before closing with 1008
+  // ---- presence and typing
+  std::uint32_t idle_after_ms = 300000;
+  std::uint32_t offline_grace_ms = 5000;
+  std::uint32_t typing_ttl_ms = 5000;
 };
 
 inline constexpr const char* kDevJwtSecret = "parley-dev-secret-do-not-use-in-production";

@@ -1,9 +1,16 @@
 #include "http_session.hpp"
 
-#include <boost/asio/dispatch.hpp>
-#include <boost/beast/websocket.hpp>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <rapidjson/document.h>
 
-#include "ws_session.hpp"
+#include <boost/asio/dispatch.hpp>
+
+#include "log.hpp"
+#include "server_context.hpp"
+#include "worker.hpp"
+#include "ws_connection.hpp"
 
 namespace parley::server {
 
@@ -11,8 +18,35 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, ServerContext& context)
-    : stream_(std::move(socket)), context_(context) {}
+namespace {
+
+std::string websocket_accept(std::string_view key) {
+  std::string input = std::string(key) + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  unsigned char encoded[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+  int n = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
+  return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
+}
+
+bool header_has_token(std::string_view value, std::string_view token) {
+  // Comma-separated, case-insensitive (Connection: keep-alive, Upgrade).
+  while (!value.empty()) {
+    auto comma = value.find(',');
+    auto item = value.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (beast::iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, Worker& worker, ServerContext& context)
+    : stream_(std::move(socket)), worker_(worker), context_(context) {}
 
 void HttpSession::run() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
@@ -32,60 +66,124 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   if (ec) return;  // timeouts and resets end the connection quietly
-  const auto& req = parser_->get();
+  route(parser_->get());
+}
+
+void HttpSession::route(const Request& req) {
   std::string_view target(req.target().data(), req.target().size());
-  if (beast::websocket::is_upgrade(req)) {
-    if (target == "/ws") return upgrade();
-    return respond(http::status::not_found, "text/plain", "WebSocket endpoint is /ws\n");
+  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  if (target == "/ws") {
+    if (header_has_token(req[http::field::upgrade], "websocket")) return upgrade(req);
+    return respond(http::status::upgrade_required, "text/plain", "this is a WebSocket endpoint\n");
   }
-  if (target == "/healthz" && (req.method() == http::verb::get || req.method() == http::verb::head)) {
-    return respond(http::status::ok, "application/json", "{\"status\":\"ok\"}\n");
+  if (target == "/healthz" && get) return respond(http::status::ok, "application/json", "{\"status\":\"ok\"}\n");
+  if (target == "/metrics" && get) {
+    return respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8", context_.metrics_text());
+  }
+  if (target.rfind("/admin/", 0) == 0) return admin(req, target);
+  respond(http::status::not_found, "text/plain", "not found\n");
+}
+
+void HttpSession::admin(const Request& req, std::string_view target) {
+  const std::string& token = context_.config.admin_token;
+  if (token.empty()) return respond(http::status::not_found, "text/plain", "the admin API is off (--admin-token)\n");
+  std::string expected = "Bearer " + token;
+  auto given = req[http::field::authorization];
+  if (given.size() != expected.size() || CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0) {
+    return respond(http::status::unauthorized, "text/plain", "missing or wrong admin token\n");
+  }
+  if (target == "/admin/stats" && req.method() == http::verb::get) {
+    return respond(http::status::ok, "application/json", context_.stats_json());
+  }
+  if (target == "/admin/broadcast" && req.method() == http::verb::post) {
+    rapidjson::Document body;
+    body.Parse(req.body().data(), req.body().size());
+    auto text = body.IsObject() ? body.FindMember("text") : body.MemberEnd();
+    if (body.HasParseError() || !body.IsObject() || text == body.MemberEnd() || !text->value.IsString() ||
+        text->value.GetStringLength() == 0 || text->value.GetStringLength() > 2000) {
+      return respond(http::status::bad_request, "text/plain",
+                     "send {\"text\": \"...\", \"level\": \"info|warning\"}\n");
+    }
+    std::string level = "info";
+    if (auto l = body.FindMember("level"); l != body.MemberEnd() && l->value.IsString()) level = l->value.GetString();
+    if (level != "info" && level != "warning") {
+      return respond(http::status::bad_request, "text/plain", "level is info or warning\n");
+    }
+    context_.announce(text->value.GetString(), level);
+    log::info("announcement", {{"level", level}});
+    return respond(http::status::accepted, "application/json", "{\"status\":\"sent\"}\n");
   }
   respond(http::status::not_found, "text/plain", "not found\n");
 }
 
-void HttpSession::upgrade() {
+void HttpSession::upgrade(const Request& req) {
+  if (req[http::field::sec_websocket_version] != "13") {
+    return respond(http::status::upgrade_required, "text/plain", "WebSocket version 13 only\n");
+  }
+  auto key = req[http::field::sec_websocket_key];
+  if (key.size() != 24) return respond(http::status::bad_request, "text/plain", "missing Sec-WebSocket-Key\n");
+
   // Pick the codec from the subprotocols the client offers, in its order.
-  const auto& req = parser_->get();
-  auto offered = req[http::field::sec_websocket_protocol];
   std::optional<protocol::Codec> codec;
   std::string chosen;
-  if (offered.empty()) {
-    codec = protocol::Codec::json;
-  } else {
-    std::string_view list(offered.data(), offered.size());
-    while (!list.empty() && !codec) {
-      auto comma = list.find(',');
-      std::string_view item = list.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if ((codec = protocol::codec_for_subprotocol(item))) chosen = std::string(item);
-      list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    }
+  std::string_view offered(req[http::field::sec_websocket_protocol].data(),
+                           req[http::field::sec_websocket_protocol].size());
+  if (offered.empty()) codec = protocol::Codec::json;
+  while (!offered.empty() && !codec) {
+    auto comma = offered.find(',');
+    auto item = offered.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if ((codec = protocol::codec_for_subprotocol(item))) chosen = std::string(item);
+    offered = comma == std::string_view::npos ? std::string_view() : offered.substr(comma + 1);
   }
   if (!codec) {
     return respond(http::status::bad_request, "text/plain",
                    "unsupported WebSocket subprotocol; this server speaks parley.v1.json and parley.v1.bin\n");
   }
+
+  boost::system::error_code ec;
+  auto endpoint = stream_.socket().remote_endpoint(ec);
+  std::string ip = ec ? "unknown" : endpoint.address().to_string();
+  switch (context_.admit_connection(ip)) {
+    case ServerContext::Admission::server_full:
+      return respond(http::status::service_unavailable, "text/plain", "the server is at capacity; retry later\n", "5");
+    case ServerContext::Admission::address_full:
+      return respond(http::status::too_many_requests, "text/plain", "too many connections from this address\n", "5");
+    case ServerContext::Admission::ok:
+      break;
+  }
+
+  std::string response =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nServer: parleyd\r\n"
+      "Sec-WebSocket-Accept: " +
+      websocket_accept(std::string_view(key.data(), key.size())) + "\r\n";
+  if (!chosen.empty()) response += "Sec-WebSocket-Protocol: " + chosen + "\r\n";
+  response += "\r\n";
+  std::string leftover = beast::buffers_to_string(buffer_.data());
   stream_.expires_never();
-  std::make_shared<WsSession>(std::move(stream_), context_, *codec, std::move(chosen))->run(parser_->release());
+  auto connection = std::make_shared<WsConnection>(stream_.release_socket(), worker_, context_, *codec, std::move(ip));
+  connection->start(std::move(response), std::move(leftover));
 }
 
-void HttpSession::respond(http::status status, std::string content_type, std::string body) {
+void HttpSession::respond(http::status status, std::string content_type, std::string body,
+                          std::optional<std::string> retry_after) {
   auto res = std::make_shared<http::response<http::string_body>>(status, parser_->get().version());
   res->set(http::field::server, "parleyd");
   res->set(http::field::content_type, content_type);
   res->set(http::field::cache_control, "no-store");
-  res->keep_alive(parser_->get().keep_alive());
+  if (retry_after) res->set(http::field::retry_after, *retry_after);
+  res->keep_alive(parser_->get().keep_alive() && status != http::status::switching_protocols);
   res->body() = std::move(body);
   res->prepare_payload();
   bool keep_alive = res->keep_alive();
-  http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t n) {
-    self->on_write(keep_alive, ec, n);
+  http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+    self->on_write(keep_alive, ec);
   });
 }
 
-void HttpSession::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+void HttpSession::on_write(bool keep_alive, beast::error_code ec) {
   if (ec) return;
   if (!keep_alive) {
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);

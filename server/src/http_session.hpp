@@ -1,4 +1,5 @@
-// Plain HTTP on a connection: /healthz, and the upgrade to WebSocket on /ws.
+// Plain HTTP on a connection: /healthz, /metrics, /admin/*, and the upgrade
+// to WebSocket on /ws (after which a WsConnection owns the socket).
 #pragma once
 
 #include <boost/beast/core.hpp>
@@ -6,24 +7,30 @@
 #include <memory>
 #include <optional>
 
-#include "server_context.hpp"
-
 namespace parley::server {
+
+class ServerContext;
+class Worker;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, ServerContext& context);
+  HttpSession(boost::asio::ip::tcp::socket&& socket, Worker& worker, ServerContext& context);
   void run();
 
  private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
   void do_read();
   void on_read(boost::beast::error_code ec, std::size_t bytes);
-  void respond(boost::beast::http::status status, std::string content_type, std::string body);
-  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
-  void upgrade();
+  void route(const Request& req);
+  void admin(const Request& req, std::string_view target);
+  void upgrade(const Request& req);
+  void respond(boost::beast::http::status status, std::string content_type, std::string body,
+               std::optional<std::string> retry_after = std::nullopt);
+  void on_write(bool keep_alive, boost::beast::error_code ec);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
+  Worker& worker_;
   ServerContext& context_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
 };

@@ -1,166 +1,364 @@
 #include "hub.hpp"
 
 #include <algorithm>
+#include <random>
+
+#include "log.hpp"
 
 namespace parley::server {
 
 using namespace protocol;
 
-Hub::Hub(HubLimits limits) : limits_(limits), rng_(std::random_device{}()) {}
+namespace {
 
-std::string Hub::random_id(const char* prefix) {
+std::string random_id(const char* prefix) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string id = prefix;
-  std::uint64_t r = rng_();
-  for (int i = 0; i < 12; ++i) {
-    id.push_back(kAlphabet[r % 36]);
-    r /= 36;
+  for (int word = 0; word < 2; ++word) {
+    std::uint64_t r = rng();
+    for (int i = 0; i < 8; ++i) {
+      id.push_back(kAlphabet[r % 36]);
+      r /= 36;
+    }
   }
   return id;
 }
 
-s2c::Joined Hub::join(const std::string& room_id, const Identity& user, const std::shared_ptr<Peer>& peer,
-                      std::optional<std::int64_t> since_seq) {
-  std::lock_guard lock(mutex_);
-  auto [it, created] = rooms_.try_emplace(room_id);
-  Room& room = it->second;
-  if (created) room.epoch = random_id("e");
-  auto member =
-      std::find_if(room.members.begin(), room.members.end(), [&](const Member& m) { return m.key == peer.get(); });
-  if (member == room.members.end()) {
-    room.members.push_back(Member{peer.get(), peer, user.user_id, user.name});
-  } else {
-    member->peer = peer;  // a rejoin on the same connection
+Error refuse(ErrorCode code, std::string message) { return Error{code, std::move(message), "/roomId"}; }
+
+// "dm:<a>:<b>" -> {a, b}; nullopt for other rooms.
+std::optional<std::pair<std::string, std::string>> direct_pair(const std::string& room_id) {
+  if (room_id.rfind("dm:", 0) != 0) return std::nullopt;
+  auto colon = room_id.find(':', 3);
+  if (colon == std::string::npos) return std::pair<std::string, std::string>{};
+  return std::pair{room_id.substr(3, colon - 3), room_id.substr(colon + 1)};
+}
+
+bool has_claim(const Identity& user, const std::string& room_id) {
+  return std::find(user.rooms.begin(), user.rooms.end(), room_id) != user.rooms.end();
+}
+
+bool is_admin(const Identity& user) { return user.role == "admin"; }
+
+}  // namespace
+
+Hub::Hub(Storage& storage, Dispatch& dispatch, const Config& config)
+    : storage_(storage),
+      dispatch_(dispatch),
+      config_(config),
+      timings_{config.idle_after_ms, config.offline_grace_ms} {}
+
+Hub::~Hub() = default;
+
+Hub::Room& Hub::slot(const std::string& room_id) {
+  std::lock_guard lock(rooms_mutex_);
+  auto& room = rooms_[room_id];
+  if (!room) room = std::make_unique<Room>(timings_);
+  return *room;
+}
+
+Hub::Room* Hub::find_loaded(const std::string& room_id) {
+  std::lock_guard lock(rooms_mutex_);
+  auto it = rooms_.find(room_id);
+  return it == rooms_.end() ? nullptr : it->second.get();
+}
+
+std::size_t Hub::rooms_loaded() const {
+  std::lock_guard lock(rooms_mutex_);
+  return rooms_.size();
+}
+
+std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const Identity& user, std::int64_t now) {
+  auto pair = direct_pair(room_id);
+  if (pair) {
+    const auto& [a, b] = *pair;
+    if (a.empty() || b.empty() || a == b || b.find(':') != std::string::npos) {
+      return refuse(ErrorCode::bad_request, "a direct room is dm:<userA>:<userB> with two different user ids");
+    }
+    if (a > b) return refuse(ErrorCode::bad_request, "a direct room lists its two user ids in ascending order");
+    if (user.user_id != a && user.user_id != b) return refuse(ErrorCode::forbidden, "this direct room is not yours");
   }
 
+  if (!room.loaded) {
+    if (auto stored = storage_.load_room(room_id)) {
+      room.record = *stored;
+    } else {
+      RoomRecord record;
+      record.id = room_id;
+      record.kind = pair ? "direct" : has_claim(user, room_id) ? "private" : "public";
+      record.epoch = random_id("e");
+      record.created_at = now;
+      if (!storage_.create_room(record)) record = *storage_.load_room(room_id);
+      room.record = record;
+      if (pair) {
+        // Both sides of a direct room are members from the start.
+        for (const auto& id : {pair->first, pair->second}) {
+          storage_.put_member(MemberRecord{room_id, id, id == user.user_id ? user.name : id, "member", 0, 0, now, 0});
+        }
+      } else {
+        storage_.put_member(MemberRecord{room_id, user.user_id, user.name, "owner", 0, 0, now, now});
+      }
+      log::info("room created", {{"room", room_id}, {"kind", room.record.kind}, {"by", user.user_id}});
+    }
+    room.loaded = true;
+  }
+
+  auto member = storage_.load_member(room_id, user.user_id);
+  if (member) {
+    if (member->name != user.name) {
+      member->name = user.name;  // display names follow the latest token
+      storage_.put_member(*member);
+    }
+    return std::nullopt;
+  }
+  if (room.record.kind == "direct") return refuse(ErrorCode::forbidden, "this direct room is not yours");
+  if (room.record.kind == "private" && !has_claim(user, room_id) && !is_admin(user)) {
+    return refuse(ErrorCode::forbidden, "this room is private: you are not a member");
+  }
+  if (storage_.members(room_id).size() >= config_.room_max_members) {
+    return refuse(ErrorCode::forbidden, "this room is full");
+  }
+  storage_.put_member(MemberRecord{room_id, user.user_id, user.name, "member", 0, 0, now, now});
+  return std::nullopt;
+}
+
+std::optional<Error> Hub::join(const Identity& user, const std::shared_ptr<Peer>& peer, const c2s::Join& request,
+                               std::int64_t now) {
+  Room& room = slot(request.roomId);
+  std::lock_guard lock(room.mutex);
+  if (auto refused = open_for(room, request.roomId, user, now)) return refused;
+
+  auto subscriber = std::find_if(room.subscribers.begin(), room.subscribers.end(),
+                                 [&](const Subscriber& s) { return s.key == peer.get(); });
+  bool new_subscription = subscriber == room.subscribers.end();
+  if (new_subscription) room.subscribers.push_back(Subscriber{peer.get(), peer, user.user_id});
+  std::optional<PresenceChange> came = new_subscription ? room.presence.connected(user.user_id, now) : std::nullopt;
+
+  const RoomRecord& r = room.record;
   s2c::Joined joined;
-  joined.room = protocol::Room{room_id, "public"};
-  joined.epoch = room.epoch;
-  joined.headSeq = room.head_seq;
+  joined.ref = request.ref;
+  joined.room = protocol::Room{r.id, r.kind};
+  joined.epoch = r.epoch;
+  joined.headSeq = r.head_seq;
   joined.members = members_of(room);
-  std::int64_t oldest = room.history.empty() ? room.head_seq + 1 : room.history.front().seq;
-  auto latest_page = [&] {
-    std::size_t n = std::min(limits_.join_page, room.history.size());
-    joined.messages.assign(room.history.end() - static_cast<std::ptrdiff_t>(n), room.history.end());
-  };
-  if (!since_seq) {
-    latest_page();
-  } else if (*since_seq + 1 < oldest || *since_seq > room.head_seq) {
-    // The client's position is older than what is retained, or from another
-    // history: it must drop its timeline.
+  constexpr std::size_t kPage = 50;
+  auto since = request.sinceSeq;
+  if (!since) {
+    joined.messages = storage_.messages_before(r.id, r.head_seq + 1, kPage);
+  } else if (*since > r.head_seq || r.head_seq - *since > static_cast<std::int64_t>(config_.replay_limit)) {
+    // Further behind than we replay, or a position in another history.
     joined.reset = true;
-    latest_page();
+    joined.messages = storage_.messages_before(r.id, r.head_seq + 1, kPage);
   } else {
-    for (const auto& m : room.history) {
-      if (m.seq > *since_seq) joined.messages.push_back(m);
-    }
+    joined.messages = storage_.messages_after(r.id, *since, config_.replay_limit);
   }
-  return joined;
+  fan_out(dispatch_, {peer}, joined);
+  if (came) broadcast_presence(room, {*came});
+  return std::nullopt;
 }
 
-void Hub::leave(const std::string& room_id, const Peer* peer) {
-  std::lock_guard lock(mutex_);
-  auto it = rooms_.find(room_id);
-  if (it == rooms_.end()) return;
-  auto& members = it->second.members;
-  members.erase(std::remove_if(members.begin(), members.end(), [&](const Member& m) { return m.key == peer; }),
-                members.end());
-}
-
-std::vector<Member> Hub::members_of(const Room& room) {
-  std::vector<protocol::Member> out;
-  for (const auto& m : room.members) {
-    bool seen = std::any_of(out.begin(), out.end(), [&](const protocol::Member& o) { return o.userId == m.user_id; });
-    if (!seen && !m.peer.expired()) out.push_back(protocol::Member{m.user_id, m.name, {}, "online", {}, {}, {}});
-  }
-  return out;
-}
-
-s2c::History Hub::history(const std::string& room_id, std::optional<std::int64_t> before_seq, std::size_t limit) const {
-  std::lock_guard lock(mutex_);
-  s2c::History out;
-  out.roomId = room_id;
-  auto it = rooms_.find(room_id);
-  if (it == rooms_.end()) return out;
-  const auto& history = it->second.history;
-  auto end = history.end();
-  if (before_seq) {
-    end = std::lower_bound(history.begin(), history.end(), *before_seq,
-                           [](const protocol::Message& m, std::int64_t seq) { return m.seq < seq; });
-  }
-  auto count = std::min<std::size_t>(limit, static_cast<std::size_t>(end - history.begin()));
-  out.messages.assign(end - static_cast<std::ptrdiff_t>(count), end);
-  out.hasMore =
-      end - static_cast<std::ptrdiff_t>(count) != history.begin() || (!history.empty() && history.front().seq > 1);
-  return out;
-}
-
-void Hub::relay_typing(const s2c::Typing& frame) {
-  std::vector<std::shared_ptr<Peer>> recipients;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = rooms_.find(frame.roomId);
-    if (it == rooms_.end()) return;
-    for (auto& m : it->second.members) {
-      if (m.user_id == frame.userId) continue;
-      if (auto p = m.peer.lock()) recipients.push_back(std::move(p));
-    }
-  }
-  broadcast(recipients, frame);
-}
-
-bool Hub::is_member(const std::string& room_id, const Peer* peer) const {
-  std::lock_guard lock(mutex_);
-  auto it = rooms_.find(room_id);
-  if (it == rooms_.end()) return false;
-  const auto& members = it->second.members;
-  return std::any_of(members.begin(), members.end(), [&](const Member& m) { return m.key == peer; });
+void Hub::leave(const std::string& room_id, const Identity& user, const Peer* peer, std::int64_t now) {
+  Room* room = find_loaded(room_id);
+  if (!room) return;
+  std::lock_guard lock(room->mutex);
+  auto& subs = room->subscribers;
+  auto it = std::find_if(subs.begin(), subs.end(), [&](const Subscriber& s) { return s.key == peer; });
+  if (it == subs.end()) return;
+  subs.erase(it);
+  bool still_here =
+      std::any_of(subs.begin(), subs.end(), [&](const Subscriber& s) { return s.user_id == user.user_id; });
+  if (!still_here) stop_typing(*room, user.user_id, user.name);
+  room->presence.disconnected(user.user_id, now);
 }
 
 Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender, const std::string& client_msg_id,
-                              const Draft& draft, std::int64_t now_ms) {
-  std::vector<std::shared_ptr<Peer>> recipients;
-  Message message;
-  {
-    std::lock_guard lock(mutex_);
-    std::string dedup_key = sender.user_id + '\n' + client_msg_id;
-    if (auto it = sent_.find(dedup_key); it != sent_.end()) return Posted{it->second, true};
-    auto room_it = rooms_.find(room_id);
-    if (room_it == rooms_.end()) return Error{ErrorCode::not_found, "no room " + room_id, "/roomId"};
-    Room& room = room_it->second;
+                              const Draft& draft, std::int64_t now) {
+  Room* room = find_loaded(room_id);
+  if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
+  std::lock_guard lock(room->mutex);
+  if (auto original = storage_.find_sent(sender.user_id, client_msg_id)) return Posted{*original, true};
 
-    message.id = random_id("m_");
-    message.roomId = room_id;
-    message.senderId = sender.user_id;
-    message.senderName = sender.name;
-    message.clientMsgId = client_msg_id;
-    message.seq = ++room.head_seq;
-    message.type = draft.type;
-    message.content = draft.content;
-    message.metadata = draft.metadata;
-    message.replyTo = draft.replyTo;
-    message.createdAt = now_ms;
+  Message m;
+  m.id = random_id("m_");
+  m.roomId = room_id;
+  m.senderId = sender.user_id;
+  m.senderName = sender.name;
+  m.clientMsgId = client_msg_id;
+  m.seq = room->record.head_seq + 1;
+  m.type = draft.type;
+  m.content = draft.content;
+  m.metadata = draft.metadata;
+  m.replyTo = draft.replyTo;
+  m.createdAt = now;
+  auto stored = storage_.append_message(m);
+  if (stored.duplicate) return Posted{stored.message, true};
+  room->record.head_seq = m.seq;
 
-    room.history.push_back(message);
-    if (room.history.size() > limits_.history_kept) room.history.pop_front();
-    sent_.emplace(std::move(dedup_key), message);
-
-    recipients.reserve(room.members.size());
-    for (auto& m : room.members) {
-      if (auto p = m.peer.lock()) recipients.push_back(std::move(p));
-    }
-  }
-  broadcast(recipients, s2c::MessageEvent{message});
-  return Posted{std::move(message), false};
+  stop_typing(*room, sender.user_id, sender.name);
+  fan_out(dispatch_, live_subscribers(*room), s2c::MessageEvent{m});
+  if (auto back = room->presence.activity(sender.user_id, now)) broadcast_presence(*room, {*back});
+  return Posted{std::move(m), false};
 }
 
-void Hub::broadcast(const std::vector<std::shared_ptr<Peer>>& peers, const s2c::Frame& frame) {
-  SharedFrame encoded[2];  // serialised once per codec, shared by all recipients
-  for (const auto& peer : peers) {
-    auto index = static_cast<std::size_t>(peer->codec());
-    if (!encoded[index]) encoded[index] = std::make_shared<const std::string>(encode(frame, peer->codec()));
-    peer->deliver(encoded[index]);
+Result<s2c::History> Hub::history(const std::string& room_id, std::optional<std::int64_t> before_seq,
+                                  std::size_t limit) {
+  Room* room = find_loaded(room_id);
+  if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
+  std::lock_guard lock(room->mutex);
+  std::int64_t before = before_seq.value_or(room->record.head_seq + 1);
+  s2c::History out;
+  out.roomId = room_id;
+  out.messages = storage_.messages_before(room_id, before, limit);
+  std::int64_t oldest = out.messages.empty() ? before : out.messages.front().seq;
+  out.hasMore = oldest > 1 && !storage_.messages_before(room_id, oldest, 1).empty();
+  return out;
+}
+
+void Hub::typing(const std::string& room_id, const Identity& user, bool active, std::int64_t now) {
+  Room* room = find_loaded(room_id);
+  if (!room) return;
+  std::lock_guard lock(room->mutex);
+  if (!active) return stop_typing(*room, user.user_id, user.name);
+  auto& until = room->typing_until[user.user_id];
+  // A refresh inside the first third of the indicator's life adds nothing.
+  bool fresh = until > now && until - now > 2 * static_cast<std::int64_t>(config_.typing_ttl_ms) / 3;
+  until = now + config_.typing_ttl_ms;
+  if (!fresh) {
+    fan_out(dispatch_, live_subscribers(*room, user.user_id),
+            s2c::Typing{room_id, user.user_id, user.name, true, config_.typing_ttl_ms});
   }
+  if (auto back = room->presence.activity(user.user_id, now)) broadcast_presence(*room, {*back});
+}
+
+void Hub::stop_typing(Room& room, const std::string& user_id, const std::string& name) {
+  if (room.typing_until.erase(user_id) == 0) return;
+  fan_out(dispatch_, live_subscribers(room, user_id), s2c::Typing{room.record.id, user_id, name, false, 0});
+}
+
+std::optional<Error> Hub::receipt(const std::string& room_id, const Identity& user, Watermark which,
+                                  std::int64_t up_to_seq) {
+  Room* room = find_loaded(room_id);
+  if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
+  std::lock_guard lock(room->mutex);
+  if (up_to_seq > room->record.head_seq) {
+    return Error{ErrorCode::bad_request, "`/upToSeq` is beyond the room's newest message", "/upToSeq"};
+  }
+  auto before = storage_.load_member(room_id, user.user_id);
+  if (!before) return refuse(ErrorCode::forbidden, "not a member of this room");
+  std::int64_t old = which == Watermark::read ? before->read_seq : before->delivered_seq;
+  auto now_at = storage_.advance_watermark(room_id, user.user_id, which, up_to_seq);
+  if (now_at && *now_at > old) {
+    fan_out(dispatch_, live_subscribers(*room),
+            s2c::Receipt{room_id, user.user_id, which == Watermark::read ? "read" : "delivered", *now_at});
+  }
+  return std::nullopt;
+}
+
+void Hub::set_status(const std::vector<std::string>& room_ids, const Identity& user, const std::string& status,
+                     std::int64_t now) {
+  for (const auto& id : room_ids) {
+    Room* room = find_loaded(id);
+    if (!room) continue;
+    std::lock_guard lock(room->mutex);
+    if (auto c = room->presence.set_status(user.user_id, status, now)) broadcast_presence(*room, {*c});
+  }
+}
+
+void Hub::activity(const std::vector<std::string>& room_ids, const Identity& user, std::int64_t now) {
+  for (const auto& id : room_ids) {
+    Room* room = find_loaded(id);
+    if (!room) continue;
+    std::lock_guard lock(room->mutex);
+    if (auto c = room->presence.activity(user.user_id, now)) broadcast_presence(*room, {*c});
+  }
+}
+
+void Hub::tick(std::int64_t now) {
+  std::vector<Room*> rooms;
+  {
+    std::lock_guard lock(rooms_mutex_);
+    for (auto& [id, room] : rooms_) rooms.push_back(room.get());
+  }
+  for (Room* room : rooms) {
+    std::lock_guard lock(room->mutex);
+    if (!room->loaded) continue;
+    auto changes = room->presence.tick(now);
+    for (const auto& c : changes) {
+      if (c.status == "offline") storage_.touch_member(room->record.id, c.user_id, c.last_seen);
+    }
+    if (!changes.empty()) broadcast_presence(*room, changes);
+    for (auto it = room->typing_until.begin(); it != room->typing_until.end();) {
+      it = it->second <= now ? room->typing_until.erase(it) : std::next(it);  // receivers expire it themselves
+    }
+    // Drop subscribers whose connection is gone without a leave.
+    auto& subs = room->subscribers;
+    subs.erase(std::remove_if(subs.begin(), subs.end(), [](const Subscriber& s) { return s.peer.expired(); }),
+               subs.end());
+  }
+}
+
+std::vector<std::shared_ptr<Peer>> Hub::live_subscribers(Room& room, const std::string& except_user) {
+  std::vector<std::shared_ptr<Peer>> out;
+  out.reserve(room.subscribers.size());
+  for (const auto& s : room.subscribers) {
+    if (!except_user.empty() && s.user_id == except_user) continue;
+    if (auto p = s.peer.lock()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+std::vector<Member> Hub::members_of(Room& room) {
+  std::vector<Member> out;
+  for (const auto& m : storage_.members(room.record.id)) {
+    Member member;
+    member.userId = m.user_id;
+    member.name = m.name;
+    member.role = m.role;
+    member.status = room.presence.status_of(m.user_id);
+    auto seen = room.presence.last_seen_of(m.user_id);
+    if (seen || m.last_seen > 0) member.lastSeen = seen.value_or(m.last_seen);
+    if (m.read_seq > 0) member.readSeq = m.read_seq;
+    if (m.delivered_seq > 0) member.deliveredSeq = m.delivered_seq;
+    out.push_back(std::move(member));
+  }
+  return out;
+}
+
+void Hub::broadcast_presence(Room& room, const std::vector<PresenceChange>& changes) {
+  s2c::Presence frame;
+  frame.roomId = room.record.id;
+  for (const auto& c : changes) {
+    auto record = storage_.load_member(room.record.id, c.user_id);
+    Member m;
+    m.userId = c.user_id;
+    m.name = record ? record->name : c.user_id;
+    if (record) m.role = record->role;
+    m.status = c.status;
+    m.lastSeen = c.last_seen;
+    frame.members.push_back(std::move(m));
+  }
+  fan_out(dispatch_, live_subscribers(room), frame);
+}
+
+bool Hub::add_user_connection(const std::string& user_id) {
+  std::lock_guard lock(users_mutex_);
+  auto [it, fresh] = users_.try_emplace(user_id, UserState{0, TokenBucket(config_.user_rate_messages)});
+  if (it->second.connections >= static_cast<int>(config_.max_connections_per_user)) return false;
+  ++it->second.connections;
+  return true;
+}
+
+void Hub::remove_user_connection(const std::string& user_id) {
+  std::lock_guard lock(users_mutex_);
+  auto it = users_.find(user_id);
+  if (it != users_.end() && --it->second.connections <= 0) users_.erase(it);
+}
+
+std::int64_t Hub::take_user_send_token(const std::string& user_id, std::int64_t now) {
+  std::lock_guard lock(users_mutex_);
+  auto it = users_.find(user_id);
+  return it == users_.end() ? 0 : it->second.sends.take(now);
 }
 
 }  // namespace parley::server

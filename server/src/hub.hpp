@@ -1,82 +1,122 @@
-// Rooms and who is in them; assigns seq, keeps recent history, deduplicates
-// sends, and broadcasts each new message once per codec to every member.
-// Knows nothing of sockets. Thread-safe.
+// Rooms: who may join them, who is subscribed, their gap-free seq, replay,
+// history, receipts, presence and typing. Persists through Storage and
+// reaches connections only through Peer and fan_out, so it knows nothing of
+// sockets. Thread-safe: each room has its own lock; a room's frames are
+// fanned out while its lock is held, so every subscriber receives them in
+// seq order.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "auth.hpp"
+#include "config.hpp"
 #include "parley/protocol/messages.hpp"
 #include "parley/protocol/result.hpp"
 #include "peer.hpp"
+#include "presence.hpp"
+#include "rate_limit.hpp"
+#include "storage/storage.hpp"
 
 namespace parley::server {
 
-struct HubLimits {
-  std::size_t history_kept = 1000;  // messages retained per room (replay window)
-  std::size_t join_page = 50;       // messages sent with a fresh join or a reset
-};
-
 class Hub {
  public:
-  explicit Hub(HubLimits limits = {});
+  Hub(Storage& storage, Dispatch& dispatch, const Config& config);
+  ~Hub();
 
-  // Adds `peer` to the room (created on first join) and returns the `joined`
-  // answer: messages after `since_seq`, or the latest page (with reset when
-  // `since_seq` is older than retained history).
-  protocol::s2c::Joined join(const std::string& room_id, const Identity& user, const std::shared_ptr<Peer>& peer,
-                             std::optional<std::int64_t> since_seq);
-  void leave(const std::string& room_id, const Peer* peer);
+  // Subscribes `peer` to the room (creating it, or adding the user as a
+  // member, when allowed) and delivers `joined` to it before any live frame
+  // of the room. Returns the refusal otherwise.
+  std::optional<protocol::Error> join(const Identity& user, const std::shared_ptr<Peer>& peer,
+                                      const protocol::c2s::Join& request, std::int64_t now);
+  // Unsubscribes one connection; presence goes offline after the grace period
+  // if it was the user's last one in the room.
+  void leave(const std::string& room_id, const Identity& user, const Peer* peer, std::int64_t now);
 
-  // Stores and broadcasts a message, or returns the original for a retried
-  // (sender, clientMsgId).
+  // Stores a message and broadcasts it, or returns the original message of a
+  // retried (sender, clientMsgId) without storing or broadcasting anything.
   struct Posted {
     protocol::Message message;
     bool duplicate = false;
   };
   protocol::Result<Posted> post(const std::string& room_id, const Identity& sender, const std::string& client_msg_id,
-                                const protocol::Draft& draft, std::int64_t now_ms);
+                                const protocol::Draft& draft, std::int64_t now);
 
-  // Up to `limit` messages before `before_seq` (the newest when absent), ascending.
-  protocol::s2c::History history(const std::string& room_id, std::optional<std::int64_t> before_seq,
-                                 std::size_t limit) const;
+  protocol::Result<protocol::s2c::History> history(const std::string& room_id, std::optional<std::int64_t> before_seq,
+                                                   std::size_t limit);
 
-  // Relays a typing indicator to the room's other users (not the sender's own connections).
-  void relay_typing(const protocol::s2c::Typing& frame);
+  // Relays a typing indicator to the room's other users.
+  void typing(const std::string& room_id, const Identity& user, bool active, std::int64_t now);
 
-  bool is_member(const std::string& room_id, const Peer* peer) const;
+  // Moves the user's read or delivered watermark forward and broadcasts it.
+  std::optional<protocol::Error> receipt(const std::string& room_id, const Identity& user, Watermark which,
+                                         std::int64_t up_to_seq);
+
+  // Presence: the user's own status, and activity that ends `idle`.
+  void set_status(const std::vector<std::string>& room_ids, const Identity& user, const std::string& status,
+                  std::int64_t now);
+  void activity(const std::vector<std::string>& room_ids, const Identity& user, std::int64_t now);
+
+  // Presence transitions that are due (idle, offline) and typing expiry.
+  void tick(std::int64_t now);
+
+  // Counts connections per user; false when the user is at the limit.
+  bool add_user_connection(const std::string& user_id);
+  void remove_user_connection(const std::string& user_id);
+  // The per-user send budget: 0, or milliseconds until the next send is allowed.
+  std::int64_t take_user_send_token(const std::string& user_id, std::int64_t now);
+
+  std::size_t rooms_loaded() const;
 
  private:
-  struct Member {
+  struct Subscriber {
     const Peer* key;
     std::weak_ptr<Peer> peer;
     std::string user_id;
-    std::string name;
   };
   struct Room {
-    std::string epoch;
-    std::int64_t head_seq = 0;
-    std::deque<protocol::Message> history;  // the last history_kept messages
-    std::vector<Member> members;
+    explicit Room(PresenceTimings t) : presence(t) {}
+    std::mutex mutex;
+    bool loaded = false;  // record holds the stored room
+    RoomRecord record;
+    std::vector<Subscriber> subscribers;
+    RoomPresence presence;
+    std::unordered_map<std::string, std::int64_t> typing_until;  // user -> expiry
+  };
+  struct UserState {
+    int connections = 0;
+    TokenBucket sends;
   };
 
-  std::string random_id(const char* prefix);
-  void broadcast(const std::vector<std::shared_ptr<Peer>>& peers, const protocol::s2c::Frame& frame);
-  static std::vector<protocol::Member> members_of(const Room& room);
+  // The room's slot, created empty on first use; slots live as long as the hub.
+  Room& slot(const std::string& room_id);
+  Room* find_loaded(const std::string& room_id);
+  // With the room locked: loads or creates it if `user` may, and makes the
+  // user a member if they may join; else the refusal.
+  std::optional<protocol::Error> open_for(Room& room, const std::string& room_id, const Identity& user,
+                                          std::int64_t now);
+  std::vector<std::shared_ptr<Peer>> live_subscribers(Room& room, const std::string& except_user = {});
+  std::vector<protocol::Member> members_of(Room& room);
+  void broadcast_presence(Room& room, const std::vector<PresenceChange>& changes);
+  void stop_typing(Room& room, const std::string& user_id, const std::string& name);
 
-  HubLimits limits_;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, Room> rooms_;
-  std::unordered_map<std::string, protocol::Message> sent_;  // (sender, clientMsgId) -> message
-  std::mt19937_64 rng_;
+  Storage& storage_;
+  Dispatch& dispatch_;
+  const Config& config_;
+  PresenceTimings timings_;
+
+  // Guards the map only: it is released before a room's lock is taken.
+  mutable std::mutex rooms_mutex_;
+  std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
+
+  std::mutex users_mutex_;
+  std::unordered_map<std::string, UserState> users_;
 };
 
 }  // namespace parley::server

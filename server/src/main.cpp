@@ -2,8 +2,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
-#include <thread>
-#include <vector>
 
 #include "config.hpp"
 #include "listener.hpp"
@@ -36,32 +34,35 @@ int main(int argc, char** argv) {
         "Set --jwt-secret or PARLEY_JWT_SECRET before exposing this server.");
   }
 
-  ServerContext context(*config);
-  net::io_context ioc(static_cast<int>(config->threads));
+  std::unique_ptr<ServerContext> context;
   std::shared_ptr<Listener> listener;
   try {
-    listener = std::make_shared<Listener>(
-        ioc, net::ip::tcp::endpoint(net::ip::make_address(config->host), config->port), context);
+    context = std::make_unique<ServerContext>(*config);
+    listener =
+        std::make_shared<Listener>(*context, net::ip::tcp::endpoint(net::ip::make_address(config->host), config->port));
   } catch (const std::exception& e) {
-    log::error("cannot listen", {{"host", config->host}, {"port", std::to_string(config->port)}, {"error", e.what()}});
+    log::error("cannot start", {{"error", e.what()}});
     return 1;
   }
+  context->start();
   listener->run();
   log::info("listening", {{"host", config->host},
                           {"port", std::to_string(listener->port())},
-                          {"threads", std::to_string(config->threads)}});
+                          {"threads", std::to_string(config->threads)},
+                          {"storage", config->storage == "sqlite" ? config->data_dir : "memory"}});
 
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int signal) {
-    log::info("shutting down", {{"signal", std::to_string(signal)}});
-    listener->stop();
-    ioc.stop();
-  });
+  // Signals arrive on their own little loop; shutdown then runs here.
+  net::io_context signals_ioc;
+  net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  int received = 0;
+  signals.async_wait([&](const boost::system::error_code&, int signal) { received = signal; });
+  signals_ioc.run();
 
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < config->threads; ++i) threads.emplace_back([&] { ioc.run(); });
-  ioc.run();
-  for (auto& t : threads) t.join();
+  log::info("shutting down", {{"signal", std::to_string(received)}});
+  listener->stop();
+  context->shutdown(std::chrono::seconds(3));
+  listener.reset();
+  context.reset();
   log::info("stopped");
   return 0;
 }

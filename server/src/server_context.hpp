@@ -1,18 +1,70 @@
-// What every connection of one parleyd process shares.
+// Everything one parleyd process shares: configuration, storage, the token
+// verifier, the workers (one I/O thread each) and the hub; connection
+// admission, metrics, admin operations and graceful shutdown.
 #pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "auth.hpp"
 #include "config.hpp"
 #include "hub.hpp"
+#include "peer.hpp"
+#include "storage/storage.hpp"
+#include "worker.hpp"
 
 namespace parley::server {
 
-struct ServerContext {
-  explicit ServerContext(Config c) : config(std::move(c)), verifier(config.jwt_secret) {}
+class ServerContext : public Dispatch {
+ public:
+  // Opens the storage; throws std::runtime_error when it cannot.
+  explicit ServerContext(Config config);
+  ~ServerContext() override;
 
   Config config;
+  std::unique_ptr<Storage> storage;
   TokenVerifier verifier;
+  std::vector<std::unique_ptr<Worker>> workers;
   Hub hub;
+
+  // Starts the worker threads and the hub's clock.
+  void start();
+  // Closes every connection with 1012, waits for them (at most `grace`),
+  // flushes storage and stops the workers.
+  void shutdown(std::chrono::milliseconds grace);
+
+  // Dispatch
+  void deliver(std::size_t worker, Delivery delivery) override;
+
+  // Round robin over the workers, for new connections.
+  Worker& next_worker();
+
+  enum class Admission : std::uint8_t { ok, server_full, address_full };
+  Admission admit_connection(const std::string& ip);
+  void release_connection(const std::string& ip);
+
+  std::string metrics_text();
+  std::string stats_json();
+  // Sends an announcement to every authenticated connection.
+  void announce(const std::string& text, const std::string& level);
+
+ private:
+  void schedule_tick();
+  std::int64_t open_connections();
+
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> next_worker_{0};
+  std::mutex admission_mutex_;
+  std::unordered_map<std::string, std::uint32_t> per_ip_;
+  std::uint32_t total_ = 0;
+  std::unique_ptr<boost::asio::steady_timer> tick_timer_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace parley::server

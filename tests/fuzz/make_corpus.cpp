@@ -12,7 +12,9 @@ using namespace parley;
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   fs::path root = argv[1];
-  for (auto dir : {"json_client", "json_server", "binary_client", "binary_server"}) fs::create_directories(root / dir);
+  for (auto dir : {"json_client", "json_server", "binary_client", "binary_server", "ws_frame"}) {
+    fs::create_directories(root / dir);
+  }
   int n = 0;
   auto write = [&](const fs::path& dir, const std::string& bytes) {
     std::ofstream(dir / ("seed" + std::to_string(n++)), std::ios::binary) << bytes;
@@ -26,6 +28,11 @@ int main(int argc, char** argv) {
                                                 protocol::Codec::binary);
     write(root / (client ? "binary_client" : "binary_server"), bin);
   }
+  // A few masked client frames: text, fragmented, ping, close.
+  write(root / "ws_frame", std::string("\x81\x82\x12\x34\x56\x78", 6) + "\x7a\x5d");
+  write(root / "ws_frame", std::string("\x01\x81\x12\x34\x56\x78", 6) + "a" + std::string("\x89\x80\0\0\0\0", 6) +
+                               std::string("\x80\x81\0\0\0\0", 6) + "b");
+  write(root / "ws_frame", std::string("\x88\x82\0\0\0\0\x03\xe8", 8));
   for (const auto& v : test::load_invalid_vectors()) {
     write(root / (v.direction == "c2s" ? "json_client" : "json_server"), v.text);
   }

@@ -1,152 +1,137 @@
-// parleyd through real sockets: the real binary, started per test.
+// parleyd through real sockets: the real binary, started per test (in-memory
+// storage unless the test gives a data folder, then a real SQLite file).
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
 
 #include "support/parleyd_process.hpp"
+#include "support/test_client.hpp"
 #include "support/ws_client.hpp"
 
 namespace parley::test {
 namespace {
 
-rapidjson::Document parse(const std::optional<std::string>& frame) {
-  rapidjson::Document doc;
-  if (!frame) {
-    doc.SetNull();
-    return doc;
-  }
-  doc.Parse(frame->c_str());
-  return doc;
+std::string str(const rapidjson::Value& doc, const char* key) {
+  return doc.IsObject() && doc.HasMember(key) && doc[key].IsString() ? doc[key].GetString() : "";
 }
 
-std::string hello(const std::string& token, const std::string& ref = "h") {
-  return R"({"type":"hello","ref":")" + ref + R"(","v":1,"token":")" + token + R"("})";
+std::int64_t seq_of(const Json& frame) { return frame["message"]["seq"].GetInt64(); }
+
+std::vector<std::int64_t> seqs(const rapidjson::Value& messages) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : messages.GetArray()) out.push_back(m["seq"].GetInt64());
+  return out;
 }
 
-// A client that has said hello as `user` and joined `room`.
-std::unique_ptr<WsClient> joined_client(std::uint16_t port, const std::string& user, const std::string& name,
-                                        const std::string& room = "lobby") {
-  auto client = std::make_unique<WsClient>(port);
-  client->send(hello(token_for(user, name)));
-  auto welcome = parse(client->receive());
-  EXPECT_STREQ(welcome["type"].GetString(), "welcome");
-  client->send(R"({"type":"join","ref":"j","roomId":")" + room + R"("})");
-  auto joined = parse(client->receive());
-  EXPECT_STREQ(joined["type"].GetString(), "joined");
-  return client;
+std::vector<std::int64_t> range(std::int64_t from, std::int64_t to) {
+  std::vector<std::int64_t> out;
+  for (auto i = from; i <= to; ++i) out.push_back(i);
+  return out;
 }
 
-TEST(Server, HealthzAnswersOk) {
+std::string cmid(const std::string& prefix, int i) { return "c_" + prefix + "_" + std::to_string(1000 + i); }
+
+// ---------------------------------------------------------------- basics
+
+TEST(Server, HealthzAndMetricsAnswer) {
   ParleydProcess server;
   EXPECT_EQ(http_get(server.port(), "/healthz"), "200 {\"status\":\"ok\"}\n");
   EXPECT_EQ(http_get(server.port(), "/nope").substr(0, 3), "404");
+  std::string metrics = http_get(server.port(), "/metrics");
+  EXPECT_EQ(metrics.substr(0, 3), "200");
+  EXPECT_EQ(metric(metrics.substr(4), "parley_connections"), 0);
 }
 
 TEST(Server, WelcomesAClientWithAValidToken) {
   ParleydProcess server;
   WsClient client(server.port());
   EXPECT_EQ(client.negotiated_subprotocol(), "parley.v1.json");
-  client.send(hello(token_for("alice", "Alice"), "1"));
-  auto welcome = parse(client.receive());
-  ASSERT_TRUE(welcome.IsObject());
-  EXPECT_STREQ(welcome["type"].GetString(), "welcome");
-  EXPECT_STREQ(welcome["ref"].GetString(), "1");
-  EXPECT_STREQ(welcome["user"]["id"].GetString(), "alice");
-  EXPECT_STREQ(welcome["user"]["name"].GetString(), "Alice");
+  client.send(R"({"type":"hello","ref":"1","v":1,"token":")" + token_for("alice", "Alice") + "\"}");
+  Json welcome = parse_json(*client.receive());
+  EXPECT_EQ(str(welcome, "type"), "welcome");
+  EXPECT_EQ(str(welcome, "ref"), "1");
+  EXPECT_EQ(str(welcome["user"], "name"), "Alice");
 }
 
-TEST(Server, RefusesABadTokenWithAClearErrorAnd4001) {
+struct BadToken {
+  const char* name;
+  std::string token;
+  const char* message;
+};
+
+TEST(Server, RefusesBadTokensWithAClearErrorAnd4001) {
   ParleydProcess server;
-  WsClient client(server.port());
-  client.send(hello(token_for("mallory", "Mallory", "not-the-secret"), "1"));
-  auto error = parse(client.receive());
-  ASSERT_TRUE(error.IsObject());
-  EXPECT_STREQ(error["type"].GetString(), "error");
-  EXPECT_STREQ(error["ref"].GetString(), "1");
-  EXPECT_STREQ(error["code"].GetString(), "unauthorized");
-  EXPECT_STREQ(error["message"].GetString(), "invalid token: bad signature");
-  EXPECT_FALSE(client.receive());
-  ASSERT_TRUE(client.closed());
-  EXPECT_EQ(client.closed()->code, 4001);
+  std::int64_t now = std::time(nullptr);
+  std::vector<BadToken> cases = {
+      {"wrong secret", token_for("mallory", "Mallory", "not-the-secret"), "invalid token: bad signature"},
+      {"expired", token_for("alice", "Alice", ParleydProcess::kSecret, -10), "invalid token: expired"},
+      {"alg none", unsigned_token(R"({"sub":"alice","exp":)" + std::to_string(now + 60) + "}"),
+       "invalid token: alg must be HS256"},
+      {"not yet valid",
+       token_with_claims(R"({"sub":"alice","exp":)" + std::to_string(now + 600) + R"(,"nbf":)" +
+                         std::to_string(now + 300) + "}"),
+       "invalid token: not valid yet (nbf)"},
+      {"no exp", token_with_claims(R"({"sub":"alice"})"), "invalid token: exp is required"},
+      {"garbage", "not-a-jwt", "invalid token: not a JWT (expected header.payload.signature)"},
+  };
+  for (const auto& c : cases) {
+    TestClient client(server.port(), "x", "-");
+    client.send(R"({"type":"hello","ref":"1","v":1,"token":")" + c.token + "\"}");
+    Json error = client.next("error");
+    EXPECT_EQ(str(error, "code"), "unauthorized") << c.name;
+    EXPECT_EQ(str(error, "message"), c.message) << c.name;
+    EXPECT_EQ(client.wait_closed(), 4001) << c.name;
+  }
 }
 
-TEST(Server, RefusesAnExpiredToken) {
-  ParleydProcess server;
-  WsClient client(server.port());
-  client.send(hello(token_for("alice", "Alice", ParleydProcess::kSecret, -10)));
-  auto error = parse(client.receive());
-  EXPECT_STREQ(error["message"].GetString(), "invalid token: expired");
-  EXPECT_FALSE(client.receive());
-  EXPECT_EQ(client.closed()->code, 4001);
+TEST(Server, RequiresHelloFirstAndWithinTheHandshakeTimeout) {
+  ParleydProcess server({"--handshake-timeout-ms", "300"});
+  TestClient early(server.port(), "x", "-");
+  early.send(R"({"type":"join","ref":"j","roomId":"lobby"})");
+  EXPECT_EQ(str(early.next("error"), "code"), "unauthorized");
+  EXPECT_EQ(early.wait_closed(), 4001);
+
+  TestClient silent(server.port(), "x", "-");
+  EXPECT_EQ(silent.wait_closed(std::chrono::seconds(3)), 4002);
 }
 
-TEST(Server, RequiresHelloFirst) {
+TEST(Server, BroadcastsWithTheServerSetSenderAndAcksOnce) {
   ParleydProcess server;
-  WsClient client(server.port());
-  client.send(R"({"type":"join","ref":"j","roomId":"lobby"})");
-  auto error = parse(client.receive());
-  EXPECT_STREQ(error["code"].GetString(), "unauthorized");
-  EXPECT_FALSE(client.receive());
-  EXPECT_EQ(client.closed()->code, 4001);
-}
+  TestClient alice(server.port(), "alice");
+  TestClient bob(server.port(), "bob");
+  alice.join("lobby");
+  bob.join("lobby");
 
-TEST(Server, BroadcastsToRoomMembersWithTheServerSetSender) {
-  ParleydProcess server;
-  auto alice = joined_client(server.port(), "alice", "Alice");
-  auto bob = joined_client(server.port(), "bob", "Bob");
-
-  alice->send(R"({"type":"send","ref":"s1","roomId":"lobby","clientMsgId":"c_alice001",)"
-              R"("message":{"type":"text","content":"hello bob"}})");
-  auto at_bob = parse(bob->receive());
+  Json ack = alice.send_text("lobby", "c_alice0001", "hello bob");
+  EXPECT_EQ(str(ack, "type"), "ack");
+  Json at_bob = bob.next("message");
   ASSERT_TRUE(at_bob.IsObject());
-  EXPECT_STREQ(at_bob["type"].GetString(), "message");
-  EXPECT_STREQ(at_bob["message"]["content"].GetString(), "hello bob");
-  EXPECT_STREQ(at_bob["message"]["senderId"].GetString(), "alice");
-  EXPECT_STREQ(at_bob["message"]["senderName"].GetString(), "Alice");
-  EXPECT_EQ(at_bob["message"]["seq"].GetInt64(), 1);
-
-  // Alice gets her echo and exactly one ack with the same message.
-  auto first = parse(alice->receive());
-  auto second = parse(alice->receive());
-  const auto& ack = std::string(first["type"].GetString()) == "ack" ? first : second;
-  EXPECT_STREQ(ack["type"].GetString(), "ack");
-  EXPECT_STREQ(ack["ref"].GetString(), "s1");
-  EXPECT_STREQ(ack["message"]["id"].GetString(), at_bob["message"]["id"].GetString());
+  EXPECT_EQ(str(at_bob["message"], "content"), "hello bob");
+  EXPECT_EQ(str(at_bob["message"], "senderId"), "alice");
+  EXPECT_EQ(seq_of(at_bob), 1);
+  EXPECT_EQ(str(ack["message"], "id"), str(at_bob["message"], "id"));
+  EXPECT_EQ(alice.drain("message").size(), 1u) << "the sender's own echo, once";
+  EXPECT_EQ(alice.drain("ack").size(), 0u);
 }
 
-TEST(Server, ARetriedSendGetsTheOriginalAckNotASecondMessage) {
+TEST(Server, RefusesAForgedSenderAndBadFramesButKeepsTheConnection) {
   ParleydProcess server;
-  auto alice = joined_client(server.port(), "alice", "Alice");
-  const std::string send = R"({"type":"send","ref":"R","roomId":"lobby","clientMsgId":"c_retry0001",)"
-                           R"("message":{"type":"text","content":"once"}})";
-  alice->send(send);
-  parse(alice->receive());  // echo
-  auto ack1 = parse(alice->receive());
-  alice->send(send);
-  auto ack2 = parse(alice->receive());
-  EXPECT_STREQ(ack2["type"].GetString(), "ack") << "no second message event before the ack";
-  EXPECT_STREQ(ack1["message"]["id"].GetString(), ack2["message"]["id"].GetString());
-  EXPECT_EQ(ack2["message"]["seq"].GetInt64(), 1);
-}
-
-TEST(Server, ABadFrameGetsAnErrorWithThePathAndTheConnectionGoesOn) {
-  ParleydProcess server;
-  auto alice = joined_client(server.port(), "alice", "Alice");
-  alice->send(R"({"type":"send","ref":"bad","roomId":"lobby","clientMsgId":"c_12345678",)"
-              R"("message":{"type":"video","content":"x"}})");
-  auto error = parse(alice->receive());
-  EXPECT_STREQ(error["code"].GetString(), "bad_request");
-  EXPECT_STREQ(error["ref"].GetString(), "bad");
-  EXPECT_STREQ(error["path"].GetString(), "/message/type");
-  alice->send(R"({"type":"join","ref":"again","roomId":"lobby"})");
-  EXPECT_STREQ(parse(alice->receive())["type"].GetString(), "joined");
-}
-
-TEST(Server, SendingToARoomNotJoinedIsForbidden) {
-  ParleydProcess server;
-  auto alice = joined_client(server.port(), "alice", "Alice");
-  alice->send(R"({"type":"send","ref":"x","roomId":"elsewhere","clientMsgId":"c_12345678",)"
-              R"("message":{"type":"text","content":"x"}})");
-  EXPECT_STREQ(parse(alice->receive())["code"].GetString(), "forbidden");
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  Json forged = alice.request(R"({"type":"send","ref":"f","roomId":"lobby","clientMsgId":"c_12345678",)"
+                              R"("senderId":"bob","message":{"type":"text","content":"x"}})",
+                              "f");
+  EXPECT_EQ(str(forged, "code"), "bad_request");
+  EXPECT_EQ(str(forged, "path"), "/senderId");
+  Json bad = alice.request(R"({"type":"send","ref":"b","roomId":"lobby","clientMsgId":"c_12345678",)"
+                           R"("message":{"type":"video","content":"x"}})",
+                           "b");
+  EXPECT_EQ(str(bad, "path"), "/message/type");
+  EXPECT_EQ(str(alice.send_text("lobby", "c_12345678", "fine"), "type"), "ack");
+  Json elsewhere = alice.send_text("elsewhere", "c_12345679", "x");
+  EXPECT_EQ(str(elsewhere, "code"), "forbidden");
 }
 
 TEST(Server, NegotiatesTheBinaryCodecAndRefusesUnknownSubprotocols) {
@@ -154,6 +139,385 @@ TEST(Server, NegotiatesTheBinaryCodecAndRefusesUnknownSubprotocols) {
   WsClient binary(server.port(), "parley.v1.bin");
   EXPECT_EQ(binary.negotiated_subprotocol(), "parley.v1.bin");
   EXPECT_EQ(upgrade_status(server.port(), "parley.v9.json"), 400);
+}
+
+// --------------------------------------------------- ordering and resume
+
+TEST(Server, ReplaysExactlyTheMissedMessagesInOrder) {
+  ParleydProcess server;
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  for (int i = 1; i <= 2; ++i) alice.send_text("lobby", cmid("a", i), "before " + std::to_string(i));
+  std::int64_t seen = 0;
+  {
+    TestClient bob(server.port(), "bob");
+    Json joined = bob.join("lobby");
+    seen = joined["headSeq"].GetInt64();
+    EXPECT_EQ(seqs(joined["messages"]), range(1, 2));
+  }  // bob's connection drops
+  for (int i = 3; i <= 8; ++i) alice.send_text("lobby", cmid("a", i), "while away " + std::to_string(i));
+
+  TestClient bob(server.port(), "bob");
+  Json joined = bob.join("lobby", seen);
+  EXPECT_FALSE(joined.HasMember("reset"));
+  EXPECT_EQ(joined["headSeq"].GetInt64(), 8);
+  EXPECT_EQ(seqs(joined["messages"]), range(3, 8));
+  EXPECT_EQ(str(joined["messages"][0], "content"), "while away 3");
+}
+
+TEST(Server, AnswersResetBeyondTheReplayLimit) {
+  ParleydProcess server({"--replay-limit", "3"});
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  for (int i = 1; i <= 10; ++i) alice.send_text("lobby", cmid("a", i), "m" + std::to_string(i));
+  TestClient bob(server.port(), "bob");
+  Json behind = bob.join("lobby", 2);
+  EXPECT_TRUE(behind["reset"].GetBool());
+  EXPECT_EQ(seqs(behind["messages"]).back(), 10) << "the latest page comes with the reset";
+  TestClient carol(server.port(), "carol");
+  Json ahead = carol.join("lobby", 99);
+  EXPECT_TRUE(ahead["reset"].GetBool()) << "a position the server never had";
+  TestClient dave(server.port(), "dave");
+  EXPECT_EQ(seqs(dave.join("lobby", 7)["messages"]), range(8, 10));
+}
+
+TEST(Server, ConcurrentSendersAreSeenInOneGapFreeOrder) {
+  ParleydProcess server({"--rate-messages", "1000/1000", "--user-rate-messages", "1000/1000"});
+  TestClient alice(server.port(), "alice");
+  TestClient bob(server.port(), "bob");
+  TestClient carol(server.port(), "carol");
+  for (auto* c : {&alice, &bob, &carol}) c->join("lobby");
+  constexpr int kEach = 50;
+  auto blast = [](TestClient* c, const std::string& prefix) {
+    for (int i = 0; i < kEach; ++i) {
+      c->send(R"({"type":"send","roomId":"lobby","clientMsgId":")" + cmid(prefix, i) +
+              R"(","message":{"type":"text","content":"x"}})");
+    }
+  };
+  std::thread a(blast, &alice, "a");
+  std::thread b(blast, &bob, "b");
+  a.join();
+  b.join();
+  auto order = [](TestClient& c) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 2 * kEach; ++i) {
+      Json m = c.next("message");
+      if (!m.IsObject()) break;
+      ids.push_back(std::to_string(seq_of(m)) + ":" + str(m["message"], "clientMsgId"));
+    }
+    return ids;
+  };
+  auto at_carol = order(carol);
+  ASSERT_EQ(at_carol.size(), 2u * kEach);
+  EXPECT_EQ(order(alice), at_carol);
+  EXPECT_EQ(order(bob), at_carol);
+  for (int i = 0; i < 2 * kEach; ++i) {
+    EXPECT_EQ(at_carol[static_cast<std::size_t>(i)].substr(0, at_carol[static_cast<std::size_t>(i)].find(':')),
+              std::to_string(i + 1))
+        << "seq has no gap";
+  }
+}
+
+// --------------------------------------------------------- exactly once
+
+TEST(Server, ASendRetriedAfterALostAckIsStoredOnceAndGetsTheSameAck) {
+  TempDir data;
+  std::string first_id;
+  {
+    ParleydProcess server({"--data-dir", data.path()});
+    {
+      TestClient alice(server.port(), "alice");
+      alice.join("lobby");
+      // The socket dies before alice reads the ack.
+      alice.send(R"({"type":"send","ref":"lost","roomId":"lobby","clientMsgId":"c_retry0001",)"
+                 R"("message":{"type":"text","content":"once"}})");
+    }
+    TestClient alice(server.port(), "alice");
+    alice.join("lobby");
+    Json again = alice.send_text("lobby", "c_retry0001", "once");
+    ASSERT_EQ(str(again, "type"), "ack");
+    first_id = str(again["message"], "id");
+    EXPECT_EQ(seq_of(again), 1);
+    EXPECT_TRUE(alice.drain("message").empty()) << "a retried send is not broadcast again";
+    server.stop();
+  }
+  ParleydProcess restarted({"--data-dir", data.path()});
+  TestClient alice(restarted.port(), "alice");
+  Json joined = alice.join("lobby");
+  Json again = alice.send_text("lobby", "c_retry0001", "once");
+  EXPECT_EQ(str(again["message"], "id"), first_id) << "dedup survives a restart";
+  EXPECT_EQ(seq_of(again), 1);
+  EXPECT_EQ(joined["headSeq"].GetInt64(), 1);
+}
+
+// ----------------------------------------------------- rooms and members
+
+TEST(Server, PrivateAndDirectRoomsRefuseOutsiders) {
+  ParleydProcess server;
+  std::int64_t exp = std::time(nullptr) + 600;
+  auto with_rooms = [&](const std::string& user) {
+    return token_with_claims(R"({"sub":")" + user + R"(","exp":)" + std::to_string(exp) + R"(,"rooms":["secret"]})");
+  };
+  TestClient alice(server.port(), "alice", with_rooms("alice"));
+  alice.next("welcome");
+  Json created = alice.join("secret");
+  EXPECT_EQ(str(created["room"], "kind"), "private");
+  TestClient mallory(server.port(), "mallory");
+  Json refused = mallory.join("secret");
+  EXPECT_EQ(str(refused, "code"), "forbidden");
+  TestClient bob(server.port(), "bob", with_rooms("bob"));
+  bob.next("welcome");
+  EXPECT_EQ(str(bob.join("secret"), "type"), "joined");
+
+  EXPECT_EQ(str(alice.join("dm:alice:bob")["room"], "kind"), "direct");
+  EXPECT_EQ(str(mallory.join("dm:alice:bob"), "code"), "forbidden");
+  EXPECT_EQ(str(bob.join("dm:bob:alice"), "code"), "bad_request") << "ids in ascending order";
+  Json dm = bob.join("dm:alice:bob");
+  EXPECT_EQ(str(dm, "type"), "joined");
+  EXPECT_EQ(dm["members"].Size(), 2u);
+}
+
+TEST(Server, JoinedCarriesMembersWithPresenceAndReceipts) {
+  ParleydProcess server;
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  alice.send_text("lobby", "c_alice0001", "one");
+  alice.send_text("lobby", "c_alice0002", "two");
+  Json read = alice.request(R"({"type":"read","ref":"r","roomId":"lobby","upToSeq":2})", "r");
+  EXPECT_EQ(str(read, "type"), "ack");
+  TestClient bob(server.port(), "bob");
+  Json joined = bob.join("lobby");
+  std::set<std::string> online;
+  for (const auto& m : joined["members"].GetArray()) {
+    if (std::string(m["status"].GetString()) == "online") online.insert(m["userId"].GetString());
+    if (std::string(m["userId"].GetString()) == "alice") {
+      EXPECT_EQ(m["readSeq"].GetInt64(), 2);
+    }
+  }
+  EXPECT_EQ(online, (std::set<std::string>{"alice", "bob"}));
+  bob.request(R"({"type":"read","ref":"r2","roomId":"lobby","upToSeq":1})", "r2");
+  Json receipt = alice.next("receipt");
+  if (str(receipt, "userId") == "alice") receipt = alice.next("receipt");  // her own, from before
+  EXPECT_EQ(str(receipt, "userId"), "bob");
+  EXPECT_EQ(str(receipt, "kind"), "read");
+  EXPECT_EQ(receipt["upToSeq"].GetInt64(), 1);
+  Json beyond = bob.request(R"({"type":"read","ref":"r3","roomId":"lobby","upToSeq":99})", "r3");
+  EXPECT_EQ(str(beyond, "path"), "/upToSeq");
+}
+
+TEST(Server, HistoryPagesBackwards) {
+  ParleydProcess server;
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  for (int i = 1; i <= 7; ++i) alice.send_text("lobby", cmid("a", i), "m");
+  Json page = alice.request(R"({"type":"history","ref":"h","roomId":"lobby","beforeSeq":6,"limit":3})", "h");
+  EXPECT_EQ(seqs(page["messages"]), range(3, 5));
+  EXPECT_TRUE(page["hasMore"].GetBool());
+  Json first = alice.request(R"({"type":"history","ref":"h2","roomId":"lobby","beforeSeq":3,"limit":3})", "h2");
+  EXPECT_EQ(seqs(first["messages"]), range(1, 2));
+  EXPECT_FALSE(first["hasMore"].GetBool());
+}
+
+// ------------------------------------------------------- limits
+
+TEST(Server, RateLimitsAnswerWithRetryAfterAndLoseNothingAccepted) {
+  ParleydProcess server({"--rate-messages", "2/3"});
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  int accepted = 0;
+  std::int64_t retry_after = 0;
+  for (int i = 0; i < 6; ++i) {
+    Json answer = alice.send_text("lobby", cmid("r", i), "burst");
+    if (str(answer, "type") == "ack") {
+      ++accepted;
+    } else {
+      EXPECT_EQ(str(answer, "code"), "rate_limited");
+      retry_after = answer["retryAfterMs"].GetInt64();
+    }
+  }
+  EXPECT_EQ(accepted, 3) << "the burst";
+  EXPECT_GT(retry_after, 0);
+  EXPECT_LE(retry_after, 500);
+  TestClient bob(server.port(), "bob");
+  EXPECT_EQ(bob.join("lobby")["headSeq"].GetInt64(), 3) << "exactly the accepted ones were stored";
+  EXPECT_GE(metric(http_get(server.port(), "/metrics").substr(4), "parley_rate_limited_total"), 3);
+}
+
+TEST(Server, AClientThatIgnoresRateLimitsIsClosedWith1008) {
+  ParleydProcess server({"--rate-other", "1/1", "--abuse-limit", "5"});
+  TestClient alice(server.port(), "alice");
+  for (int i = 0; i < 10; ++i) alice.send(R"({"type":"ping"})");
+  EXPECT_EQ(alice.wait_closed(), 1008);
+}
+
+TEST(Server, AnOversizedFrameIsRefusedAndOthersAreStillServed) {
+  ParleydProcess server({"--max-frame-bytes", "2048"});
+  TestClient alice(server.port(), "alice");
+  TestClient bob(server.port(), "bob");
+  alice.join("lobby");
+  bob.join("lobby");
+  alice.send(std::string(R"({"type":"ping","ref":")") + std::string(3000, 'x') + "\"}");
+  EXPECT_EQ(alice.wait_closed(), 1009) << (alice.closed() ? alice.closed()->reason : "");
+  EXPECT_EQ(str(bob.send_text("lobby", "c_bob00001", "still here"), "type"), "ack");
+}
+
+TEST(Server, LimitsConnectionsPerUser) {
+  ParleydProcess server({"--max-connections-per-user", "2"});
+  TestClient one(server.port(), "alice");
+  TestClient two(server.port(), "alice");
+  TestClient three(server.port(), "alice", token_for("alice", "alice"));
+  EXPECT_EQ(str(three.next("error"), "code"), "forbidden");
+  EXPECT_EQ(three.wait_closed(), 1013);
+}
+
+TEST(Server, AClientThatStopsReadingIsClosedAndMemoryStaysBounded) {
+  ParleydProcess server({"--max-queue-bytes", "262144", "--rate-messages", "100000", "--user-rate-messages", "100000"});
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  TestClient sleepy(server.port(), "sleepy", "", 4096);
+  sleepy.join("lobby");  // ... and never reads again
+  std::string big(3900, 'z');
+  // Enough to fill the kernel's socket buffers and then the queue bound.
+  for (int i = 0; i < 4000; ++i) {
+    alice.send(R"({"type":"send","roomId":"lobby","clientMsgId":")" + cmid("big", i) +
+               R"(","message":{"type":"text","content":")" + big + R"("}})");
+    if (i % 50 == 49) alice.drain("message");  // alice keeps reading her echoes
+    if (i % 500 == 499) {
+      std::string m = http_get(server.port(), "/metrics").substr(4);
+      if (metric(m, "parley_slow_consumers_total") >= 1) break;
+    }
+  }
+  std::string m = http_get(server.port(), "/metrics").substr(4);
+  EXPECT_GE(metric(m, "parley_slow_consumers_total"), 1);
+  EXPECT_LT(metric(m, "parley_queued_bytes"), 2 * 262144) << "queues stay under their bound";
+  // The 4003 close frame waits behind what the kernel holds; the connection
+  // is dropped when the close grace runs out.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (metric(http_get(server.port(), "/metrics").substr(4), "parley_connections") != 1 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling an eventual state, bounded
+  }
+  EXPECT_EQ(metric(http_get(server.port(), "/metrics").substr(4), "parley_connections"), 1) << "only alice is left";
+  EXPECT_EQ(str(alice.send_text("lobby", "c_after0001", "still served"), "type"), "ack");
+}
+
+// ----------------------------------------------------- presence and typing
+
+TEST(Server, PresenceGoesOnlineIdleAndOfflineWithTheConfiguredTimings) {
+  ParleydProcess server({"--idle-after-ms", "600", "--offline-grace-ms", "300"});
+  TestClient bob(server.port(), "bob");
+  bob.join("lobby");
+  auto alice = std::make_unique<TestClient>(server.port(), "alice");
+  alice->join("lobby");
+  auto status_of_alice = [&](std::chrono::milliseconds timeout) -> std::string {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      Json p = bob.next("presence", timeout);
+      if (!p.IsObject()) break;
+      for (const auto& m : p["members"].GetArray()) {
+        if (std::string(m["userId"].GetString()) == "alice") return m["status"].GetString();
+      }
+    }
+    return "";
+  };
+  EXPECT_EQ(status_of_alice(std::chrono::seconds(2)), "online");
+  auto before_idle = std::chrono::steady_clock::now();
+  EXPECT_EQ(status_of_alice(std::chrono::seconds(3)), "idle");
+  EXPECT_GE(std::chrono::steady_clock::now() - before_idle, std::chrono::milliseconds(300));
+  alice->send_text("lobby", "c_alice0001", "back");
+  EXPECT_EQ(status_of_alice(std::chrono::seconds(2)), "online");
+  alice.reset();  // closes her only connection
+  auto closed_at = std::chrono::steady_clock::now();
+  EXPECT_EQ(status_of_alice(std::chrono::seconds(3)), "offline");
+  EXPECT_GE(std::chrono::steady_clock::now() - closed_at, std::chrono::milliseconds(250)) << "not before the grace";
+}
+
+TEST(Server, TypingIsRelayedWithItsTtlAndStoppedByASend) {
+  ParleydProcess server({"--typing-ttl-ms", "1500"});
+  TestClient alice(server.port(), "alice");
+  TestClient bob(server.port(), "bob");
+  alice.join("lobby");
+  bob.join("lobby");
+  alice.send(R"({"type":"typing","roomId":"lobby","active":true})");
+  Json typing = bob.next("typing");
+  EXPECT_EQ(str(typing, "userId"), "alice");
+  EXPECT_TRUE(typing["active"].GetBool());
+  EXPECT_EQ(typing["ttlMs"].GetInt64(), 1500);
+  EXPECT_TRUE(alice.drain("typing").empty()) << "not echoed to the typist";
+  alice.send_text("lobby", "c_alice0001", "done typing");
+  Json stopped = bob.next("typing");
+  EXPECT_FALSE(stopped["active"].GetBool());
+}
+
+// --------------------------------------------------------- auth lifetime
+
+TEST(Server, ATokenThatExpiresWithoutRefreshClosesWith4001) {
+  ParleydProcess server;
+  TestClient alice(server.port(), "alice", token_for("alice", "alice", ParleydProcess::kSecret, 2));
+  alice.next("welcome");
+  TestClient bob(server.port(), "bob", token_for("bob", "bob", ParleydProcess::kSecret, 2));
+  bob.next("welcome");
+  Json refreshed = bob.request(R"({"type":"auth","ref":"a","token":")" + token_for("bob", "bob") + "\"}", "a");
+  EXPECT_EQ(str(refreshed, "type"), "ack");
+  Json wrong_user = bob.request(R"({"type":"auth","ref":"b","token":")" + token_for("carol", "carol") + "\"}", "b");
+  EXPECT_EQ(str(wrong_user, "code"), "forbidden");
+  EXPECT_EQ(alice.wait_closed(std::chrono::seconds(5)), 4001);
+  EXPECT_EQ(str(bob.join("lobby"), "type"), "joined") << "the refreshed connection lives on";
+}
+
+// ------------------------------------------------------------ operations
+
+TEST(Server, RestartOnTheSameFolderKeepsHistorySeqAndReceipts) {
+  TempDir data;
+  {
+    ParleydProcess server({"--data-dir", data.path()});
+    TestClient alice(server.port(), "alice");
+    TestClient bob(server.port(), "bob");
+    alice.join("lobby");
+    bob.join("lobby");
+    for (int i = 1; i <= 3; ++i) alice.send_text("lobby", cmid("a", i), "kept " + std::to_string(i));
+    bob.request(R"({"type":"read","ref":"r","roomId":"lobby","upToSeq":2})", "r");
+    bob.request(R"({"type":"delivered","ref":"d","roomId":"lobby","upToSeq":3})", "d");
+    EXPECT_EQ(server.stop(), 0) << "graceful exit";
+  }
+  ParleydProcess server({"--data-dir", data.path()});
+  TestClient carol(server.port(), "carol");
+  Json joined = carol.join("lobby");
+  EXPECT_EQ(joined["headSeq"].GetInt64(), 3);
+  EXPECT_EQ(seqs(joined["messages"]), range(1, 3));
+  EXPECT_EQ(str(joined["messages"][2], "content"), "kept 3");
+  bool found_bob = false;
+  for (const auto& m : joined["members"].GetArray()) {
+    if (std::string(m["userId"].GetString()) != "bob") continue;
+    found_bob = true;
+    EXPECT_EQ(m["readSeq"].GetInt64(), 2);
+    EXPECT_EQ(m["deliveredSeq"].GetInt64(), 3);
+  }
+  EXPECT_TRUE(found_bob);
+  EXPECT_EQ(seq_of(carol.send_text("lobby", "c_carol001", "after restart")), 4);
+}
+
+TEST(Server, GracefulShutdownClosesClientsWith1012) {
+  ParleydProcess server;
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  std::thread stopper([&] { server.stop(); });
+  EXPECT_EQ(alice.wait_closed(), 1012);
+  stopper.join();
+}
+
+TEST(Server, AdminApiNeedsItsTokenAndBroadcastsAnnouncements) {
+  ParleydProcess server({"--admin-token", "admin-secret"});
+  TestClient alice(server.port(), "alice");
+  EXPECT_EQ(http_get(server.port(), "/admin/stats").substr(0, 3), "401");
+  std::string stats = http_request(server.port(), "GET", "/admin/stats", "", "admin-secret");
+  EXPECT_NE(stats.find("\"connections\":1"), std::string::npos) << stats;
+  std::string sent = http_request(server.port(), "POST", "/admin/broadcast",
+                                  R"({"text":"Maintenance at 02:00","level":"warning"})", "admin-secret");
+  EXPECT_EQ(sent.substr(0, 3), "202");
+  Json a = alice.next("announcement");
+  EXPECT_EQ(str(a, "text"), "Maintenance at 02:00");
+  EXPECT_EQ(str(a, "level"), "warning");
 }
 
 }  // namespace

@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <stdexcept>
 
 #include "auth.hpp"
@@ -19,6 +21,9 @@ namespace parley::test {
 
 ParleydProcess::ParleydProcess(std::vector<std::string> args) {
   std::vector<std::string> argv_storage = {PARLEYD_PATH, "--port", "0", "--jwt-secret", kSecret, "--log-level", "info"};
+  bool has_storage = false;
+  for (const auto& a : args) has_storage = has_storage || a == "--data-dir" || a == "--storage";
+  if (!has_storage) argv_storage.insert(argv_storage.end(), {"--storage", "memory"});
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
@@ -79,6 +84,46 @@ int ParleydProcess::stop() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return status;
+}
+
+TempDir::TempDir() {
+  static std::atomic<int> counter{0};
+  path_ = (std::filesystem::temp_directory_path() /
+           ("parley-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter)))
+              .string();
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string token_with_claims(const std::string& claims_json) {
+  return server::sign_hs256(claims_json, ParleydProcess::kSecret);
+}
+
+std::string unsigned_token(const std::string& claims_json) {
+  std::string signed_token = server::sign_hs256(claims_json, "x");
+  // Same header shape with alg none, and no signature.
+  std::string header = R"({"alg":"none","typ":"JWT"})";
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string encoded;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : header) {
+    acc = (acc << 8) | static_cast<unsigned char>(c);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      encoded.push_back(alphabet[(acc >> bits) & 0x3F]);
+    }
+  }
+  if (bits > 0) encoded.push_back(alphabet[(acc << (6 - bits)) & 0x3F]);
+  auto dot = signed_token.find('.');
+  auto dot2 = signed_token.find('.', dot + 1);
+  return encoded + signed_token.substr(dot, dot2 - dot) + ".";
 }
 
 std::string token_for(const std::string& user, const std::string& name, const std::string& secret,

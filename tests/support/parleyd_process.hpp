@@ -29,6 +29,24 @@ class ParleydProcess {
   std::uint16_t port_ = 0;
 };
 
+// A fresh empty folder, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A token signed with kSecret for arbitrary claims (a JSON object).
+std::string token_with_claims(const std::string& claims_json);
+// An unsigned token (alg "none"), which the server must refuse.
+std::string unsigned_token(const std::string& claims_json);
+
 // A signed token for `user` valid for an hour (HS256 with kSecret unless given).
 std::string token_for(const std::string& user, const std::string& name,
                       const std::string& secret = ParleydProcess::kSecret, std::int64_t valid_for_s = 3600);

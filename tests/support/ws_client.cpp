@@ -22,8 +22,12 @@ struct WsClient::Impl {
   beast::flat_buffer buffer;
 };
 
-WsClient::WsClient(std::uint16_t port, const std::string& subprotocol) : impl_(std::make_unique<Impl>()) {
-  impl_->ws.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+WsClient::WsClient(std::uint16_t port, const std::string& subprotocol, int receive_buffer)
+    : impl_(std::make_unique<Impl>()) {
+  auto& socket = impl_->ws.next_layer();
+  socket.open(tcp::v4());
+  if (receive_buffer > 0) socket.set_option(net::socket_base::receive_buffer_size(receive_buffer));
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   impl_->ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::request_type& req) {
     if (!subprotocol.empty()) req.set(http::field::sec_websocket_protocol, subprotocol);
   }));
@@ -46,9 +50,10 @@ std::optional<std::string> WsClient::receive(std::chrono::milliseconds timeout) 
   bool done = false;
   impl_->ws.async_read(impl_->buffer, [&](beast::error_code ec, std::size_t) {
     done = true;
-    if (ec == websocket::error::closed) {
-      closed_ = Closed{impl_->ws.reason().code,
-                       std::string(impl_->ws.reason().reason.data(), impl_->ws.reason().reason.size())};
+    const auto& reason = impl_->ws.reason();
+    if (ec == websocket::error::closed || (ec && reason.code != 0)) {
+      // A close frame arrived (the teardown after it may still report an error).
+      closed_ = Closed{reason.code, std::string(reason.reason.data(), reason.reason.size())};
     } else if (ec) {
       closed_ = Closed{1006, ec.message()};
     } else {
@@ -75,6 +80,24 @@ std::string http_get(std::uint16_t port, const std::string& target) {
   stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
   http::request<http::empty_body> req{http::verb::get, target, 11};
   req.set(http::field::host, "127.0.0.1");
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return std::to_string(res.result_int()) + " " + res.body();
+}
+
+std::string http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body, const std::string& bearer) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
+  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
   http::write(stream, req);
   beast::flat_buffer buffer;
   http::response<http::string_body> res;

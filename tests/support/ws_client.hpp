@@ -16,8 +16,9 @@ struct Closed {
 
 class WsClient {
  public:
-  // Connects to 127.0.0.1:port/ws offering `subprotocol` (none if empty).
-  WsClient(std::uint16_t port, const std::string& subprotocol = "parley.v1.json");
+  // Connects to 127.0.0.1:port/ws offering `subprotocol` (none if empty);
+  // a `receive_buffer` (bytes) shrinks the socket's kernel receive buffer.
+  explicit WsClient(std::uint16_t port, const std::string& subprotocol = "parley.v1.json", int receive_buffer = 0);
   ~WsClient();
 
   void send(const std::string& frame);
@@ -36,6 +37,9 @@ class WsClient {
 
 // An HTTP GET on 127.0.0.1:port; returns "<status> <body>".
 std::string http_get(std::uint16_t port, const std::string& target);
+// Any HTTP request, with an optional bearer token; returns "<status> <body>".
+std::string http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body, const std::string& bearer);
 // The HTTP status of a WebSocket upgrade offering `subprotocol`.
 int upgrade_status(std::uint16_t port, const std::string& subprotocol);
 

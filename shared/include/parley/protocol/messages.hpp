@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -519,5 +520,16 @@ using Frame =
     std::variant<Welcome, Joined, Ack, Error, MessageEvent, Typing, Presence, Receipt, History, Pong, Announcement>;
 
 }  // namespace s2c
+
+// The index of frame type T in a frame variant, at compile time.
+template <class Variant, class T, std::size_t I = 0>
+constexpr std::size_t variant_index() {
+  static_assert(I < std::variant_size_v<Variant>, "T is not a frame of this variant");
+  if constexpr (std::is_same_v<std::variant_alternative_t<I, Variant>, T>) {
+    return I;
+  } else {
+    return variant_index<Variant, T, I + 1>();
+  }
+}
 
 }  // namespace parley::protocol

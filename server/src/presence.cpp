@@ -1,0 +1,81 @@
+#include "presence.hpp"
+
+namespace parley::server {
+
+std::optional<PresenceChange> RoomPresence::change(const std::string& user_id, Entry& e, std::string status) {
+  if (e.status == status) return std::nullopt;
+  e.status = std::move(status);
+  return PresenceChange{user_id, e.status, e.last_seen};
+}
+
+std::optional<PresenceChange> RoomPresence::connected(const std::string& user_id, std::int64_t now) {
+  Entry& e = users_[user_id];
+  ++e.connections;
+  e.offline_at.reset();
+  e.last_activity = now;
+  e.last_seen = now;
+  if (e.status == "offline" || e.status == "idle") return change(user_id, e, e.away ? "away" : "online");
+  return std::nullopt;
+}
+
+void RoomPresence::disconnected(const std::string& user_id, std::int64_t now) {
+  auto it = users_.find(user_id);
+  if (it == users_.end() || it->second.connections == 0) return;
+  Entry& e = it->second;
+  e.last_seen = now;
+  if (--e.connections == 0) e.offline_at = now + timings_.offline_grace_ms;
+}
+
+std::optional<PresenceChange> RoomPresence::activity(const std::string& user_id, std::int64_t now) {
+  auto it = users_.find(user_id);
+  if (it == users_.end() || it->second.connections == 0) return std::nullopt;
+  Entry& e = it->second;
+  e.last_activity = now;
+  e.last_seen = now;
+  if (e.status == "idle" && !e.away) return change(user_id, e, "online");
+  return std::nullopt;
+}
+
+std::optional<PresenceChange> RoomPresence::set_status(const std::string& user_id, const std::string& status,
+                                                       std::int64_t now) {
+  auto it = users_.find(user_id);
+  if (it == users_.end() || it->second.connections == 0) return std::nullopt;
+  Entry& e = it->second;
+  e.away = status == "away";
+  e.last_seen = now;
+  if (status == "online") e.last_activity = now;
+  return change(user_id, e, status);
+}
+
+std::vector<PresenceChange> RoomPresence::tick(std::int64_t now) {
+  std::vector<PresenceChange> out;
+  for (auto& [user_id, e] : users_) {
+    if (e.connections == 0 && e.offline_at && *e.offline_at <= now) {
+      e.offline_at.reset();
+      e.away = false;
+      if (auto c = change(user_id, e, "offline")) out.push_back(*c);
+    } else if (e.connections > 0 && e.status == "online" && now - e.last_activity >= timings_.idle_after_ms) {
+      if (auto c = change(user_id, e, "idle")) out.push_back(*c);
+    }
+  }
+  return out;
+}
+
+std::string RoomPresence::status_of(const std::string& user_id) const {
+  auto it = users_.find(user_id);
+  return it == users_.end() ? "offline" : it->second.status;
+}
+
+std::optional<std::int64_t> RoomPresence::last_seen_of(const std::string& user_id) const {
+  auto it = users_.find(user_id);
+  if (it == users_.end()) return std::nullopt;
+  return it->second.last_seen;
+}
+
+std::size_t RoomPresence::connected_users() const {
+  std::size_t n = 0;
+  for (const auto& [user_id, e] : users_) n += e.connections > 0 ? 1 : 0;
+  return n;
+}
+
+}  // namespace parley::server

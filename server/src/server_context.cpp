@@ -1,0 +1,160 @@
+#include "server_context.hpp"
+
+#include <boost/asio/post.hpp>
+#include <random>
+
+#include "log.hpp"
+#include "ws_connection.hpp"
+
+namespace parley::server {
+
+namespace {
+
+std::unique_ptr<Storage> open_storage(const Config& config) {
+  if (config.storage == "memory") return make_memory_storage();
+  return open_sqlite_storage(config.data_dir);
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::chrono::milliseconds sweep_interval(const Config& c) {
+  auto ms = std::min<std::uint32_t>({1000, c.ping_interval_ms / 2, c.handshake_timeout_ms / 2});
+  return std::chrono::milliseconds(std::max<std::uint32_t>(ms, 20));
+}
+
+// Often enough to honour the presence timings within a quarter of themselves.
+std::chrono::milliseconds tick_interval(const Config& c) {
+  auto ms = std::min<std::uint32_t>({1000, c.offline_grace_ms / 4, c.idle_after_ms / 4});
+  return std::chrono::milliseconds(std::max<std::uint32_t>(ms, 10));
+}
+
+}  // namespace
+
+ServerContext::ServerContext(Config c)
+    : config(std::move(c)),
+      storage(open_storage(config)),
+      verifier(config.jwt_secret),
+      workers([&] {
+        std::vector<std::unique_ptr<Worker>> w;
+        for (unsigned i = 0; i < config.threads; ++i) w.push_back(std::make_unique<Worker>(i, sweep_interval(config)));
+        return w;
+      }()),
+      hub(*storage, *this, config) {}
+
+ServerContext::~ServerContext() {
+  for (auto& w : workers) w->stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  tick_timer_.reset();
+  // Connections still held by pending handlers leave their rooms as they go:
+  // destroy them while the hub is alive.
+  workers.clear();
+}
+
+void ServerContext::start() {
+  tick_timer_ = std::make_unique<boost::asio::steady_timer>(workers[0]->ioc());
+  schedule_tick();
+  for (auto& w : workers) threads_.emplace_back([worker = w.get()] { worker->run(); });
+}
+
+void ServerContext::schedule_tick() {
+  tick_timer_->expires_after(tick_interval(config));
+  tick_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    hub.tick(wall_ms());
+    schedule_tick();
+  });
+}
+
+void ServerContext::deliver(std::size_t worker, Delivery delivery) { workers[worker]->deliver(std::move(delivery)); }
+
+Worker& ServerContext::next_worker() { return *workers[next_worker_++ % workers.size()]; }
+
+ServerContext::Admission ServerContext::admit_connection(const std::string& ip) {
+  std::lock_guard lock(admission_mutex_);
+  if (total_ >= config.max_connections) return Admission::server_full;
+  auto& n = per_ip_[ip];
+  if (n >= config.max_connections_per_ip) return Admission::address_full;
+  ++n;
+  ++total_;
+  return Admission::ok;
+}
+
+void ServerContext::release_connection(const std::string& ip) {
+  std::lock_guard lock(admission_mutex_);
+  auto it = per_ip_.find(ip);
+  if (it == per_ip_.end()) return;
+  if (--it->second == 0) per_ip_.erase(it);
+  --total_;
+}
+
+std::int64_t ServerContext::open_connections() {
+  std::int64_t n = 0;
+  for (const auto& w : workers) n += w->metrics().connections.load(std::memory_order_relaxed);
+  return n;
+}
+
+std::string ServerContext::metrics_text() {
+  std::vector<const WorkerMetrics*> all;
+  for (const auto& w : workers) all.push_back(&w->metrics());
+  Gauges g;
+  g.rooms_loaded = static_cast<std::int64_t>(hub.rooms_loaded());
+  g.messages_stored = storage->message_count();
+  g.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+  return render_metrics(all, g);
+}
+
+std::string ServerContext::stats_json() {
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+  return "{\"connections\":" + std::to_string(open_connections()) +
+         ",\"roomsLoaded\":" + std::to_string(hub.rooms_loaded()) +
+         ",\"roomsStored\":" + std::to_string(storage->room_count()) +
+         ",\"messagesStored\":" + std::to_string(storage->message_count()) +
+         ",\"threads\":" + std::to_string(workers.size()) + ",\"storage\":\"" + config.storage +
+         "\",\"uptimeSeconds\":" + std::to_string(uptime) + "}";
+}
+
+void ServerContext::announce(const std::string& text, const std::string& level) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  protocol::s2c::Announcement a{"a_" + std::to_string(rng() % 1'000'000'000'000ULL), text, level, wall_ms()};
+  for (auto& w : workers) {
+    boost::asio::post(w->ioc(), [worker = w.get(), a] {
+      SharedFrame frames[2];
+      worker->for_each_connection([&](WsConnection& c) {
+        if (!c.authenticated()) return;
+        auto i = static_cast<std::size_t>(c.codec());
+        if (!frames[i]) frames[i] = make_out_frame(a, c.codec());
+        c.deliver_local(frames[i]);
+      });
+    });
+  }
+}
+
+void ServerContext::shutdown(std::chrono::milliseconds grace) {
+  for (auto& w : workers) {
+    boost::asio::post(w->ioc(), [worker = w.get()] {
+      worker->for_each_connection(
+          [](WsConnection& c) { c.close(protocol::close_code::service_restart, "server restarting"); });
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (open_connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // waiting for peers, not a test race
+  }
+  if (tick_timer_) {
+    boost::asio::post(workers[0]->ioc(), [this] { tick_timer_->cancel(); });
+  }
+  for (auto& w : workers) w->stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+  storage->flush();
+  log::info("storage flushed", {{"open_connections_left", std::to_string(open_connections())}});
+}
+
+}  // namespace parley::server

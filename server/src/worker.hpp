@@ -1,0 +1,65 @@
+// One I/O thread: its own io_context, the connections pinned to it, their
+// periodic sweep (pings, timeouts), and its metrics. Connections never move
+// between workers, so a connection's state needs no lock.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
+
+#include "metrics.hpp"
+#include "peer.hpp"
+
+namespace parley::server {
+
+class WsConnection;
+
+class Worker {
+ public:
+  Worker(std::size_t index, std::chrono::milliseconds sweep_every);
+
+  std::size_t index() const { return index_; }
+  boost::asio::io_context& ioc() { return ioc_; }
+  WorkerMetrics& metrics() { return metrics_; }
+  const WorkerMetrics& metrics() const { return metrics_; }
+
+  // The worker running the calling thread, if any.
+  static Worker* current() { return current_; }
+
+  // Worker thread only.
+  void add(WsConnection* connection) { connections_.insert(connection); }
+  void remove(WsConnection* connection) { connections_.erase(connection); }
+  void for_each_connection(const std::function<void(WsConnection&)>& fn);
+
+  // From any thread: queues a delivery; the worker hands them to their peers
+  // in the order they were queued.
+  void deliver(Delivery delivery);
+
+  void run();  // until stop()
+  void stop();
+
+ private:
+  void schedule_sweep();
+  void drain_inbox();
+
+  std::size_t index_;
+  std::chrono::milliseconds sweep_every_;
+  // Declared before ioc_ so they outlive it: destroying ioc_ destroys the
+  // connections its pending handlers hold, and they report to metrics_.
+  WorkerMetrics metrics_;
+  std::unordered_set<WsConnection*> connections_;
+  std::mutex inbox_mutex_;
+  std::vector<Delivery> inbox_;
+  bool drain_scheduled_ = false;
+  boost::asio::io_context ioc_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  boost::asio::steady_timer sweep_;
+  static thread_local Worker* current_;
+};
+
+}  // namespace parley::server

@@ -1,0 +1,235 @@
+#include "ws_connection.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "log.hpp"
+#include "server_context.hpp"
+#include "worker.hpp"
+
+namespace parley::server {
+
+namespace net = boost::asio;
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Frames that are not protocol messages (handshake, pings, close) skip the
+// per-type metrics.
+constexpr std::uint8_t kControl = 0xFF;
+
+SharedFrame control_frame(std::string bytes) {
+  auto f = std::make_shared<OutFrame>();
+  f->bytes = std::move(bytes);
+  f->type = kControl;
+  return f;
+}
+
+constexpr auto kCloseGrace = std::chrono::seconds(2);
+
+}  // namespace
+
+WsConnection::WsConnection(net::ip::tcp::socket socket, Worker& worker, ServerContext& context, protocol::Codec codec,
+                           std::string remote_ip)
+    : socket_(std::move(socket)),
+      worker_(worker),
+      context_(context),
+      codec_(codec),
+      remote_ip_(std::move(remote_ip)),
+      parser_(context.config.max_frame_bytes) {
+  opened_at_ = last_received_ = last_sent_ = Clock::now();
+}
+
+WsConnection::~WsConnection() {
+  session_.reset();  // leaves rooms while `this` is still a valid key
+  context_.release_connection(remote_ip_);
+  worker_.metrics().queued_bytes.fetch_sub(static_cast<std::int64_t>(queued_bytes_), std::memory_order_relaxed);
+}
+
+std::size_t WsConnection::worker() const { return worker_.index(); }
+
+void WsConnection::start(std::string handshake_response, std::string leftover) {
+  worker_.add(this);
+  WorkerMetrics::add(worker_.metrics().connections_opened);
+  worker_.metrics().connections.fetch_add(1, std::memory_order_relaxed);
+  session_ = std::make_unique<ClientSession>(context_.hub, context_, context_.verifier, context_.config,
+                                             worker_.metrics(), weak_from_this());
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  enqueue(control_frame(std::move(handshake_response)), true);
+  if (!leftover.empty()) {
+    std::vector<ws::Event> events;
+    if (auto failure = parser_.feed(leftover, events)) return begin_close(failure->code, failure->reason);
+    for (auto& e : events) handle(e);
+  }
+  wait_readable();
+}
+
+void WsConnection::wait_readable() {
+  socket_.async_wait(net::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
+}
+
+void WsConnection::on_readable(boost::system::error_code ec) {
+  if (state_ == State::closed) return;
+  if (ec) return finish();
+  // One read buffer per thread: idle connections hold none.
+  thread_local std::vector<char> buffer(64 * 1024);
+  std::vector<ws::Event> events;
+  for (int round = 0; round < 4 && state_ != State::closed; ++round) {
+    std::size_t n = socket_.read_some(net::buffer(buffer), ec);
+    if (ec == net::error::would_block) break;
+    if (ec || n == 0) return finish();  // EOF or reset
+    last_received_ = Clock::now();
+    events.clear();
+    auto failure = parser_.feed(std::string_view(buffer.data(), n), events);
+    for (auto& e : events) {
+      if (state_ == State::closed) return;
+      handle(e);
+    }
+    if (failure) {
+      log::info("websocket protocol error", {{"code", std::to_string(failure->code)}, {"reason", failure->reason}});
+      return begin_close(failure->code, failure->reason);
+    }
+    if (n < buffer.size()) break;
+  }
+  if (state_ != State::closed) wait_readable();
+}
+
+void WsConnection::handle(ws::Event& e) {
+  switch (e.kind) {
+    case ws::Event::Kind::text:
+    case ws::Event::Kind::binary:
+      if (state_ == State::open) session_->on_frame(e.payload, wall_ms());
+      break;
+    case ws::Event::Kind::ping:
+      enqueue(control_frame(ws::make_frame(ws::Opcode::pong, e.payload)), true);
+      break;
+    case ws::Event::Kind::pong:
+      break;
+    case ws::Event::Kind::close:
+      if (state_ == State::closing) return finish();  // the answer to our close
+      // Echo the peer's close, then end the connection once it is written.
+      begin_close(e.close_code == 1005 ? 1000 : e.close_code, "");
+      break;
+  }
+}
+
+void WsConnection::deliver_local(const SharedFrame& frame) { enqueue(frame); }
+
+void WsConnection::close(std::uint16_t code, std::string reason) {
+  net::post(socket_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+    self->begin_close(code, std::move(reason));
+  });
+}
+
+void WsConnection::enqueue(SharedFrame frame, bool control) {
+  if (state_ == State::closed || (state_ == State::closing && !control)) return;
+  std::size_t size = frame->bytes.size();
+  if (!control && queued_bytes_ + size > context_.config.max_queue_bytes) {
+    // The client is not reading: drop what it will never get and close.
+    WorkerMetrics::add(worker_.metrics().slow_consumers);
+    log::info("slow consumer", {{"queued_bytes", std::to_string(queued_bytes_)}, {"ip", remote_ip_}});
+    std::size_t dropped = 0;
+    for (const auto& f : queue_) dropped += f->bytes.size();
+    queue_.clear();
+    queued_bytes_ -= dropped;
+    worker_.metrics().queued_bytes.fetch_sub(static_cast<std::int64_t>(dropped), std::memory_order_relaxed);
+    return begin_close(protocol::close_code::slow_consumer, "slow consumer: too many unread frames");
+  }
+  if (frame->type != kControl) {
+    WorkerMetrics::add(worker_.metrics().frames_out[frame->type]);
+    WorkerMetrics::add(worker_.metrics().bytes_out[frame->type], size);
+  }
+  queued_bytes_ += size;
+  worker_.metrics().queued_bytes.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
+  queue_.push_back(std::move(frame));
+  schedule_flush();
+}
+
+void WsConnection::schedule_flush() {
+  if (flush_scheduled_ || write_in_flight_) return;
+  flush_scheduled_ = true;
+  // After the handlers already queued on this worker: frames they add join the same write.
+  net::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->flush();
+  });
+}
+
+void WsConnection::flush() {
+  if (write_in_flight_ || queue_.empty() || state_ == State::closed) return;
+  writing_.swap(queue_);
+  std::vector<net::const_buffer> buffers;
+  buffers.reserve(writing_.size());
+  for (const auto& f : writing_) buffers.emplace_back(net::buffer(f->bytes));
+  write_in_flight_ = true;
+  last_sent_ = Clock::now();
+  net::async_write(socket_, buffers,
+                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_written(ec); });
+}
+
+void WsConnection::on_written(boost::system::error_code ec) {
+  write_in_flight_ = false;
+  std::size_t written = 0;
+  for (const auto& f : writing_) written += f->bytes.size();
+  writing_.clear();
+  queued_bytes_ -= written;
+  worker_.metrics().queued_bytes.fetch_sub(static_cast<std::int64_t>(written), std::memory_order_relaxed);
+  if (ec) return finish();
+  if (!queue_.empty()) return flush();
+  if (state_ == State::closing) {
+    // Our close frame is out: stop sending; the peer's close (or EOF) ends it.
+    boost::system::error_code ignored;
+    socket_.shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  }
+}
+
+void WsConnection::begin_close(std::uint16_t code, std::string reason) {
+  if (state_ != State::open) return;
+  state_ = State::closing;
+  closing_since_ = Clock::now();
+  enqueue(control_frame(ws::make_close_frame(code, reason)), true);
+  if (session_) session_->on_closed(wall_ms());
+}
+
+void WsConnection::finish() {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  if (session_) session_->on_closed(wall_ms());
+  worker_.remove(this);
+  WorkerMetrics::add(worker_.metrics().connections_closed);
+  worker_.metrics().connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void WsConnection::sweep() {
+  if (state_ == State::closed) return;
+  auto now = Clock::now();
+  const Config& config = context_.config;
+  if (state_ == State::closing) {
+    if (now - closing_since_ > kCloseGrace) finish();
+    return;
+  }
+  if (!session_->authenticated()) {
+    if (now - opened_at_ > std::chrono::milliseconds(config.handshake_timeout_ms)) {
+      begin_close(protocol::close_code::handshake_timeout, "no hello in time");
+    }
+    return;
+  }
+  if (auto expires = session_->expires_at(); expires && *expires <= wall_ms()) return session_->expire();
+  if (now - last_received_ > std::chrono::milliseconds(config.idle_timeout_ms)) {
+    log::debug("idle connection dropped", {{"ip", remote_ip_}});
+    return finish();
+  }
+  if (now - last_sent_ >= std::chrono::milliseconds(config.ping_interval_ms)) {
+    enqueue(control_frame(ws::make_frame(ws::Opcode::ping, "")), true);
+  }
+}
+
+}  // namespace parley::server

@@ -1,0 +1,79 @@
+// One WebSocket connection after the HTTP upgrade: reads with a per-thread
+// buffer (an idle connection holds no read buffer of its own), feeds the
+// frame parser and the ClientSession, and writes its queue of shared frames
+// in one gathered write per turn of its worker's loop. The queue is bounded:
+// a client that stops reading is closed with 4003 instead of growing memory.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client_session.hpp"
+#include "peer.hpp"
+#include "ws/frame.hpp"
+
+namespace parley::server {
+
+class ServerContext;
+class Worker;
+
+class WsConnection : public Peer, public std::enable_shared_from_this<WsConnection> {
+ public:
+  WsConnection(boost::asio::ip::tcp::socket socket, Worker& worker, ServerContext& context, protocol::Codec codec,
+               std::string remote_ip);
+  ~WsConnection() override;
+
+  // Sends the 101 response, then reads. `leftover` holds bytes the HTTP
+  // parser read past the upgrade request.
+  void start(std::string handshake_response, std::string leftover);
+
+  protocol::Codec codec() const override { return codec_; }
+  std::size_t worker() const override;
+  void deliver_local(const SharedFrame& frame) override;
+  void close(std::uint16_t code, std::string reason) override;
+
+  // Periodic checks, on the worker thread: pings, handshake, idle and token
+  // timeouts, a close that takes too long.
+  void sweep();
+  bool authenticated() const { return session_ && session_->authenticated(); }
+
+ private:
+  enum class State : std::uint8_t { open, closing, closed };
+  using Clock = std::chrono::steady_clock;
+
+  void wait_readable();
+  void on_readable(boost::system::error_code ec);
+  void handle(ws::Event& event);
+  void enqueue(SharedFrame frame, bool control = false);
+  void schedule_flush();
+  void flush();
+  void on_written(boost::system::error_code ec);
+  void begin_close(std::uint16_t code, std::string reason);
+  void finish();
+
+  boost::asio::ip::tcp::socket socket_;
+  Worker& worker_;
+  ServerContext& context_;
+  protocol::Codec codec_;
+  std::string remote_ip_;
+  ws::Parser parser_;
+  std::unique_ptr<ClientSession> session_;
+  State state_ = State::open;
+
+  std::vector<SharedFrame> queue_;    // waiting for the next write
+  std::vector<SharedFrame> writing_;  // in the write under way
+  std::size_t queued_bytes_ = 0;      // both of the above
+  bool flush_scheduled_ = false;
+  bool write_in_flight_ = false;
+
+  Clock::time_point opened_at_;
+  Clock::time_point last_received_;
+  Clock::time_point last_sent_;
+  Clock::time_point closing_since_;
+};
+
+}  // namespace parley::server

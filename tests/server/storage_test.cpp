@@ -1,0 +1,546 @@
+// The Storage contract, run against both implementations (memory and
+// SQLite), plus what only SQLite promises: surviving a restart or a crash,
+// its schema, and clear errors on a bad data folder.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/storage.hpp"
+
+namespace parley::server {
+namespace {
+
+namespace fs = std::filesystem;
+using protocol::Message;
+using protocol::Metadata;
+
+// A fresh, empty folder per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device random;
+    do {
+      path_ = fs::temp_directory_path() / ("parley-storage-test-" + std::to_string(::getpid()) + "-" +
+                                           std::to_string(random()) + std::to_string(random()));
+    } while (!fs::create_directory(path_));
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+RoomRecord room(const std::string& id, std::int64_t created_at = 1000) {
+  return RoomRecord{id, "public", "e_" + id, 0, created_at};
+}
+
+Message message(const std::string& room_id, std::int64_t seq, const std::string& sender = "alice",
+                std::string client_msg_id = "") {
+  Message m;
+  m.id = "m_" + room_id + "_" + std::to_string(seq);
+  m.roomId = room_id;
+  m.senderId = sender;
+  m.senderName = "Name of " + sender;
+  m.clientMsgId = client_msg_id.empty() ? room_id + "-c" + std::to_string(seq) : std::move(client_msg_id);
+  m.seq = seq;
+  m.content = "message " + std::to_string(seq);
+  m.createdAt = 1'700'000'000'000 + seq;
+  return m;
+}
+
+MemberRecord member(const std::string& room_id, const std::string& user_id, const std::string& role = "member") {
+  return MemberRecord{room_id, user_id, "Name of " + user_id, role, 0, 0, 2000, 3000};
+}
+
+std::vector<std::int64_t> seqs(const std::vector<Message>& messages) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : messages) out.push_back(m.seq);
+  return out;
+}
+
+std::vector<std::int64_t> range(std::int64_t first, std::int64_t last) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t s = first; s <= last; ++s) out.push_back(s);
+  return out;
+}
+
+// ---- the contract, for every implementation
+
+struct Backend {
+  std::string name;
+  std::function<std::unique_ptr<Storage>(const fs::path& dir)> open;
+};
+
+void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }
+std::string backend_name(const ::testing::TestParamInfo<Backend>& param) { return param.param.name; }
+
+class StorageTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override { storage_ = GetParam().open(dir_.path()); }
+  void TearDown() override { storage_.reset(); }
+
+  // Creates `room_id` and appends seqs 1..count.
+  void fill(const std::string& room_id, std::int64_t count) {
+    ASSERT_TRUE(storage_->create_room(room(room_id)));
+    for (std::int64_t seq = 1; seq <= count; ++seq) {
+      ASSERT_FALSE(storage_->append_message(message(room_id, seq)).duplicate);
+    }
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Storage> storage_;
+};
+
+TEST_P(StorageTest, CreatesAndLoadsRooms) {
+  EXPECT_EQ(storage_->load_room("lobby"), std::nullopt);
+  EXPECT_EQ(storage_->room_count(), 0u);
+  RoomRecord lobby{"lobby", "public", "e1", 0, 1234};
+  EXPECT_TRUE(storage_->create_room(lobby));
+  EXPECT_TRUE(storage_->create_room(RoomRecord{"dm", "direct", "e2", 0, 5678}));
+
+  RoomRecord other_lobby{"lobby", "private", "e9", 0, 9999};
+  EXPECT_FALSE(storage_->create_room(other_lobby));
+  EXPECT_EQ(storage_->load_room("lobby"), lobby);  // unchanged by the second create
+  EXPECT_EQ(storage_->load_room("dm"), (RoomRecord{"dm", "direct", "e2", 0, 5678}));
+  EXPECT_EQ(storage_->load_room("Lobby"), std::nullopt);
+  EXPECT_EQ(storage_->room_count(), 2u);
+}
+
+TEST_P(StorageTest, AppendsGapFreeSeqsAndAdvancesHeadSeq) {
+  ASSERT_TRUE(storage_->create_room(room("r")));
+  for (std::int64_t seq = 1; seq <= 3; ++seq) {
+    auto appended = storage_->append_message(message("r", seq));
+    EXPECT_FALSE(appended.duplicate);
+    EXPECT_EQ(appended.message, message("r", seq));
+    EXPECT_EQ(storage_->load_room("r")->head_seq, seq);
+  }
+  EXPECT_EQ(storage_->messages_after("r", 0, 10),
+            (std::vector<Message>{message("r", 1), message("r", 2), message("r", 3)}));
+}
+
+TEST_P(StorageTest, MessagesAfterHonoursBoundariesAndLimits) {
+  fill("r", 10);
+  fill("other", 3);
+  EXPECT_EQ(seqs(storage_->messages_after("r", 0, 100)), range(1, 10));
+  EXPECT_EQ(seqs(storage_->messages_after("r", 0, 4)), range(1, 4));  // the oldest, ascending
+  EXPECT_EQ(seqs(storage_->messages_after("r", 4, 3)), range(5, 7));  // strictly after
+  EXPECT_EQ(seqs(storage_->messages_after("r", 9, 100)), range(10, 10));
+  EXPECT_TRUE(storage_->messages_after("r", 10, 100).empty());
+  EXPECT_TRUE(storage_->messages_after("r", 50, 100).empty());
+  EXPECT_TRUE(storage_->messages_after("r", 0, 0).empty());
+  EXPECT_EQ(seqs(storage_->messages_after("r", -5, 2)), range(1, 2));
+  for (const auto& m : storage_->messages_after("other", 0, 100)) EXPECT_EQ(m.roomId, "other");
+}
+
+TEST_P(StorageTest, MessagesBeforeReturnsTheNewestPageAscending) {
+  fill("r", 10);
+  fill("other", 3);
+  EXPECT_EQ(seqs(storage_->messages_before("r", 11, 3)), range(8, 10));  // newest, ascending
+  EXPECT_EQ(seqs(storage_->messages_before("r", 8, 3)), range(5, 7));    // strictly before
+  EXPECT_EQ(seqs(storage_->messages_before("r", 3, 10)), range(1, 2));   // short last page
+  EXPECT_EQ(seqs(storage_->messages_before("r", 1000, 100)), range(1, 10));
+  EXPECT_TRUE(storage_->messages_before("r", 1, 10).empty());
+  EXPECT_TRUE(storage_->messages_before("r", 5, 0).empty());
+  EXPECT_EQ(storage_->messages_before("r", 3, 1), std::vector<Message>{message("r", 2)});
+}
+
+TEST_P(StorageTest, EmptyAndUnknownRoomsHaveNoMessages) {
+  ASSERT_TRUE(storage_->create_room(room("empty")));
+  EXPECT_TRUE(storage_->messages_after("empty", 0, 10).empty());
+  EXPECT_TRUE(storage_->messages_before("empty", 100, 10).empty());
+  EXPECT_TRUE(storage_->messages_after("nowhere", 0, 10).empty());
+  EXPECT_TRUE(storage_->messages_before("nowhere", 100, 10).empty());
+  EXPECT_EQ(storage_->load_room("empty")->head_seq, 0);
+}
+
+TEST_P(StorageTest, DuplicateReturnsTheOriginalAndWritesNothing) {
+  ASSERT_TRUE(storage_->create_room(room("r")));
+  ASSERT_TRUE(storage_->create_room(room("elsewhere")));
+  Message original = message("r", 1, "alice", "c-1");
+  ASSERT_FALSE(storage_->append_message(original).duplicate);
+
+  // A retry: the caller assigned a new id, seq and time; the original wins.
+  Message retry = message("r", 2, "alice", "c-1");
+  retry.id = "m_retry";
+  retry.content = "different";
+  retry.createdAt = original.createdAt + 500;
+  auto appended = storage_->append_message(retry);
+  EXPECT_TRUE(appended.duplicate);
+  EXPECT_EQ(appended.message, original);
+  EXPECT_EQ(appended.message.id, original.id);
+  EXPECT_EQ(appended.message.seq, 1);
+  EXPECT_EQ(appended.message.createdAt, original.createdAt);
+  EXPECT_EQ(storage_->load_room("r")->head_seq, 1);
+  EXPECT_EQ(storage_->message_count(), 1);
+
+  // The key is (sender, clientMsgId), whatever the room.
+  EXPECT_TRUE(storage_->append_message(message("elsewhere", 1, "alice", "c-1")).duplicate);
+  EXPECT_EQ(storage_->load_room("elsewhere")->head_seq, 0);
+
+  // Another sender may reuse the client id.
+  auto bob = storage_->append_message(message("r", 2, "bob", "c-1"));
+  EXPECT_FALSE(bob.duplicate);
+  EXPECT_EQ(bob.message.senderId, "bob");
+  EXPECT_EQ(storage_->message_count(), 2);
+}
+
+TEST_P(StorageTest, FindSentLooksUpTheDedupKey) {
+  fill("r", 3);
+  EXPECT_EQ(storage_->find_sent("alice", "r-c2"), message("r", 2));
+  EXPECT_EQ(storage_->find_sent("bob", "r-c2"), std::nullopt);
+  EXPECT_EQ(storage_->find_sent("alice", "r-c9"), std::nullopt);
+}
+
+TEST_P(StorageTest, WrongSeqOrUnknownRoomThrowsAndWritesNothing) {
+  fill("r", 2);
+  EXPECT_THROW(storage_->append_message(message("r", 4)), std::logic_error);                    // a gap
+  EXPECT_THROW(storage_->append_message(message("r", 2, "alice", "fresh")), std::logic_error);  // a repeat
+  EXPECT_THROW(storage_->append_message(message("r", 0, "alice", "fresh")), std::logic_error);
+  EXPECT_THROW(storage_->append_message(message("nowhere", 1)), std::logic_error);
+  EXPECT_EQ(storage_->load_room("r")->head_seq, 2);
+  EXPECT_EQ(storage_->message_count(), 2);
+  EXPECT_EQ(storage_->find_sent("alice", "r-c4"), std::nullopt);
+  EXPECT_EQ(storage_->room_count(), 1u);
+
+  // The store is still usable after the refusals.
+  EXPECT_FALSE(storage_->append_message(message("r", 3)).duplicate);
+  EXPECT_EQ(seqs(storage_->messages_after("r", 0, 10)), range(1, 3));
+}
+
+TEST_P(StorageTest, PutsLoadsListsAndRemovesMembers) {
+  ASSERT_TRUE(storage_->create_room(room("r")));
+  ASSERT_TRUE(storage_->create_room(room("other")));
+  EXPECT_EQ(storage_->load_member("r", "alice"), std::nullopt);
+  EXPECT_TRUE(storage_->members("r").empty());
+
+  storage_->put_member(member("r", "carol"));
+  storage_->put_member(member("r", "alice", "owner"));
+  storage_->put_member(member("r", "bob"));
+  storage_->put_member(member("other", "alice"));
+  EXPECT_EQ(storage_->load_member("r", "alice"), member("r", "alice", "owner"));
+  EXPECT_EQ(storage_->members("r"),
+            (std::vector<MemberRecord>{member("r", "alice", "owner"), member("r", "bob"), member("r", "carol")}));
+
+  // put replaces the whole record.
+  MemberRecord changed{"r", "bob", "Robert", "admin", 7, 9, 111, 222};
+  storage_->put_member(changed);
+  EXPECT_EQ(storage_->load_member("r", "bob"), changed);
+  EXPECT_EQ(storage_->members("r").size(), 3u);
+
+  EXPECT_TRUE(storage_->remove_member("r", "alice"));
+  EXPECT_FALSE(storage_->remove_member("r", "alice"));
+  EXPECT_FALSE(storage_->remove_member("nowhere", "alice"));
+  EXPECT_EQ(storage_->load_member("r", "alice"), std::nullopt);
+  EXPECT_EQ(storage_->load_member("other", "alice"), member("other", "alice"));
+  EXPECT_EQ(storage_->members("r"), (std::vector<MemberRecord>{changed, member("r", "carol")}));
+}
+
+TEST_P(StorageTest, PutMemberOfAnUnknownRoomThrows) {
+  EXPECT_THROW(storage_->put_member(member("nowhere", "alice")), std::logic_error);
+  EXPECT_EQ(storage_->load_member("nowhere", "alice"), std::nullopt);
+}
+
+TEST_P(StorageTest, WatermarksOnlyMoveForward) {
+  ASSERT_TRUE(storage_->create_room(room("r")));
+  storage_->put_member(member("r", "alice"));
+
+  EXPECT_EQ(storage_->advance_watermark("r", "alice", Watermark::read, 5), 5);
+  EXPECT_EQ(storage_->advance_watermark("r", "alice", Watermark::read, 3), 5);
+  EXPECT_EQ(storage_->advance_watermark("r", "alice", Watermark::read, 5), 5);
+  EXPECT_EQ(storage_->advance_watermark("r", "alice", Watermark::delivered, 2), 2);
+  EXPECT_EQ(storage_->advance_watermark("r", "alice", Watermark::delivered, 8), 8);
+  EXPECT_EQ(storage_->advance_watermark("r", "alice", Watermark::read, 6), 6);
+
+  auto alice = storage_->load_member("r", "alice");
+  ASSERT_TRUE(alice);
+  EXPECT_EQ(alice->read_seq, 6);
+  EXPECT_EQ(alice->delivered_seq, 8);
+
+  EXPECT_EQ(storage_->advance_watermark("r", "bob", Watermark::read, 3), std::nullopt);
+  EXPECT_EQ(storage_->advance_watermark("nowhere", "alice", Watermark::delivered, 3), std::nullopt);
+  EXPECT_EQ(storage_->load_member("r", "bob"), std::nullopt);
+}
+
+TEST_P(StorageTest, TouchMemberSetsLastSeen) {
+  ASSERT_TRUE(storage_->create_room(room("r")));
+  storage_->put_member(member("r", "alice"));
+  storage_->touch_member("r", "alice", 987654);
+  EXPECT_EQ(storage_->load_member("r", "alice")->last_seen, 987654);
+  storage_->touch_member("r", "bob", 1);  // not a member: nothing to do
+  EXPECT_EQ(storage_->load_member("r", "bob"), std::nullopt);
+}
+
+TEST_P(StorageTest, OptionalFieldsRoundTripExactly) {
+  ASSERT_TRUE(storage_->create_room(room("r")));
+  std::vector<Message> sent;
+
+  sent.push_back(message("r", 1));  // nothing optional
+  Message file = message("r", 2);
+  file.type = "file";
+  file.metadata = Metadata{"report.pdf", 123456, "application/pdf", "https://cdn.example/t.png"};
+  sent.push_back(file);
+  Message partial = message("r", 3);
+  partial.type = "image";
+  partial.metadata = Metadata{std::nullopt, 0, std::nullopt, "https://cdn.example/x.png"};  // zero is not absent
+  sent.push_back(partial);
+  Message reply = message("r", 4);
+  reply.replyTo = "m_r_1";
+  reply.updatedAt = 1'700'000'999'999;
+  sent.push_back(reply);
+  Message empty_strings = message("r", 5);
+  empty_strings.content = "";
+  empty_strings.replyTo = "";
+  empty_strings.metadata = Metadata{"", std::nullopt, std::nullopt, std::nullopt};
+  sent.push_back(empty_strings);
+
+  for (const auto& m : sent) EXPECT_EQ(storage_->append_message(m).message, m);
+
+  // Metadata with no field set is stored, and returned, as no metadata.
+  Message hollow = message("r", 6);
+  hollow.metadata = Metadata{};
+  EXPECT_FALSE(storage_->append_message(hollow).message.metadata.has_value());
+  EXPECT_FALSE(storage_->messages_after("r", 5, 1).at(0).metadata.has_value());
+
+  auto stored = storage_->messages_after("r", 0, 5);
+  ASSERT_EQ(stored.size(), sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(stored[i], sent[i]) << "seq " << sent[i].seq;
+  EXPECT_FALSE(stored[0].metadata.has_value());
+  EXPECT_FALSE(stored[0].replyTo.has_value());
+  EXPECT_FALSE(stored[0].updatedAt.has_value());
+  ASSERT_TRUE(stored[2].metadata.has_value());
+  EXPECT_FALSE(stored[2].metadata->fileName.has_value());
+  EXPECT_EQ(stored[2].metadata->fileSize, 0);
+  EXPECT_EQ(storage_->find_sent("alice", "r-c4"), reply);
+}
+
+TEST_P(StorageTest, UnicodeContentRoundTrips) {
+  ASSERT_TRUE(storage_->create_room(room("salon-été")));
+  Message m = message("salon-été", 1, "zoë");
+  m.senderName = "Zoë 🦊";
+  m.content = "héllo wörld — 你好, мир 👋🏽 \"quoted\" 'single' \\ \n\ttabs";
+  m.clientMsgId = "c-🦊";
+  EXPECT_FALSE(storage_->append_message(m).duplicate);
+  EXPECT_EQ(storage_->messages_after("salon-été", 0, 1), std::vector<Message>{m});
+  EXPECT_EQ(storage_->find_sent("zoë", "c-🦊"), m);
+}
+
+TEST_P(StorageTest, CountsRoomsAndMessages) {
+  EXPECT_EQ(storage_->room_count(), 0u);
+  EXPECT_EQ(storage_->message_count(), 0);
+  fill("a", 4);
+  fill("b", 3);
+  ASSERT_TRUE(storage_->create_room(room("c")));
+  EXPECT_EQ(storage_->room_count(), 3u);
+  EXPECT_EQ(storage_->message_count(), 7);
+}
+
+TEST_P(StorageTest, ConcurrentAppendsToDifferentRoomsStayGapFree) {
+  constexpr int kThreads = 4;
+  constexpr std::int64_t kPerRoom = 150;
+  for (int t = 0; t < kThreads; ++t) ASSERT_TRUE(storage_->create_room(room("room" + std::to_string(t))));
+
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    // Each room is serialised by its own thread, as the hub does with its lock.
+    threads.emplace_back([&, t] {
+      std::string id = "room" + std::to_string(t);
+      try {
+        for (std::int64_t seq = 1; seq <= kPerRoom; ++seq) {
+          auto head = storage_->load_room(id)->head_seq;
+          if (storage_->append_message(message(id, head + 1, "user" + std::to_string(t))).duplicate) ++failures;
+          storage_->messages_before(id, head + 2, 5);  // reads interleave with the other rooms' writes
+        }
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    std::string id = "room" + std::to_string(t);
+    EXPECT_EQ(storage_->load_room(id)->head_seq, kPerRoom);
+    auto stored = storage_->messages_after(id, 0, 1000);
+    EXPECT_EQ(seqs(stored), range(1, kPerRoom)) << id;
+    for (const auto& m : stored) EXPECT_EQ(m.senderId, "user" + std::to_string(t));
+  }
+  EXPECT_EQ(storage_->message_count(), kThreads * kPerRoom);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StorageTest,
+                         ::testing::Values(Backend{"Memory", [](const fs::path&) { return make_memory_storage(); }},
+                                           Backend{"Sqlite",
+                                                   [](const fs::path& dir) {
+                                                     return open_sqlite_storage((dir / "data").string());
+                                                   }}),
+                         backend_name);
+
+// ---- SQLite only
+
+class SqliteStorageTest : public ::testing::Test {
+ protected:
+  std::string data_dir() const { return (dir_.path() / "data").string(); }
+  std::string db_path() const { return (dir_.path() / "data" / "parley.db").string(); }
+
+  // Reads one integer through a connection of the test's own.
+  std::int64_t query_int(const std::string& sql) const {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    std::int64_t value = -1;
+    if (sqlite3_step(stmt) == SQLITE_ROW) value = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+  }
+
+  // Everything the reopen tests expect to find again.
+  static void write_sample(Storage& storage) {
+    ASSERT_TRUE(storage.create_room(RoomRecord{"lobby", "public", "e-lobby", 0, 1111}));
+    ASSERT_TRUE(storage.create_room(RoomRecord{"dm", "direct", "e-dm", 0, 2222}));
+    for (std::int64_t seq = 1; seq <= 5; ++seq) ASSERT_FALSE(storage.append_message(message("lobby", seq)).duplicate);
+    Message with_extras = message("dm", 1, "bob");
+    with_extras.metadata = Metadata{"a.png", 42, "image/png", std::nullopt};
+    with_extras.replyTo = "m_lobby_1";
+    with_extras.updatedAt = 77;
+    ASSERT_FALSE(storage.append_message(with_extras).duplicate);
+    storage.put_member(member("lobby", "alice", "owner"));
+    storage.put_member(member("lobby", "bob"));
+    ASSERT_EQ(storage.advance_watermark("lobby", "alice", Watermark::read, 4), 4);
+    ASSERT_EQ(storage.advance_watermark("lobby", "alice", Watermark::delivered, 5), 5);
+  }
+
+  static void expect_sample(Storage& storage) {
+    EXPECT_EQ(storage.room_count(), 2u);
+    EXPECT_EQ(storage.message_count(), 6);
+    EXPECT_EQ(storage.load_room("lobby"), (RoomRecord{"lobby", "public", "e-lobby", 5, 1111}));
+    EXPECT_EQ(storage.load_room("dm"), (RoomRecord{"dm", "direct", "e-dm", 1, 2222}));
+    EXPECT_EQ(storage.messages_after("lobby", 0, 10),
+              (std::vector<Message>{message("lobby", 1), message("lobby", 2), message("lobby", 3), message("lobby", 4),
+                                    message("lobby", 5)}));
+    auto dm = storage.messages_after("dm", 0, 10);
+    ASSERT_EQ(dm.size(), 1u);
+    EXPECT_EQ(dm[0].metadata, (Metadata{"a.png", 42, "image/png", std::nullopt}));
+    EXPECT_EQ(dm[0].replyTo, "m_lobby_1");
+    EXPECT_EQ(dm[0].updatedAt, 77);
+
+    MemberRecord alice = member("lobby", "alice", "owner");
+    alice.read_seq = 4;
+    alice.delivered_seq = 5;
+    EXPECT_EQ(storage.members("lobby"), (std::vector<MemberRecord>{alice, member("lobby", "bob")}));
+
+    // The dedup key is still known, and appends carry on from head_seq.
+    auto retry = storage.append_message(message("lobby", 6, "alice", "lobby-c3"));
+    EXPECT_TRUE(retry.duplicate);
+    EXPECT_EQ(retry.message, message("lobby", 3));
+    EXPECT_THROW(storage.append_message(message("lobby", 5, "alice", "fresh")), std::logic_error);
+    EXPECT_FALSE(storage.append_message(message("lobby", 6)).duplicate);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(SqliteStorageTest, CreatesTheFolderAndAVersionedSchemaInWalMode) {
+  ASSERT_FALSE(fs::exists(data_dir()));
+  auto storage = open_sqlite_storage(data_dir());
+  EXPECT_TRUE(fs::is_regular_file(db_path()));
+  EXPECT_EQ(query_int("PRAGMA user_version"), 1);
+  EXPECT_EQ(query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+  EXPECT_EQ(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
+                      "('rooms', 'members', 'messages')"),
+            3);
+  EXPECT_EQ(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'messages_dedup'"), 1);
+}
+
+TEST_F(SqliteStorageTest, EverythingSurvivesCloseAndReopen) {
+  {
+    auto storage = open_sqlite_storage(data_dir());
+    write_sample(*storage);
+  }
+  auto storage = open_sqlite_storage(data_dir());
+  expect_sample(*storage);
+}
+
+TEST_F(SqliteStorageTest, EverythingSurvivesAProcessThatDiesWithoutClosing) {
+  pid_t child = ::fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+    // No destructor, no checkpoint: what is committed must already be safe.
+    try {
+      auto storage = open_sqlite_storage(data_dir());
+      write_sample(*storage);
+      storage.release();
+      ::_exit(::testing::Test::HasFailure() ? 2 : 0);
+    } catch (...) {
+      ::_exit(1);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(fs::exists(db_path() + "-wal"));  // the child really left without a clean close
+  auto storage = open_sqlite_storage(data_dir());
+  expect_sample(*storage);
+}
+
+TEST_F(SqliteStorageTest, FlushCheckpointsTheWal) {
+  auto storage = open_sqlite_storage(data_dir());
+  write_sample(*storage);
+  ASSERT_GT(fs::file_size(db_path() + "-wal"), 0u);
+  storage->flush();
+  EXPECT_EQ(fs::file_size(db_path() + "-wal"), 0u);
+  EXPECT_EQ(storage->message_count(), 6);
+}
+
+TEST_F(SqliteStorageTest, ThrowsAClearErrorForAnUnusableFolder) {
+  fs::path file = dir_.path() / "not-a-folder";
+  std::ofstream(file) << "x";
+  std::string bad = (file / "data").string();
+  try {
+    open_sqlite_storage(bad);
+    FAIL() << "opened a database under a regular file";
+  } catch (const std::runtime_error& error) {
+    std::string what = error.what();
+    EXPECT_NE(what.find(bad), std::string::npos) << what;
+    EXPECT_NE(what.find("data directory"), std::string::npos) << what;
+  }
+  EXPECT_THROW(open_sqlite_storage(""), std::runtime_error);
+}
+
+TEST_F(SqliteStorageTest, RefusesASchemaFromANewerVersion) {
+  open_sqlite_storage(data_dir()).reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 2", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  try {
+    open_sqlite_storage(data_dir());
+    FAIL() << "opened a schema version 2 database";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("schema version 2"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace parley::server
