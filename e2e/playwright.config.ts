@@ -1,9 +1,13 @@
 // End-to-end tests: Debian's Chromium drives the production build of the
 // chat demo against a real parleyd. Both servers are started here.
 import { defineConfig } from '@playwright/test';
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const root = resolve(__dirname, '..');
+// A fresh SQLite folder per run: every run starts from an empty server.
+const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
 const PARLEYD_PORT = 18787;
 const DEMO_PORT = 13000;
 const secret = 'e2e-secret-not-for-production';
@@ -27,7 +31,7 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `${root}/build/native/server/parleyd --port ${PARLEYD_PORT} --jwt-secret ${secret}`,
+      command: `${root}/build/native/server/parleyd --port ${PARLEYD_PORT} --jwt-secret ${secret} --data-dir ${dataDir}`,
       url: `http://127.0.0.1:${PARLEYD_PORT}/healthz`,
       reuseExistingServer: false,
       stdout: 'pipe',
