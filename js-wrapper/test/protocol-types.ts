@@ -26,6 +26,7 @@ export const clientFrames: ClientFrame[] = [
   { type: 'presence', status: 'away' },
   { type: 'history', roomId: 'lobby', beforeSeq: 10, limit: 50 },
   { type: 'ping' },
+  { type: 'kick', roomId: 'lobby', userId: 'mallory' },
 ];
 
 export const serverFrames: ServerFrame[] = [
@@ -42,4 +43,5 @@ export const serverFrames: ServerFrame[] = [
   { type: 'history', roomId: 'lobby', messages: [message], hasMore: false },
   { type: 'pong', serverTime: 1 },
   { type: 'announcement', id: 'a_1', text: 'maintenance', level: 'warning', createdAt: 1 },
+  { type: 'removed', roomId: 'lobby', by: 'alice', reason: 'kicked' },
 ];

@@ -193,7 +193,7 @@ void ClientSession::handle(c2s::Leave& f, std::int64_t now_ms) {
 
 void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "sending to it")) return;
-  auto posted = hub_.post(f.roomId, *identity_, f.clientMsgId, f.message, now_ms);
+  auto posted = hub_.post(f.roomId, *identity_, key_, f.clientMsgId, f.message, now_ms);
   if (!posted) return reply_error(f.ref, posted.error());
   if (f.ref) reply(s2c::Ack{*f.ref, posted.value().message});
 }
@@ -231,6 +231,12 @@ void ClientSession::handle(c2s::History& f, std::int64_t) {
 }
 
 void ClientSession::handle(c2s::Ping& f, std::int64_t now_ms) { reply(s2c::Pong{f.ref, now_ms}); }
+
+void ClientSession::handle(c2s::Kick& f, std::int64_t now_ms) {
+  if (!in_room(f.ref, f.roomId, "removing members")) return;
+  if (auto e = hub_.kick(f.roomId, *identity_, f.userId, now_ms)) return reply_error(f.ref, *e);
+  acknowledge(f.ref);
+}
 
 bool ClientSession::in_room(const std::optional<std::string>& ref, const std::string& room_id, const char* action) {
   if (rooms_.count(room_id)) return true;

@@ -53,6 +53,7 @@ class ClientSession {
   void handle(protocol::c2s::Presence& f, std::int64_t now_ms);
   void handle(protocol::c2s::History& f, std::int64_t now_ms);
   void handle(protocol::c2s::Ping& f, std::int64_t now_ms);
+  void handle(protocol::c2s::Kick& f, std::int64_t now_ms);
 
   // The bucket a frame type draws from (nullptr: not limited).
   TokenBucket* bucket_for(std::size_t frame_index);

@@ -129,10 +129,7 @@ std::optional<Error> Hub::join(const Identity& user, const std::shared_ptr<Peer>
   std::lock_guard lock(room.mutex);
   if (auto refused = open_for(room, request.roomId, user, now)) return refused;
 
-  auto subscriber = std::find_if(room.subscribers.begin(), room.subscribers.end(),
-                                 [&](const Subscriber& s) { return s.key == peer.get(); });
-  bool new_subscription = subscriber == room.subscribers.end();
-  if (new_subscription) room.subscribers.push_back(Subscriber{peer.get(), peer, user.user_id});
+  bool new_subscription = room.subscribers.emplace(peer.get(), Subscriber{peer, user.user_id}).second;
   std::optional<PresenceChange> came = new_subscription ? room.presence.connected(user.user_id, now) : std::nullopt;
 
   const RoomRecord& r = room.record;
@@ -163,20 +160,19 @@ void Hub::leave(const std::string& room_id, const Identity& user, const Peer* pe
   if (!room) return;
   std::lock_guard lock(room->mutex);
   auto& subs = room->subscribers;
-  auto it = std::find_if(subs.begin(), subs.end(), [&](const Subscriber& s) { return s.key == peer; });
-  if (it == subs.end()) return;
-  subs.erase(it);
+  if (subs.erase(peer) == 0) return;
   bool still_here =
-      std::any_of(subs.begin(), subs.end(), [&](const Subscriber& s) { return s.user_id == user.user_id; });
+      std::any_of(subs.begin(), subs.end(), [&](const auto& s) { return s.second.user_id == user.user_id; });
   if (!still_here) stop_typing(*room, user.user_id, user.name);
   room->presence.disconnected(user.user_id, now);
 }
 
-Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender, const std::string& client_msg_id,
-                              const Draft& draft, std::int64_t now) {
+Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender, const Peer* from,
+                              const std::string& client_msg_id, const Draft& draft, std::int64_t now) {
   Room* room = find_loaded(room_id);
   if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
   std::lock_guard lock(room->mutex);
+  if (!room->subscribers.count(from)) return refuse(ErrorCode::forbidden, "not joined to this room");
   if (auto original = storage_.find_sent(sender.user_id, client_msg_id)) return Posted{*original, true};
 
   Message m;
@@ -213,6 +209,37 @@ Result<s2c::History> Hub::history(const std::string& room_id, std::optional<std:
   std::int64_t oldest = out.messages.empty() ? before : out.messages.front().seq;
   out.hasMore = oldest > 1 && !storage_.messages_before(room_id, oldest, 1).empty();
   return out;
+}
+
+std::optional<Error> Hub::kick(const std::string& room_id, const Identity& actor, const std::string& target,
+                               std::int64_t now) {
+  Room* room = find_loaded(room_id);
+  if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
+  std::lock_guard lock(room->mutex);
+  auto actor_record = storage_.load_member(room_id, actor.user_id);
+  bool may = is_admin(actor) || (actor_record && (actor_record->role == "owner" || actor_record->role == "admin"));
+  if (!may) return refuse(ErrorCode::forbidden, "only the room's owner or admins can remove members");
+  auto target_record = storage_.load_member(room_id, target);
+  if (!target_record) return Error{ErrorCode::not_found, target + " is not a member of this room", "/userId"};
+  if (target_record->role == "owner") return Error{ErrorCode::forbidden, "the owner cannot be removed", "/userId"};
+  storage_.remove_member(room_id, target);
+
+  std::vector<std::shared_ptr<Peer>> removed;
+  for (auto it = room->subscribers.begin(); it != room->subscribers.end();) {
+    if (it->second.user_id != target) {
+      ++it;
+      continue;
+    }
+    if (auto p = it->second.peer.lock()) removed.push_back(std::move(p));
+    room->presence.disconnected(target, now);
+    it = room->subscribers.erase(it);
+  }
+  stop_typing(*room, target, target_record->name);
+  fan_out(dispatch_, removed, s2c::Removed{room_id, actor.user_id, std::string("removed by ") + actor.name});
+  PresenceChange gone{target, "offline", now};
+  broadcast_presence(*room, {gone});
+  log::info("member removed", {{"room", room_id}, {"user", target}, {"by", actor.user_id}});
+  return std::nullopt;
 }
 
 void Hub::typing(const std::string& room_id, const Identity& user, bool active, std::int64_t now) {
@@ -292,16 +319,16 @@ void Hub::tick(std::int64_t now) {
       it = it->second <= now ? room->typing_until.erase(it) : std::next(it);  // receivers expire it themselves
     }
     // Drop subscribers whose connection is gone without a leave.
-    auto& subs = room->subscribers;
-    subs.erase(std::remove_if(subs.begin(), subs.end(), [](const Subscriber& s) { return s.peer.expired(); }),
-               subs.end());
+    for (auto it = room->subscribers.begin(); it != room->subscribers.end();) {
+      it = it->second.peer.expired() ? room->subscribers.erase(it) : std::next(it);
+    }
   }
 }
 
 std::vector<std::shared_ptr<Peer>> Hub::live_subscribers(Room& room, const std::string& except_user) {
   std::vector<std::shared_ptr<Peer>> out;
   out.reserve(room.subscribers.size());
-  for (const auto& s : room.subscribers) {
+  for (const auto& [key, s] : room.subscribers) {
     if (!except_user.empty() && s.user_id == except_user) continue;
     if (auto p = s.peer.lock()) out.push_back(std::move(p));
   }

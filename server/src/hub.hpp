@@ -45,11 +45,16 @@ class Hub {
     protocol::Message message;
     bool duplicate = false;
   };
-  protocol::Result<Posted> post(const std::string& room_id, const Identity& sender, const std::string& client_msg_id,
-                                const protocol::Draft& draft, std::int64_t now);
+  protocol::Result<Posted> post(const std::string& room_id, const Identity& sender, const Peer* from,
+                                const std::string& client_msg_id, const protocol::Draft& draft, std::int64_t now);
 
   protocol::Result<protocol::s2c::History> history(const std::string& room_id, std::optional<std::int64_t> before_seq,
                                                    std::size_t limit);
+
+  // Removes `target` from the room: its connections get `removed` and are
+  // unsubscribed. Needs the room's owner or admin role, or a token role admin.
+  std::optional<protocol::Error> kick(const std::string& room_id, const Identity& actor, const std::string& target,
+                                      std::int64_t now);
 
   // Relays a typing indicator to the room's other users.
   void typing(const std::string& room_id, const Identity& user, bool active, std::int64_t now);
@@ -76,7 +81,6 @@ class Hub {
 
  private:
   struct Subscriber {
-    const Peer* key;
     std::weak_ptr<Peer> peer;
     std::string user_id;
   };
@@ -85,7 +89,7 @@ class Hub {
     std::mutex mutex;
     bool loaded = false;  // record holds the stored room
     RoomRecord record;
-    std::vector<Subscriber> subscribers;
+    std::unordered_map<const Peer*, Subscriber> subscribers;
     RoomPresence presence;
     std::unordered_map<std::string, std::int64_t> typing_until;  // user -> expiry
   };

@@ -305,6 +305,28 @@ TEST(Server, JoinedCarriesMembersWithPresenceAndReceipts) {
   EXPECT_EQ(str(beyond, "path"), "/upToSeq");
 }
 
+TEST(Server, TheOwnerCanRemoveAMemberAndMembersCannot) {
+  ParleydProcess server;
+  TestClient alice(server.port(), "alice");  // creates the room: owner
+  TestClient bob(server.port(), "bob");
+  TestClient mallory(server.port(), "mallory");
+  for (auto* c : {&alice, &bob, &mallory}) c->join("lobby");
+  Json refused = mallory.request(R"({"type":"kick","ref":"k","roomId":"lobby","userId":"bob"})", "k");
+  EXPECT_EQ(str(refused, "code"), "forbidden");
+  Json owner = bob.request(R"({"type":"kick","ref":"k","roomId":"lobby","userId":"alice"})", "k");
+  EXPECT_EQ(str(owner, "code"), "forbidden");
+
+  Json done = alice.request(R"({"type":"kick","ref":"k","roomId":"lobby","userId":"mallory"})", "k");
+  EXPECT_EQ(str(done, "type"), "ack");
+  Json removed = mallory.next("removed");
+  EXPECT_EQ(str(removed, "roomId"), "lobby");
+  EXPECT_EQ(str(removed, "by"), "alice");
+  EXPECT_EQ(str(mallory.send_text("lobby", "c_mallory01", "still here?"), "code"), "forbidden");
+  alice.send_text("lobby", "c_alice0001", "after the kick");
+  EXPECT_TRUE(mallory.drain("message").empty()) << "no longer subscribed";
+  EXPECT_EQ(bob.next("message")["message"]["seq"].GetInt64(), 1);
+}
+
 TEST(Server, HistoryPagesBackwards) {
   ParleydProcess server;
   TestClient alice(server.port(), "alice");

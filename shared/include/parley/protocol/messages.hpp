@@ -321,8 +321,23 @@ struct Ping {
   bool operator==(const Ping&) const = default;
 };
 
+struct Kick {
+  static constexpr std::string_view type = "kick";
+  std::optional<std::string> ref;
+  std::string roomId;
+  std::string userId;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("ref", s.ref);
+    v("roomId", s.roomId);
+    v("userId", s.userId);
+  }
+  bool operator==(const Kick&) const = default;
+};
+
 // The binary codec tags frames by their index here: append, never reorder.
-using Frame = std::variant<Hello, Join, Send, Auth, Leave, Typing, Read, Delivered, Presence, History, Ping>;
+using Frame = std::variant<Hello, Join, Send, Auth, Leave, Typing, Read, Delivered, Presence, History, Ping, Kick>;
 
 }  // namespace c2s
 
@@ -515,9 +530,24 @@ struct Announcement {
   bool operator==(const Announcement&) const = default;
 };
 
+struct Removed {
+  static constexpr std::string_view type = "removed";
+  std::string roomId;
+  std::string by;
+  std::optional<std::string> reason;
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("roomId", s.roomId);
+    v("by", s.by);
+    v("reason", s.reason);
+  }
+  bool operator==(const Removed&) const = default;
+};
+
 // The binary codec tags frames by their index here: append, never reorder.
-using Frame =
-    std::variant<Welcome, Joined, Ack, Error, MessageEvent, Typing, Presence, Receipt, History, Pong, Announcement>;
+using Frame = std::variant<Welcome, Joined, Ack, Error, MessageEvent, Typing, Presence, Receipt, History, Pong,
+                           Announcement, Removed>;
 
 }  // namespace s2c
 
