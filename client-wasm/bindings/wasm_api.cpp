@@ -74,6 +74,7 @@ struct EffectWriter {
 };
 
 std::string str(const rapidjson::Value& obj, const char* key) {
+  if (!obj.IsObject()) return {};
   auto it = obj.FindMember(key);
   return it != obj.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
                                                        : std::string();
@@ -122,33 +123,83 @@ char* parley_buffer(Handle* h, std::size_t size) {
   return h->scratch.data();
 }
 
-// App calls, as JSON in the scratch buffer: {"op": "connect" | "disconnect" |
-// "setToken" (token) | "join" (roomId) | "send" (roomId, content) |
-// "online" | "offline"}. Returns {"ok": bool, ...}.
+// App calls, as JSON in the scratch buffer: {"op": ...} with
+//   connect | disconnect | reconnectNow | tokenFailed | online | offline
+//   setToken {token} | join {roomId} | leave {roomId} | loadOlder {roomId}
+//   send {roomId, content, type?, replyTo?, metadata?} -> {"ok": true, "key": ...}
+//   retry {roomId, key} | discard {roomId, key}
+//   setTyping {roomId, active} | markRead {roomId, seq} | setPresence {status}
+// Returns {"ok": bool, ...}; a refused call says why in "error".
 const char* parley_command(Handle* h, std::size_t length, double now) {
   rapidjson::Document doc;
   doc.Parse(h->scratch.data(), length);
   if (doc.HasParseError() || !doc.IsObject()) return result(*h, false, "error", "command is not a JSON object");
   std::string op = str(doc, "op");
+  std::string room = str(doc, "roomId");
   Core& core = h->core;
+  auto t = ms(now);
   if (op == "connect") {
-    core.connect(ms(now));
+    core.connect(t);
   } else if (op == "disconnect") {
-    core.disconnect(ms(now));
+    core.disconnect(t);
+  } else if (op == "reconnectNow") {
+    core.reconnect_now(t);
   } else if (op == "setToken") {
-    core.set_token(str(doc, "token"), ms(now));
-  } else if (op == "join") {
-    core.join(str(doc, "roomId"), ms(now));
-  } else if (op == "send") {
-    return result(*h, true, "clientMsgId", core.send(str(doc, "roomId"), str(doc, "content"), ms(now)));
+    core.set_token(str(doc, "token"), t);
+  } else if (op == "tokenFailed") {
+    core.token_failed(t);
   } else if (op == "online") {
-    core.network_online(ms(now));
+    core.network_online(t);
   } else if (op == "offline") {
-    core.network_offline(ms(now));
+    core.network_offline(t);
+  } else if (op == "join") {
+    core.join(room, t);
+  } else if (op == "leave") {
+    core.leave(room, t);
+  } else if (op == "loadOlder") {
+    core.load_older(room, t);
+  } else if (op == "send") {
+    parley::protocol::Draft draft;
+    draft.content = str(doc, "content");
+    if (auto type = str(doc, "type"); !type.empty()) draft.type = type;
+    if (auto reply = str(doc, "replyTo"); !reply.empty()) draft.replyTo = reply;
+    if (auto meta = doc.FindMember("metadata"); meta != doc.MemberEnd() && meta->value.IsObject()) {
+      parley::protocol::Metadata m;
+      if (auto v = str(meta->value, "fileName"); !v.empty()) m.fileName = v;
+      if (auto v = str(meta->value, "mimeType"); !v.empty()) m.mimeType = v;
+      if (auto v = str(meta->value, "thumbnailUrl"); !v.empty()) m.thumbnailUrl = v;
+      if (auto v = meta->value.FindMember("fileSize"); v != meta->value.MemberEnd() && v->value.IsNumber()) {
+        m.fileSize = static_cast<std::int64_t>(v->value.GetDouble());
+      }
+      draft.metadata = m;
+    }
+    auto key = core.send(room, std::move(draft), t);
+    if (!key) return result(*h, false, "error", key.error().message);
+    return result(*h, true, "key", key.value());
+  } else if (op == "retry") {
+    return result(*h, core.retry(room, str(doc, "key"), t));
+  } else if (op == "discard") {
+    return result(*h, core.discard(room, str(doc, "key"), t));
+  } else if (op == "setTyping") {
+    auto active = doc.FindMember("active");
+    core.set_typing(room, active != doc.MemberEnd() && active->value.IsBool() && active->value.GetBool(), t);
+  } else if (op == "markRead") {
+    auto seq = doc.FindMember("seq");
+    if (seq == doc.MemberEnd() || !seq->value.IsNumber()) return result(*h, false, "error", "markRead needs seq");
+    core.mark_read(room, static_cast<std::int64_t>(seq->value.GetDouble()), t);
+  } else if (op == "setPresence") {
+    core.set_presence(str(doc, "status"), t);
   } else {
     return result(*h, false, "error", "unknown op " + op);
   }
   return result(*h, true);
+}
+
+// A persisted blob: the scratch buffer holds `key_length` bytes of key, then the blob.
+int parley_restore(Handle* h, std::size_t key_length, std::size_t blob_length, double now) {
+  std::string key(h->scratch.data(), key_length);
+  std::string_view blob(h->scratch.data() + key_length, blob_length);
+  return h->core.restore(key, blob, ms(now)) ? 1 : 0;
 }
 
 void parley_socket_opened(Handle* h, std::uint32_t socket, double now) { h->core.socket_opened(socket, ms(now)); }
@@ -185,58 +236,6 @@ const char* parley_view(Handle* h, std::size_t length) {
     h->output = "null";
   }
   return h->output.c_str();
-}
-
-// Decodes one frame with the codecs this module ships, for the TypeScript
-// tests of the shared vectors: {"ok":true,"type","json","binary":"<hex>"}
-// (the frame re-encoded by both codecs) or {"ok":false,"code","path","message"}.
-// direction: 0 client frames, 1 server frames; codec: 0 JSON, 1 binary.
-const char* parley_inspect(int direction, int codec, const char* bytes, std::size_t length) {
-  static std::string out;
-  auto c = codec == 1 ? parley::protocol::Codec::binary : parley::protocol::Codec::json;
-  std::string_view input(bytes, length);
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  auto report = [&](const auto& result) {
-    w.StartObject();
-    w.Key("ok");
-    w.Bool(result.ok());
-    if (result.ok()) {
-      auto json = parley::protocol::encode(result.value(), parley::protocol::Codec::json);
-      auto binary = parley::protocol::encode(result.value(), parley::protocol::Codec::binary);
-      static constexpr char kHex[] = "0123456789abcdef";
-      std::string hex;
-      for (char ch : binary) {
-        auto b = static_cast<unsigned char>(ch);
-        hex.push_back(kHex[b >> 4]);
-        hex.push_back(kHex[b & 15]);
-      }
-      w.Key("type");
-      auto type = parley::protocol::type_name(result.value());
-      w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
-      w.Key("json");
-      w.String(json.data(), static_cast<rapidjson::SizeType>(json.size()));
-      w.Key("binary");
-      w.String(hex.data(), static_cast<rapidjson::SizeType>(hex.size()));
-    } else {
-      const auto& e = result.error();
-      auto code = parley::protocol::to_string(e.code);
-      w.Key("code");
-      w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
-      w.Key("path");
-      w.String(e.path.data(), static_cast<rapidjson::SizeType>(e.path.size()));
-      w.Key("message");
-      w.String(e.message.data(), static_cast<rapidjson::SizeType>(e.message.size()));
-    }
-    w.EndObject();
-  };
-  if (direction == 0) {
-    report(parley::protocol::decode_client_frame(input, c));
-  } else {
-    report(parley::protocol::decode_server_frame(input, c));
-  }
-  out.assign(buffer.GetString(), buffer.GetSize());
-  return out.c_str();
 }
 
 }  // extern "C"

@@ -3,33 +3,85 @@
 #include <algorithm>
 
 #include "backoff.hpp"
+#include "state_blob.hpp"
 
 namespace parley::client {
 
 using namespace protocol;
 
-Core::Core(Config config) : config_(std::move(config)), rng_(config_.seed) {}
+namespace {
 
-// ------------------------------------------------------------------- app
+// Refusals that will not change by retrying the same message.
+bool permanent(ErrorCode code) {
+  return code != ErrorCode::rate_limited && code != ErrorCode::internal && code != ErrorCode::unauthorized;
+}
+
+}  // namespace
+
+Core::Core(Config config)
+    : config_(std::move(config)), rng_(config_.seed), heartbeat_ms_(config_.default_heartbeat_ms) {}
+
+// ======================================================================= app
+
+bool Core::restore(const std::string& key, std::string_view blob, std::int64_t now) {
+  std::optional<SavedState> state = key == kOutboxKey  ? decode_outbox(blob)
+                                    : key == kRoomsKey ? decode_rooms(blob)
+                                                       : std::nullopt;
+  if (!state) return false;
+  if (!restored_user_.empty() && state->user_id != restored_user_) return false;
+  restored_user_ = state->user_id;
+  for (const auto& r : state->rooms) {
+    Room& room = room_state(r.room_id);
+    room.epoch = r.epoch;
+    room.has_more = r.has_more;
+    for (const auto& m : r.messages) room.timeline.confirm(m, restored_user_);
+    notify_room(r.room_id);
+  }
+  for (const auto& s : state->sends) {
+    if (std::any_of(outbox_.begin(), outbox_.end(),
+                    [&](const Pending& p) { return p.client_msg_id == s.client_msg_id; })) {
+      continue;
+    }
+    Room& room = room_state(s.room_id);
+    room.wanted = true;  // its queue must be flushed, so it must be joined
+    Message shown;
+    shown.roomId = s.room_id;
+    shown.clientMsgId = s.client_msg_id;
+    shown.senderId = restored_user_;
+    shown.type = s.draft.type;
+    shown.content = s.draft.content;
+    shown.metadata = s.draft.metadata;
+    shown.replyTo = s.draft.replyTo;
+    shown.createdAt = s.created_at;
+    room.timeline.add_pending(shown, s.failed ? MessageStatus::failed : MessageStatus::queued, s.failed);
+    outbox_.push_back(Pending{s.room_id, s.client_msg_id, s.draft, s.created_at, std::nullopt, s.failed, 0});
+    notify_room(s.room_id);
+  }
+  schedule_housekeeping(now);
+  return true;
+}
 
 void Core::connect(std::int64_t now) {
+  want_connection_ = true;
   if (connection_.state == ConnectionState::idle || connection_.state == ConnectionState::closed) {
     connection_.attempt = 0;
-  }
-  if (connection_.state != ConnectionState::connecting && connection_.state != ConnectionState::authenticating &&
-      connection_.state != ConnectionState::connected) {
     start_attempt(now);
   }
 }
 
 void Core::disconnect(std::int64_t now) {
+  want_connection_ = false;
   if (connection_.state == ConnectionState::closed) return;
-  if (socket_open_ || connection_.state == ConnectionState::connecting) {
-    effects_.push_back(CloseSocket{socket_, close_code::normal, "client disconnect"});
-  }
+  close_socket(close_code::normal, "client disconnect");
   effects_.push_back(CancelTimer{reconnect_timer});
   set_state(ConnectionState::closed);
-  lost_connection(now);
+  lost_connection(now, false);
+}
+
+void Core::reconnect_now(std::int64_t now) {
+  if (connection_.state == ConnectionState::backoff || connection_.state == ConnectionState::offline) {
+    start_attempt(now);
+  }
 }
 
 void Core::set_token(std::string token, std::int64_t) {
@@ -37,70 +89,197 @@ void Core::set_token(std::string token, std::int64_t) {
   if (socket_open_ && connection_.state == ConnectionState::connecting) send_hello();
 }
 
-void Core::join(const std::string& room_id, std::int64_t) {
-  Room& room = room_state(room_id);
-  if (room.wanted) return;
-  room.wanted = true;
-  if (connection_.state == ConnectionState::connected) send_join(room_id, room);
-  notify_room(room_id);
+void Core::token_failed(std::int64_t now) {
+  if (connection_.state != ConnectionState::connecting) return;
+  connection_.last_error = Error{ErrorCode::unauthorized, "could not get a token", ""};
+  close_socket(close_code::normal, "no token");
+  lost_connection(now, true);
 }
 
-std::string Core::send(const std::string& room_id, const std::string& content, std::int64_t now) {
+void Core::join(const std::string& room_id, std::int64_t now) {
   Room& room = room_state(room_id);
+  if (room.wanted && (room.joined || !live())) return;
+  room.wanted = true;
+  if (live()) send_join(room_id, room);
+  notify_room(room_id);
+  schedule_housekeeping(now);
+}
+
+void Core::leave(const std::string& room_id, std::int64_t now) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end() || !it->second.wanted) return;
+  Room& room = it->second;
+  stop_typing(room_id, room, false);
+  room.wanted = false;
+  if (room.joined && live()) {
+    c2s::Leave frame;
+    frame.roomId = room_id;
+    send_frame(frame);
+  }
+  room.joined = false;
+  notify_room(room_id);
+  schedule_housekeeping(now);
+}
+
+Result<std::string> Core::send(const std::string& room_id, Draft draft, std::int64_t now) {
+  std::size_t unsent = static_cast<std::size_t>(
+      std::count_if(outbox_.begin(), outbox_.end(), [](const Pending& p) { return !p.failed; }));
+  if (unsent >= config_.queue_limit) {
+    return Error{ErrorCode::too_large,
+                 "queue_full: " + std::to_string(config_.queue_limit) + " messages are already waiting to be sent", ""};
+  }
+  std::optional<Error> invalid = check_draft(room_id, draft);
+  Room& room = room_state(room_id);
+  if (!room.wanted && !invalid) join(room_id, now);
   Pending pending;
   pending.room_id = room_id;
   pending.client_msg_id = new_client_msg_id();
-  pending.draft.type = "text";
-  pending.draft.content = content;
+  pending.draft = std::move(draft);
+  pending.created_at = now;
 
   Message shown;
   shown.roomId = room_id;
   shown.clientMsgId = pending.client_msg_id;
   shown.type = pending.draft.type;
-  shown.content = content;
+  shown.content = pending.draft.content;
+  shown.metadata = pending.draft.metadata;
+  shown.replyTo = pending.draft.replyTo;
   shown.createdAt = now;
-  if (connection_.user) {
-    shown.senderId = connection_.user->id;
-    shown.senderName = connection_.user->name;
-  }
-  room.timeline.add_pending(shown, MessageStatus::queued);
+  shown.senderId = me();
+  if (connection_.user) shown.senderName = connection_.user->name;
+  // A message the server would refuse fails at once, with the same reason.
+  room.timeline.add_pending(shown, invalid ? MessageStatus::failed : MessageStatus::queued, invalid);
+  pending.failed = invalid;
   outbox_.push_back(std::move(pending));
-  if (connection_.state == ConnectionState::connected && room.joined) transmit(outbox_.back());
+  stop_typing(room_id, room, false);  // the server clears it when the message lands
+  persist_outbox();
+  flush_outbox(now);
   notify_room(room_id);
+  schedule_housekeeping(now);
   return shown.clientMsgId;
 }
 
-// ------------------------------------------------------ transport events
+bool Core::retry(const std::string& room_id, const std::string& key, std::int64_t now) {
+  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const Pending& p) { return p.client_msg_id == key; });
+  if (it == outbox_.end() || !it->failed) return false;
+  it->failed.reset();
+  it->not_before = 0;
+  room_state(room_id).timeline.set_pending_status(key, MessageStatus::queued);
+  persist_outbox();
+  flush_outbox(now);
+  notify_room(room_id);
+  return true;
+}
 
-void Core::socket_opened(std::uint32_t socket, std::int64_t) {
+bool Core::discard(const std::string& room_id, const std::string& key, std::int64_t) {
+  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const Pending& p) { return p.client_msg_id == key; });
+  if (it == outbox_.end() || it->ref) return false;  // in flight: the server may already have it
+  outbox_.erase(it);
+  room_state(room_id).timeline.remove_pending(key);
+  persist_outbox();
+  notify_room(room_id);
+  return true;
+}
+
+void Core::load_older(const std::string& room_id, std::int64_t) {
+  Room& room = room_state(room_id);
+  if (!live() || !room.joined || room.loading_older || !room.has_more) return;
+  std::int64_t first = room.timeline.first_seq();
+  if (first <= 1) return;
+  room.loading_older = true;
+  request_history(room_id, first, config_.page_size, true);
+  notify_room(room_id);
+}
+
+void Core::set_typing(const std::string& room_id, bool active, std::int64_t now) {
+  Room& room = room_state(room_id);
+  if (!active) return stop_typing(room_id, room, true);
+  room.typing_stop_at = now + config_.typing_idle_ms;
+  bool due = !room.typing || room.typing_sent_at < 0 || now - room.typing_sent_at >= config_.typing_throttle_ms;
+  room.typing = true;
+  if (due && live() && room.joined) {
+    // Typing is volatile: never queued for later.
+    c2s::Typing frame;
+    frame.roomId = room_id;
+    frame.active = true;
+    send_frame(frame);
+    room.typing_sent_at = now;
+  }
+  schedule_housekeeping(now);
+}
+
+void Core::stop_typing(const std::string& room_id, Room& room, bool tell_server) {
+  if (!room.typing) return;
+  room.typing = false;
+  bool was_sent = room.typing_sent_at >= 0;
+  room.typing_sent_at = -1;
+  if (tell_server && was_sent && live() && room.joined) {
+    c2s::Typing frame;
+    frame.roomId = room_id;
+    frame.active = false;
+    send_frame(frame);
+  }
+}
+
+void Core::mark_read(const std::string& room_id, std::int64_t up_to_seq, std::int64_t now) {
+  Room& room = room_state(room_id);
+  std::int64_t seq = std::min(up_to_seq, room.timeline.last_seq());
+  if (seq <= std::max(room.read_pending, room.read_sent)) return;
+  room.read_pending = seq;
+  if (room.receipts_due == 0) room.receipts_due = now + config_.receipt_delay_ms;
+  schedule_housekeeping(now);
+}
+
+void Core::set_presence(const std::string& status, std::int64_t) {
+  presence_status_ = status;
+  if (!live()) return;
+  c2s::Presence frame;
+  frame.status = status;
+  send_frame(frame);
+}
+
+// ======================================================== transport events
+
+void Core::socket_opened(std::uint32_t socket, std::int64_t now) {
   if (socket != socket_ || connection_.state != ConnectionState::connecting) return;
   socket_open_ = true;
+  last_received_at_ = now;
   if (token_) send_hello();
 }
 
 void Core::socket_closed(std::uint32_t socket, std::uint16_t code, std::int64_t now) {
   if (socket != socket_) return;  // a socket we already gave up on
   if (code == close_code::unauthorized) {
-    connection_.last_error = protocol::Error{ErrorCode::unauthorized, "the server refused the token", ""};
+    connection_.last_error = Error{ErrorCode::unauthorized, "the server refused the token", ""};
+    token_.reset();  // the next attempt asks the app for a fresh one
   }
-  lost_connection(now);
+  lost_connection(now, true);
 }
 
 void Core::received(std::uint32_t socket, std::string_view bytes, std::int64_t now) {
   if (socket != socket_ || !socket_open_) return;
+  last_received_at_ = now;
+  ping_sent_at_ = -1;
   auto decoded = decode_server_frame(bytes, config_.codec);
   if (!decoded) {
     // A server that speaks garbage cannot be trusted with the rest of the stream.
     connection_.last_error = decoded.error();
-    effects_.push_back(CloseSocket{socket_, close_code::protocol_error, "invalid frame from server"});
-    lost_connection(now);
+    close_socket(close_code::protocol_error, "invalid frame from server");
+    lost_connection(now, true);
     return;
   }
   std::visit([&](auto& frame) { on_frame(frame, now); }, decoded.value());
+  schedule_housekeeping(now);
 }
 
 void Core::timer_fired(std::uint32_t timer, std::int64_t now) {
-  if (timer == reconnect_timer && connection_.state == ConnectionState::backoff) start_attempt(now);
+  if (timer == reconnect_timer) {
+    if (connection_.state == ConnectionState::backoff) start_attempt(now);
+  } else if (timer == housekeeping_timer) {
+    housekeeping_at_.reset();
+    housekeeping(now);
+    schedule_housekeeping(now);
+  }
 }
 
 void Core::network_online(std::int64_t now) {
@@ -114,53 +293,68 @@ void Core::network_offline(std::int64_t now) {
       connection_.state == ConnectionState::offline) {
     return;
   }
-  // An open socket may survive a network change; treat it as lost anyway.
-  if (connection_.state == ConnectionState::backoff) {
-    effects_.push_back(CancelTimer{reconnect_timer});
-  } else {
-    effects_.push_back(CloseSocket{socket_, close_code::normal, "network offline"});
-  }
+  // Browsers may keep an open socket across a network change; treat it as lost.
+  close_socket(close_code::normal, "network offline");
+  effects_.push_back(CancelTimer{reconnect_timer});
   set_state(ConnectionState::offline);
-  lost_connection(now);
+  lost_connection(now, false);
 }
 
-// ---------------------------------------------------------------- frames
+// ===================================================================== frames
 
-void Core::on_frame(s2c::Welcome& f, std::int64_t) {
+void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   if (connection_.state != ConnectionState::authenticating) return;
+  if (f.ref) requests_.erase(*f.ref);
+  if (!restored_user_.empty() && restored_user_ != f.user.id) {
+    // The saved state belongs to someone else: drop it rather than send as them.
+    outbox_.clear();
+    for (auto& [id, room] : rooms_) room.timeline = Timeline{};
+    persist_outbox();
+  }
+  restored_user_ = f.user.id;
   connection_.user = f.user;
-  connection_.attempt = 0;
   connection_.last_error.reset();
+  heartbeat_ms_ = f.heartbeatMs;
+  connected_at_ = now;
+  stable_ = false;
   set_state(ConnectionState::connected);
+  if (presence_status_ != "online") set_presence(presence_status_, now);
   for (auto& [room_id, room] : rooms_) {
     if (room.wanted) send_join(room_id, room);
   }
 }
 
-void Core::on_frame(s2c::Joined& f, std::int64_t) {
+void Core::on_frame(s2c::Joined& f, std::int64_t now) {
   if (f.ref) requests_.erase(*f.ref);
   Room& room = room_state(f.room.id);
+  if (!room.wanted) return;  // left meanwhile
   room.joined = true;
   if (f.reset.value_or(false) || (!room.epoch.empty() && room.epoch != f.epoch)) room.timeline.clear_confirmed();
   room.epoch = f.epoch;
-  for (const auto& m : f.messages) confirm(room, m);
-  flush_outbox(f.room.id);
+  room.members.clear();
+  for (auto& m : f.members) room.members[m.userId] = m;
+  for (const auto& m : f.messages) confirm(room, m, now);
+  // A fresh page knows whether older messages exist only by its first seq.
+  room.has_more = room.timeline.first_seq() > 1;
+  rooms_dirty_ = true;
+  flush_outbox(now);
+  flush_receipts(f.room.id, room);
   notify_room(f.room.id);
 }
 
-void Core::on_frame(s2c::Ack& f, std::int64_t) {
+void Core::on_frame(s2c::Ack& f, std::int64_t now) {
   auto it = requests_.find(f.ref);
   if (it == requests_.end()) return;
   Request request = std::move(it->second);
   requests_.erase(it);
   if (request.kind == Request::send_request && f.message) {
-    confirm(room_state(request.room_id), *f.message);
+    confirm(room_state(request.room_id), *f.message, now);
     notify_room(request.room_id);
   }
 }
 
-void Core::on_frame(s2c::Error& f, std::int64_t) {
-  protocol::Error error{error_code_from_string(f.code).value_or(ErrorCode::internal), f.message, f.path.value_or("")};
+void Core::on_frame(s2c::Error& f, std::int64_t now) {
+  Error error{error_code_from_string(f.code).value_or(ErrorCode::internal), f.message, f.path.value_or("")};
   auto it = f.ref ? requests_.find(*f.ref) : requests_.end();
   if (it == requests_.end()) {
     connection_.last_error = error;
@@ -170,50 +364,166 @@ void Core::on_frame(s2c::Error& f, std::int64_t) {
   Request request = std::move(it->second);
   requests_.erase(it);
   if (request.kind == Request::send_request) {
-    // The server refused this message: show why; the rest of the queue goes on.
-    outbox_.erase(std::remove_if(outbox_.begin(), outbox_.end(),
-                                 [&](const Pending& p) { return p.client_msg_id == request.client_msg_id; }),
-                  outbox_.end());
-    room_state(request.room_id).timeline.set_pending_status(request.client_msg_id, MessageStatus::failed, error);
+    auto p = std::find_if(outbox_.begin(), outbox_.end(),
+                          [&](const Pending& x) { return x.client_msg_id == request.client_msg_id; });
+    if (p == outbox_.end()) return;
+    p->ref.reset();
+    Room& room = room_state(request.room_id);
+    if (permanent(error.code)) {
+      // The server refused this message: show why; the rest of the queue goes on.
+      p->failed = error;
+      room.timeline.set_pending_status(request.client_msg_id, MessageStatus::failed, error);
+      persist_outbox();
+    } else {
+      // Transient: try again, after the delay the server asked for.
+      p->not_before = now + std::max<std::int64_t>(f.retryAfterMs.value_or(0), config_.backoff_base_ms);
+      room.timeline.set_pending_status(request.client_msg_id, MessageStatus::queued, error);
+    }
     notify_room(request.room_id);
+  } else if (request.kind == Request::history_request) {
+    room_state(request.room_id).loading_older = false;
+    notify_room(request.room_id);
+  } else if (request.kind == Request::join_request) {
+    Room& room = room_state(request.room_id);
+    room.wanted = false;
+    connection_.last_error = error;
+    // Messages queued for a room we may not join can never be sent.
+    for (auto& p : outbox_) {
+      if (p.room_id == request.room_id && !p.failed) {
+        p.failed = error;
+        room.timeline.set_pending_status(p.client_msg_id, MessageStatus::failed, error);
+      }
+    }
+    persist_outbox();
+    notify_room(request.room_id);
+    notify("connection");
   } else {
     connection_.last_error = error;
     notify("connection");
   }
 }
 
-void Core::on_frame(s2c::MessageEvent& f, std::int64_t) {
+void Core::on_frame(s2c::MessageEvent& f, std::int64_t now) {
   Room& room = room_state(f.message.roomId);
-  confirm(room, f.message);
+  if (!room.joined) return;
+  std::int64_t last = room.timeline.last_seq();
+  if (last > 0 && f.message.seq > last + 1) {
+    // Messages went missing between what we have and this one: fetch them.
+    auto missing = static_cast<std::size_t>(f.message.seq - last - 1);
+    request_history(f.message.roomId, f.message.seq, std::min<std::size_t>(missing, 100), false);
+  }
+  confirm(room, f.message, now);
+  auto typist = room.typists.find(f.message.senderId);
+  if (typist != room.typists.end()) room.typists.erase(typist);
   notify_room(f.message.roomId);
 }
 
-void Core::confirm(Room& room, const Message& message) {
-  const std::string me = connection_.user ? connection_.user->id : std::string();
-  room.timeline.confirm(message, me);
-  if (message.senderId == me) {
+void Core::on_frame(s2c::Typing& f, std::int64_t now) {
+  Room& room = room_state(f.roomId);
+  if (f.userId == me()) return;
+  if (f.active) {
+    room.typists[f.userId] = Typist{f.name, now + f.ttlMs};
+  } else {
+    room.typists.erase(f.userId);
+  }
+  notify_room(f.roomId);
+}
+
+void Core::on_frame(s2c::Presence& f, std::int64_t) {
+  Room& room = room_state(f.roomId);
+  if (f.snapshot.value_or(false)) room.members.clear();
+  for (auto& m : f.members) {
+    auto& slot = room.members[m.userId];
+    // Diffs carry status; keep the watermarks we know.
+    auto read = slot.readSeq;
+    auto delivered = slot.deliveredSeq;
+    slot = m;
+    if (!slot.readSeq) slot.readSeq = read;
+    if (!slot.deliveredSeq) slot.deliveredSeq = delivered;
+    if (m.status == "offline") room.typists.erase(m.userId);
+  }
+  notify_room(f.roomId);
+}
+
+void Core::on_frame(s2c::Receipt& f, std::int64_t) {
+  Room& room = room_state(f.roomId);
+  auto& member = room.members[f.userId];
+  member.userId = f.userId;
+  if (member.name.empty()) member.name = f.userId;
+  auto& mark = f.kind == "read" ? member.readSeq : member.deliveredSeq;
+  mark = std::max(mark.value_or(0), f.upToSeq);
+  notify_room(f.roomId);
+}
+
+void Core::on_frame(s2c::History& f, std::int64_t now) {
+  Request request{Request::history_request, f.roomId, {}, false};
+  if (f.ref) {
+    auto it = requests_.find(*f.ref);
+    if (it != requests_.end()) {
+      request = it->second;
+      requests_.erase(it);
+    }
+  }
+  Room& room = room_state(f.roomId);
+  for (const auto& m : f.messages) confirm(room, m, now);
+  if (request.older) {
+    room.loading_older = false;
+    room.has_more = f.hasMore;
+  }
+  notify_room(f.roomId);
+}
+
+void Core::on_frame(s2c::Pong& f, std::int64_t) {
+  if (f.ref) requests_.erase(*f.ref);
+}
+
+void Core::on_frame(s2c::Announcement& f, std::int64_t) {
+  connection_.announcement = Announcement{f.text, f.level};
+  notify("connection");
+}
+
+void Core::on_frame(s2c::Removed& f, std::int64_t) {
+  Room& room = room_state(f.roomId);
+  room.wanted = false;
+  room.joined = false;
+  connection_.last_error = Error{ErrorCode::forbidden, "removed from " + f.roomId + " by " + f.by, "/roomId"};
+  notify_room(f.roomId);
+  notify("connection");
+}
+
+void Core::confirm(Room& room, const Message& message, std::int64_t now) {
+  const std::string self = me();
+  room.timeline.confirm(message, self);
+  rooms_dirty_ = true;
+  if (message.senderId == self) {
+    auto before = outbox_.size();
     outbox_.erase(std::remove_if(outbox_.begin(), outbox_.end(),
                                  [&](const Pending& p) { return p.client_msg_id == message.clientMsgId; }),
                   outbox_.end());
+    if (outbox_.size() != before) persist_outbox();
+  } else if (message.seq > std::max(room.delivered_pending, room.delivered_sent)) {
+    // Tell the sender it reached us (coalesced).
+    room.delivered_pending = message.seq;
+    if (room.receipts_due == 0) room.receipts_due = now + config_.receipt_delay_ms;
   }
 }
 
-// -------------------------------------------------------------- internals
+// ================================================================ connection
 
-void Core::start_attempt(std::int64_t) {
+void Core::start_attempt(std::int64_t now) {
   effects_.push_back(CancelTimer{reconnect_timer});
   ++socket_;
   socket_open_ = false;
-  token_.reset();
   connection_.next_attempt_at.reset();
+  last_received_at_ = now;
   set_state(ConnectionState::connecting);
   effects_.push_back(OpenSocket{socket_, config_.url, std::string(subprotocol(config_.codec))});
-  effects_.push_back(RequestToken{});
+  if (!token_) effects_.push_back(RequestToken{});
 }
 
 void Core::send_hello() {
   std::string ref = next_ref();
-  requests_[ref] = Request{Request::hello_request, {}, {}};
+  requests_[ref] = Request{Request::hello_request, {}, {}, false};
   c2s::Hello hello;
   hello.ref = ref;
   hello.token = *token_;
@@ -222,10 +532,56 @@ void Core::send_hello() {
   set_state(ConnectionState::authenticating);
 }
 
-// Joins (or rejoins, resuming after the last seq seen) a room.
+void Core::close_socket(std::uint16_t code, const char* reason) {
+  if (connection_.state == ConnectionState::connecting || connection_.state == ConnectionState::authenticating ||
+      connection_.state == ConnectionState::connected) {
+    effects_.push_back(CloseSocket{socket_, code, reason});
+  }
+}
+
+void Core::lost_connection(std::int64_t now, bool retry) {
+  ++socket_;  // later events from the lost socket are stale
+  socket_open_ = false;
+  requests_.clear();
+  ping_sent_at_ = -1;
+  // Only a connection that lasted starts the backoff over; short-lived ones
+  // (accepted, then dropped) keep counting up.
+  if (stable_) connection_.attempt = 0;
+  stable_ = false;
+  for (auto& pending : outbox_) {
+    if (!pending.ref) continue;
+    pending.ref.reset();
+    room_state(pending.room_id).timeline.set_pending_status(pending.client_msg_id, MessageStatus::queued);
+  }
+  for (auto& [room_id, room] : rooms_) {
+    room.joined = false;
+    room.loading_older = false;
+    room.typists.clear();
+    room.typing_sent_at = -1;
+    notify_room(room_id);
+  }
+  if (retry && want_connection_ && connection_.state != ConnectionState::closed &&
+      connection_.state != ConnectionState::offline) {
+    schedule_retry(now);
+  }
+  notify("connection");
+}
+
+void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
+  double unit = static_cast<double>(random() >> 11) / 9007199254740992.0;  // [0, 1)
+  std::int64_t delay = backoff_delay(connection_.attempt, config_.backoff_base_ms, config_.backoff_cap_ms, unit);
+  delay = std::max(delay, at_least_ms);
+  ++connection_.attempt;
+  connection_.next_attempt_at = now + delay;
+  set_state(ConnectionState::backoff);
+  effects_.push_back(StartTimer{reconnect_timer, delay});
+}
+
+// ====================================================== rooms and the queue
+
 void Core::send_join(const std::string& room_id, const Room& room) {
   std::string ref = next_ref();
-  requests_[ref] = Request{Request::join_request, room_id, {}};
+  requests_[ref] = Request{Request::join_request, room_id, {}, false};
   c2s::Join join;
   join.ref = ref;
   join.roomId = room_id;
@@ -233,42 +589,19 @@ void Core::send_join(const std::string& room_id, const Room& room) {
   send_frame(join);
 }
 
-void Core::lost_connection(std::int64_t now) {
-  ++socket_;  // later events from the lost socket are stale
-  socket_open_ = false;
-  requests_.clear();
+void Core::flush_outbox(std::int64_t now) {
+  if (!live()) return;
   for (auto& pending : outbox_) {
-    pending.ref.reset();
-    room_state(pending.room_id).timeline.set_pending_status(pending.client_msg_id, MessageStatus::queued);
-  }
-  for (auto& [room_id, room] : rooms_) {
-    room.joined = false;
-    notify_room(room_id);
-  }
-  if (connection_.state != ConnectionState::closed && connection_.state != ConnectionState::offline) {
-    schedule_retry(now);
-  }
-  notify("connection");
-}
-
-void Core::schedule_retry(std::int64_t now) {
-  double unit = static_cast<double>(random() >> 11) / 9007199254740992.0;  // [0, 1)
-  std::int64_t delay = backoff_delay(connection_.attempt, config_.backoff_base_ms, config_.backoff_cap_ms, unit);
-  ++connection_.attempt;
-  connection_.next_attempt_at = now + delay;
-  set_state(ConnectionState::backoff);
-  effects_.push_back(StartTimer{reconnect_timer, delay});
-}
-
-void Core::flush_outbox(const std::string& room_id) {
-  for (auto& pending : outbox_) {
-    if (pending.room_id == room_id && !pending.ref) transmit(pending);
+    if (pending.ref || pending.failed || pending.not_before > now) continue;
+    auto room = rooms_.find(pending.room_id);
+    if (room == rooms_.end() || !room->second.joined) continue;
+    transmit(pending);
   }
 }
 
 void Core::transmit(Pending& pending) {
   std::string ref = next_ref();
-  requests_[ref] = Request{Request::send_request, pending.room_id, pending.client_msg_id};
+  requests_[ref] = Request{Request::send_request, pending.room_id, pending.client_msg_id, false};
   pending.ref = ref;
   c2s::Send frame;
   frame.ref = ref;
@@ -277,7 +610,134 @@ void Core::transmit(Pending& pending) {
   frame.message = pending.draft;
   send_frame(frame);
   room_state(pending.room_id).timeline.set_pending_status(pending.client_msg_id, MessageStatus::sending);
+  notify_room(pending.room_id);
 }
+
+void Core::request_history(const std::string& room_id, std::int64_t before_seq, std::size_t limit, bool older) {
+  std::string ref = next_ref();
+  requests_[ref] = Request{Request::history_request, room_id, {}, older};
+  c2s::History frame;
+  frame.ref = ref;
+  frame.roomId = room_id;
+  frame.beforeSeq = before_seq;
+  frame.limit = static_cast<std::int64_t>(std::clamp<std::size_t>(limit, 1, 100));
+  send_frame(frame);
+}
+
+void Core::flush_receipts(const std::string& room_id, Room& room) {
+  if (!live() || !room.joined) return;  // kept for after the rejoin
+  room.receipts_due = 0;
+  if (room.read_pending > room.read_sent) {
+    c2s::Read frame;
+    frame.roomId = room_id;
+    frame.upToSeq = room.read_pending;
+    send_frame(frame);
+    room.read_sent = room.read_pending;
+  }
+  if (room.delivered_pending > room.delivered_sent) {
+    c2s::Delivered frame;
+    frame.roomId = room_id;
+    frame.upToSeq = room.delivered_pending;
+    send_frame(frame);
+    room.delivered_sent = room.delivered_pending;
+  }
+}
+
+// ======================================================================= time
+
+std::optional<std::int64_t> Core::next_deadline() const {
+  std::optional<std::int64_t> at;
+  auto consider = [&](std::int64_t t) {
+    if (!at || t < *at) at = t;
+  };
+  if (live()) {
+    consider(ping_sent_at_ >= 0 ? last_received_at_ + 2 * heartbeat_ms_ : last_received_at_ + heartbeat_ms_);
+    if (!stable_) consider(connected_at_ + config_.stable_after_ms);
+    for (const auto& p : outbox_) {
+      if (p.not_before > 0 && !p.failed && !p.ref) consider(p.not_before);
+    }
+  }
+  for (const auto& [id, room] : rooms_) {
+    if (room.typing) consider(room.typing_stop_at);
+    if (room.receipts_due > 0 && room.joined) consider(room.receipts_due);
+    for (const auto& [user, t] : room.typists) consider(t.until);
+  }
+  if (rooms_dirty_) consider(rooms_persist_due_);
+  return at;
+}
+
+void Core::housekeeping(std::int64_t now) {
+  if (live()) {
+    if (now - last_received_at_ >= 2 * heartbeat_ms_) {
+      // Nothing from the server for two heartbeats: the connection is dead.
+      connection_.last_error = Error{ErrorCode::internal, "no answer from the server", ""};
+      close_socket(close_code::going_away, "dead connection");
+      lost_connection(now, true);
+    } else if (ping_sent_at_ < 0 && now - last_received_at_ >= heartbeat_ms_) {
+      std::string ref = next_ref();
+      requests_[ref] = Request{Request::other_request, {}, {}, false};
+      c2s::Ping ping;
+      ping.ref = ref;
+      send_frame(ping);
+      ping_sent_at_ = now;
+    }
+    if (live() && !stable_ && now - connected_at_ >= config_.stable_after_ms) {
+      stable_ = true;
+      connection_.attempt = 0;  // a stable connection starts the backoff over
+      notify("connection");
+    }
+    flush_outbox(now);
+  }
+  for (auto& [room_id, room] : rooms_) {
+    if (room.typing && now >= room.typing_stop_at) stop_typing(room_id, room, true);
+    if (room.receipts_due > 0 && now >= room.receipts_due) flush_receipts(room_id, room);
+    bool expired = false;
+    for (auto it = room.typists.begin(); it != room.typists.end();) {
+      if (it->second.until <= now) {
+        it = room.typists.erase(it);
+        expired = true;
+      } else {
+        ++it;
+      }
+    }
+    if (expired) notify_room(room_id);
+  }
+  if (rooms_dirty_ && now >= rooms_persist_due_) persist_rooms();
+}
+
+void Core::schedule_housekeeping(std::int64_t now) {
+  if (rooms_dirty_ && rooms_persist_due_ <= 0) rooms_persist_due_ = now + config_.persist_delay_ms;
+  auto at = next_deadline();
+  if (at == housekeeping_at_) return;
+  housekeeping_at_ = at;
+  if (at) {
+    effects_.push_back(StartTimer{housekeeping_timer, std::max<std::int64_t>(0, *at - now)});
+  } else {
+    effects_.push_back(CancelTimer{housekeeping_timer});
+  }
+}
+
+// ================================================================ persistence
+
+void Core::persist_outbox() {
+  std::vector<SavedSend> sends;
+  sends.reserve(outbox_.size());
+  for (const auto& p : outbox_) sends.push_back(SavedSend{p.room_id, p.client_msg_id, p.draft, p.created_at, p.failed});
+  effects_.push_back(Persist{kOutboxKey, encode_outbox(me(), sends)});
+}
+
+void Core::persist_rooms() {
+  rooms_dirty_ = false;
+  rooms_persist_due_ = 0;
+  std::vector<SavedRoom> saved;
+  for (const auto& [id, room] : rooms_) {
+    if (!room.wanted) continue;
+    saved.push_back(SavedRoom{id, room.epoch, room.has_more, room.timeline.newest(config_.cached_messages)});
+  }
+  effects_.push_back(Persist{kRoomsKey, encode_rooms(me(), saved)});
+}
+
+// ==================================================================== helpers
 
 void Core::send_frame(const c2s::Frame& frame) {
   effects_.push_back(SendFrame{socket_, encode(frame, config_.codec), config_.codec == Codec::binary});
@@ -319,18 +779,20 @@ void Core::notify(std::string topic) {
   effects_.push_back(Notify{std::move(topic)});
 }
 
-Core::Room& Core::room_state(const std::string& room_id) { return rooms_[room_id]; }
-
 std::vector<Effect> Core::take_effects() { return std::exchange(effects_, {}); }
 
 RoomView Core::room(const std::string& room_id) const {
   RoomView view;
   view.room_id = room_id;
   auto it = rooms_.find(room_id);
-  if (it != rooms_.end()) {
-    view.joined = it->second.joined;
-    view.items = it->second.timeline.items();
-  }
+  if (it == rooms_.end()) return view;
+  const Room& room = it->second;
+  view.joined = room.joined;
+  for (const auto& [id, m] : room.members) view.members.push_back(m);
+  view.items = room.timeline.items(view.members, me());
+  for (const auto& [id, t] : room.typists) view.typing.push_back(TypingUser{id, t.name});
+  view.has_more = room.has_more;
+  view.loading_older = room.loading_older;
   return view;
 }
 

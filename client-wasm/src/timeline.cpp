@@ -4,32 +4,40 @@
 
 namespace parley::client {
 
-void Timeline::add_pending(const protocol::Message& draft, MessageStatus status) {
+void Timeline::add_pending(const protocol::Message& draft, MessageStatus status, std::optional<protocol::Error> error) {
   TimelineItem item;
   item.key = draft.clientMsgId;
   item.message = draft;
   item.status = status;
+  item.error = std::move(error);
   item.mine = true;
   pending_.push_back(std::move(item));
 }
 
-void Timeline::set_pending_status(const std::string& client_msg_id, MessageStatus status,
-                                  std::optional<protocol::Error> error) {
+void Timeline::set_pending_status(const std::string& key, MessageStatus status, std::optional<protocol::Error> error) {
   for (auto& item : pending_) {
-    if (item.key == client_msg_id) {
+    if (item.key == key) {
       item.status = status;
       item.error = std::move(error);
     }
   }
 }
 
+bool Timeline::remove_pending(const std::string& key) {
+  auto it = std::find_if(pending_.begin(), pending_.end(), [&](const TimelineItem& p) { return p.key == key; });
+  if (it == pending_.end()) return false;
+  pending_.erase(it);
+  return true;
+}
+
+const TimelineItem* Timeline::pending(const std::string& key) const {
+  auto it = std::find_if(pending_.begin(), pending_.end(), [&](const TimelineItem& p) { return p.key == key; });
+  return it == pending_.end() ? nullptr : &*it;
+}
+
 bool Timeline::confirm(const protocol::Message& message, const std::string& me) {
-  bool mine = message.senderId == me;
-  if (mine) {
-    auto it = std::find_if(pending_.begin(), pending_.end(),
-                           [&](const TimelineItem& p) { return p.key == message.clientMsgId; });
-    if (it != pending_.end()) pending_.erase(it);
-  }
+  bool mine = !me.empty() && message.senderId == me;
+  if (mine) remove_pending(message.clientMsgId);
   if (confirmed_.count(message.seq)) return false;
   TimelineItem item;
   item.key = message.clientMsgId;
@@ -42,10 +50,33 @@ bool Timeline::confirm(const protocol::Message& message, const std::string& me) 
 
 void Timeline::clear_confirmed() { confirmed_.clear(); }
 
-std::vector<TimelineItem> Timeline::items() const {
+std::vector<protocol::Message> Timeline::newest(std::size_t keep) const {
+  std::vector<protocol::Message> out;
+  auto start =
+      confirmed_.size() > keep ? std::prev(confirmed_.end(), static_cast<std::ptrdiff_t>(keep)) : confirmed_.begin();
+  for (auto it = start; it != confirmed_.end(); ++it) out.push_back(it->second.message);
+  return out;
+}
+
+std::vector<TimelineItem> Timeline::items(const std::vector<protocol::Member>& members, const std::string& me) const {
   std::vector<TimelineItem> out;
   out.reserve(confirmed_.size() + pending_.size());
-  for (const auto& [seq, item] : confirmed_) out.push_back(item);
+  for (const auto& [seq, item] : confirmed_) {
+    TimelineItem view = item;
+    view.mine = !me.empty() && item.message.senderId == me;
+    if (view.mine) {
+      bool delivered = false;
+      for (const auto& m : members) {
+        if (m.userId == me) continue;
+        if (m.readSeq.value_or(0) >= seq) view.read_by.push_back(m.name);
+        if (m.deliveredSeq.value_or(0) >= seq || m.readSeq.value_or(0) >= seq) delivered = true;
+      }
+      view.status = !view.read_by.empty() ? MessageStatus::read
+                    : delivered           ? MessageStatus::delivered
+                                          : MessageStatus::sent;
+    }
+    out.push_back(std::move(view));
+  }
   out.insert(out.end(), pending_.begin(), pending_.end());
   return out;
 }

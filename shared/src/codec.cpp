@@ -57,13 +57,24 @@ std::optional<Error> check_with_rule(std::string_view key, std::string_view valu
 }
 }  // namespace
 
-std::optional<Error> check_user_id(std::string_view user_id) {
-  return check_with_rule("s2c/welcome/user/id", user_id, "the user id");
+std::optional<Error> check_draft(std::string_view room_id, const Draft& draft) {
+  auto check = [](std::string_view key, std::string_view value, const char* path) -> std::optional<Error> {
+    const detail::FieldRule* rule = detail::find_rule(key);
+    if (!rule) return Error{ErrorCode::internal, "no schema rule for " + std::string(key), path};
+    return detail::check_string(*rule, value, path);
+  };
+  if (auto e = check("c2s/send/roomId", room_id, "/roomId")) return e;
+  if (auto e = check("#draft/type", draft.type, "/message/type")) return e;
+  if (auto e = check("#draft/content", draft.content, "/message/content")) return e;
+  if (draft.replyTo) return check("#draft/replyTo", *draft.replyTo, "/message/replyTo");
+  return std::nullopt;
 }
 
-std::optional<Error> check_user_name(std::string_view name) {
-  return check_with_rule("s2c/welcome/user/name", name, "the name");
+std::optional<Error> check_user_id(std::string_view user_id) {
+  return check_with_rule("#user/id", user_id, "the user id");
 }
+
+std::optional<Error> check_user_name(std::string_view name) { return check_with_rule("#user/name", name, "the name"); }
 
 std::optional<std::string> ref_of(const c2s::Frame& frame) {
   return std::visit([](const auto& f) -> std::optional<std::string> { return f.ref; }, frame);

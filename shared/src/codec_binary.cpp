@@ -7,22 +7,21 @@
 // Every length is checked against the schema rules and the bytes left before
 // anything is allocated, so a hostile frame cannot make the decoder allocate
 // more than the frame's own size.
-#include <cereal/archives/portable_binary.hpp>
 #include <limits>
-#include <sstream>
-#include <streambuf>
+
+#include "parley/protocol/detail/byte_archive.hpp"
 
 #include "codecs.hpp"
+#include "parley/protocol/detail/walk.hpp"
 #include "parley/protocol/version.hpp"
 #include "rules.hpp"
-#include "walk.hpp"
 
 namespace parley::protocol::detail {
 namespace {
 
 // ------------------------------------------------------------------ writing
 
-using Out = cereal::PortableBinaryOutputArchive;
+using Out = ByteOutputArchive;
 
 void write_value(Out& ar, const std::string& s) {
   ar(static_cast<std::uint32_t>(s.size()));
@@ -59,36 +58,22 @@ void write_value(Out& ar, const T& object) {
 
 template <class Frame>
 std::string encode_frame(const Frame& frame) {
-  std::ostringstream out(std::ios::binary);
-  {
-    Out ar(out);
-    ar(static_cast<std::uint8_t>(protocol_version));
-    ar(static_cast<std::uint8_t>(frame.index()));
-    std::visit([&ar](const auto& f) { write_value(ar, f); }, frame);
-  }
-  return std::move(out).str();
+  std::string out;
+  out.reserve(256);
+  Out ar(out);
+  ar(static_cast<std::uint8_t>(protocol_version));
+  ar(static_cast<std::uint8_t>(frame.index()));
+  std::visit([&ar](const auto& f) { write_value(ar, f); }, frame);
+  return out;
 }
 
 // ------------------------------------------------------------------ reading
 
-// A read-only streambuf over the frame, so the reader knows the bytes left.
-class FrameBuffer : public std::streambuf {
- public:
-  explicit FrameBuffer(std::string_view bytes) {
-    char* p = const_cast<char*>(bytes.data());  // never written through
-    setg(p, p, p + bytes.size());
-  }
-  std::size_t left() const { return static_cast<std::size_t>(egptr() - gptr()); }
-};
-
-using In = cereal::PortableBinaryInputArchive;
-
-struct Truncated {};
+using In = ByteInputArchive;
 
 class Reader {
  public:
-  Reader(In& ar, const FrameBuffer& buf, std::string_view direction, std::string_view type)
-      : ar_(ar), buf_(buf), path_(direction, type) {}
+  Reader(In& ar, std::string_view direction, std::string_view type) : ar_(ar), path_(direction, type) {}
 
   std::optional<Error> error;
 
@@ -104,9 +89,9 @@ class Reader {
   }
 
  private:
+  // A value from the frame; past its end the archive fails and yields zero.
   template <class T>
   T raw() {
-    if (buf_.left() < sizeof(T)) throw Truncated{};
     T v{};
     ar_(v);
     return v;
@@ -129,6 +114,7 @@ class Reader {
 
   void read(std::string& out) {
     const FieldRule* r = rule();
+    if (ar_.failed()) return;
     if (!r) return;
     auto size = raw<std::uint32_t>();
     // A code point is at most 4 bytes: longer strings are too large for sure.
@@ -139,7 +125,7 @@ class Reader {
                     path_.pointer()};
       return;
     }
-    if (size > buf_.left()) throw Truncated{};
+    if (size > ar_.left()) return ar_.fail();
     out.resize(size);
     ar_(cereal::binary_data(out.data(), size));
     error = check_string(*r, out, path_.pointer());
@@ -168,9 +154,9 @@ class Reader {
     if (!r) return;
     auto count = raw<std::uint32_t>();
     if ((error = check_items(*r, count, path_.pointer()))) return;
-    if (count > buf_.left()) throw Truncated{};  // every item takes at least one byte
+    if (count > ar_.left()) return ar_.fail();  // every item takes at least one byte
     out.resize(count);
-    for (std::uint32_t i = 0; i < count && !error; ++i) {
+    for (std::uint32_t i = 0; i < count && !error && !ar_.failed(); ++i) {
       path_.push_index(i);
       read(out[i]);
       path_.pop();
@@ -179,12 +165,13 @@ class Reader {
 
   template <class T, std::enable_if_t<has_fields<T>::value, int> = 0>
   void read(T& out) {
-    if (!rule()) return;
+    const FieldRule* r = rule();
+    if (!r) return;
+    path_.enter(*r);
     read_object(out);
   }
 
   In& ar_;
-  const FrameBuffer& buf_;
   FieldPath path_;
 };
 
@@ -192,43 +179,37 @@ Error truncated() { return Error{ErrorCode::bad_request, "the binary frame ends 
 
 template <class Frame>
 Result<Frame> decode_frame(std::string_view bytes, std::string_view direction) {
-  FrameBuffer buf(bytes);
-  std::istream in(&buf);
-  try {
-    if (buf.left() < 3) return truncated();
-    In ar(in);
-    std::uint8_t version = 0;
-    std::uint8_t tag = 0;
-    ar(version, tag);
-    if (version != protocol_version) {
-      return Error{ErrorCode::unsupported_version,
-                   "binary frame of protocol version " + std::to_string(version) + "; this peer speaks " +
-                       std::to_string(protocol_version),
-                   ""};
-    }
-    std::optional<Result<Frame>> result;
-    bool known = with_alternative_at<Frame>(tag, [&](auto frame) {
-      Reader reader(ar, buf, direction, frame.type);
-      reader.read_object(frame);
-      if (reader.error) {
-        result.emplace(std::move(*reader.error));
-      } else if (buf.left() != 0) {
-        result.emplace(
-            Error{ErrorCode::bad_request, std::to_string(buf.left()) + " trailing bytes after the frame", ""});
-      } else {
-        result.emplace(Frame(std::move(frame)));
-      }
-    });
-    if (!known) {
-      return Error{ErrorCode::bad_request, "binary frame tag " + std::to_string(tag) + " is not a known frame type",
-                   "/type"};
-    }
-    return std::move(*result);
-  } catch (const Truncated&) {
-    return truncated();
-  } catch (const cereal::Exception&) {
-    return truncated();
+  if (bytes.size() < 3) return truncated();
+  In ar(bytes);
+  std::uint8_t version = 0;
+  std::uint8_t tag = 0;
+  ar(version, tag);
+  if (ar.failed()) return truncated();
+  if (version != protocol_version) {
+    return Error{ErrorCode::unsupported_version,
+                 "binary frame of protocol version " + std::to_string(version) + "; this peer speaks " +
+                     std::to_string(protocol_version),
+                 ""};
   }
+  std::optional<Result<Frame>> result;
+  bool known = with_alternative_at<Frame>(tag, [&](auto frame) {
+    Reader reader(ar, direction, frame.type);
+    reader.read_object(frame);
+    if (ar.failed()) {
+      result.emplace(truncated());
+    } else if (reader.error) {
+      result.emplace(std::move(*reader.error));
+    } else if (ar.left() != 0) {
+      result.emplace(Error{ErrorCode::bad_request, std::to_string(ar.left()) + " trailing bytes after the frame", ""});
+    } else {
+      result.emplace(Frame(std::move(frame)));
+    }
+  });
+  if (!known) {
+    return Error{ErrorCode::bad_request, "binary frame tag " + std::to_string(tag) + " is not a known frame type",
+                 "/type"};
+  }
+  return std::move(*result);
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 #include <limits>
 
 #include "codecs.hpp"
+#include "parley/protocol/detail/walk.hpp"
 #include "rules.hpp"
-#include "walk.hpp"
 
 namespace parley::protocol::detail {
 namespace {
@@ -162,8 +162,10 @@ class Reader {
 
   template <class T, std::enable_if_t<has_fields<T>::value, int> = 0>
   void read(const rapidjson::Value& v, T& out) {
-    if (!rule()) return;
+    const FieldRule* r = rule();
+    if (!r) return;
     if (!v.IsObject()) return wrong_type("an object");
+    path_.enter(*r);
     read_fields(v, out, 0);
   }
 

@@ -1,17 +1,14 @@
 #include "rules.hpp"
 
-#include <unordered_map>
+#include <algorithm>
 
 namespace parley::protocol::detail {
 
 const FieldRule* find_rule(std::string_view key) {
-  static const auto index = [] {
-    std::unordered_map<std::string_view, const FieldRule*> map;
-    for (const FieldRule& r : field_rules()) map.emplace(r.key, &r);
-    return map;
-  }();
-  auto it = index.find(key);
-  return it == index.end() ? nullptr : it->second;
+  auto rules = field_rules();
+  auto it = std::lower_bound(rules.begin(), rules.end(), key,
+                             [](const FieldRule& r, std::string_view k) { return r.key < k; });
+  return it != rules.end() && it->key == key ? &*it : nullptr;
 }
 
 namespace {
@@ -117,7 +114,7 @@ FieldPath::FieldPath(std::string_view direction, std::string_view type) {
 }
 
 void FieldPath::push(std::string_view name) {
-  marks_.emplace_back(key_.size(), pointer_.size());
+  marks_.push_back(Mark{key_.size(), pointer_.size(), {}});
   key_.append("/").append(name);
   pointer_.append("/");
   for (char c : name) {  // RFC 6901 escaping
@@ -132,14 +129,22 @@ void FieldPath::push(std::string_view name) {
 }
 
 void FieldPath::push_index(std::size_t index) {
-  marks_.emplace_back(key_.size(), pointer_.size());
+  marks_.push_back(Mark{key_.size(), pointer_.size(), {}});
   key_.append("/*");
   pointer_.append("/").append(std::to_string(index));
 }
 
+void FieldPath::enter(const FieldRule& rule) {
+  if (rule.def.empty() || marks_.empty()) return;
+  marks_.back().key_before_enter = std::move(key_);
+  key_.assign("#").append(rule.def);
+}
+
 void FieldPath::pop() {
-  key_.resize(marks_.back().first);
-  pointer_.resize(marks_.back().second);
+  Mark& mark = marks_.back();
+  if (!mark.key_before_enter.empty()) key_ = std::move(mark.key_before_enter);
+  key_.resize(mark.key_size);
+  pointer_.resize(mark.pointer_size);
   marks_.pop_back();
 }
 

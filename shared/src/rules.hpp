@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +17,9 @@ namespace parley::protocol::detail {
 enum class FieldKind : std::uint8_t { string, integer, boolean, object, array };
 
 struct FieldRule {
-  std::string_view key;  // "<c2s|s2c>/<type><JSON pointer>", "*" for array items
+  // "<c2s|s2c>/<type><JSON pointer>" ("*" for array items), or
+  // "#<definition><JSON pointer>" for the fields of a shared definition.
+  std::string_view key;
   FieldKind kind;
   bool required;
   std::uint32_t min_length;     // strings, in code points
@@ -27,10 +30,11 @@ struct FieldRule {
   std::uint32_t max_items;      // arrays
   const std::string_view* enum_values;
   std::size_t enum_count;
+  std::string_view def;  // an object described by a shared definition: its fields are keyed "#<def>/..."
 };
 
-// Generated.
-const std::vector<FieldRule>& field_rules();
+// Generated: every rule, sorted by key.
+std::span<const FieldRule> field_rules();
 
 // The rule for a key, or nullptr if the schemas do not define that field.
 const FieldRule* find_rule(std::string_view key);
@@ -49,15 +53,23 @@ class FieldPath {
   FieldPath(std::string_view direction, std::string_view type);
   void push(std::string_view name);    // object member
   void push_index(std::size_t index);  // array item: "*" in the key, the index in the pointer
+  // Descends into the object the current rule describes: when it is a shared
+  // definition, its fields are keyed under the definition.
+  void enter(const FieldRule& rule);
   void pop();
   const std::string& pointer() const { return pointer_; }
   const FieldRule* rule() const { return find_rule(key_); }
   const std::string& key() const { return key_; }
 
  private:
+  struct Mark {
+    std::size_t key_size;
+    std::size_t pointer_size;
+    std::string key_before_enter;  // set when enter() replaced the key
+  };
   std::string key_;
   std::string pointer_;
-  std::vector<std::pair<std::size_t, std::size_t>> marks_;
+  std::vector<Mark> marks_;
 };
 
 }  // namespace parley::protocol::detail

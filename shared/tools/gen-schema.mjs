@@ -105,8 +105,19 @@ function checkKeys(where, node) {
   }
 }
 
-// Flattens one frame schema into rules keyed by JSON pointer ("*" for array items).
-function flatten(docName, node, path, required, rules) {
+// Flattens one frame schema into rules keyed by JSON pointer ("*" for array
+// items). An object that is a common definition (message, member, ...) gets
+// one rule naming the definition (`def`); the definition's own rules are
+// flattened once, keyed "#<name>...", and shared by every frame using it.
+function flatten(docName, node, path, required, rules, defs) {
+  if (node.$ref) {
+    const [target, resolved, name] = deref(docName, node.$ref);
+    if (target === 'common.schema.json' && resolveNode(target, resolved)[1].type === 'object') {
+      rules.push({ path, kind: 'object', required, def: name });
+      defs.add(name);
+      return;
+    }
+  }
   [docName, node] = resolveNode(docName, node);
   const where = `${docName} ${path || '/'}`;
   checkKeys(where, node);
@@ -127,7 +138,7 @@ function flatten(docName, node, path, required, rules) {
   if (kind === 'array') {
     if (rule.maxItems === undefined) fail(where, 'arrays need maxItems');
     rules.push(rule);
-    flatten(docName, node.items, `${path}/*`, true, rules);
+    flatten(docName, node.items, `${path}/*`, true, rules, defs);
     return;
   }
   rules.push(rule);
@@ -135,20 +146,34 @@ function flatten(docName, node, path, required, rules) {
     const req = new Set(node.required ?? []);
     for (const r of req) if (!node.properties?.[r]) fail(where, `required ${r} is not a property`);
     for (const [name, child] of Object.entries(node.properties ?? {})) {
-      flatten(docName, child, `${path}/${name}`, req.has(name), rules);
+      flatten(docName, child, `${path}/${name}`, req.has(name), rules, defs);
     }
   }
 }
 
+const defs = new Set();
 const frames = files.filter((f) => f !== 'common.schema.json').map((f) => {
   const doc = docs[f];
   const direction = f.startsWith('client/') ? 'c2s' : 's2c';
   const type = doc.properties?.type?.const;
   if (type !== doc.title) fail(f, 'title must equal the const of "type"');
   const rules = [];
-  flatten(f, doc, '', true, rules);
-  return { file: f, direction, type, doc, rules };
+  flatten(f, doc, '', true, rules, defs);
+  return { file: f, direction, type, doc, rules, key: `${direction}/${type}` };
 });
+// Definitions used by frames, and those they use in turn.
+const definitions = [];
+for (const seen = new Set(); seen.size < defs.size;) {
+  for (const name of [...defs]) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const rules = [];
+    // The definition's root is the object itself: flatten its body, not a reference to it.
+    const body = docs['common.schema.json'].definitions[name];
+    flatten('common.schema.json', { ...body }, '', true, rules, defs);
+    definitions.push({ name, rules, key: `#${name}` });
+  }
+}
 
 // ---------------------------------------------------------------- C++ output
 function cstr(s) {
@@ -185,29 +210,31 @@ function emitCpp(outDir) {
     if (!charsets.has(key)) charsets.set(key, `kCharset${charsets.size}`);
     return charsets.get(key);
   }
-  let body = '';
   let enumCount = 0;
   let enums = '';
-  for (const fr of frames) {
-    for (const r of fr.rules) {
-      const key = `${fr.direction}/${fr.type}${r.path}`;
+  const entries = [];
+  for (const owner of [...frames, ...definitions]) {
+    for (const r of owner.rules) {
+      const key = `${owner.key}${r.path}`;
       let enumRef = 'nullptr, 0';
       if (r.enum) {
         const name = `kEnum${enumCount++}`;
-        enums += `const std::string_view ${name}[] = {${r.enum.map(cstr).join(', ')}};\n`;
+        enums += `constexpr std::string_view ${name}[] = {${r.enum.map(cstr).join(', ')}};\n`;
         enumRef = `${name}, ${r.enum.length}`;
       }
-      body += `    {${cstr(key)}, FieldKind::${r.kind}, ${r.required}, ${r.minLength ?? 0}, ` +
+      entries.push([key, `    {${cstr(key)}, FieldKind::${r.kind}, ${r.required}, ${r.minLength ?? 0}, ` +
         `${r.maxLength ?? 4294967295}u, ${r.charset ? charsetName(r.charset) : 'nullptr'}, ` +
-        `${r.minimum ?? 0}LL, ${r.maximum ?? 0}LL, ${r.maxItems ?? 0}u, ${enumRef}},\n`;
+        `${r.minimum ?? 0}LL, ${r.maximum ?? 0}LL, ${r.maxItems ?? 0}u, ${enumRef}, ${cstr(r.def ?? '')}},\n`]);
     }
   }
+  // Sorted by key (byte order), for binary search.
+  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   let rules = `${header}#include "rules.hpp"\n\nnamespace parley::protocol::detail {\nnamespace {\n\n`;
-  for (const [key, name] of charsets) rules += `const std::uint8_t ${name}[16] = {${key}};\n`;
+  for (const [key, name] of charsets) rules += `constexpr std::uint8_t ${name}[16] = {${key}};\n`;
   rules += enums;
-  rules += '\n}  // namespace\n\nconst std::vector<FieldRule>& field_rules() {\n  static const std::vector<FieldRule> rules = {\n';
-  rules += body;
-  rules += '  };\n  return rules;\n}\n\n}  // namespace parley::protocol::detail\n';
+  rules += '\nconstexpr FieldRule kRules[] = {\n';
+  rules += entries.map((e) => e[1]).join('');
+  rules += '};\n\n}  // namespace\n\nstd::span<const FieldRule> field_rules() { return kRules; }\n\n}  // namespace parley::protocol::detail\n';
   writeFileIfChanged(join(srcDir, 'rules.gen.cpp'), rules);
 
   // Named limits from common definitions, e.g. content_max_length.

@@ -7,10 +7,10 @@
 #include <set>
 
 #include "parley/protocol/codec.hpp"
+#include "parley/protocol/detail/walk.hpp"
 #include "parley/protocol/schema.hpp"
 #include "rules.hpp"  // white-box: the generated rule table
 #include "support/vectors.hpp"
-#include "walk.hpp"
 
 namespace parley::protocol {
 namespace {
@@ -151,34 +151,41 @@ TEST(ProtocolVectors, CoverEveryFrameType) {
 // field has a rule (with the right required-ness) and every rule a field.
 class FieldCollector {
  public:
-  explicit FieldCollector(std::string prefix) : prefix_(std::move(prefix)) {}
   std::set<std::string> keys;
   std::set<std::string> optional_keys;
 
+  // Walks the fields of T whose rules are keyed under `prefix`.
   template <class T>
-  void walk_object(const std::string& path) {
+  void walk_object(const std::string& prefix) {
     T object{};
-    auto visit = [&](std::string_view name, auto& member) { field(path + "/" + std::string(name), member, false); };
+    auto visit = [&](std::string_view name, auto& member) { field(prefix + "/" + std::string(name), member, false); };
     T::fields(object, visit);
   }
 
  private:
   template <class T>
-  void field(const std::string& path, T&, bool optional) {
-    keys.insert(prefix_ + path);
-    if (optional) optional_keys.insert(prefix_ + path);
+  void field(const std::string& key, T&, bool optional) {
     if constexpr (detail::is_optional<T>::value) {
-      keys.erase(prefix_ + path);
       typename T::value_type inner{};
-      field(path, inner, true);
-    } else if constexpr (detail::is_vector<T>::value) {
+      field(key, inner, true);
+      return;
+    }
+    keys.insert(key);
+    if (optional) optional_keys.insert(key);
+    if constexpr (detail::is_vector<T>::value) {
       typename T::value_type item{};
-      field(path + "/*", item, false);
+      field(key + "/*", item, false);
     } else if constexpr (detail::has_fields<T>::value) {
-      walk_object<T>(path);
+      // Objects of a shared definition are keyed under it, as the codecs do.
+      const detail::FieldRule* rule = detail::find_rule(key);
+      std::string prefix = key;
+      if (rule && !rule->def.empty()) {
+        prefix = "#" + std::string(rule->def);
+        keys.insert(prefix);
+      }
+      walk_object<T>(prefix);
     }
   }
-  std::string prefix_;
 };
 
 template <class Variant, std::size_t I = 0>
@@ -186,8 +193,8 @@ void collect_fields(const char* direction, std::set<std::string>& keys, std::set
   if constexpr (I < std::variant_size_v<Variant>) {
     using Frame = std::variant_alternative_t<I, Variant>;
     std::string prefix = std::string(direction) + "/" + std::string(Frame::type);
-    FieldCollector c(prefix);
-    c.walk_object<Frame>("");
+    FieldCollector c;
+    c.walk_object<Frame>(prefix);
     keys.insert(prefix + "/type");
     keys.insert(c.keys.begin(), c.keys.end());
     optional.insert(c.optional_keys.begin(), c.optional_keys.end());
@@ -204,7 +211,7 @@ TEST(ProtocolSchemas, StructsAndSchemasDescribeTheSameFields) {
   std::set<std::string> from_schemas;
   for (const auto& rule : detail::field_rules()) {
     std::string key(rule.key);
-    if (key.find('/') == key.rfind('/')) continue;  // "c2s/hello": the frame itself
+    if (key[0] != '#' && key.find('/') == key.rfind('/')) continue;  // "c2s/hello": the frame itself
     from_schemas.insert(key);
     bool optional_in_schema = !rule.required;
     EXPECT_EQ(optional_in_structs.count(key) == 1, optional_in_schema) << key << ": required-ness differs";

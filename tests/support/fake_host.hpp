@@ -1,10 +1,12 @@
-// Drives a client Core the way the JS wrapper does, with a fake clock and a
-// fake transport: the test plays the server by reading what the core sent and
-// feeding it server frames.
+// Drives a client Core the way the JS wrapper does, with a fake clock, fake
+// timers and a fake transport: the test plays the server by reading what the
+// core sent and feeding it server frames.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,48 +28,98 @@ class FakeHost {
 
   client::Core core;
   std::int64_t now = 1'000'000;
+  std::uint32_t socket = 0;  // the socket the core opened last
+  bool socket_open = false;
+  std::map<std::uint32_t, std::int64_t> timers;  // id -> due time
+  std::map<std::string, std::string> storage;    // what Persist wrote
+  std::vector<protocol::c2s::Frame> sent;        // frames not looked at yet
+  std::vector<client::CloseSocket> closes;
+  int token_requests = 0;
+  int opens = 0;
 
-  // Effects taken so far that the test has not looked at yet.
+  // Performs the core's effects like the wrapper does.
   std::vector<client::Effect> drain() {
     auto fresh = core.take_effects();
     for (auto& e : fresh) {
-      if (auto* open = std::get_if<client::OpenSocket>(&e)) socket = open->socket;
-      if (auto* timer = std::get_if<client::StartTimer>(&e)) timers.push_back(*timer);
-      if (auto* send = std::get_if<client::SendFrame>(&e)) {
+      if (auto* open = std::get_if<client::OpenSocket>(&e)) {
+        socket = open->socket;
+        socket_open = false;
+        ++opens;
+      } else if (auto* timer = std::get_if<client::StartTimer>(&e)) {
+        timers[timer->timer] = now + timer->delay_ms;
+      } else if (auto* cancel = std::get_if<client::CancelTimer>(&e)) {
+        timers.erase(cancel->timer);
+      } else if (auto* send = std::get_if<client::SendFrame>(&e)) {
         auto frame = protocol::decode_client_frame(send->bytes, protocol::Codec::json);
         EXPECT_TRUE(frame) << frame.error().message;
         if (frame) sent.push_back(frame.value());
+      } else if (auto* close = std::get_if<client::CloseSocket>(&e)) {
+        closes.push_back(*close);
+      } else if (auto* persist = std::get_if<client::Persist>(&e)) {
+        storage[persist->key] = persist->blob;
+      } else if (std::holds_alternative<client::RequestToken>(e)) {
+        ++token_requests;
       }
     }
     return fresh;
   }
 
-  // Frames the core sent, decoded, since the last call.
+  // Moves the clock forward, firing due timers in order.
+  void advance(std::int64_t ms) {
+    std::int64_t until = now + ms;
+    drain();
+    for (;;) {
+      auto next = std::min_element(timers.begin(), timers.end(),
+                                   [](const auto& a, const auto& b) { return a.second < b.second; });
+      if (next == timers.end() || next->second > until) break;
+      now = std::max(now, next->second);
+      std::uint32_t id = next->first;
+      timers.erase(next);
+      core.timer_fired(id, now);
+      drain();
+    }
+    now = until;
+  }
+
   std::vector<protocol::c2s::Frame> take_sent() {
     drain();
     return std::exchange(sent, {});
   }
 
+  // Frames of type T sent so far; the others stay for later calls.
+  template <class T>
+  std::vector<T> take_sent_of() {
+    drain();
+    std::vector<T> out;
+    std::vector<protocol::c2s::Frame> rest;
+    for (auto& f : sent) {
+      if (auto* t = std::get_if<T>(&f)) {
+        out.push_back(*t);
+      } else {
+        rest.push_back(std::move(f));
+      }
+    }
+    sent = std::move(rest);
+    return out;
+  }
+
   template <class T>
   T expect_sent() {
-    auto frames = take_sent();
-    EXPECT_EQ(frames.size(), 1u);
-    if (frames.size() != 1 || !std::holds_alternative<T>(frames[0])) {
-      ADD_FAILURE() << "expected one " << T::type << " frame";
-      return T{};
-    }
-    return std::get<T>(frames[0]);
+    auto frames = take_sent_of<T>();
+    EXPECT_EQ(frames.size(), 1u) << "expected one " << T::type << " frame";
+    return frames.empty() ? T{} : frames[0];
   }
 
   void deliver(const protocol::s2c::Frame& frame) {
     core.received(socket, protocol::encode(frame, protocol::Codec::json), now);
+    drain();
   }
 
-  // connect, open, token, hello -> welcome: returns with the core connected.
-  void connect_as(const std::string& user_id, const std::string& name) {
-    core.connect(now);
+  // Completes a connection attempt that is under way: open, token, hello, welcome.
+  void accept(const std::string& user_id, const std::string& name, std::int64_t heartbeat_ms = 25000) {
     drain();
     core.socket_opened(socket, now);
+    socket_open = true;
     core.set_token("token-of-" + user_id, now);
     auto hello = expect_sent<protocol::c2s::Hello>();
     protocol::s2c::Welcome welcome;
@@ -75,14 +127,22 @@ class FakeHost {
     welcome.sessionId = "s1";
     welcome.user = {user_id, name};
     welcome.serverTime = now;
-    welcome.heartbeatMs = 25000;
+    welcome.heartbeatMs = heartbeat_ms;
     welcome.limits = {65536, 4000};
     deliver(welcome);
   }
 
-  std::uint32_t socket = 0;
-  std::vector<client::StartTimer> timers;
-  std::vector<protocol::c2s::Frame> sent;
+  void connect_as(const std::string& user_id, const std::string& name) {
+    core.connect(now);
+    accept(user_id, name);
+  }
+
+  // The socket drops (as the browser reports it).
+  void drop(std::uint16_t code = 1006) {
+    socket_open = false;
+    core.socket_closed(socket, code, now);
+    drain();
+  }
 };
 
 inline protocol::Message make_message(std::string room, std::int64_t seq, std::string sender, std::string client_msg_id,
@@ -100,14 +160,22 @@ inline protocol::Message make_message(std::string room, std::int64_t seq, std::s
 }
 
 inline protocol::s2c::Joined make_joined(std::optional<std::string> ref, std::string room, std::int64_t head_seq,
-                                         std::vector<protocol::Message> messages = {}) {
+                                         std::vector<protocol::Message> messages = {},
+                                         std::vector<protocol::Member> members = {}) {
   protocol::s2c::Joined j;
   j.ref = std::move(ref);
   j.room = {std::move(room), "public"};
   j.epoch = "e1";
   j.headSeq = head_seq;
+  j.members = std::move(members);
   j.messages = std::move(messages);
   return j;
+}
+
+inline protocol::Draft text(std::string content) {
+  protocol::Draft d;
+  d.content = std::move(content);
+  return d;
 }
 
 }  // namespace parley::test

@@ -5,12 +5,20 @@
 // that the host performs, and views (connection(), room()) that the host
 // re-reads when a Notify effect names them. The core owns no socket, timer or
 // clock, so tests drive it with a fake transport and a fake clock.
+//
+// What it decides: when to (re)connect (exponential backoff with full jitter,
+// reset after a stable connection; at once when the network returns), what
+// to send and when (an ordered, bounded, persisted queue of sends flushed
+// after the rooms are rejoined; coalesced receipts; throttled typing), and
+// what the timeline shows (optimistic sends confirmed in place, resume from
+// the last seq, gap filling, older pages).
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,22 +37,47 @@ struct Config {
   std::uint64_t seed = 1;  // randomness for ids and jitter; the host passes real entropy
   std::int64_t backoff_base_ms = 500;
   std::int64_t backoff_cap_ms = 10'000;
+  std::int64_t stable_after_ms = 5'000;        // connected this long: the backoff starts over
+  std::int64_t default_heartbeat_ms = 25'000;  // until welcome says otherwise
+  std::size_t queue_limit = 1000;              // unsent messages kept; more are refused with queue_full
+  std::int64_t typing_throttle_ms = 2'000;     // at most one `typing` frame per this while typing
+  std::int64_t typing_idle_ms = 3'000;         // typing stops by itself after this without set_typing
+  std::int64_t receipt_delay_ms = 300;         // read/delivered watermarks are coalesced this long
+  std::int64_t persist_delay_ms = 500;         // the room cache is written at most this often
+  std::size_t cached_messages = 100;           // per room, persisted for the next start
+  std::size_t page_size = 50;                  // history page of load_older
 };
 
-// Timer ids used by the core.
-enum Timer : std::uint32_t { reconnect_timer = 1 };
+// Timer ids the core uses.
+enum Timer : std::uint32_t { reconnect_timer = 1, housekeeping_timer = 2 };
+
+// Keys of persisted blobs.
+inline constexpr const char* kOutboxKey = "outbox";
+inline constexpr const char* kRoomsKey = "rooms";
 
 class Core {
  public:
   explicit Core(Config config);
 
   // ---- app
+  // Gives back a blob persisted by an earlier core (call before connect).
+  // Returns false for a blob it cannot read (it is then ignored).
+  bool restore(const std::string& key, std::string_view blob, std::int64_t now);
   void connect(std::int64_t now);
   void disconnect(std::int64_t now);
+  void reconnect_now(std::int64_t now);  // skip the backoff wait
   void set_token(std::string token, std::int64_t now);
+  void token_failed(std::int64_t now);  // the app could not get a token
   void join(const std::string& room_id, std::int64_t now);
-  // Posts a text message; returns its clientMsgId (the timeline key).
-  std::string send(const std::string& room_id, const std::string& content, std::int64_t now);
+  void leave(const std::string& room_id, std::int64_t now);
+  // Queues a message; returns its key (clientMsgId), or queue_full.
+  protocol::Result<std::string> send(const std::string& room_id, protocol::Draft draft, std::int64_t now);
+  bool retry(const std::string& room_id, const std::string& key, std::int64_t now);    // a failed send
+  bool discard(const std::string& room_id, const std::string& key, std::int64_t now);  // a failed or queued send
+  void load_older(const std::string& room_id, std::int64_t now);
+  void set_typing(const std::string& room_id, bool active, std::int64_t now);
+  void mark_read(const std::string& room_id, std::int64_t up_to_seq, std::int64_t now);
+  void set_presence(const std::string& status, std::int64_t now);
 
   // ---- transport and environment
   void socket_opened(std::uint32_t socket, std::int64_t now);
@@ -58,54 +91,99 @@ class Core {
   std::vector<Effect> take_effects();
   const ConnectionView& connection() const { return connection_; }
   RoomView room(const std::string& room_id) const;
+  std::size_t queued() const { return outbox_.size(); }
 
  private:
-  // A send not yet acknowledged by the server.
+  // A send not yet acknowledged by the server (or failed, kept until retried or discarded).
   struct Pending {
     std::string room_id;
     std::string client_msg_id;
     protocol::Draft draft;
+    std::int64_t created_at = 0;
     std::optional<std::string> ref;  // while in flight on the current socket
+    std::optional<protocol::Error> failed;
+    std::int64_t not_before = 0;  // a rate-limited send waits until then
+  };
+  struct Typist {
+    std::string name;
+    std::int64_t until = 0;
   };
   struct Room {
     bool wanted = false;  // the app joined it: rejoin after every reconnect
     bool joined = false;  // joined on the current connection
     std::string epoch;
     Timeline timeline;
+    std::map<std::string, protocol::Member> members;  // by user id
+    std::map<std::string, Typist> typists;            // others typing
+    bool has_more = false;
+    bool loading_older = false;
+    // Outgoing typing.
+    bool typing = false;
+    std::int64_t typing_sent_at = -1;
+    std::int64_t typing_stop_at = 0;
+    // Receipts waiting to be sent (watermarks), and what was sent.
+    std::int64_t read_pending = 0;
+    std::int64_t delivered_pending = 0;
+    std::int64_t read_sent = 0;
+    std::int64_t delivered_sent = 0;
+    std::int64_t receipts_due = 0;
   };
   struct Request {
-    enum Kind : std::uint8_t { hello_request, join_request, send_request } kind;
+    enum Kind : std::uint8_t { hello_request, join_request, send_request, history_request, other_request } kind;
     std::string room_id;
     std::string client_msg_id;
+    bool older = false;  // history: a page for load_older (else a gap fill)
   };
 
+  // connection
   void start_attempt(std::int64_t now);
   void send_hello();
-  void send_join(const std::string& room_id, const Room& room);
-  void lost_connection(std::int64_t now);
-  void schedule_retry(std::int64_t now);
-  void send_frame(const protocol::c2s::Frame& frame);
-  std::string next_ref();
-  std::string new_client_msg_id();
-  std::uint64_t random();
-  void flush_outbox(const std::string& room_id);
-  void transmit(Pending& pending);
-  void set_state(ConnectionState state);
-  void notify(std::string topic);
-  void notify_room(const std::string& room_id) { notify("room:" + room_id); }
+  void lost_connection(std::int64_t now, bool retry);
+  void schedule_retry(std::int64_t now, std::int64_t at_least_ms = 0);
+  void close_socket(std::uint16_t code, const char* reason);
+  bool live() const { return connection_.state == ConnectionState::connected; }
 
+  // frames
   void on_frame(protocol::s2c::Welcome& f, std::int64_t now);
   void on_frame(protocol::s2c::Joined& f, std::int64_t now);
   void on_frame(protocol::s2c::Ack& f, std::int64_t now);
   void on_frame(protocol::s2c::Error& f, std::int64_t now);
   void on_frame(protocol::s2c::MessageEvent& f, std::int64_t now);
-  // Frames the core does not act on yet (typing, presence, receipts, history,
-  // pong, announcements) are accepted and ignored.
-  template <class Frame>
-  void on_frame(Frame&, std::int64_t) {}
+  void on_frame(protocol::s2c::Typing& f, std::int64_t now);
+  void on_frame(protocol::s2c::Presence& f, std::int64_t now);
+  void on_frame(protocol::s2c::Receipt& f, std::int64_t now);
+  void on_frame(protocol::s2c::History& f, std::int64_t now);
+  void on_frame(protocol::s2c::Pong& f, std::int64_t now);
+  void on_frame(protocol::s2c::Announcement& f, std::int64_t now);
+  void on_frame(protocol::s2c::Removed& f, std::int64_t now);
 
-  Room& room_state(const std::string& room_id);
-  void confirm(Room& room, const protocol::Message& message);
+  // rooms and the queue
+  void send_join(const std::string& room_id, const Room& room);
+  void confirm(Room& room, const protocol::Message& message, std::int64_t now);
+  void flush_outbox(std::int64_t now);
+  void transmit(Pending& pending);
+  void request_history(const std::string& room_id, std::int64_t before_seq, std::size_t limit, bool older);
+  void flush_receipts(const std::string& room_id, Room& room);
+  void stop_typing(const std::string& room_id, Room& room, bool tell_server);
+
+  // time
+  void housekeeping(std::int64_t now);
+  void schedule_housekeeping(std::int64_t now);
+
+  // persistence
+  void persist_outbox();
+  void persist_rooms();
+
+  void send_frame(const protocol::c2s::Frame& frame);
+  std::string next_ref();
+  std::string new_client_msg_id();
+  std::uint64_t random();
+  void set_state(ConnectionState state);
+  void notify(std::string topic);
+  void notify_room(const std::string& room_id) { notify("room:" + room_id); }
+  Room& room_state(const std::string& room_id) { return rooms_[room_id]; }
+  std::string me() const { return connection_.user ? connection_.user->id : restored_user_; }
+  std::optional<std::int64_t> next_deadline() const;
 
   Config config_;
   ConnectionView connection_;
@@ -113,11 +191,23 @@ class Core {
   std::uint64_t rng_;
   std::uint32_t socket_ = 0;  // id of the current socket; events for older ones are ignored
   bool socket_open_ = false;
-  std::optional<std::string> token_;  // for the current attempt
+  bool want_connection_ = false;  // connect() called and not disconnected
+  std::optional<std::string> token_;
   std::uint64_t next_ref_ = 1;
   std::map<std::string, Request> requests_;  // by ref
   std::map<std::string, Room> rooms_;
-  std::deque<Pending> outbox_;  // unacknowledged sends, in send order
+  std::deque<Pending> outbox_;  // in send order
+  std::string restored_user_;   // who wrote the restored blobs
+  std::string presence_status_ = "online";
+
+  std::int64_t heartbeat_ms_;
+  std::int64_t last_received_at_ = 0;
+  std::int64_t ping_sent_at_ = -1;
+  std::int64_t connected_at_ = 0;
+  bool stable_ = false;
+  bool rooms_dirty_ = false;
+  std::int64_t rooms_persist_due_ = 0;
+  std::optional<std::int64_t> housekeeping_at_;
 };
 
 }  // namespace parley::client

@@ -1,4 +1,4 @@
-// What the core shows the app: connection state and room timelines.
+// What the core shows the app: connection state and rooms.
 #pragma once
 
 #include <cstdint>
@@ -23,12 +23,18 @@ enum class ConnectionState : std::uint8_t {
 };
 std::string_view to_string(ConnectionState state);
 
+struct Announcement {
+  std::string text;
+  std::string level;  // info | warning
+};
+
 struct ConnectionView {
   ConnectionState state = ConnectionState::idle;
   int attempt = 0;                              // failed attempts since the last stable connection
   std::optional<std::int64_t> next_attempt_at;  // in backoff: when the next attempt starts (ms)
   std::optional<protocol::Error> last_error;
-  std::optional<protocol::User> user;  // once welcomed
+  std::optional<protocol::User> user;        // once welcomed
+  std::optional<Announcement> announcement;  // the operators' latest
 };
 
 enum class MessageStatus : std::uint8_t { queued, sending, sent, delivered, read, failed };
@@ -43,12 +49,22 @@ struct TimelineItem {
   MessageStatus status = MessageStatus::sent;
   std::optional<protocol::Error> error;  // why it failed
   bool mine = false;
+  std::vector<std::string> read_by;  // names of other members whose read watermark covers it
+};
+
+struct TypingUser {
+  std::string user_id;
+  std::string name;
 };
 
 struct RoomView {
   std::string room_id;
   bool joined = false;
   std::vector<TimelineItem> items;  // confirmed by seq, then pending in send order
+  std::vector<protocol::Member> members;
+  std::vector<TypingUser> typing;  // others typing now
+  bool has_more = false;           // older history exists on the server
+  bool loading_older = false;
 };
 
 }  // namespace parley::client

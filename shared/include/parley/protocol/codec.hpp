@@ -38,6 +38,9 @@ std::string_view type_name(const s2c::Frame& frame);
 // (for identities that arrive outside frames, such as JWT claims).
 std::optional<Error> check_user_id(std::string_view user_id);
 std::optional<Error> check_user_name(std::string_view name);
+// Checks what a client is about to send, before it is queued: the room id
+// and the draft's type, content and reply, with their frame paths.
+std::optional<Error> check_draft(std::string_view room_id, const Draft& draft);
 
 // The `ref` of a request, if it has one.
 std::optional<std::string> ref_of(const c2s::Frame& frame);

@@ -1,4 +1,4 @@
-// Compile-time helpers shared by the codecs for walking message structs.
+// Compile-time helpers for walking message structs (codecs, persisted state).
 #pragma once
 
 #include <cstddef>

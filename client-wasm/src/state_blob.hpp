@@ -1,0 +1,43 @@
+// The client state a page reload must not lose, as versioned cereal blobs:
+// the queue of unsent messages ("outbox", written at every change) and a
+// cache of each room's newest messages and position ("rooms", written lazily).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parley/protocol/errors.hpp"
+#include "parley/protocol/messages.hpp"
+
+namespace parley::client {
+
+struct SavedSend {
+  std::string room_id;
+  std::string client_msg_id;
+  protocol::Draft draft;
+  std::int64_t created_at = 0;
+  std::optional<protocol::Error> failed;
+};
+
+struct SavedRoom {
+  std::string room_id;
+  std::string epoch;
+  bool has_more = false;
+  std::vector<protocol::Message> messages;  // the newest, ascending
+};
+
+struct SavedState {
+  std::string user_id;  // whose state it is: another user's is not restored
+  std::vector<SavedSend> sends;
+  std::vector<SavedRoom> rooms;
+};
+
+std::string encode_outbox(const std::string& user_id, const std::vector<SavedSend>& sends);
+std::string encode_rooms(const std::string& user_id, const std::vector<SavedRoom>& rooms);
+// nullopt for a blob of another version or a damaged one.
+std::optional<SavedState> decode_outbox(std::string_view blob);
+std::optional<SavedState> decode_rooms(std::string_view blob);
+
+}  // namespace parley::client

@@ -1,0 +1,212 @@
+// The offline queue: ordered, bounded, persisted, deduplicated by clientMsgId.
+#include <gtest/gtest.h>
+
+#include "support/fake_host.hpp"
+
+namespace parley::client {
+namespace {
+
+using namespace protocol;
+using test::FakeHost;
+using test::make_joined;
+using test::make_message;
+using test::text;
+
+// Connected as alice and joined to lobby (head at `head`).
+void join_lobby(FakeHost& host, std::int64_t head = 0, std::vector<Message> replay = {}) {
+  host.core.join("lobby", host.now);
+  auto join = host.expect_sent<c2s::Join>();
+  host.deliver(make_joined(join.ref, "lobby", head, std::move(replay)));
+}
+
+TEST(Outbox, SendsAtOnceWhenJoinedAndTheAckConfirmsInPlace) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(host);
+  std::string key = host.core.send("lobby", text("hello bob"), host.now).value();
+  auto send = host.expect_sent<c2s::Send>();
+  EXPECT_EQ(send.clientMsgId, key);
+  auto view = host.core.room("lobby");
+  ASSERT_EQ(view.items.size(), 1u);
+  EXPECT_EQ(view.items[0].status, MessageStatus::sending);
+  EXPECT_EQ(view.items[0].message.senderName, "Alice");
+
+  host.deliver(s2c::MessageEvent{make_message("lobby", 1, "alice", key, "hello bob")});  // the echo first
+  host.deliver(s2c::Ack{*send.ref, make_message("lobby", 1, "alice", key, "hello bob")});
+  view = host.core.room("lobby");
+  ASSERT_EQ(view.items.size(), 1u) << "no duplicate";
+  EXPECT_EQ(view.items[0].key, key) << "same key from pending to confirmed";
+  EXPECT_EQ(view.items[0].status, MessageStatus::sent);
+  EXPECT_EQ(view.items[0].message.seq, 1);
+  EXPECT_EQ(host.core.queued(), 0u);
+}
+
+TEST(Outbox, QueuesWhileDisconnectedAndFlushesInOrderAfterTheRejoin) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(host, 5, {make_message("lobby", 5, "bob", "c_bbbbbbb5", "hi")});
+  host.drop();
+  std::vector<std::string> keys;
+  for (const char* t : {"one", "two", "three"}) keys.push_back(host.core.send("lobby", text(t), host.now).value());
+  EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "nothing goes out while disconnected";
+  for (const auto& item : host.core.room("lobby").items) {
+    if (item.mine) {
+      EXPECT_EQ(item.status, MessageStatus::queued);
+    }
+  }
+  host.advance(10'000);
+  host.accept("alice", "Alice");
+  EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "not before the room is rejoined";
+  auto rejoin = host.take_sent_of<c2s::Join>();
+  ASSERT_EQ(rejoin.size(), 1u);
+  EXPECT_EQ(rejoin[0].sinceSeq, 5);
+  host.deliver(make_joined(rejoin[0].ref, "lobby", 5));
+  auto flushed = host.take_sent_of<c2s::Send>();
+  ASSERT_EQ(flushed.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(flushed[i].clientMsgId, keys[i]);
+}
+
+TEST(Outbox, ASendWhoseAckWasLostIsRetriedWithTheSameClientMsgId) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(host);
+  std::string key = host.core.send("lobby", text("once"), host.now).value();
+  auto first = host.expect_sent<c2s::Send>();
+  host.drop();  // before the ack
+  host.advance(10'000);
+  host.accept("alice", "Alice");
+  auto join = host.expect_sent<c2s::Join>();
+  host.deliver(make_joined(join.ref, "lobby", 0));
+  auto again = host.expect_sent<c2s::Send>();
+  EXPECT_EQ(again.clientMsgId, first.clientMsgId);
+  EXPECT_EQ(again.clientMsgId, key);
+  host.deliver(s2c::Ack{*again.ref, make_message("lobby", 1, "alice", key, "once")});
+  EXPECT_EQ(host.core.room("lobby").items.size(), 1u);
+}
+
+TEST(Outbox, IsPersistedAndAReloadedCoreFlushesItInOrder) {
+  std::map<std::string, std::string> saved;
+  std::vector<std::string> keys;
+  {
+    FakeHost host;
+    host.connect_as("alice", "Alice");
+    join_lobby(
+        host, 2,
+        {make_message("lobby", 1, "bob", "c_bbbbbbb1", "a"), make_message("lobby", 2, "bob", "c_bbbbbbb2", "b")});
+    host.drop();
+    for (const char* t : {"first", "second"}) keys.push_back(host.core.send("lobby", text(t), host.now).value());
+    host.advance(1000);  // lets the room cache be written too
+    saved = host.storage;
+  }
+  ASSERT_TRUE(saved.count(kOutboxKey));
+  ASSERT_TRUE(saved.count(kRoomsKey));
+
+  FakeHost reloaded;  // a new page
+  for (const auto& [key, blob] : saved) EXPECT_TRUE(reloaded.core.restore(key, blob, reloaded.now));
+  auto view = reloaded.core.room("lobby");
+  ASSERT_EQ(view.items.size(), 4u) << "cached messages and the queued ones";
+  EXPECT_EQ(view.items[2].status, MessageStatus::queued);
+  EXPECT_EQ(view.items[3].message.content, "second");
+  reloaded.core.connect(reloaded.now);
+  reloaded.accept("alice", "Alice");
+  auto join = reloaded.expect_sent<c2s::Join>();
+  EXPECT_EQ(join.roomId, "lobby") << "a room with queued messages is rejoined by itself";
+  EXPECT_EQ(join.sinceSeq, 2) << "resumes after the cached messages";
+  reloaded.deliver(make_joined(join.ref, "lobby", 2));
+  auto sends = reloaded.take_sent_of<c2s::Send>();
+  ASSERT_EQ(sends.size(), 2u);
+  EXPECT_EQ(sends[0].clientMsgId, keys[0]);
+  EXPECT_EQ(sends[1].clientMsgId, keys[1]);
+}
+
+TEST(Outbox, StateOfAnotherUserIsDroppedNotSent) {
+  FakeHost first;
+  first.connect_as("alice", "Alice");
+  join_lobby(first);
+  first.drop();
+  first.core.send("lobby", text("private thought"), first.now);
+  first.drain();
+
+  FakeHost other;
+  other.core.restore(kOutboxKey, first.storage[kOutboxKey], other.now);
+  other.core.connect(other.now);
+  other.accept("bob", "Bob");
+  auto join = other.take_sent_of<c2s::Join>();
+  for (auto& j : join) other.deliver(make_joined(j.ref, j.roomId, 0));
+  EXPECT_TRUE(other.take_sent_of<c2s::Send>().empty());
+  EXPECT_EQ(other.core.queued(), 0u);
+}
+
+TEST(Outbox, APermanentRefusalFailsThatMessageAndTheRestGoOn) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(host);
+  std::string bad = host.core.send("lobby", text("refused"), host.now).value();
+  std::string good = host.core.send("lobby", text("fine"), host.now).value();
+  auto sends = host.take_sent_of<c2s::Send>();
+  ASSERT_EQ(sends.size(), 2u);
+  s2c::Error error;
+  error.ref = sends[0].ref;
+  error.code = "forbidden";
+  error.message = "not allowed";
+  host.deliver(error);
+  host.deliver(s2c::Ack{*sends[1].ref, make_message("lobby", 1, "alice", good, "fine")});
+  auto view = host.core.room("lobby");
+  ASSERT_EQ(view.items.size(), 2u);
+  EXPECT_EQ(view.items[0].message.content, "fine");
+  EXPECT_EQ(view.items[0].status, MessageStatus::sent);
+  EXPECT_EQ(view.items[1].key, bad);
+  EXPECT_EQ(view.items[1].status, MessageStatus::failed);
+  EXPECT_EQ(view.items[1].error->code, ErrorCode::forbidden);
+
+  EXPECT_TRUE(host.core.discard("lobby", bad, host.now));
+  EXPECT_EQ(host.core.room("lobby").items.size(), 1u);
+}
+
+TEST(Outbox, AMessageTheServerWouldRefuseFailsAtOnceAndCanBeRetriedOrDiscarded) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(host);
+  std::string key = host.core.send("lobby", text(std::string(4001, 'x')), host.now).value();
+  EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
+  auto item = host.core.room("lobby").items.at(0);
+  EXPECT_EQ(item.status, MessageStatus::failed);
+  EXPECT_EQ(item.error->code, ErrorCode::too_large);
+  EXPECT_EQ(item.error->path, "/message/content");
+  EXPECT_TRUE(host.core.discard("lobby", key, host.now));
+  EXPECT_TRUE(host.core.room("lobby").items.empty());
+}
+
+TEST(Outbox, ATransientRefusalIsRetriedAfterTheDelayTheServerAskedFor) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(host);
+  std::string key = host.core.send("lobby", text("later"), host.now).value();
+  auto send = host.expect_sent<c2s::Send>();
+  s2c::Error limited;
+  limited.ref = send.ref;
+  limited.code = "rate_limited";
+  limited.message = "slow down";
+  limited.retryAfterMs = 1200;
+  host.deliver(limited);
+  EXPECT_EQ(host.core.room("lobby").items[0].status, MessageStatus::queued);
+  host.advance(1199);
+  EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "not before retryAfterMs";
+  host.advance(1);
+  auto again = host.take_sent_of<c2s::Send>();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].clientMsgId, key);
+}
+
+TEST(Outbox, IsBoundedWithAClearError) {
+  client::Config config = FakeHost::default_config();
+  config.queue_limit = 3;
+  FakeHost host(config);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(host.core.send("lobby", text("m"), host.now));
+  auto full = host.core.send("lobby", text("one too many"), host.now);
+  ASSERT_FALSE(full);
+  EXPECT_NE(full.error().message.find("queue_full"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace parley::client

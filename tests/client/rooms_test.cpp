@@ -1,0 +1,202 @@
+// Rooms in the client core: resume, reset, gaps, history, typing, presence
+// and receipts.
+#include <gtest/gtest.h>
+
+#include "support/fake_host.hpp"
+
+namespace parley::client {
+namespace {
+
+using namespace protocol;
+using test::FakeHost;
+using test::make_joined;
+using test::make_message;
+using test::text;
+
+std::vector<std::int64_t> seqs(const RoomView& view) {
+  std::vector<std::int64_t> out;
+  for (const auto& item : view.items) out.push_back(item.message.seq);
+  return out;
+}
+
+Member member(const std::string& id, std::optional<std::int64_t> read = {},
+              std::optional<std::int64_t> delivered = {}) {
+  Member m;
+  m.userId = id;
+  m.name = id;
+  m.readSeq = read;
+  m.deliveredSeq = delivered;
+  return m;
+}
+
+struct Joined : ::testing::Test {
+  FakeHost host;
+  void SetUp() override {
+    host.connect_as("alice", "Alice");
+    host.core.join("lobby", host.now);
+    auto join = host.expect_sent<c2s::Join>();
+    host.deliver(make_joined(
+        join.ref, "lobby", 3,
+        {make_message("lobby", 2, "bob", "c_bbbbbbb2", "two"), make_message("lobby", 3, "bob", "c_bbbbbbb3", "three")},
+        {member("alice"), member("bob")}));
+  }
+  // Drop, reconnect and answer the rejoin with `joined`; returns the rejoin.
+  c2s::Join rejoin(s2c::Joined answer) {
+    host.drop();
+    host.advance(10'000);
+    host.accept("alice", "Alice");
+    auto join = host.expect_sent<c2s::Join>();
+    answer.ref = join.ref;
+    host.deliver(answer);
+    return join;
+  }
+};
+
+TEST_F(Joined, ResumesFromTheLastSeqWithoutDuplicates) {
+  auto join = rejoin(make_joined(
+      {}, "lobby", 5,
+      {make_message("lobby", 4, "bob", "c_bbbbbbb4", "four"), make_message("lobby", 5, "bob", "c_bbbbbbb5", "five")}));
+  EXPECT_EQ(join.sinceSeq, 3);
+  EXPECT_EQ(seqs(host.core.room("lobby")), (std::vector<std::int64_t>{2, 3, 4, 5}));
+  host.deliver(s2c::MessageEvent{make_message("lobby", 5, "bob", "c_bbbbbbb5", "five")});
+  EXPECT_EQ(host.core.room("lobby").items.size(), 4u) << "a seq already there is ignored";
+}
+
+TEST_F(Joined, AResetReplacesTheTimelineWithTheLatestPage) {
+  auto answer = make_joined({}, "lobby", 900, {make_message("lobby", 900, "bob", "c_bbbbb900", "latest")});
+  answer.reset = true;
+  rejoin(answer);
+  EXPECT_EQ(seqs(host.core.room("lobby")), (std::vector<std::int64_t>{900}));
+  EXPECT_TRUE(host.core.room("lobby").has_more);
+}
+
+TEST_F(Joined, AGapInLiveMessagesFetchesTheMissingOnes) {
+  host.deliver(s2c::MessageEvent{make_message("lobby", 7, "bob", "c_bbbbbbb7", "seven")});
+  auto history = host.expect_sent<c2s::History>();
+  EXPECT_EQ(history.beforeSeq, 7);
+  EXPECT_EQ(history.limit, 3);
+  s2c::History page;
+  page.ref = history.ref;
+  page.roomId = "lobby";
+  for (std::int64_t s : {4, 5, 6})
+    page.messages.push_back(make_message("lobby", s, "bob", "c_bbbbbbb" + std::to_string(s), "x"));
+  host.deliver(page);
+  EXPECT_EQ(seqs(host.core.room("lobby")), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7}));
+}
+
+TEST_F(Joined, LoadOlderPagesBackwards) {
+  EXPECT_TRUE(host.core.room("lobby").has_more);
+  host.core.load_older("lobby", host.now);
+  auto history = host.expect_sent<c2s::History>();
+  EXPECT_EQ(history.beforeSeq, 2);
+  EXPECT_TRUE(host.core.room("lobby").loading_older);
+  host.core.load_older("lobby", host.now);
+  EXPECT_TRUE(host.take_sent_of<c2s::History>().empty()) << "one page at a time";
+  s2c::History page;
+  page.ref = history.ref;
+  page.roomId = "lobby";
+  page.messages.push_back(make_message("lobby", 1, "bob", "c_bbbbbbb1", "one"));
+  page.hasMore = false;
+  host.deliver(page);
+  auto view = host.core.room("lobby");
+  EXPECT_EQ(seqs(view), (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_FALSE(view.has_more);
+  EXPECT_FALSE(view.loading_older);
+}
+
+TEST_F(Joined, TypingIsThrottledStopsByItselfAndBySending) {
+  host.core.set_typing("lobby", true, host.now);
+  EXPECT_EQ(host.take_sent_of<c2s::Typing>().size(), 1u);
+  for (int i = 0; i < 10; ++i) {
+    host.advance(150);
+    host.core.set_typing("lobby", true, host.now);  // a keystroke
+  }
+  EXPECT_TRUE(host.take_sent_of<c2s::Typing>().empty()) << "at most one frame per 2 s";
+  host.advance(500);
+  host.core.set_typing("lobby", true, host.now);
+  auto again = host.take_sent_of<c2s::Typing>();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].active);
+
+  host.advance(3000);  // no keystroke for 3 s
+  auto stopped = host.take_sent_of<c2s::Typing>();
+  ASSERT_EQ(stopped.size(), 1u);
+  EXPECT_FALSE(stopped[0].active);
+
+  host.core.set_typing("lobby", true, host.now);
+  host.take_sent();
+  host.core.send("lobby", text("done"), host.now);
+  host.advance(5000);
+  EXPECT_TRUE(host.take_sent_of<c2s::Typing>().empty()) << "a send stops typing (the server says so to the others)";
+}
+
+TEST_F(Joined, IncomingTypingExpiresAfterItsTtl) {
+  host.deliver(s2c::Typing{"lobby", "bob", "Bob", true, 1500});
+  ASSERT_EQ(host.core.room("lobby").typing.size(), 1u);
+  EXPECT_EQ(host.core.room("lobby").typing[0].name, "Bob");
+  host.advance(1499);
+  EXPECT_EQ(host.core.room("lobby").typing.size(), 1u);
+  host.advance(1);
+  EXPECT_TRUE(host.core.room("lobby").typing.empty());
+  host.deliver(s2c::Typing{"lobby", "bob", "Bob", true, 1500});
+  host.deliver(s2c::MessageEvent{make_message("lobby", 4, "bob", "c_bbbbbbb4", "sent")});
+  EXPECT_TRUE(host.core.room("lobby").typing.empty()) << "his message ends his indicator";
+}
+
+TEST_F(Joined, MarkReadIsCoalescedIntoOneWatermark) {
+  host.core.mark_read("lobby", 2, host.now);
+  host.core.mark_read("lobby", 3, host.now);
+  host.core.mark_read("lobby", 1, host.now);
+  EXPECT_TRUE(host.take_sent_of<c2s::Read>().empty());
+  host.advance(300);
+  auto reads = host.take_sent_of<c2s::Read>();
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].upToSeq, 3);
+  host.core.mark_read("lobby", 3, host.now);
+  host.advance(1000);
+  EXPECT_TRUE(host.take_sent_of<c2s::Read>().empty()) << "an old watermark is not sent again";
+}
+
+TEST_F(Joined, ReceivedMessagesAreAcknowledgedAsDelivered) {
+  host.advance(1000);
+  auto delivered = host.take_sent_of<c2s::Delivered>();
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].upToSeq, 3);
+}
+
+TEST_F(Joined, StatusesAndReadByFollowTheOtherMembersWatermarks) {
+  std::string key = host.core.send("lobby", text("mine"), host.now).value();
+  auto send = host.expect_sent<c2s::Send>();
+  host.deliver(s2c::Ack{*send.ref, make_message("lobby", 4, "alice", key, "mine")});
+  auto mine = [&] { return host.core.room("lobby").items.back(); };
+  EXPECT_EQ(mine().status, MessageStatus::sent);
+  host.deliver(s2c::Receipt{"lobby", "bob", "delivered", 4});
+  EXPECT_EQ(mine().status, MessageStatus::delivered);
+  host.deliver(s2c::Receipt{"lobby", "bob", "read", 4});
+  EXPECT_EQ(mine().status, MessageStatus::read);
+  EXPECT_EQ(mine().read_by, (std::vector<std::string>{"bob"}));
+}
+
+TEST_F(Joined, PresenceDiffsUpdateMembers) {
+  Member away = member("bob");
+  away.status = "offline";
+  away.lastSeen = 123;
+  host.deliver(s2c::Presence{"lobby", {away}, {}});
+  auto members = host.core.room("lobby").members;
+  auto bob = std::find_if(members.begin(), members.end(), [](const Member& m) { return m.userId == "bob"; });
+  ASSERT_NE(bob, members.end());
+  EXPECT_EQ(bob->status, "offline");
+  EXPECT_EQ(bob->lastSeen, 123);
+}
+
+TEST_F(Joined, RemovedFromARoomStopsRejoiningIt) {
+  host.deliver(s2c::Removed{"lobby", "bob", {}});
+  EXPECT_FALSE(host.core.room("lobby").joined);
+  host.drop();
+  host.advance(10'000);
+  host.accept("alice", "Alice");
+  EXPECT_TRUE(host.take_sent_of<c2s::Join>().empty());
+}
+
+}  // namespace
+}  // namespace parley::client
