@@ -73,6 +73,17 @@ struct EffectWriter {
   void operator()(const Notify& e) { put_record(out, 8, 0, 0, e.topic); }
 };
 
+// Commands parse like frames do (same document type and flags), so the
+// module carries one instantiation of rapidjson's parser.
+using Document =
+    rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, rapidjson::MemoryPoolAllocator<>>;
+constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+
+bool parse(Document& doc, const char* text, std::size_t length) {
+  doc.Parse<kParseFlags>(text, length);
+  return !doc.HasParseError() && doc.IsObject();
+}
+
 std::string str(const rapidjson::Value& obj, const char* key) {
   if (!obj.IsObject()) return {};
   auto it = obj.FindMember(key);
@@ -99,14 +110,12 @@ const char* result(Handle& h, bool ok, std::string_view key = {}, std::string_vi
 
 extern "C" {
 
-// config: JSON {"url", "codec": "json"|"binary", "seed", "clientName", "clientVersion"}
+// config: JSON {"url", "seed", "clientName", "clientVersion"}
 Handle* parley_new(const char* config_json, std::size_t length) {
-  rapidjson::Document doc;
-  doc.Parse(config_json, length);
-  if (doc.HasParseError() || !doc.IsObject()) return nullptr;
+  Document doc;
+  if (!parse(doc, config_json, length)) return nullptr;
   Config config;
   config.url = str(doc, "url");
-  config.codec = str(doc, "codec") == "binary" ? parley::protocol::Codec::binary : parley::protocol::Codec::json;
   if (auto it = doc.FindMember("seed"); it != doc.MemberEnd() && it->value.IsNumber()) {
     config.seed = static_cast<std::uint64_t>(it->value.GetDouble());
   }
@@ -131,9 +140,8 @@ char* parley_buffer(Handle* h, std::size_t size) {
 //   setTyping {roomId, active} | markRead {roomId, seq} | setPresence {status}
 // Returns {"ok": bool, ...}; a refused call says why in "error".
 const char* parley_command(Handle* h, std::size_t length, double now) {
-  rapidjson::Document doc;
-  doc.Parse(h->scratch.data(), length);
-  if (doc.HasParseError() || !doc.IsObject()) return result(*h, false, "error", "command is not a JSON object");
+  Document doc;
+  if (!parse(doc, h->scratch.data(), length)) return result(*h, false, "error", "command is not a JSON object");
   std::string op = str(doc, "op");
   std::string room = str(doc, "roomId");
   Core& core = h->core;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backoff.hpp"
+#include "parley/protocol/version.hpp"
 #include "state_blob.hpp"
 
 namespace parley::client {
@@ -260,7 +261,7 @@ void Core::received(std::uint32_t socket, std::string_view bytes, std::int64_t n
   if (socket != socket_ || !socket_open_) return;
   last_received_at_ = now;
   ping_sent_at_ = -1;
-  auto decoded = decode_server_frame(bytes, config_.codec);
+  auto decoded = decode_server_json(bytes);
   if (!decoded) {
     // A server that speaks garbage cannot be trusted with the rest of the stream.
     connection_.last_error = decoded.error();
@@ -517,7 +518,7 @@ void Core::start_attempt(std::int64_t now) {
   connection_.next_attempt_at.reset();
   last_received_at_ = now;
   set_state(ConnectionState::connecting);
-  effects_.push_back(OpenSocket{socket_, config_.url, std::string(subprotocol(config_.codec))});
+  effects_.push_back(OpenSocket{socket_, config_.url, std::string(subprotocol_json)});
   if (!token_) effects_.push_back(RequestToken{});
 }
 
@@ -740,7 +741,7 @@ void Core::persist_rooms() {
 // ==================================================================== helpers
 
 void Core::send_frame(const c2s::Frame& frame) {
-  effects_.push_back(SendFrame{socket_, encode(frame, config_.codec), config_.codec == Codec::binary});
+  effects_.push_back(SendFrame{socket_, encode_json(frame), false});
 }
 
 std::string Core::next_ref() { return std::to_string(next_ref_++); }

@@ -39,6 +39,16 @@ export class CoreHandle {
     return JSON.parse(this.cString(this.m._parley_command(this.handle, length, now)));
   }
 
+  // A blob persisted by an earlier core; false if the core could not read it.
+  restore(key: string, blob: Uint8Array, now: number): boolean {
+    const k = encoder.encode(key);
+    const joined = new Uint8Array(k.length + blob.length);
+    joined.set(k, 0);
+    joined.set(blob, k.length);
+    this.input(joined);
+    return this.m._parley_restore(this.handle, k.length, blob.length, now) === 1;
+  }
+
   socketOpened(socket: number, now: number): void {
     this.m._parley_socket_opened(this.handle, socket, now);
   }

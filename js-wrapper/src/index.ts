@@ -1,2 +1,3 @@
-export { createClient, ParleyClient, type ClientOptions } from './client.js';
+export { createClient, ParleyClient, ParleyClientError, type ClientOptions } from './client.js';
+export { IndexedDbStore, MemoryStore, type BlobStore } from './storage.js';
 export type * from './types.js';

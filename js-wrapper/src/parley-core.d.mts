@@ -14,6 +14,8 @@ export interface ParleyCoreModule {
   _parley_take_effects(handle: number): number;
   _parley_effects_data(handle: number): number;
   _parley_view(handle: number, length: number): number;
+  _parley_restore(handle: number, keyLength: number, blobLength: number, now: number): number;
+  /** Only in parley-core-test.mjs (the TypeScript tests' module). */
   _parley_inspect(direction: number, codec: number, ptr: number, length: number): number;
 }
 

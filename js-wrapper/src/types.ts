@@ -1,8 +1,8 @@
 // The public shapes of @parley/realtime. Wire types come from the schemas
 // (src/generated/protocol.ts, generated at build time from shared/schemas/).
-import type { ErrorCode, Message, MessageType } from './generated/protocol.js';
+import type { ErrorCode, Member, Message, MessageType, Metadata } from './generated/protocol.js';
 
-export type { ClientFrame, ErrorCode, Message, MessageType, ServerFrame } from './generated/protocol.js';
+export type { ClientFrame, ErrorCode, Member, Message, MessageType, Metadata, ServerFrame } from './generated/protocol.js';
 
 export type ConnectionState =
   | 'idle'
@@ -28,24 +28,46 @@ export interface ConnectionSnapshot {
   nextAttemptAt: number | null;
   lastError: ParleyError | null;
   user: { id: string; name: string } | null;
+  /** The operators' latest announcement. */
+  announcement: { text: string; level: 'info' | 'warning' } | null;
 }
 
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 
+/** What send() accepts besides plain text. */
+export interface MessageDraft {
+  content: string;
+  type?: MessageType;
+  metadata?: Metadata;
+  replyTo?: string;
+}
+
 /** A line of a room's timeline: a confirmed message, or one of ours still pending. */
-export interface TimelineMessage extends Omit<Message, 'id' | 'seq' | 'metadata' | 'updatedAt'> {
+export interface TimelineMessage extends Omit<Message, 'id' | 'seq' | 'updatedAt'> {
   /** Stable from the optimistic render to the confirmed message: use it as the React key. */
   key: string;
   id?: string;
   seq?: number;
-  type: MessageType;
   status: MessageStatus;
   mine: boolean;
+  /** Names of the other members who have read it (our own messages). */
+  readBy: string[];
+  /** Why it failed (status `failed`), or the last transient refusal. */
   error?: ParleyError;
+}
+
+export interface TypingUser {
+  userId: string;
+  name: string;
 }
 
 export interface RoomSnapshot {
   roomId: string;
   joined: boolean;
   messages: TimelineMessage[];
+  members: Member[];
+  typing: TypingUser[];
+  /** Older messages exist on the server (see loadOlder). */
+  hasMore: boolean;
+  loadingOlder: boolean;
 }

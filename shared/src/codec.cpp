@@ -35,6 +35,10 @@ Result<c2s::Frame> decode_client_frame(std::string_view bytes, Codec codec) {
   return result;
 }
 
+std::string encode_json(const c2s::Frame& frame) { return detail::encode_json(frame); }
+
+Result<s2c::Frame> decode_server_json(std::string_view bytes) { return detail::decode_json_server(bytes); }
+
 Result<s2c::Frame> decode_server_frame(std::string_view bytes, Codec codec) {
   return codec == Codec::binary ? detail::decode_binary_server(bytes) : detail::decode_json_server(bytes);
 }

@@ -1,41 +1,109 @@
 'use client';
 // React hooks over the client's views: thin useSyncExternalStore calls with
 // stable snapshots (a view object only changes when the core says it did).
-import { useCallback, useEffect, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useSyncExternalStore } from 'react';
 
-import { INITIAL_CONNECTION } from '../client.js';
-import type { ConnectionSnapshot, RoomSnapshot } from '../types.js';
+import { INITIAL_CONNECTION, type ParleyClient } from '../client.js';
+import type { ConnectionSnapshot, Member, MessageDraft, RoomSnapshot, TimelineMessage, TypingUser } from '../types.js';
 import { useParleyClient } from './provider.js';
 
-export interface UseConnection extends ConnectionSnapshot {}
+export interface UseConnection {
+  state: ConnectionSnapshot['state'];
+  attempt: number;
+  /** In backoff: when the next attempt starts (ms since the epoch). */
+  nextRetryAt: number | null;
+  lastError: ConnectionSnapshot['lastError'];
+  user: ConnectionSnapshot['user'];
+  announcement: ConnectionSnapshot['announcement'];
+  /** Skips the wait of a backoff. */
+  reconnectNow: () => void;
+}
 
 /** The connection's state, for banners and status dots. */
 export function useConnection(): UseConnection {
   const client = useParleyClient();
   const subscribe = useCallback((cb: () => void) => client.subscribe('connection', cb), [client]);
-  return useSyncExternalStore(subscribe, () => client.getConnection(), () => INITIAL_CONNECTION);
+  const c = useSyncExternalStore(subscribe, () => client.getConnection(), () => INITIAL_CONNECTION);
+  const reconnectNow = useCallback(() => client.reconnectNow(), [client]);
+  return useMemo(
+    () => ({
+      state: c.state,
+      attempt: c.attempt,
+      nextRetryAt: c.nextAttemptAt,
+      lastError: c.lastError,
+      user: c.user,
+      announcement: c.announcement,
+      reconnectNow,
+    }),
+    [c, reconnectNow],
+  );
+}
+
+function useRoomSnapshot(client: ParleyClient, roomId: string): RoomSnapshot {
+  const subscribe = useCallback((cb: () => void) => client.subscribe(`room:${roomId}`, cb), [client, roomId]);
+  const get = useCallback(() => client.getRoom(roomId), [client, roomId]);
+  return useSyncExternalStore(subscribe, get, get);
 }
 
 export interface UseRoom {
   roomId: string;
   joined: boolean;
-  messages: RoomSnapshot['messages'];
-  /** Sends a text message; resolves to its timeline key. */
-  send: (content: string) => Promise<string>;
+  messages: TimelineMessage[];
+  members: Member[];
+  typingUsers: TypingUser[];
+  hasMore: boolean;
+  loadingOlder: boolean;
+  /** Sends text or a draft; resolves to the timeline key (rejects with queue_full). */
+  send: (message: string | MessageDraft) => Promise<string>;
+  retry: (key: string) => void;
+  discard: (key: string) => void;
+  loadOlder: () => void;
+  setTyping: (active: boolean) => void;
+  markRead: (seq: number) => void;
 }
 
-/** Joins `roomId` while mounted and returns its timeline and `send`. */
+/** Joins `roomId` while mounted; its timeline, members, typing and actions. */
 export function useRoom(roomId: string): UseRoom {
   const client = useParleyClient();
   useEffect(() => {
     client.join(roomId);
   }, [client, roomId]);
-  const subscribe = useCallback((cb: () => void) => client.subscribe(`room:${roomId}`, cb), [client, roomId]);
-  const room = useSyncExternalStore(
-    subscribe,
-    () => client.getRoom(roomId),
-    () => client.getRoom(roomId),
+  const room = useRoomSnapshot(client, roomId);
+  const actions = useMemo(
+    () => ({
+      send: (message: string | MessageDraft) => client.send(roomId, message),
+      retry: (key: string) => client.retry(roomId, key),
+      discard: (key: string) => client.discard(roomId, key),
+      loadOlder: () => client.loadOlder(roomId),
+      setTyping: (active: boolean) => client.setTyping(roomId, active),
+      markRead: (seq: number) => client.markRead(roomId, seq),
+    }),
+    [client, roomId],
   );
-  const send = useCallback((content: string) => client.send(roomId, content), [client, roomId]);
-  return { roomId, joined: room.joined, messages: room.messages, send };
+  return useMemo(
+    () => ({
+      roomId,
+      joined: room.joined,
+      messages: room.messages,
+      members: room.members,
+      typingUsers: room.typing,
+      hasMore: room.hasMore,
+      loadingOlder: room.loadingOlder,
+      ...actions,
+    }),
+    [roomId, room, actions],
+  );
+}
+
+/** The room's members with their presence (status, lastSeen). */
+export function usePresence(roomId: string): Member[] {
+  return useRoomSnapshot(useParleyClient(), roomId).members;
+}
+
+/** Who else is typing in the room, and the setter for our own indicator. */
+export function useTyping(roomId: string): { typingUsers: TypingUser[]; setTyping: (active: boolean) => void } {
+  const client = useParleyClient();
+  const typing = useRoomSnapshot(client, roomId).typing;
+  const setTyping = useCallback((active: boolean) => client.setTyping(roomId, active), [client, roomId]);
+  return useMemo(() => ({ typingUsers: typing, setTyping }), [typing, setTyping]);
 }

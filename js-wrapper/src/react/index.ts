@@ -1,3 +1,10 @@
 'use client';
 export { ParleyProvider, useParleyClient, type ParleyProviderProps } from './provider.js';
-export { useConnection, useRoom, type UseConnection, type UseRoom } from './hooks.js';
+export {
+  useConnection,
+  usePresence,
+  useRoom,
+  useTyping,
+  type UseConnection,
+  type UseRoom,
+} from './hooks.js';

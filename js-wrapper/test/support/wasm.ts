@@ -1,16 +1,21 @@
-// Loads the built WebAssembly module (dist/) the way Node must: with its bytes.
+// Loads the WebAssembly modules the way Node must: with their bytes.
+//   dist/parley-core.wasm            the module the package ships
+//   build/wasm/.../parley-core-test  the same core plus a frame inspector
 import { readFileSync } from 'node:fs';
 
-import createParleyCore from '../../dist/parley-core.mjs';
 import type { ParleyCoreModule } from '../../src/parley-core.mjs';
 
 export const wasmBinary = readFileSync(new URL('../../dist/parley-core.wasm', import.meta.url));
 
+const testDir = new URL('../../../build/wasm/client-wasm/', import.meta.url);
 let module: Promise<ParleyCoreModule> | null = null;
-export function loadModule(): Promise<ParleyCoreModule> {
-  module ??= createParleyCore({ wasmBinary });
+export async function loadModule(): Promise<ParleyCoreModule> {
+  module ??= import(new URL('parley-core-test.mjs', testDir).href).then((m) =>
+    m.default({ wasmBinary: readFileSync(new URL('parley-core-test.wasm', testDir)) }),
+  );
   return module;
 }
+
 
 export interface Inspection {
   ok: boolean;

@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -29,9 +28,10 @@
 
 namespace parley::client {
 
+// The core speaks the JSON codec (parley.v1.json): readable in devtools, and
+// leaving the binary codec out keeps the WebAssembly module small.
 struct Config {
   std::string url;  // ws://host:port/ws
-  protocol::Codec codec = protocol::Codec::json;
   std::string client_name = "parley-core";
   std::string client_version = "0.1.0";
   std::uint64_t seed = 1;  // randomness for ids and jitter; the host passes real entropy
@@ -196,7 +196,7 @@ class Core {
   std::uint64_t next_ref_ = 1;
   std::map<std::string, Request> requests_;  // by ref
   std::map<std::string, Room> rooms_;
-  std::deque<Pending> outbox_;  // in send order
+  std::vector<Pending> outbox_;  // in send order
   std::string restored_user_;   // who wrote the restored blobs
   std::string presence_status_ = "online";
 

@@ -30,6 +30,11 @@ std::string encode(const s2c::Frame& frame, Codec codec);
 Result<c2s::Frame> decode_client_frame(std::string_view bytes, Codec codec);
 Result<s2c::Frame> decode_server_frame(std::string_view bytes, Codec codec);
 
+// The JSON codec alone, for peers that speak only JSON (the browser client):
+// linking these instead of the dispatching functions leaves the binary codec out.
+std::string encode_json(const c2s::Frame& frame);
+Result<s2c::Frame> decode_server_json(std::string_view bytes);
+
 // The wire `type` of a frame ("hello", "message", ...).
 std::string_view type_name(const c2s::Frame& frame);
 std::string_view type_name(const s2c::Frame& frame);
