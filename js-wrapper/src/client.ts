@@ -265,6 +265,8 @@ export class ParleyClient {
     }
     ws.binaryType = 'arraybuffer';
     this.sockets.set(socket, ws);
+    // A failed connection reports `error` then `close`; the close is what counts.
+    ws.onerror = () => {};
     ws.onopen = () => this.input((core, now) => core.socketOpened(socket, now));
     ws.onmessage = (event: MessageEvent) => this.input((core, now) => core.received(socket, event.data, now));
     ws.onclose = (event: CloseEvent) => {
@@ -278,6 +280,7 @@ export class ParleyClient {
     if (!ws) return;
     this.sockets.delete(socket);
     ws.onopen = ws.onmessage = ws.onclose = null;
+    ws.onerror = () => {};
     // Browsers only let pages send 1000 and 3000-4999.
     ws.close(code === 1000 || (code >= 3000 && code <= 4999) ? code : 1000, reason.slice(0, 120));
   }

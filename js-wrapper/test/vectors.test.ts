@@ -1,12 +1,13 @@
 // The shared protocol test vectors (shared/test-vectors/), run through the
 // codecs compiled into the WebAssembly module this package ships.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { inspect, loadModule } from './support/wasm';
 
-const dir = new URL('../../shared/test-vectors/', import.meta.url);
-const load = (name: string) => JSON.parse(readFileSync(new URL(name, dir), 'utf8'));
+const dir = join(process.cwd(), '../shared/test-vectors');
+const load = (name: string) => JSON.parse(readFileSync(join(dir, name), 'utf8'));
 
 // {"$repeat": "ab", "times": 3} -> "ababab", as the C++ tests expand it.
 function expand(value: unknown): unknown {

@@ -2,16 +2,21 @@
 //   dist/parley-core.wasm            the module the package ships
 //   build/wasm/.../parley-core-test  the same core plus a frame inspector
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import type { ParleyCoreModule } from '../../src/parley-core.mjs';
 
-export const wasmBinary = readFileSync(new URL('../../dist/parley-core.wasm', import.meta.url));
+// Paths from the package folder (vitest's working directory): under jsdom,
+// import.meta.url is not a file URL.
+const pkg = process.cwd();
+export const wasmBinary = readFileSync(join(pkg, 'dist/parley-core.wasm'));
 
-const testDir = new URL('../../../build/wasm/client-wasm/', import.meta.url);
+const testDir = join(pkg, '../build/wasm/client-wasm');
 let module: Promise<ParleyCoreModule> | null = null;
 export async function loadModule(): Promise<ParleyCoreModule> {
-  module ??= import(new URL('parley-core-test.mjs', testDir).href).then((m) =>
-    m.default({ wasmBinary: readFileSync(new URL('parley-core-test.wasm', testDir)) }),
+  module ??= import(pathToFileURL(join(testDir, 'parley-core-test.mjs')).href).then((m) =>
+    m.default({ wasmBinary: readFileSync(join(testDir, 'parley-core-test.wasm')) }),
   );
   return module;
 }
