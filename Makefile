@@ -78,8 +78,9 @@ fuzz: $(BUILD)/fuzz/build.ninja
 test-fuzz:
 	$(MAKE) fuzz FUZZ_SECONDS=10
 
-bench: native
+bench: native js
 	$(BUILD)/native/bench/bench_codec --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+	node bench/client/ingest.mjs
 
 # The wrapper's tests start the real parleyd, so they need the native build.
 # CLIENT_SIZE_BUDGET (kB, gzip -9, glue + WASM) guards the release client's size: a ratchet at the

@@ -414,6 +414,8 @@ void Core::on_frame(s2c::MessageEvent& f, std::int64_t now) {
     request_history(f.message.roomId, f.message.seq, std::min<std::size_t>(missing, 100), false);
   }
   confirm(room, f.message, now);
+  // Memory stays bounded: the oldest messages go (load_older brings them back).
+  if (room.timeline.trim_oldest(std::max(room.keep, config_.timeline_limit))) room.has_more = true;
   auto typist = room.typists.find(f.message.senderId);
   if (typist != room.typists.end()) room.typists.erase(typist);
   notify_room(f.message.roomId);
@@ -470,6 +472,7 @@ void Core::on_frame(s2c::History& f, std::int64_t now) {
   if (request.older) {
     room.loading_older = false;
     room.has_more = f.hasMore;
+    room.keep = room.timeline.confirmed_count();  // what the user scrolled back to stays
   }
   notify_room(f.roomId);
 }
@@ -740,9 +743,7 @@ void Core::persist_rooms() {
 
 // ==================================================================== helpers
 
-void Core::send_frame(const c2s::Frame& frame) {
-  effects_.push_back(SendFrame{socket_, encode_json(frame), false});
-}
+void Core::send_frame(const c2s::Frame& frame) { effects_.push_back(SendFrame{socket_, encode_json(frame), false}); }
 
 std::string Core::next_ref() { return std::to_string(next_ref_++); }
 

@@ -50,6 +50,13 @@ bool Timeline::confirm(const protocol::Message& message, const std::string& me) 
 
 void Timeline::clear_confirmed() { confirmed_.clear(); }
 
+bool Timeline::trim_oldest(std::size_t limit) {
+  if (confirmed_.size() <= limit) return false;
+  confirmed_.erase(confirmed_.begin(),
+                   std::next(confirmed_.begin(), static_cast<std::ptrdiff_t>(confirmed_.size() - limit)));
+  return true;
+}
+
 std::vector<protocol::Message> Timeline::newest(std::size_t keep) const {
   std::vector<protocol::Message> out;
   auto start =

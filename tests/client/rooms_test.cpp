@@ -189,6 +189,28 @@ TEST_F(Joined, PresenceDiffsUpdateMembers) {
   EXPECT_EQ(bob->lastSeen, 123);
 }
 
+TEST_F(Joined, KeepsTheTimelineBoundedAndLetsOlderPagesBack) {
+  for (std::int64_t s = 4; s <= 700; ++s) {
+    host.deliver(s2c::MessageEvent{make_message("lobby", s, "bob", "c_b" + std::to_string(100000 + s), "x")});
+  }
+  auto view = host.core.room("lobby");
+  EXPECT_EQ(view.items.size(), 500u);
+  EXPECT_EQ(view.items.front().message.seq, 201);
+  EXPECT_TRUE(view.has_more);
+  host.core.load_older("lobby", host.now);
+  auto history = host.expect_sent<c2s::History>();
+  EXPECT_EQ(history.beforeSeq, 201);
+  s2c::History page;
+  page.ref = history.ref;
+  page.roomId = "lobby";
+  for (std::int64_t s = 151; s <= 200; ++s)
+    page.messages.push_back(make_message("lobby", s, "bob", "c_b" + std::to_string(100000 + s), "x"));
+  page.hasMore = true;
+  host.deliver(page);
+  host.deliver(s2c::MessageEvent{make_message("lobby", 701, "bob", "c_b100701", "x")});
+  EXPECT_EQ(host.core.room("lobby").items.front().message.seq, 152) << "what was scrolled back to mostly stays";
+}
+
 TEST_F(Joined, RemovedFromARoomStopsRejoiningIt) {
   host.deliver(s2c::Removed{"lobby", "bob", {}});
   EXPECT_FALSE(host.core.room("lobby").joined);

@@ -45,6 +45,7 @@ struct Config {
   std::int64_t receipt_delay_ms = 300;         // read/delivered watermarks are coalesced this long
   std::int64_t persist_delay_ms = 500;         // the room cache is written at most this often
   std::size_t cached_messages = 100;           // per room, persisted for the next start
+  std::size_t timeline_limit = 500;            // confirmed messages kept per room (more after load_older)
   std::size_t page_size = 50;                  // history page of load_older
 };
 
@@ -117,6 +118,7 @@ class Core {
     std::map<std::string, Typist> typists;            // others typing
     bool has_more = false;
     bool loading_older = false;
+    std::size_t keep = 0;  // timeline size limit; grows with each older page loaded
     // Outgoing typing.
     bool typing = false;
     std::int64_t typing_sent_at = -1;
@@ -197,7 +199,7 @@ class Core {
   std::map<std::string, Request> requests_;  // by ref
   std::map<std::string, Room> rooms_;
   std::vector<Pending> outbox_;  // in send order
-  std::string restored_user_;   // who wrote the restored blobs
+  std::string restored_user_;    // who wrote the restored blobs
   std::string presence_status_ = "online";
 
   std::int64_t heartbeat_ms_;

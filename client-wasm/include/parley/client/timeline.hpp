@@ -29,6 +29,9 @@ class Timeline {
 
   // Drops confirmed messages (the server reset the room's history).
   void clear_confirmed();
+  // Keeps at most `limit` confirmed messages, dropping the oldest; true if any were dropped.
+  bool trim_oldest(std::size_t limit);
+  std::size_t confirmed_count() const { return confirmed_.size(); }
   // Keeps only the newest `keep` confirmed messages (the part worth caching).
   std::vector<protocol::Message> newest(std::size_t keep) const;
 
