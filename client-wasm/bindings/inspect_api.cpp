@@ -1,12 +1,11 @@
 // parley_inspect: decodes a frame with the module's codecs and re-encodes it,
 // for the TypeScript tests of the shared protocol vectors. Linked only into
 // parley-core-test.mjs, never into the module the package ships.
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <string>
 
 #include "parley/protocol/codec.hpp"
+#include "parley/protocol/detail/json_writer.hpp"
 
 extern "C" {
 
@@ -18,12 +17,12 @@ const char* parley_inspect(int direction, int codec, const char* bytes, std::siz
   static std::string out;
   auto c = codec == 1 ? parley::protocol::Codec::binary : parley::protocol::Codec::json;
   std::string_view input(bytes, length);
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  std::string text;
+  parley::protocol::detail::json::Writer w(text);
   auto report = [&](const auto& result) {
-    w.StartObject();
-    w.Key("ok");
-    w.Bool(result.ok());
+    w.start_object();
+    w.key("ok");
+    w.boolean(result.ok());
     if (result.ok()) {
       auto json = parley::protocol::encode(result.value(), parley::protocol::Codec::json);
       auto binary = parley::protocol::encode(result.value(), parley::protocol::Codec::binary);
@@ -34,31 +33,31 @@ const char* parley_inspect(int direction, int codec, const char* bytes, std::siz
         hex.push_back(kHex[b >> 4]);
         hex.push_back(kHex[b & 15]);
       }
-      w.Key("type");
+      w.key("type");
       auto type = parley::protocol::type_name(result.value());
-      w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
-      w.Key("json");
-      w.String(json.data(), static_cast<rapidjson::SizeType>(json.size()));
-      w.Key("binary");
-      w.String(hex.data(), static_cast<rapidjson::SizeType>(hex.size()));
+      w.string(type);
+      w.key("json");
+      w.string(json);
+      w.key("binary");
+      w.string(hex);
     } else {
       const auto& e = result.error();
       auto code = parley::protocol::to_string(e.code);
-      w.Key("code");
-      w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
-      w.Key("path");
-      w.String(e.path.data(), static_cast<rapidjson::SizeType>(e.path.size()));
-      w.Key("message");
-      w.String(e.message.data(), static_cast<rapidjson::SizeType>(e.message.size()));
+      w.key("code");
+      w.string(code);
+      w.key("path");
+      w.string(e.path);
+      w.key("message");
+      w.string(e.message);
     }
-    w.EndObject();
+    w.end_object();
   };
   if (direction == 0) {
     report(parley::protocol::decode_client_frame(input, c));
   } else {
     report(parley::protocol::decode_server_frame(input, c));
   }
-  out.assign(buffer.GetString(), buffer.GetSize());
+  out = std::move(text);
   return out.c_str();
 }
 

@@ -16,15 +16,14 @@
 //   6 persist bytes1=key, bytes2=blob
 //   7 token   (call setToken with a fresh token)
 //   8 notify  bytes1=topic
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <cstring>
 #include <memory>
 
 #include "parley/client/core.hpp"
 #include "parley/client/view_json.hpp"
+#include "parley/protocol/detail/json_dom.hpp"
+#include "parley/protocol/detail/json_writer.hpp"
 
 namespace {
 
@@ -73,36 +72,38 @@ struct EffectWriter {
   void operator()(const Notify& e) { put_record(out, 8, 0, 0, e.topic); }
 };
 
-// Commands parse like frames do (same document type and flags), so the
-// module carries one instantiation of rapidjson's parser.
-using Document =
-    rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, rapidjson::MemoryPoolAllocator<>>;
-constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+// Commands parse with the codec's JSON parser: one parser in the module.
+using parley::protocol::detail::json::Document;
+using parley::protocol::detail::json::Kind;
+using parley::protocol::detail::json::Node;
 
 bool parse(Document& doc, const char* text, std::size_t length) {
-  doc.Parse<kParseFlags>(text, length);
-  return !doc.HasParseError() && doc.IsObject();
+  return doc.parse(std::string_view(text, length)) && doc.root().kind == Kind::object;
 }
 
-std::string str(const rapidjson::Value& obj, const char* key) {
-  if (!obj.IsObject()) return {};
-  auto it = obj.FindMember(key);
-  return it != obj.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
-                                                       : std::string();
+std::string str(const Document& doc, const Node& obj, const char* key) {
+  const Node* n = doc.member(obj, key);
+  return n && n->kind == Kind::string ? std::string(doc.string(*n)) : std::string();
+}
+
+std::optional<std::int64_t> integer(const Document& doc, const Node& obj, const char* key) {
+  const Node* n = doc.member(obj, key);
+  if (!n || n->kind != Kind::integer || n->too_big) return std::nullopt;
+  return n->integer;
 }
 
 const char* result(Handle& h, bool ok, std::string_view key = {}, std::string_view value = {}) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  w.Key("ok");
-  w.Bool(ok);
+  std::string text;
+  parley::protocol::detail::json::Writer w(text);
+  w.start_object();
+  w.key("ok");
+  w.boolean(ok);
   if (!key.empty()) {
-    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    w.key(key);
+    w.string(value);
   }
-  w.EndObject();
-  h.output.assign(buffer.GetString(), buffer.GetSize());
+  w.end_object();
+  h.output = std::move(text);
   return h.output.c_str();
 }
 
@@ -114,13 +115,12 @@ extern "C" {
 Handle* parley_new(const char* config_json, std::size_t length) {
   Document doc;
   if (!parse(doc, config_json, length)) return nullptr;
+  const Node& root = doc.root();
   Config config;
-  config.url = str(doc, "url");
-  if (auto it = doc.FindMember("seed"); it != doc.MemberEnd() && it->value.IsNumber()) {
-    config.seed = static_cast<std::uint64_t>(it->value.GetDouble());
-  }
-  if (auto name = str(doc, "clientName"); !name.empty()) config.client_name = name;
-  if (auto version = str(doc, "clientVersion"); !version.empty()) config.client_version = version;
+  config.url = str(doc, root, "url");
+  if (auto seed = integer(doc, root, "seed")) config.seed = static_cast<std::uint64_t>(*seed);
+  if (auto name = str(doc, root, "clientName"); !name.empty()) config.client_name = name;
+  if (auto version = str(doc, root, "clientVersion"); !version.empty()) config.client_version = version;
   return new Handle(std::move(config));
 }
 
@@ -140,10 +140,12 @@ char* parley_buffer(Handle* h, std::size_t size) {
 //   setTyping {roomId, active} | markRead {roomId, seq} | setPresence {status}
 // Returns {"ok": bool, ...}; a refused call says why in "error".
 const char* parley_command(Handle* h, std::size_t length, double now) {
-  Document doc;
+  thread_local Document doc;
   if (!parse(doc, h->scratch.data(), length)) return result(*h, false, "error", "command is not a JSON object");
-  std::string op = str(doc, "op");
-  std::string room = str(doc, "roomId");
+  const Node& root = doc.root();
+  auto field = [&](const char* key) { return str(doc, root, key); };
+  std::string op = field("op");
+  std::string room = field("roomId");
   Core& core = h->core;
   auto t = ms(now);
   if (op == "connect") {
@@ -153,7 +155,7 @@ const char* parley_command(Handle* h, std::size_t length, double now) {
   } else if (op == "reconnectNow") {
     core.reconnect_now(t);
   } else if (op == "setToken") {
-    core.set_token(str(doc, "token"), t);
+    core.set_token(field("token"), t);
   } else if (op == "tokenFailed") {
     core.token_failed(t);
   } else if (op == "online") {
@@ -168,35 +170,33 @@ const char* parley_command(Handle* h, std::size_t length, double now) {
     core.load_older(room, t);
   } else if (op == "send") {
     parley::protocol::Draft draft;
-    draft.content = str(doc, "content");
-    if (auto type = str(doc, "type"); !type.empty()) draft.type = type;
-    if (auto reply = str(doc, "replyTo"); !reply.empty()) draft.replyTo = reply;
-    if (auto meta = doc.FindMember("metadata"); meta != doc.MemberEnd() && meta->value.IsObject()) {
+    draft.content = field("content");
+    if (auto type = field("type"); !type.empty()) draft.type = type;
+    if (auto reply = field("replyTo"); !reply.empty()) draft.replyTo = reply;
+    if (const Node* meta = doc.member(root, "metadata"); meta && meta->kind == Kind::object) {
       parley::protocol::Metadata m;
-      if (auto v = str(meta->value, "fileName"); !v.empty()) m.fileName = v;
-      if (auto v = str(meta->value, "mimeType"); !v.empty()) m.mimeType = v;
-      if (auto v = str(meta->value, "thumbnailUrl"); !v.empty()) m.thumbnailUrl = v;
-      if (auto v = meta->value.FindMember("fileSize"); v != meta->value.MemberEnd() && v->value.IsNumber()) {
-        m.fileSize = static_cast<std::int64_t>(v->value.GetDouble());
-      }
+      if (auto v = str(doc, *meta, "fileName"); !v.empty()) m.fileName = v;
+      if (auto v = str(doc, *meta, "mimeType"); !v.empty()) m.mimeType = v;
+      if (auto v = str(doc, *meta, "thumbnailUrl"); !v.empty()) m.thumbnailUrl = v;
+      m.fileSize = integer(doc, *meta, "fileSize");
       draft.metadata = m;
     }
     auto key = core.send(room, std::move(draft), t);
     if (!key) return result(*h, false, "error", key.error().message);
     return result(*h, true, "key", key.value());
   } else if (op == "retry") {
-    return result(*h, core.retry(room, str(doc, "key"), t));
+    return result(*h, core.retry(room, field("key"), t));
   } else if (op == "discard") {
-    return result(*h, core.discard(room, str(doc, "key"), t));
+    return result(*h, core.discard(room, field("key"), t));
   } else if (op == "setTyping") {
-    auto active = doc.FindMember("active");
-    core.set_typing(room, active != doc.MemberEnd() && active->value.IsBool() && active->value.GetBool(), t);
+    const Node* active = doc.member(root, "active");
+    core.set_typing(room, active && active->kind == Kind::boolean && active->boolean, t);
   } else if (op == "markRead") {
-    auto seq = doc.FindMember("seq");
-    if (seq == doc.MemberEnd() || !seq->value.IsNumber()) return result(*h, false, "error", "markRead needs seq");
-    core.mark_read(room, static_cast<std::int64_t>(seq->value.GetDouble()), t);
+    auto seq = integer(doc, root, "seq");
+    if (!seq) return result(*h, false, "error", "markRead needs an integer seq");
+    core.mark_read(room, *seq, t);
   } else if (op == "setPresence") {
-    core.set_presence(str(doc, "status"), t);
+    core.set_presence(field("status"), t);
   } else {
     return result(*h, false, "error", "unknown op " + op);
   }

@@ -1,36 +1,35 @@
 #include "parley/client/view_json.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "parley/protocol/detail/json_writer.hpp"
 
 namespace parley::client {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using Writer = protocol::detail::json::Writer;
 
-void string(Writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void string(Writer& w, std::string_view s) { w.string(s); }
 
 void key_string(Writer& w, const char* key, std::string_view value) {
-  w.Key(key);
+  w.key(key);
   string(w, value);
 }
 
 void key_int(Writer& w, const char* key, std::int64_t value) {
-  w.Key(key);
-  w.Int64(value);
+  w.key(key);
+  w.integer(value);
 }
 
 void error(Writer& w, const protocol::Error& e) {
-  w.StartObject();
+  w.start_object();
   key_string(w, "code", protocol::to_string(e.code));
   key_string(w, "message", e.message);
   if (!e.path.empty()) key_string(w, "path", e.path);
-  w.EndObject();
+  w.end_object();
 }
 
 void item(Writer& w, const TimelineItem& it) {
   const protocol::Message& m = it.message;
-  w.StartObject();
+  w.start_object();
   key_string(w, "key", it.key);
   if (!m.id.empty()) {
     key_string(w, "id", m.id);
@@ -43,32 +42,32 @@ void item(Writer& w, const TimelineItem& it) {
   key_string(w, "type", m.type);
   key_string(w, "content", m.content);
   if (m.metadata) {
-    w.Key("metadata");
-    w.StartObject();
+    w.key("metadata");
+    w.start_object();
     if (m.metadata->fileName) key_string(w, "fileName", *m.metadata->fileName);
     if (m.metadata->fileSize) key_int(w, "fileSize", *m.metadata->fileSize);
     if (m.metadata->mimeType) key_string(w, "mimeType", *m.metadata->mimeType);
     if (m.metadata->thumbnailUrl) key_string(w, "thumbnailUrl", *m.metadata->thumbnailUrl);
-    w.EndObject();
+    w.end_object();
   }
   if (m.replyTo) key_string(w, "replyTo", *m.replyTo);
   key_int(w, "createdAt", m.createdAt);
   key_string(w, "status", to_string(it.status));
-  w.Key("mine");
-  w.Bool(it.mine);
-  w.Key("readBy");
-  w.StartArray();
+  w.key("mine");
+  w.boolean(it.mine);
+  w.key("readBy");
+  w.start_array();
   for (const auto& name : it.read_by) string(w, name);
-  w.EndArray();
+  w.end_array();
   if (it.error) {
-    w.Key("error");
+    w.key("error");
     error(w, *it.error);
   }
-  w.EndObject();
+  w.end_object();
 }
 
 void member(Writer& w, const protocol::Member& m) {
-  w.StartObject();
+  w.start_object();
   key_string(w, "userId", m.userId);
   key_string(w, "name", m.name);
   if (m.role) key_string(w, "role", *m.role);
@@ -76,84 +75,82 @@ void member(Writer& w, const protocol::Member& m) {
   if (m.lastSeen) key_int(w, "lastSeen", *m.lastSeen);
   if (m.readSeq) key_int(w, "readSeq", *m.readSeq);
   if (m.deliveredSeq) key_int(w, "deliveredSeq", *m.deliveredSeq);
-  w.EndObject();
+  w.end_object();
 }
-
-std::string done(const rapidjson::StringBuffer& buffer) { return std::string(buffer.GetString(), buffer.GetSize()); }
 
 }  // namespace
 
 std::string to_json(const ConnectionView& view) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
+  std::string out;
+  Writer w(out);
+  w.start_object();
   key_string(w, "state", to_string(view.state));
-  w.Key("attempt");
-  w.Int(view.attempt);
-  w.Key("nextAttemptAt");
+  w.key("attempt");
+  w.integer(view.attempt);
+  w.key("nextAttemptAt");
   if (view.next_attempt_at) {
-    w.Int64(*view.next_attempt_at);
+    w.integer(*view.next_attempt_at);
   } else {
-    w.Null();
+    w.null();
   }
-  w.Key("lastError");
+  w.key("lastError");
   if (view.last_error) {
     error(w, *view.last_error);
   } else {
-    w.Null();
+    w.null();
   }
-  w.Key("user");
+  w.key("user");
   if (view.user) {
-    w.StartObject();
+    w.start_object();
     key_string(w, "id", view.user->id);
     key_string(w, "name", view.user->name);
-    w.EndObject();
+    w.end_object();
   } else {
-    w.Null();
+    w.null();
   }
-  w.Key("announcement");
+  w.key("announcement");
   if (view.announcement) {
-    w.StartObject();
+    w.start_object();
     key_string(w, "text", view.announcement->text);
     key_string(w, "level", view.announcement->level);
-    w.EndObject();
+    w.end_object();
   } else {
-    w.Null();
+    w.null();
   }
-  w.EndObject();
-  return done(buffer);
+  w.end_object();
+  return out;
 }
 
 std::string to_json(const RoomView& view) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
+  std::string out;
+  Writer w(out);
+  w.start_object();
   key_string(w, "roomId", view.room_id);
-  w.Key("joined");
-  w.Bool(view.joined);
-  w.Key("messages");
-  w.StartArray();
+  w.key("joined");
+  w.boolean(view.joined);
+  w.key("messages");
+  w.start_array();
   for (const auto& it : view.items) item(w, it);
-  w.EndArray();
-  w.Key("members");
-  w.StartArray();
+  w.end_array();
+  w.key("members");
+  w.start_array();
   for (const auto& m : view.members) member(w, m);
-  w.EndArray();
-  w.Key("typing");
-  w.StartArray();
+  w.end_array();
+  w.key("typing");
+  w.start_array();
   for (const auto& t : view.typing) {
-    w.StartObject();
+    w.start_object();
     key_string(w, "userId", t.user_id);
     key_string(w, "name", t.name);
-    w.EndObject();
+    w.end_object();
   }
-  w.EndArray();
-  w.Key("hasMore");
-  w.Bool(view.has_more);
-  w.Key("loadingOlder");
-  w.Bool(view.loading_older);
-  w.EndObject();
-  return done(buffer);
+  w.end_array();
+  w.key("hasMore");
+  w.boolean(view.has_more);
+  w.key("loadingOlder");
+  w.boolean(view.loading_older);
+  w.end_object();
+  return out;
 }
 
 }  // namespace parley::client

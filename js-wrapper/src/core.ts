@@ -1,6 +1,6 @@
 // A typed handle on one client core inside the WebAssembly module: the C ABI
 // of client-wasm/bindings/wasm_api.cpp, and the decoder of its effects.
-import type { ParleyCoreModule } from './parley-core.mjs';
+import type { CoreModule } from './wasm-loader.js';
 
 export type Effect =
   | { kind: 'open'; socket: number; url: string; subprotocol: string }
@@ -19,7 +19,7 @@ export class CoreHandle {
   private readonly handle: number;
 
   constructor(
-    private readonly m: ParleyCoreModule,
+    private readonly m: CoreModule,
     config: Record<string, unknown>,
   ) {
     const bytes = encoder.encode(JSON.stringify(config));

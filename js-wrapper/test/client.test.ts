@@ -69,6 +69,7 @@ describe('a client on a real server', () => {
     await until(alice, 'room:lobby', () => alice.getRoom('lobby'), (r) => r.joined, 'alice joined');
     await alice.send('lobby', 'before');
     await until(bob, 'room:lobby', () => bob.getRoom('lobby'), (r) => r.messages.length === 1, 'first message');
+    await until(alice, 'room:lobby', () => alice.getRoom('lobby'), (r) => r.messages[0]?.status === 'sent', 'acked');
 
     await server.kill();
     await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'backoff', 'alice backs off');

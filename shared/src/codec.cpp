@@ -53,7 +53,7 @@ std::string_view type_name(const s2c::Frame& frame) {
 
 namespace {
 std::optional<Error> check_with_rule(std::string_view key, std::string_view value, const char* what) {
-  const detail::FieldRule* rule = detail::find_rule(key);
+  const detail::FieldRule* rule = detail::find_rule(detail::server_frame_rules(), key);
   if (!rule) return Error{ErrorCode::internal, "no schema rule for " + std::string(key), ""};
   auto error = detail::check_string(*rule, value, "");
   if (error) error->message = what + error->message.substr(std::string_view("the frame").size());
@@ -63,14 +63,15 @@ std::optional<Error> check_with_rule(std::string_view key, std::string_view valu
 
 std::optional<Error> check_draft(std::string_view room_id, const Draft& draft) {
   auto check = [](std::string_view key, std::string_view value, const char* path) -> std::optional<Error> {
-    const detail::FieldRule* rule = detail::find_rule(key);
+    // The stored message's rules (server frames) are the draft's too.
+    const detail::FieldRule* rule = detail::find_rule(detail::server_frame_rules(), key);
     if (!rule) return Error{ErrorCode::internal, "no schema rule for " + std::string(key), path};
     return detail::check_string(*rule, value, path);
   };
-  if (auto e = check("c2s/send/roomId", room_id, "/roomId")) return e;
-  if (auto e = check("#draft/type", draft.type, "/message/type")) return e;
-  if (auto e = check("#draft/content", draft.content, "/message/content")) return e;
-  if (draft.replyTo) return check("#draft/replyTo", *draft.replyTo, "/message/replyTo");
+  if (auto e = check("#message/roomId", room_id, "/roomId")) return e;
+  if (auto e = check("#message/type", draft.type, "/message/type")) return e;
+  if (auto e = check("#message/content", draft.content, "/message/content")) return e;
+  if (draft.replyTo) return check("#message/replyTo", *draft.replyTo, "/message/replyTo");
   return std::nullopt;
 }
 

@@ -73,7 +73,8 @@ using In = ByteInputArchive;
 
 class Reader {
  public:
-  Reader(In& ar, std::string_view direction, std::string_view type) : ar_(ar), path_(direction, type) {}
+  Reader(In& ar, std::span<const FieldRule> rules, std::string_view direction, std::string_view type)
+      : ar_(ar), path_(rules, direction, type) {}
 
   std::optional<Error> error;
 
@@ -193,7 +194,7 @@ Result<Frame> decode_frame(std::string_view bytes, std::string_view direction) {
   }
   std::optional<Result<Frame>> result;
   bool known = with_alternative_at<Frame>(tag, [&](auto frame) {
-    Reader reader(ar, direction, frame.type);
+    Reader reader(ar, rules_for<Frame>(), direction, frame.type);
     reader.read_object(frame);
     if (ar.failed()) {
       result.emplace(truncated());

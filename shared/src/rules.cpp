@@ -4,8 +4,7 @@
 
 namespace parley::protocol::detail {
 
-const FieldRule* find_rule(std::string_view key) {
-  auto rules = field_rules();
+const FieldRule* find_rule(std::span<const FieldRule> rules, std::string_view key) {
   auto it = std::lower_bound(rules.begin(), rules.end(), key,
                              [](const FieldRule& r, std::string_view k) { return r.key < k; });
   return it != rules.end() && it->key == key ? &*it : nullptr;
@@ -107,7 +106,8 @@ std::optional<Error> check_items(const FieldRule& rule, std::size_t count, const
   return std::nullopt;
 }
 
-FieldPath::FieldPath(std::string_view direction, std::string_view type) {
+FieldPath::FieldPath(std::span<const FieldRule> rules, std::string_view direction, std::string_view type)
+    : rules_(rules) {
   key_.reserve(64);
   pointer_.reserve(64);
   key_.append(direction).append("/").append(type);

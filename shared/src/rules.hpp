@@ -8,9 +8,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "parley/protocol/errors.hpp"
+#include "parley/protocol/messages.hpp"
 
 namespace parley::protocol::detail {
 
@@ -33,11 +35,24 @@ struct FieldRule {
   std::string_view def;  // an object described by a shared definition: its fields are keyed "#<def>/..."
 };
 
-// Generated: every rule, sorted by key.
-std::span<const FieldRule> field_rules();
+// Generated: the rules of client frames (c2s) and of server frames (s2c),
+// each with the shared definitions it uses, sorted by key. Separate so that
+// a peer decoding one direction (the browser client) links one table.
+std::span<const FieldRule> client_frame_rules();
+std::span<const FieldRule> server_frame_rules();
 
-// The rule for a key, or nullptr if the schemas do not define that field.
-const FieldRule* find_rule(std::string_view key);
+// The table of a frame variant's direction.
+template <class Frame>
+std::span<const FieldRule> rules_for() {
+  if constexpr (std::is_same_v<Frame, c2s::Frame>) {
+    return client_frame_rules();
+  } else {
+    return server_frame_rules();
+  }
+}
+
+// The rule for a key in a table, or nullptr if the schemas do not define it.
+const FieldRule* find_rule(std::span<const FieldRule> table, std::string_view key);
 
 // Checks; each returns the violation, if any, for the field at `path`.
 std::optional<Error> check_string(const FieldRule& rule, std::string_view value, const std::string& path);
@@ -50,7 +65,7 @@ std::optional<std::size_t> utf8_length(std::string_view text);
 // Builds rule keys and JSON pointers together while a codec walks a frame.
 class FieldPath {
  public:
-  FieldPath(std::string_view direction, std::string_view type);
+  FieldPath(std::span<const FieldRule> rules, std::string_view direction, std::string_view type);
   void push(std::string_view name);    // object member
   void push_index(std::size_t index);  // array item: "*" in the key, the index in the pointer
   // Descends into the object the current rule describes: when it is a shared
@@ -58,7 +73,7 @@ class FieldPath {
   void enter(const FieldRule& rule);
   void pop();
   const std::string& pointer() const { return pointer_; }
-  const FieldRule* rule() const { return find_rule(key_); }
+  const FieldRule* rule() const { return find_rule(rules_, key_); }
   const std::string& key() const { return key_; }
 
  private:
@@ -67,6 +82,7 @@ class FieldPath {
     std::size_t pointer_size;
     std::string key_before_enter;  // set when enter() replaced the key
   };
+  std::span<const FieldRule> rules_;
   std::string key_;
   std::string pointer_;
   std::vector<Mark> marks_;

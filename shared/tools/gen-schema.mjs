@@ -151,28 +151,42 @@ function flatten(docName, node, path, required, rules, defs) {
   }
 }
 
-const defs = new Set();
 const frames = files.filter((f) => f !== 'common.schema.json').map((f) => {
   const doc = docs[f];
   const direction = f.startsWith('client/') ? 'c2s' : 's2c';
   const type = doc.properties?.type?.const;
   if (type !== doc.title) fail(f, 'title must equal the const of "type"');
   const rules = [];
-  flatten(f, doc, '', true, rules, defs);
-  return { file: f, direction, type, doc, rules, key: `${direction}/${type}` };
+  const uses = new Set();
+  flatten(f, doc, '', true, rules, uses);
+  return { file: f, direction, type, doc, rules, uses, key: `${direction}/${type}` };
 });
-// Definitions used by frames, and those they use in turn.
-const definitions = [];
-for (const seen = new Set(); seen.size < defs.size;) {
-  for (const name of [...defs]) {
+// Shared definitions (flattened once each), and the ones each uses in turn.
+const definitions = new Map();
+function definition(name) {
+  if (!definitions.has(name)) {
+    const rules = [];
+    const uses = new Set();
+    // The definition's root is the object itself: flatten its body, not a reference to it.
+    flatten('common.schema.json', { ...docs['common.schema.json'].definitions[name] }, '', true, rules, uses);
+    definitions.set(name, { name, rules, uses, key: `#${name}` });
+  }
+  return definitions.get(name);
+}
+// Every rule a direction's frames need: its frames and the definitions they reach.
+function rulesOf(direction) {
+  const owners = frames.filter((fr) => fr.direction === direction);
+  const pending = owners.flatMap((fr) => [...fr.uses]);
+  const seen = new Set();
+  while (pending.length) {
+    const name = pending.pop();
     if (seen.has(name)) continue;
     seen.add(name);
-    const rules = [];
-    // The definition's root is the object itself: flatten its body, not a reference to it.
-    const body = docs['common.schema.json'].definitions[name];
-    flatten('common.schema.json', { ...body }, '', true, rules, defs);
-    definitions.push({ name, rules, key: `#${name}` });
+    const def = definition(name);
+    owners.push(def);
+    pending.push(...def.uses);
   }
+  return owners;
 }
 
 // ---------------------------------------------------------------- C++ output
@@ -212,29 +226,37 @@ function emitCpp(outDir) {
   }
   let enumCount = 0;
   let enums = '';
-  const entries = [];
-  for (const owner of [...frames, ...definitions]) {
-    for (const r of owner.rules) {
-      const key = `${owner.key}${r.path}`;
-      let enumRef = 'nullptr, 0';
-      if (r.enum) {
-        const name = `kEnum${enumCount++}`;
-        enums += `constexpr std::string_view ${name}[] = {${r.enum.map(cstr).join(', ')}};\n`;
-        enumRef = `${name}, ${r.enum.length}`;
+  // One table per direction (each with the definitions it uses), so a peer
+  // that decodes only one direction links only that table.
+  function table(owners) {
+    const entries = [];
+    for (const owner of owners) {
+      for (const r of owner.rules) {
+        const key = `${owner.key}${r.path}`;
+        let enumRef = 'nullptr, 0';
+        if (r.enum) {
+          const name = `kEnum${enumCount++}`;
+          enums += `constexpr std::string_view ${name}[] = {${r.enum.map(cstr).join(', ')}};\n`;
+          enumRef = `${name}, ${r.enum.length}`;
+        }
+        entries.push([key, `    {${cstr(key)}, FieldKind::${r.kind}, ${r.required}, ${r.minLength ?? 0}, ` +
+          `${r.maxLength ?? 4294967295}u, ${r.charset ? charsetName(r.charset) : 'nullptr'}, ` +
+          `${r.minimum ?? 0}LL, ${r.maximum ?? 0}LL, ${r.maxItems ?? 0}u, ${enumRef}, ${cstr(r.def ?? '')}},\n`]);
       }
-      entries.push([key, `    {${cstr(key)}, FieldKind::${r.kind}, ${r.required}, ${r.minLength ?? 0}, ` +
-        `${r.maxLength ?? 4294967295}u, ${r.charset ? charsetName(r.charset) : 'nullptr'}, ` +
-        `${r.minimum ?? 0}LL, ${r.maximum ?? 0}LL, ${r.maxItems ?? 0}u, ${enumRef}, ${cstr(r.def ?? '')}},\n`]);
     }
+    // Sorted by key (byte order), for binary search.
+    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return entries.map((e) => e[1]).join('');
   }
-  // Sorted by key (byte order), for binary search.
-  entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const clientTable = table(rulesOf('c2s'));
+  const serverTable = table(rulesOf('s2c'));
   let rules = `${header}#include "rules.hpp"\n\nnamespace parley::protocol::detail {\nnamespace {\n\n`;
   for (const [key, name] of charsets) rules += `constexpr std::uint8_t ${name}[16] = {${key}};\n`;
   rules += enums;
-  rules += '\nconstexpr FieldRule kRules[] = {\n';
-  rules += entries.map((e) => e[1]).join('');
-  rules += '};\n\n}  // namespace\n\nstd::span<const FieldRule> field_rules() { return kRules; }\n\n}  // namespace parley::protocol::detail\n';
+  rules += `\nconstexpr FieldRule kClientFrameRules[] = {\n${clientTable}};\n`;
+  rules += `\nconstexpr FieldRule kServerFrameRules[] = {\n${serverTable}};\n`;
+  rules += '\n}  // namespace\n\nstd::span<const FieldRule> client_frame_rules() { return kClientFrameRules; }\n' +
+    'std::span<const FieldRule> server_frame_rules() { return kServerFrameRules; }\n\n}  // namespace parley::protocol::detail\n';
   writeFileIfChanged(join(srcDir, 'rules.gen.cpp'), rules);
 
   // Named limits from common definitions, e.g. content_max_length.

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import type { ParleyCoreModule } from '../../src/parley-core.mjs';
+import type { ParleyCoreModule } from './parley-core-test.mjs';
 
 // Paths from the package folder (vitest's working directory): under jsdom,
 // import.meta.url is not a file URL.

@@ -1,4 +1,4 @@
-// Types of the Emscripten glue (dist/parley-core.mjs), built from client-wasm/.
+// Types of the test module's Emscripten glue (build/wasm/client-wasm/parley-core-test.mjs).
 export interface ParleyCoreModule {
   HEAPU8: Uint8Array;
   _malloc(size: number): number;
