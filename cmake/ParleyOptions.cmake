@@ -7,6 +7,9 @@ if(EMSCRIPTEN)
   # reports errors as values and its cereal archive never throws, so a throw
   # can only come from a bug, and then aborts. Size for everything.
   set(CMAKE_CXX_FLAGS_RELEASE "-Oz -DNDEBUG -flto")
+  # Errors keep their stable code and path but not their words (see
+  # shared/src/rules.hpp): the words cost bytes in every page that loads Parley.
+  add_compile_definitions(PARLEY_TERSE_ERRORS)
   # em++ must not see /usr/include (glibc would shadow its sysroot): expose
   # only the header-only libraries through a folder of links.
   set(PARLEY_HOST_HEADERS ${CMAKE_BINARY_DIR}/host-headers)

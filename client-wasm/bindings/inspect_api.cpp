@@ -48,7 +48,7 @@ const char* parley_inspect(int direction, int codec, const char* bytes, std::siz
       w.key("path");
       w.string(e.path);
       w.key("message");
-      w.string(e.message);
+      w.string(parley::protocol::describe(e));
     }
     w.end_object();
   };

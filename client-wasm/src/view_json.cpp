@@ -22,7 +22,7 @@ void key_int(Writer& w, const char* key, std::int64_t value) {
 void error(Writer& w, const protocol::Error& e) {
   w.start_object();
   key_string(w, "code", protocol::to_string(e.code));
-  key_string(w, "message", e.message);
+  key_string(w, "message", protocol::describe(e));
   if (!e.path.empty()) key_string(w, "path", e.path);
   w.end_object();
 }

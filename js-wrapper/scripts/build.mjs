@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // Builds @parley/realtime into dist/: TypeScript types generated from the
 // protocol schemas, the compiled package, and the WebAssembly core
-// (parley-core.wasm from the em++ build). Prints the
-// gzipped size of what a browser downloads.
+// (parley-core.wasm from the em++ build). Its size is checked by
+// scripts/client-size.mjs (make test-js).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(pkg, '..');
@@ -30,13 +29,4 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 });
 mkdirSync(dist, { recursive: true });
 copyFileSync(join(wasmDir, 'parley-core.wasm'), join(dist, 'parley-core.wasm'));
-
-// What a browser downloads: every .js of the package (minus maps) and the .wasm.
-const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
-function walk(dir) {
-  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
-}
-const files = walk(dist).filter((f) => /\.(js|wasm)$/.test(f));
-const wasm = files.filter((f) => f.endsWith('.wasm')).reduce((n, f) => n + gz(f), 0);
-const js = files.filter((f) => !f.endsWith('.wasm')).reduce((n, f) => n + gz(f), 0);
-console.log(`@parley/realtime built: gzip -9 JS ${(js / 1024).toFixed(1)} kB + WASM ${(wasm / 1024).toFixed(1)} kB = ${((js + wasm) / 1024).toFixed(1)} kB`);
+console.log(`@parley/realtime built in ${dist}`);

@@ -27,8 +27,8 @@ Result<c2s::Frame> decode_client_frame(std::string_view bytes, Codec codec) {
   if (result) {
     if (const auto* hello = std::get_if<c2s::Hello>(&result.value()); hello && hello->v != protocol_version) {
       return Error{ErrorCode::unsupported_version,
-                   "protocol version " + std::to_string(hello->v) + " is not supported; this server speaks " +
-                       std::to_string(protocol_version),
+                   PARLEY_WORDS("protocol version " + std::to_string(hello->v) +
+                                " is not supported; this server speaks " + std::to_string(protocol_version)),
                    "/v"};
     }
   }
@@ -54,7 +54,7 @@ std::string_view type_name(const s2c::Frame& frame) {
 namespace {
 std::optional<Error> check_with_rule(std::string_view key, std::string_view value, const char* what) {
   const detail::FieldRule* rule = detail::find_rule(detail::server_frame_rules(), key);
-  if (!rule) return Error{ErrorCode::internal, "no schema rule for " + std::string(key), ""};
+  if (!rule) return Error{ErrorCode::internal, PARLEY_WORDS("no schema rule for " + std::string(key)), ""};
   auto error = detail::check_string(*rule, value, "");
   if (error) error->message = what + error->message.substr(std::string_view("the frame").size());
   return error;
@@ -65,7 +65,7 @@ std::optional<Error> check_draft(std::string_view room_id, const Draft& draft) {
   auto check = [](std::string_view key, std::string_view value, const char* path) -> std::optional<Error> {
     // The stored message's rules (server frames) are the draft's too.
     const detail::FieldRule* rule = detail::find_rule(detail::server_frame_rules(), key);
-    if (!rule) return Error{ErrorCode::internal, "no schema rule for " + std::string(key), path};
+    if (!rule) return Error{ErrorCode::internal, PARLEY_WORDS("no schema rule for " + std::string(key)), path};
     return detail::check_string(*rule, value, path);
   };
   if (auto e = check("#message/roomId", room_id, "/roomId")) return e;

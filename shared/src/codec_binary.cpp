@@ -100,15 +100,15 @@ class Reader {
 
   const FieldRule* rule() {
     const FieldRule* r = path_.rule();
-    if (!r) error = Error{ErrorCode::internal, "no schema rule for " + path_.key(), path_.pointer()};
+    if (!r) error = Error{ErrorCode::internal, PARLEY_WORDS("no schema rule for " + path_.key()), path_.pointer()};
     return r;
   }
 
   bool flag() {
     auto b = raw<std::uint8_t>();
     if (b > 1) {
-      error =
-          Error{ErrorCode::bad_request, "`" + path_.pointer() + "` has a flag byte other than 0 or 1", path_.pointer()};
+      error = Error{ErrorCode::bad_request, PARLEY_WORDS("`" + path_.pointer() + "` has a flag byte other than 0 or 1"),
+                    path_.pointer()};
     }
     return b == 1;
   }
@@ -121,8 +121,8 @@ class Reader {
     // A code point is at most 4 bytes: longer strings are too large for sure.
     if (r->kind == FieldKind::string && r->enum_count == 0 && size / 4 > r->max_length) {
       error = Error{ErrorCode::too_large,
-                    "`" + path_.pointer() + "` is " + std::to_string(size) + " bytes; the limit is " +
-                        std::to_string(r->max_length) + " characters",
+                    PARLEY_WORDS("`" + path_.pointer() + "` is " + std::to_string(size) + " bytes; the limit is " +
+                                 std::to_string(r->max_length) + " characters"),
                     path_.pointer()};
       return;
     }
@@ -176,7 +176,9 @@ class Reader {
   FieldPath path_;
 };
 
-Error truncated() { return Error{ErrorCode::bad_request, "the binary frame ends before its last field", ""}; }
+Error truncated() {
+  return Error{ErrorCode::bad_request, PARLEY_WORDS("the binary frame ends before its last field"), ""};
+}
 
 template <class Frame>
 Result<Frame> decode_frame(std::string_view bytes, std::string_view direction) {
@@ -188,8 +190,8 @@ Result<Frame> decode_frame(std::string_view bytes, std::string_view direction) {
   if (ar.failed()) return truncated();
   if (version != protocol_version) {
     return Error{ErrorCode::unsupported_version,
-                 "binary frame of protocol version " + std::to_string(version) + "; this peer speaks " +
-                     std::to_string(protocol_version),
+                 PARLEY_WORDS("binary frame of protocol version " + std::to_string(version) + "; this peer speaks " +
+                              std::to_string(protocol_version)),
                  ""};
   }
   std::optional<Result<Frame>> result;
@@ -201,14 +203,15 @@ Result<Frame> decode_frame(std::string_view bytes, std::string_view direction) {
     } else if (reader.error) {
       result.emplace(std::move(*reader.error));
     } else if (ar.left() != 0) {
-      result.emplace(Error{ErrorCode::bad_request, std::to_string(ar.left()) + " trailing bytes after the frame", ""});
+      result.emplace(Error{ErrorCode::bad_request,
+                           PARLEY_WORDS(std::to_string(ar.left()) + " trailing bytes after the frame"), ""});
     } else {
       result.emplace(Frame(std::move(frame)));
     }
   });
   if (!known) {
-    return Error{ErrorCode::bad_request, "binary frame tag " + std::to_string(tag) + " is not a known frame type",
-                 "/type"};
+    return Error{ErrorCode::bad_request,
+                 PARLEY_WORDS("binary frame tag " + std::to_string(tag) + " is not a known frame type"), "/type"};
   }
   return std::move(*result);
 }

@@ -97,7 +97,7 @@ class Reader {
       path_.push(name);
       if (!value) {
         if constexpr (!is_optional<M>::value) {
-          error = Error{ErrorCode::bad_request, "`" + path_.pointer() + "` is required", path_.pointer()};
+          error = Error{ErrorCode::bad_request, PARLEY_WORDS("`" + path_.pointer() + "` is required"), path_.pointer()};
         }
       } else {
         ++matched;
@@ -116,12 +116,13 @@ class Reader {
  private:
   const FieldRule* rule() {
     const FieldRule* r = path_.rule();
-    if (!r) error = Error{ErrorCode::internal, "no schema rule for " + path_.key(), path_.pointer()};
+    if (!r) error = Error{ErrorCode::internal, PARLEY_WORDS("no schema rule for " + path_.key()), path_.pointer()};
     return r;
   }
 
   void wrong_type(const char* expected) {
-    error = Error{ErrorCode::bad_request, "`" + path_.pointer() + "` must be " + expected, path_.pointer()};
+    error =
+        Error{ErrorCode::bad_request, PARLEY_WORDS("`" + path_.pointer() + "` must be " + expected), path_.pointer()};
   }
 
   void read(const Node& v, std::string& out) {
@@ -184,13 +185,13 @@ class Reader {
       T::fields(out, visit);
       if (!known) {
         path_.push(key);
-        error =
-            Error{ErrorCode::bad_request, "`" + path_.pointer() + "` is not a field of this object", path_.pointer()};
+        error = Error{ErrorCode::bad_request, PARLEY_WORDS("`" + path_.pointer() + "` is not a field of this object"),
+                      path_.pointer()};
         path_.pop();
         return;
       }
     }
-    error = Error{ErrorCode::bad_request, "the object repeats a key", path_.pointer()};
+    error = Error{ErrorCode::bad_request, PARLEY_WORDS("the object repeats a key"), path_.pointer()};
   }
 
   const Document& doc_;
@@ -202,16 +203,18 @@ Result<Frame> decode_frame(std::string_view text, std::string_view direction) {
   thread_local Document doc;  // reused: its buffers keep their capacity
   if (!doc.parse(text)) {
     return Error{ErrorCode::bad_request,
-                 "the frame is not valid JSON (" +
-                     std::string(doc.trailing_data() ? "trailing data after the object" : "syntax error") +
-                     " at byte " + std::to_string(doc.error_offset()) + ")",
+                 PARLEY_WORDS("the frame is not valid JSON (" +
+                              std::string(doc.trailing_data() ? "trailing data after the object" : "syntax error") +
+                              " at byte " + std::to_string(doc.error_offset()) + ")"),
                  ""};
   }
   const Node& root = doc.root();
-  if (root.kind != Kind::object) return Error{ErrorCode::bad_request, "the frame must be a JSON object", ""};
+  if (root.kind != Kind::object)
+    return Error{ErrorCode::bad_request, PARLEY_WORDS("the frame must be a JSON object"), ""};
   const Node* type = doc.member(root, "type");
-  if (!type) return Error{ErrorCode::bad_request, "`/type` is required", "/type"};
-  if (type->kind != Kind::string) return Error{ErrorCode::bad_request, "`/type` must be a string", "/type"};
+  if (!type) return Error{ErrorCode::bad_request, PARLEY_WORDS("`/type` is required"), "/type"};
+  if (type->kind != Kind::string)
+    return Error{ErrorCode::bad_request, PARLEY_WORDS("`/type` must be a string"), "/type"};
   std::string_view name = doc.string(*type);
 
   std::optional<Result<Frame>> result;
@@ -226,7 +229,8 @@ Result<Frame> decode_frame(std::string_view text, std::string_view direction) {
   });
   if (!known) {
     return Error{ErrorCode::bad_request,
-                 "`/type` \"" + std::string(name.substr(0, 32)) + "\" is not a known frame type", "/type"};
+                 PARLEY_WORDS("`/type` \"" + std::string(name.substr(0, 32)) + "\" is not a known frame type"),
+                 "/type"};
   }
   return std::move(*result);
 }

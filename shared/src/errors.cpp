@@ -20,4 +20,11 @@ std::optional<ErrorCode> error_code_from_string(std::string_view name) {
   return std::nullopt;
 }
 
+std::string describe(const Error& error) {
+  if (!error.message.empty()) return error.message;
+  std::string text(to_string(error.code));
+  if (!error.path.empty()) text += " at " + error.path;
+  return text;
+}
+
 }  // namespace parley::protocol

@@ -12,11 +12,10 @@ const FieldRule* find_rule(std::span<const FieldRule> rules, std::string_view ke
 
 namespace {
 
-std::string shown(const std::string& path) { return path.empty() ? "the frame" : "`" + path + "`"; }
+[[maybe_unused]] std::string shown(const std::string& path) { return path.empty() ? "the frame" : "`" + path + "`"; }
 
-Error bad(const std::string& path, std::string what) {
-  return Error{ErrorCode::bad_request, shown(path) + " " + std::move(what), path};
-}
+#define PARLEY_BAD(path, ...) \
+  Error { ErrorCode::bad_request, PARLEY_WORDS(shown(path) + " " + (__VA_ARGS__)), path }
 
 }  // namespace
 
@@ -56,32 +55,37 @@ std::optional<std::size_t> utf8_length(std::string_view text) {
 }
 
 std::optional<Error> check_string(const FieldRule& rule, std::string_view value, const std::string& path) {
-  if (rule.kind != FieldKind::string) return bad(path, "must not be a string");
+  if (rule.kind != FieldKind::string) return PARLEY_BAD(path, "must not be a string");
   auto length = utf8_length(value);
-  if (!length) return bad(path, "is not valid UTF-8");
+  if (!length) return PARLEY_BAD(path, "is not valid UTF-8");
   if (rule.enum_count > 0) {
-    std::string allowed;
     for (std::size_t i = 0; i < rule.enum_count; ++i) {
       if (rule.enum_values[i] == value) return std::nullopt;
-      allowed += (i ? ", " : "") + std::string(rule.enum_values[i]);
     }
-    return bad(path, "must be one of: " + allowed);
+    return PARLEY_BAD(
+        path, "must be one of: " + [&] {
+          std::string allowed;
+          for (std::size_t i = 0; i < rule.enum_count; ++i)
+            allowed += (i ? ", " : "") + std::string(rule.enum_values[i]);
+          return allowed;
+        }());
   }
   if (*length > rule.max_length) {
     return Error{ErrorCode::too_large,
-                 shown(path) + " is " + std::to_string(*length) + " characters long; the limit is " +
-                     std::to_string(rule.max_length),
+                 PARLEY_WORDS(shown(path) + " is " + std::to_string(*length) + " characters long; the limit is " +
+                              std::to_string(rule.max_length)),
                  path};
   }
   if (*length < rule.min_length) {
-    return bad(path, rule.min_length == 1 ? "must not be empty"
-                                          : "must be at least " + std::to_string(rule.min_length) + " characters");
+    return PARLEY_BAD(path, rule.min_length == 1
+                                ? "must not be empty"
+                                : "must be at least " + std::to_string(rule.min_length) + " characters");
   }
   if (rule.charset) {
     for (char ch : value) {
       auto c = static_cast<unsigned char>(ch);
       if (c >= 128 || !(rule.charset[c >> 3] & (1u << (c & 7)))) {
-        return bad(path, "contains a character that is not allowed here");
+        return PARLEY_BAD(path, "contains a character that is not allowed here");
       }
     }
   }
@@ -89,19 +93,20 @@ std::optional<Error> check_string(const FieldRule& rule, std::string_view value,
 }
 
 std::optional<Error> check_integer(const FieldRule& rule, long long value, const std::string& path) {
-  if (rule.kind != FieldKind::integer) return bad(path, "must not be an integer");
+  if (rule.kind != FieldKind::integer) return PARLEY_BAD(path, "must not be an integer");
   if (value < rule.minimum || value > rule.maximum) {
-    return bad(path, "must be between " + std::to_string(rule.minimum) + " and " + std::to_string(rule.maximum));
+    return PARLEY_BAD(path, "must be between " + std::to_string(rule.minimum) + " and " + std::to_string(rule.maximum));
   }
   return std::nullopt;
 }
 
 std::optional<Error> check_items(const FieldRule& rule, std::size_t count, const std::string& path) {
-  if (rule.kind != FieldKind::array) return bad(path, "must not be an array");
+  if (rule.kind != FieldKind::array) return PARLEY_BAD(path, "must not be an array");
   if (count > rule.max_items) {
-    return Error{
-        ErrorCode::too_large,
-        shown(path) + " has " + std::to_string(count) + " items; the limit is " + std::to_string(rule.max_items), path};
+    return Error{ErrorCode::too_large,
+                 PARLEY_WORDS(shown(path) + " has " + std::to_string(count) + " items; the limit is " +
+                              std::to_string(rule.max_items)),
+                 path};
   }
   return std::nullopt;
 }

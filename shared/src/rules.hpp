@@ -14,6 +14,16 @@
 #include "parley/protocol/errors.hpp"
 #include "parley/protocol/messages.hpp"
 
+// The human wording of an error. The browser build (PARLEY_TERSE_ERRORS)
+// keeps the stable code and JSON path only: words cost bytes in its module,
+// and apps word errors for their users themselves.
+#ifdef PARLEY_TERSE_ERRORS
+// sizeof keeps the wording compiled (and its variables used) but never run.
+#define PARLEY_WORDS(...) (static_cast<void>(sizeof(__VA_ARGS__)), std::string())
+#else
+#define PARLEY_WORDS(...) (__VA_ARGS__)
+#endif
+
 namespace parley::protocol::detail {
 
 enum class FieldKind : std::uint8_t { string, integer, boolean, object, array };

@@ -22,6 +22,13 @@ Direction direction_of(const std::string& d) {
   return d == "c2s" ? Direction::client_to_server : Direction::server_to_client;
 }
 
+// The browser build keeps errors' codes and paths but not their words.
+#ifdef PARLEY_TERSE_ERRORS
+constexpr bool kWords = false;
+#else
+constexpr bool kWords = true;
+#endif
+
 TEST(ProtocolVectors, ValidFramesRoundTripThroughJson) {
   for (const auto& v : load_valid_vectors()) {
     SCOPED_TRACE(v.name);
@@ -76,7 +83,8 @@ TEST(ProtocolVectors, InvalidFramesAreRefusedWithCodeAndPath) {
     ASSERT_FALSE(accepted);
     EXPECT_EQ(to_string(error.code), v.code) << error.message;
     EXPECT_EQ(error.path, v.path) << error.message;
-    EXPECT_FALSE(error.message.empty());
+    EXPECT_EQ(error.message.empty(), !kWords);
+    EXPECT_FALSE(describe(error).empty());
   }
 }
 
@@ -260,7 +268,9 @@ TEST(BinaryCodec, RefusesTruncationTrailingBytesVersionAndTag) {
   }
   auto trailing = decode_client_frame(bytes + "x", Codec::binary);
   ASSERT_FALSE(trailing);
-  EXPECT_NE(trailing.error().message.find("trailing"), std::string::npos);
+  if (kWords) {
+    EXPECT_NE(trailing.error().message.find("trailing"), std::string::npos);
+  }
 
   std::string wrong_version = bytes;
   wrong_version[1] = 2;

@@ -33,6 +33,10 @@ struct Error {
   bool operator==(const Error&) const = default;
 };
 
+// The error's words, or "<code> at <path>" when it has none (the browser
+// build leaves wording out: see PARLEY_TERSE_ERRORS in shared/src/rules.hpp).
+std::string describe(const Error& error);
+
 // Close codes used by parleyd (1000-1015 from RFC 6455, 4000+ Parley's own).
 namespace close_code {
 inline constexpr std::uint16_t normal = 1000;
