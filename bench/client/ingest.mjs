@@ -34,7 +34,7 @@ function run(viewEvery) {
   core.command({ op: 'setToken', token: 't' }, now);
   core.takeEffects();
   core.received(socket, JSON.stringify({ type: 'welcome', ref: '1', sessionId: 's', user: { id: 'alice', name: 'Alice' },
-    serverTime: 1, heartbeatMs: 600000, limits: { maxFrameBytes: 65536, maxContentLength: 4000 } }), now);
+    serverTime: 1, heartbeatMs: 600000, limits: { maxFrameBytes: 65536, maxContentLength: 4000, sendIntervalMs: 100, sendBurst: 20 } }), now);
   core.command({ op: 'join', roomId: 'lobby' }, now);
   core.received(socket, JSON.stringify({ type: 'joined', ref: '2', room: { id: 'lobby', kind: 'public' }, epoch: 'e',
     headSeq: 0, members: [], messages: [] }), now);

@@ -55,7 +55,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     shown.replyTo = s.draft.replyTo;
     shown.createdAt = s.created_at;
     room.timeline.add_pending(shown, s.failed ? MessageStatus::failed : MessageStatus::queued, s.failed);
-    outbox_.push_back(Pending{s.room_id, s.client_msg_id, s.draft, s.created_at, std::nullopt, s.failed, 0});
+    outbox_.push_back(Pending{s.room_id, s.client_msg_id, s.draft, s.created_at, std::nullopt, s.failed});
     notify_room(s.room_id);
   }
   schedule_housekeeping(now);
@@ -164,7 +164,6 @@ bool Core::retry(const std::string& room_id, const std::string& key, std::int64_
   auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const Pending& p) { return p.client_msg_id == key; });
   if (it == outbox_.end() || !it->failed) return false;
   it->failed.reset();
-  it->not_before = 0;
   room_state(room_id).timeline.set_pending_status(key, MessageStatus::queued);
   persist_outbox();
   flush_outbox(now);
@@ -316,6 +315,9 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   connection_.user = f.user;
   connection_.last_error.reset();
   heartbeat_ms_ = f.heartbeatMs;
+  pacer_.reset(f.limits.sendIntervalMs, f.limits.sendBurst, now);
+  send_hold_until_ = 0;
+  one_at_a_time_ = false;
   connected_at_ = now;
   stable_ = false;
   set_state(ConnectionState::connected);
@@ -351,6 +353,7 @@ void Core::on_frame(s2c::Ack& f, std::int64_t now) {
   if (request.kind == Request::send_request && f.message) {
     confirm(room_state(request.room_id), *f.message, now);
     notify_room(request.room_id);
+    if (one_at_a_time_) flush_outbox(now);
   }
 }
 
@@ -376,9 +379,13 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
       room.timeline.set_pending_status(request.client_msg_id, MessageStatus::failed, error);
       persist_outbox();
     } else {
-      // Transient: try again, after the delay the server asked for.
-      p->not_before = now + std::max<std::int64_t>(f.retryAfterMs.value_or(0), config_.backoff_base_ms);
+      // Transient: it goes again, first in line, after the delay the server
+      // asked for. Refusals of the sends that were in flight behind it (the
+      // server holds them back to keep the order) leave that delay alone.
+      if (send_hold_until_ <= now) send_hold_until_ = now + f.retryAfterMs.value_or(config_.backoff_base_ms);
+      one_at_a_time_ = true;
       room.timeline.set_pending_status(request.client_msg_id, MessageStatus::queued, error);
+      flush_outbox(now);  // sets when to try again
     }
     notify_room(request.room_id);
   } else if (request.kind == Request::history_request) {
@@ -594,12 +601,33 @@ void Core::send_join(const std::string& room_id, const Room& room) {
 }
 
 void Core::flush_outbox(std::int64_t now) {
+  send_due_ = 0;
+  if (std::all_of(outbox_.begin(), outbox_.end(), [](const Pending& p) { return p.failed.has_value(); })) {
+    one_at_a_time_ = false;  // drained
+  }
   if (!live()) return;
+  if (now < send_hold_until_) {
+    send_due_ = send_hold_until_;
+    return;
+  }
   for (auto& pending : outbox_) {
-    if (pending.ref || pending.failed || pending.not_before > now) continue;
+    if (pending.failed) continue;
+    if (pending.ref) {
+      if (one_at_a_time_) return;
+      continue;
+    }
     auto room = rooms_.find(pending.room_id);
-    if (room == rooms_.end() || !room->second.joined) continue;
+    if (room == rooms_.end() || !room->second.joined) continue;  // all of that room waits for its join
+    if (std::int64_t wait = pacer_.take(now); wait > 0) {
+      // Say why it waits, as if the server had refused it (it would have).
+      send_due_ = now + wait;
+      room->second.timeline.set_pending_status(pending.client_msg_id, MessageStatus::queued,
+                                               Error{ErrorCode::rate_limited, "paced to the server's send limit", ""});
+      notify_room(pending.room_id);
+      return;
+    }
     transmit(pending);
+    if (one_at_a_time_) return;
   }
 }
 
@@ -657,9 +685,7 @@ std::optional<std::int64_t> Core::next_deadline() const {
   if (live()) {
     consider(ping_sent_at_ >= 0 ? last_received_at_ + 2 * heartbeat_ms_ : last_received_at_ + heartbeat_ms_);
     if (!stable_) consider(connected_at_ + config_.stable_after_ms);
-    for (const auto& p : outbox_) {
-      if (p.not_before > 0 && !p.failed && !p.ref) consider(p.not_before);
-    }
+    if (send_due_ > 0) consider(send_due_);
   }
   for (const auto& [id, room] : rooms_) {
     if (room.typing) consider(room.typing_stop_at);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 
 #include "log.hpp"
 #include "parley/protocol/limits.hpp"
@@ -14,6 +15,10 @@ namespace parley::server {
 using namespace protocol;
 
 namespace {
+
+// How long a send refused for the rate holds back the ones behind it once its
+// token is due (a client that never sends it again).
+constexpr std::int64_t kHoldGraceMs = 10'000;
 
 // The ref of a frame that failed to decode, so its error can still carry it.
 std::optional<std::string> salvage_ref(std::string_view bytes, Codec codec) {
@@ -91,12 +96,28 @@ void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
     return close(close_code::unauthorized, "hello first");
   }
   if constexpr (!is_hello) {
+    constexpr bool is_send = std::is_same_v<Frame, c2s::Send>;
+    if constexpr (is_send) {
+      if (std::int64_t wait = held_back(f, now_ms); wait > 0) {
+        // Not counted as ignoring the limit: the client sent it before it
+        // could know about the refusal.
+        WorkerMetrics::add(metrics_.rate_limited);
+        return reply_error(
+            f.ref,
+            Error{ErrorCode::rate_limited, "an earlier message waits to be sent again; messages keep their order", ""},
+            wait);
+      }
+    }
     TokenBucket* bucket = bucket_for(variant_index<c2s::Frame, Frame>());
     std::int64_t wait = bucket ? bucket->take(now_ms) : 0;
-    if (wait == 0 && std::is_same_v<Frame, c2s::Send>) wait = hub_.take_user_send_token(identity_->user_id, now_ms);
+    if (is_send && wait == 0) {
+      wait = hub_.take_user_send_token(identity_->user_id, now_ms);
+      if (wait > 0) messages_.give_back();  // the message was not sent after all
+    }
     if (wait > 0) {
       WorkerMetrics::add(metrics_.rate_limited);
       if (abusive(now_ms)) return close(close_code::policy_violation, "rate limit ignored");
+      if constexpr (is_send) held_ = HeldSend{f.clientMsgId, now_ms + wait, now_ms + wait + kHoldGraceMs};
       // Typing is volatile: a dropped indicator needs no answer unless asked for.
       if (!std::is_same_v<Frame, c2s::Typing> || f.ref) {
         reply_error(f.ref, Error{ErrorCode::rate_limited, "too many requests; slow down", ""}, wait);
@@ -119,6 +140,17 @@ TokenBucket* ClientSession::bucket_for(std::size_t frame_index) {
     default:
       return &other_;
   }
+}
+
+std::int64_t ClientSession::held_back(const c2s::Send& f, std::int64_t now_ms) {
+  if (!held_) return 0;
+  if (f.clientMsgId == held_->client_msg_id || now_ms >= held_->expires_at) {
+    held_.reset();
+    return 0;
+  }
+  // Once its token is due, the held send should come first: wait for the
+  // hold to expire otherwise.
+  return now_ms < held_->ready_at ? held_->ready_at - now_ms : held_->expires_at - now_ms;
 }
 
 bool ClientSession::abusive(std::int64_t now_ms) {
@@ -165,7 +197,13 @@ void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
   welcome.user = User{identity_->user_id, identity_->name};
   welcome.serverTime = now_ms;
   welcome.heartbeatMs = config_.ping_interval_ms;
-  welcome.limits = protocol::Limits{config_.max_frame_bytes, static_cast<std::int64_t>(limits::content_max_length)};
+  // The tighter of the connection's and the user's send limits, so a client
+  // that paces itself to it is not refused while it is the user's only one.
+  double per_second = std::min(config_.rate_messages.per_second, config_.user_rate_messages.per_second);
+  double burst = std::min(config_.rate_messages.burst, config_.user_rate_messages.burst);
+  welcome.limits = protocol::Limits{config_.max_frame_bytes, static_cast<std::int64_t>(limits::content_max_length),
+                                    static_cast<std::int64_t>(std::ceil(1000.0 / per_second)),
+                                    std::max<std::int64_t>(1, static_cast<std::int64_t>(burst))};
   reply(welcome);
 }
 

@@ -59,6 +59,8 @@ class ClientSession {
   TokenBucket* bucket_for(std::size_t frame_index);
   // Records a rate-limited answer; true when the client keeps ignoring them.
   bool abusive(std::int64_t now_ms);
+  // How long `f` must wait behind a send refused for the rate (0: it may go).
+  std::int64_t held_back(const protocol::c2s::Send& f, std::int64_t now_ms);
   bool in_room(const std::optional<std::string>& ref, const std::string& room_id, const char* action);
   void acknowledge(const std::optional<std::string>& ref);
   void reply(const protocol::s2c::Frame& frame);
@@ -84,6 +86,15 @@ class ClientSession {
   TokenBucket receipts_;
   TokenBucket other_;
   std::deque<std::int64_t> limited_at_;  // recent rate-limited answers
+  // The last send refused for the rate: later sends are refused until it
+  // comes again (or the hold expires), so messages land in the order written
+  // even when the client had more of them in flight.
+  struct HeldSend {
+    std::string client_msg_id;
+    std::int64_t ready_at = 0;    // when a token is due
+    std::int64_t expires_at = 0;  // a client that never sends it again is not held forever
+  };
+  std::optional<HeldSend> held_;
 };
 
 }  // namespace parley::server

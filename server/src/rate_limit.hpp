@@ -3,6 +3,7 @@
 // connection (its worker thread) or sits behind its owner's lock.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "config.hpp"
@@ -16,6 +17,8 @@ class TokenBucket {
   // Takes one token if there is one; otherwise returns how many milliseconds
   // until there will be (always >= 1).
   std::int64_t take(std::int64_t now_ms);
+  // Returns a token taken for a request that was refused after all.
+  void give_back() { tokens_ = std::min(rate_.burst, tokens_ + 1.0); }
 
  private:
   Rate rate_;

@@ -198,6 +198,74 @@ TEST(Outbox, ATransientRefusalIsRetriedAfterTheDelayTheServerAskedFor) {
   EXPECT_EQ(again[0].clientMsgId, key);
 }
 
+s2c::Error rate_limited(const c2s::Send& send, std::int64_t retry_after_ms) {
+  s2c::Error e;
+  e.ref = send.ref;
+  e.code = "rate_limited";
+  e.message = "slow down";
+  e.retryAfterMs = retry_after_ms;
+  return e;
+}
+
+std::vector<std::string> contents(const std::vector<c2s::Send>& sends) {
+  std::vector<std::string> out;
+  for (const auto& s : sends) out.push_back(s.message.content);
+  return out;
+}
+
+TEST(Outbox, SendsArePacedToTheLimitTheServerAdvertises) {
+  FakeHost host;
+  host.core.connect(host.now);
+  host.accept("alice", "Alice", 25000, Limits{65536, 4000, 500, 3});  // 2/s after a burst of 3
+  join_lobby(host);
+  for (const char* t : {"a", "b", "c", "d"}) host.core.send("lobby", text(t), host.now);
+  // One token of the burst is kept back for jitter, and the interval is 5% longer.
+  EXPECT_EQ(contents(host.take_sent_of<c2s::Send>()), (std::vector<std::string>{"a", "b"}));
+  auto waiting = host.core.room("lobby").items[2];
+  EXPECT_EQ(waiting.status, MessageStatus::queued);
+  ASSERT_TRUE(waiting.error);
+  EXPECT_EQ(waiting.error->code, ErrorCode::rate_limited) << "the app can say why it waits";
+  host.advance(525);
+  EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
+  host.advance(1);
+  EXPECT_EQ(contents(host.take_sent_of<c2s::Send>()), (std::vector<std::string>{"c"}));
+  EXPECT_FALSE(host.core.room("lobby").items[2].error);
+  host.advance(526);
+  EXPECT_EQ(contents(host.take_sent_of<c2s::Send>()), (std::vector<std::string>{"d"}));
+}
+
+TEST(Outbox, ARateLimitedSendGoesAgainFirstAndTheRestFollowOneAtATime) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(host);
+  for (const char* t : {"1", "2", "3"}) host.core.send("lobby", text(t), host.now);
+  auto first = host.take_sent_of<c2s::Send>();
+  ASSERT_EQ(first.size(), 3u) << "pipelined while nothing is refused";
+  // The server refuses 1 for the rate and holds back 2 and 3 behind it.
+  host.deliver(rate_limited(first[0], 300));
+  host.deliver(rate_limited(first[1], 300));
+  host.deliver(rate_limited(first[2], 5000));  // a later refusal does not stretch the wait
+  host.advance(299);
+  EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "not before retryAfterMs";
+  host.advance(1);
+  auto again = host.take_sent_of<c2s::Send>();
+  EXPECT_EQ(contents(again), (std::vector<std::string>{"1"})) << "the refused one first, alone";
+  host.deliver(s2c::Ack{*again[0].ref, make_message("lobby", 1, "alice", again[0].clientMsgId, "1")});
+  again = host.take_sent_of<c2s::Send>();
+  EXPECT_EQ(contents(again), (std::vector<std::string>{"2"})) << "the next after the ack";
+  host.deliver(s2c::Ack{*again[0].ref, make_message("lobby", 2, "alice", again[0].clientMsgId, "2")});
+  again = host.take_sent_of<c2s::Send>();
+  EXPECT_EQ(contents(again), (std::vector<std::string>{"3"}));
+  host.deliver(s2c::Ack{*again[0].ref, make_message("lobby", 3, "alice", again[0].clientMsgId, "3")});
+
+  // Drained: back to pipelining.
+  for (const char* t : {"4", "5"}) host.core.send("lobby", text(t), host.now);
+  EXPECT_EQ(contents(host.take_sent_of<c2s::Send>()), (std::vector<std::string>{"4", "5"}));
+  std::vector<std::int64_t> seqs;
+  for (const auto& item : host.core.room("lobby").items) seqs.push_back(item.message.seq);
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 2, 3, 0, 0}));
+}
+
 TEST(Outbox, IsBoundedWithAClearError) {
   client::Config config = FakeHost::default_config();
   config.queue_limit = 3;

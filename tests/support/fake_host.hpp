@@ -116,7 +116,9 @@ class FakeHost {
   }
 
   // Completes a connection attempt that is under way: open, token, hello, welcome.
-  void accept(const std::string& user_id, const std::string& name, std::int64_t heartbeat_ms = 25000) {
+  // The default send limit is generous: tests of pacing pass their own.
+  void accept(const std::string& user_id, const std::string& name, std::int64_t heartbeat_ms = 25000,
+              protocol::Limits limits = {65536, 4000, 1, 1000}) {
     drain();
     core.socket_opened(socket, now);
     socket_open = true;
@@ -128,7 +130,7 @@ class FakeHost {
     welcome.user = {user_id, name};
     welcome.serverTime = now;
     welcome.heartbeatMs = heartbeat_ms;
-    welcome.limits = {65536, 4000};
+    welcome.limits = limits;
     deliver(welcome);
   }
 

@@ -53,6 +53,10 @@ Json TestClient::send_text(const std::string& room, const std::string& client_ms
 
 Json TestClient::request(const std::string& frame, const std::string& ref) {
   ws_->send(frame);
+  return answer(ref);
+}
+
+Json TestClient::answer(const std::string& ref) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (auto it = kept_.begin(); it != kept_.end(); ++it) {
     if (ref_of(*it) == ref) {

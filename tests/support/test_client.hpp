@@ -33,6 +33,8 @@ class TestClient {
   // Sends any frame; `request` answers return the frame answering `ref`.
   void send(const std::string& frame) { ws_->send(frame); }
   Json request(const std::string& frame, const std::string& ref);
+  // The frame answering `ref` (a null document when none arrives in time).
+  Json answer(const std::string& ref);
 
   // The next frame of `type` (others are kept for later calls); a null
   // document when none arrives in time or the connection closed.

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "parley/client/effects.hpp"
+#include "parley/client/send_pacer.hpp"
 #include "parley/client/timeline.hpp"
 #include "parley/client/views.hpp"
 #include "parley/protocol/codec.hpp"
@@ -103,7 +104,6 @@ class Core {
     std::int64_t created_at = 0;
     std::optional<std::string> ref;  // while in flight on the current socket
     std::optional<protocol::Error> failed;
-    std::int64_t not_before = 0;  // a rate-limited send waits until then
   };
   struct Typist {
     std::string name;
@@ -199,7 +199,15 @@ class Core {
   std::map<std::string, Request> requests_;  // by ref
   std::map<std::string, Room> rooms_;
   std::vector<Pending> outbox_;  // in send order
-  std::string restored_user_;    // who wrote the restored blobs
+  // Sends leave in outbox order, paced to the server's limit. After a
+  // rate_limited refusal nothing leaves until the server's retryAfterMs,
+  // and then one at a time until the queue drains: the server refuses
+  // every send behind a refused one, so the order holds either way.
+  SendPacer pacer_;
+  std::int64_t send_hold_until_ = 0;
+  bool one_at_a_time_ = false;
+  std::int64_t send_due_ = 0;  // when flush_outbox has something to send again (0: nothing waits)
+  std::string restored_user_;  // who wrote the restored blobs
   std::string presence_status_ = "online";
 
   std::int64_t heartbeat_ms_;

@@ -145,11 +145,15 @@ struct ClientInfo {
 struct Limits {
   std::int64_t maxFrameBytes = 0;
   std::int64_t maxContentLength = 0;
+  std::int64_t sendIntervalMs = 0;  // the send rate limit: one per interval...
+  std::int64_t sendBurst = 0;       // ...after a burst of this many
 
   template <class S, class V>
   static void fields(S& s, V& v) {
     v("maxFrameBytes", s.maxFrameBytes);
     v("maxContentLength", s.maxContentLength);
+    v("sendIntervalMs", s.sendIntervalMs);
+    v("sendBurst", s.sendBurst);
   }
   bool operator==(const Limits&) const = default;
 };
