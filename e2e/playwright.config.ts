@@ -1,28 +1,38 @@
 // End-to-end tests: Debian's Chromium drives the production build of the
-// chat demo against a real parleyd. Both servers are started here.
+// chat demo against a real parleyd. The shared stack (one parleyd, one
+// `next start`) is started here; specs that kill or restart parleyd, or need
+// other server flags or `next dev`, start their own (support/servers.ts).
 import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-const root = resolve(__dirname, '..');
+import {
+  PARLEYD_BIN,
+  ROOT,
+  SECRET,
+  SHARED_DEMO_PORT,
+  SHARED_OFFLINE_GRACE_MS,
+  SHARED_PARLEYD_PORT,
+  SHARED_TYPING_TTL_MS,
+} from './support/env';
+
 // A fresh SQLite folder per run: every run starts from an empty server.
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
-const PARLEYD_PORT = 18787;
-const DEMO_PORT = 13000;
-const secret = 'e2e-secret-not-for-production';
 
 export default defineConfig({
   testDir: './specs',
   outputDir: './test-results',
+  // One at a time: the machine is small and some specs kill servers.
   workers: 1,
-  timeout: 30_000,
+  timeout: 60_000,
   expect: { timeout: 5_000 },
   reporter: [['list']],
   use: {
-    baseURL: `http://127.0.0.1:${DEMO_PORT}`,
+    baseURL: `http://127.0.0.1:${SHARED_DEMO_PORT}`,
     headless: true,
     trace: 'retain-on-failure',
+    viewport: { width: 1280, height: 760 },
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -31,22 +41,26 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `${root}/build/native/server/parleyd --port ${PARLEYD_PORT} --jwt-secret ${secret} --data-dir ${dataDir}`,
-      url: `http://127.0.0.1:${PARLEYD_PORT}/healthz`,
+      command: [
+        PARLEYD_BIN,
+        `--host 127.0.0.1 --port ${SHARED_PARLEYD_PORT} --jwt-secret ${SECRET} --data-dir ${dataDir}`,
+        `--offline-grace-ms ${SHARED_OFFLINE_GRACE_MS} --typing-ttl-ms ${SHARED_TYPING_TTL_MS}`,
+      ].join(' '),
+      url: `http://127.0.0.1:${SHARED_PARLEYD_PORT}/healthz`,
       reuseExistingServer: false,
       stdout: 'pipe',
       stderr: 'pipe',
     },
     {
-      command: `npm run start -w chat-nextjs -- -H 127.0.0.1 -p ${DEMO_PORT}`,
-      cwd: root,
-      url: `http://127.0.0.1:${DEMO_PORT}`,
+      command: `npm run start -w chat-nextjs -- -H 127.0.0.1 -p ${SHARED_DEMO_PORT}`,
+      cwd: ROOT,
+      url: `http://127.0.0.1:${SHARED_DEMO_PORT}`,
       reuseExistingServer: false,
       timeout: 120_000,
       env: {
         NEXT_TELEMETRY_DISABLED: '1',
-        PARLEY_URL: `ws://127.0.0.1:${PARLEYD_PORT}/ws`,
-        PARLEY_JWT_SECRET: secret,
+        PARLEY_URL: `ws://127.0.0.1:${SHARED_PARLEYD_PORT}/ws`,
+        PARLEY_JWT_SECRET: SECRET,
       },
     },
   ],

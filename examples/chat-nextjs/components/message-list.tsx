@@ -1,0 +1,315 @@
+'use client';
+// The timeline: grouped by sender and day, older pages on scroll (keeping the
+// scroll position), read receipts while the newest messages are in view, and
+// a status under each of my messages.
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { UseRoom } from '@parley/realtime/react';
+import type { TimelineMessage } from '@parley/realtime';
+
+import { Avatar } from '@/components/avatar';
+import type { Me } from '@/components/workspace';
+import { clockTime, dayLabel, failureReason, fullTime, statusLabel } from '@/lib/format';
+import { useNow, usePageVisible } from '@/lib/hooks';
+
+const NEAR_BOTTOM = 48;
+const NEAR_TOP = 80;
+const GROUP_GAP_MS = 5 * 60_000;
+
+interface Anchor {
+  height: number;
+  top: number;
+  firstKey: string | undefined;
+  sawLoading: boolean;
+  at: number;
+}
+
+export function MessageList({
+  room,
+  me,
+  title,
+  direct,
+  refusal,
+  onEdit,
+}: {
+  room: UseRoom;
+  me: Me;
+  title: string;
+  direct: boolean;
+  refusal: string | null;
+  onEdit: (m: TimelineMessage) => void;
+}) {
+  const { messages, hasMore, loadingOlder, loadOlder, markRead, joined, retry, discard } = room;
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottomRef = useRef(true);
+  const [atBottom, setAtBottom] = useState(true);
+  const [unseen, setUnseen] = useState(0);
+  const anchor = useRef<Anchor | null>(null);
+  const lastKey = useRef<string | undefined>(undefined);
+  const visible = usePageVisible();
+  const now = useNow(60_000);
+
+  const lastSeq = useMemo(() => messages.reduce((max, m) => (m.seq !== undefined && m.seq > max ? m.seq : max), 0), [messages]);
+
+  const requestOlder = useCallback(() => {
+    const el = scroller.current;
+    if (!el || !hasMore || loadingOlder) return;
+    const a = anchor.current;
+    if (a && Date.now() - a.at < 5000) return; // one page at a time
+    anchor.current = { height: el.scrollHeight, top: el.scrollTop, firstKey: messages[0]?.key, sawLoading: false, at: Date.now() };
+    loadOlder();
+  }, [hasMore, loadingOlder, loadOlder, messages]);
+
+  const onScroll = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
+    atBottomRef.current = bottom;
+    setAtBottom(bottom);
+    if (bottom) setUnseen(0);
+    if (el.scrollTop < NEAR_TOP) requestOlder();
+  }, [requestOlder]);
+
+  // Keep the view where the reader is: restore the position after an older
+  // page was prepended, follow new messages when at the bottom.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const a = anchor.current;
+    if (a) {
+      if (loadingOlder) a.sawLoading = true;
+      if (messages[0]?.key !== a.firstKey) {
+        el.scrollTop = el.scrollHeight - a.height + a.top;
+        anchor.current = null;
+        lastKey.current = messages.at(-1)?.key;
+        return;
+      }
+      if (a.sawLoading && !loadingOlder) anchor.current = null; // nothing older came
+    }
+    const last = messages.at(-1);
+    const isNew = last !== undefined && last.key !== lastKey.current;
+    const first = lastKey.current === undefined;
+    lastKey.current = last?.key;
+    if (!isNew) return;
+    if (first || atBottomRef.current || last.mine) {
+      el.scrollTop = el.scrollHeight;
+      atBottomRef.current = true;
+      setAtBottom(true);
+      setUnseen(0);
+    } else {
+      setUnseen((n) => n + 1);
+    }
+  }, [messages, loadingOlder]);
+
+  // Stay at the bottom when the view shrinks (the composer grows, a banner shows).
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (atBottomRef.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  // Everything in view has been read: tell the others (the client coalesces).
+  useEffect(() => {
+    if (visible && atBottom && joined && lastSeq > 0) markRead(lastSeq);
+  }, [visible, atBottom, joined, lastSeq, markRead]);
+
+  const jumpToLatest = () => {
+    const el = scroller.current;
+    if (el) el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
+  };
+
+  const rows: ReactNode[] = [];
+  let prev: TimelineMessage | undefined;
+  for (const m of messages) {
+    const newDay = !prev || new Date(prev.createdAt).toDateString() !== new Date(m.createdAt).toDateString();
+    if (newDay) {
+      rows.push(
+        <li key={`day-${m.createdAt}-${m.key}`} className="day" role="separator" aria-label={dayLabel(m.createdAt, now)}>
+          <span>{dayLabel(m.createdAt, now)}</span>
+        </li>,
+      );
+    }
+    const continued =
+      !newDay &&
+      prev !== undefined &&
+      prev.senderId === m.senderId &&
+      m.createdAt - prev.createdAt < GROUP_GAP_MS &&
+      prev.status !== 'failed';
+    rows.push(
+      <MessageRow
+        key={m.key}
+        message={m}
+        myName={me.name}
+        continued={continued}
+        onRetry={retry}
+        onDiscard={discard}
+        onEdit={onEdit}
+      />,
+    );
+    prev = m;
+  }
+
+  return (
+    <div className="timeline">
+      <div className="scroller" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" aria-live="polite" aria-busy={!joined}>
+        {hasMore && (
+          <div className="older">
+            {loadingOlder ? (
+              <span className="muted">
+                <span className="spinner" aria-hidden="true" /> Loading older messages…
+              </span>
+            ) : (
+              <button type="button" className="ghost small" onClick={requestOlder}>
+                Load older messages
+              </button>
+            )}
+          </div>
+        )}
+        {!hasMore && messages.length > 0 && joined && (
+          <p className="beginning">
+            {direct ? `This is the beginning of your conversation with ${title}.` : `This is the beginning of #${title}.`}
+          </p>
+        )}
+        {messages.length === 0 && (
+          <div className="empty">
+            {refusal ? (
+              <div role="alert">
+                <p className="empty-title">You can’t open this room</p>
+                <p className="muted">The server said: {refusal}.</p>
+              </div>
+            ) : joined ? (
+              <>
+                <p className="empty-title">{direct ? `Say hi to ${title}` : `Welcome to #${title}`}</p>
+                <p className="muted">No messages yet. Start the conversation!</p>
+              </>
+            ) : (
+              <p className="muted">
+                <span className="spinner" aria-hidden="true" /> Loading messages…
+              </p>
+            )}
+          </div>
+        )}
+        <ol className="messages">{rows}</ol>
+      </div>
+      {unseen > 0 && !atBottom && (
+        <button type="button" className="jump" onClick={jumpToLatest}>
+          {unseen} new {unseen === 1 ? 'message' : 'messages'} ↓
+        </button>
+      )}
+    </div>
+  );
+}
+
+const MessageRow = memo(function MessageRow({
+  message: m,
+  myName,
+  continued,
+  onRetry,
+  onDiscard,
+  onEdit,
+}: {
+  message: TimelineMessage;
+  myName: string;
+  continued: boolean;
+  onRetry: (key: string) => void;
+  onDiscard: (key: string) => void;
+  onEdit: (m: TimelineMessage) => void;
+}) {
+  // Messages restored from a previous session may not carry a name yet.
+  const sender = m.senderName || (m.mine ? myName : m.senderId);
+  const time = (
+    <time dateTime={new Date(m.createdAt).toISOString()} title={fullTime(m.createdAt)}>
+      {clockTime(m.createdAt)}
+    </time>
+  );
+  return (
+    <li
+      className={`message${m.mine ? ' mine' : ''}${continued ? ' continued' : ''} status-${m.status}`}
+      aria-label={`${sender}: ${m.content}`}
+      data-status={m.status}
+      data-seq={m.seq}
+    >
+      <div className="gutter">{continued ? <span className="hover-time">{time}</span> : <Avatar id={m.senderId || sender} name={sender} />}</div>
+      <div className="body">
+        {!continued && (
+          <div className="meta">
+            <span className="sender">{sender}</span>
+            {time}
+          </div>
+        )}
+        <p className="content">{m.content}</p>
+        {m.mine && m.status !== 'failed' && (
+          <p className={`status status-${m.status}`}>
+            <StatusIcon status={m.status} />
+            <span className="status-text">{statusLabel(m)}</span>
+          </p>
+        )}
+        {m.mine && m.status === 'failed' && (
+          <div className="failure" role="alert">
+            <p className="status status-failed">
+              <StatusIcon status="failed" />
+              <span className="status-text">Failed</span>
+              <span className="reason" title={m.error?.message}>
+                {failureReason(m.error)}
+              </span>
+            </p>
+            <div className="failure-actions">
+              <button type="button" className="small" onClick={() => onRetry(m.key)}>
+                Retry
+              </button>
+              <button type="button" className="small secondary" onClick={() => onEdit(m)}>
+                Edit
+              </button>
+              <button type="button" className="small ghost danger" onClick={() => onDiscard(m.key)}>
+                Discard
+              </button>
+            </div>
+          </div>
+        )}
+      </div>
+    </li>
+  );
+});
+
+function StatusIcon({ status }: { status: TimelineMessage['status'] }) {
+  switch (status) {
+    case 'queued':
+      return (
+        <svg className="status-icon" viewBox="0 0 16 16" aria-hidden="true">
+          <circle cx="8" cy="8" r="6" />
+          <path d="M8 4.8V8l2.2 1.5" />
+        </svg>
+      );
+    case 'sending':
+      return <span className="spinner tiny" aria-hidden="true" />;
+    case 'sent':
+      return (
+        <svg className="status-icon" viewBox="0 0 16 16" aria-hidden="true">
+          <path d="M3.5 8.5l3 3 6-7" />
+        </svg>
+      );
+    case 'delivered':
+      return (
+        <svg className="status-icon" viewBox="0 0 20 16" aria-hidden="true">
+          <path d="M1.5 8.5l3 3 6-7M8.5 11.5l.2.2 6-7.2" />
+        </svg>
+      );
+    case 'read':
+      return (
+        <svg className="status-icon" viewBox="0 0 20 16" aria-hidden="true">
+          <path d="M1.5 8s3-5 8.5-5 8.5 5 8.5 5-3 5-8.5 5S1.5 8 1.5 8z" />
+          <circle cx="10" cy="8" r="2.2" />
+        </svg>
+      );
+    case 'failed':
+      return (
+        <svg className="status-icon" viewBox="0 0 16 16" aria-hidden="true">
+          <circle cx="8" cy="8" r="6.2" />
+          <path d="M8 4.6v4.2M8 11.2v.1" />
+        </svg>
+      );
+  }
+}
