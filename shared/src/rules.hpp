@@ -13,6 +13,7 @@
 
 #include "parley/protocol/errors.hpp"
 #include "parley/protocol/messages.hpp"
+#include "parley/protocol/utf8.hpp"
 
 // The human wording of an error. The browser build (PARLEY_TERSE_ERRORS)
 // keeps the stable code and JSON path only: words cost bytes in its module,
@@ -70,7 +71,6 @@ std::optional<Error> check_integer(const FieldRule& rule, long long value, const
 std::optional<Error> check_items(const FieldRule& rule, std::size_t count, const std::string& path);
 
 // Number of code points in valid UTF-8, nullopt for invalid UTF-8.
-std::optional<std::size_t> utf8_length(std::string_view text);
 
 // Builds rule keys and JSON pointers together while a codec walks a frame.
 class FieldPath {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "parley/protocol/utf8.hpp"
+
 namespace parley::server::ws {
 
 namespace {
@@ -42,40 +44,6 @@ std::string make_close_frame(std::uint16_t code, std::string_view reason) {
   payload.push_back(static_cast<char>(code & 0xFF));
   payload.append(reason.substr(0, 123));  // control frames carry at most 125 bytes
   return make_frame(Opcode::close, payload);
-}
-
-bool valid_utf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    unsigned char c = *p;
-    std::size_t extra = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (static_cast<std::size_t>(end - p) <= extra) return false;
-    for (std::size_t i = 1; i <= extra; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3Fu);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    p += extra + 1;
-  }
-  return true;
 }
 
 void Parser::fail(std::uint16_t code, std::string reason) {
@@ -159,7 +127,7 @@ void Parser::finish_frame(std::vector<Event>& out) {
                                                   static_cast<std::uint8_t>(e.payload[1]));
         if (!valid_close_code(e.close_code)) return fail(1002, "invalid close code");
         e.payload.erase(0, 2);
-        if (!valid_utf8(e.payload)) return fail(1007, "close reason is not UTF-8");
+        if (!protocol::utf8_length(e.payload)) return fail(1007, "close reason is not UTF-8");
       }
     } else {
       e.kind = opcode_ == 0x9 ? Event::Kind::ping : Event::Kind::pong;
@@ -173,7 +141,7 @@ void Parser::finish_frame(std::vector<Event>& out) {
   fragmented_.reset();
   e.payload = std::move(message_);
   message_.clear();
-  if (e.kind == Event::Kind::text && !valid_utf8(e.payload)) return fail(1007, "text message is not UTF-8");
+  if (e.kind == Event::Kind::text && !protocol::utf8_length(e.payload)) return fail(1007, "text message is not UTF-8");
   out.push_back(std::move(e));
 }
 

@@ -69,6 +69,4 @@ class Parser {
   std::optional<Failure> failure_;
 };
 
-bool valid_utf8(std::string_view text);
-
 }  // namespace parley::server::ws
