@@ -659,20 +659,15 @@ void Core::request_history(const std::string& room_id, std::int64_t before_seq, 
 void Core::flush_receipts(const std::string& room_id, Room& room) {
   if (!live() || !room.joined) return;  // kept for after the rejoin
   room.receipts_due = 0;
-  if (room.read_pending > room.read_sent) {
-    c2s::Read frame;
+  auto watermark = [&](auto frame, std::int64_t pending, std::int64_t& sent) {
+    if (pending <= sent) return;
     frame.roomId = room_id;
-    frame.upToSeq = room.read_pending;
+    frame.upToSeq = pending;
     send_frame(frame);
-    room.read_sent = room.read_pending;
-  }
-  if (room.delivered_pending > room.delivered_sent) {
-    c2s::Delivered frame;
-    frame.roomId = room_id;
-    frame.upToSeq = room.delivered_pending;
-    send_frame(frame);
-    room.delivered_sent = room.delivered_pending;
-  }
+    sent = pending;
+  };
+  watermark(c2s::Read{}, room.read_pending, room.read_sent);
+  watermark(c2s::Delivered{}, room.delivered_pending, room.delivered_sent);
 }
 
 // ======================================================================= time
