@@ -16,27 +16,15 @@ import {
   timelineLabels,
   uniqueRoom,
 } from '../support/chat';
-import { Demo, Parleyd, runProtocolClient } from '../support/servers';
+import { ownStack, runProtocolClient } from '../support/servers';
 
-let parleyd: Parleyd;
-let demo: Demo;
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  parleyd = await Parleyd.start();
-  demo = await Demo.start(parleyd.wsUrl);
-});
-
-test.afterAll(async () => {
-  await demo?.stop();
-  await parleyd?.stop();
-});
+const stack = ownStack();
 
 test('clients survive a parleyd crash and get what they missed', async ({ browser }) => {
   test.setTimeout(120_000);
   const room = uniqueRoom('crash');
-  const alice = await signIn(browser, 'alice', { baseURL: demo.url });
-  const bob = await signIn(browser, 'bob', { baseURL: demo.url });
+  const alice = await signIn(browser, 'alice', { baseURL: stack.demo.url });
+  const bob = await signIn(browser, 'bob', { baseURL: stack.demo.url });
   await openRoom(alice.page, room);
   await openRoom(bob.page, room);
   await say(alice.page, 'are you there?');
@@ -44,7 +32,7 @@ test('clients survive a parleyd crash and get what they missed', async ({ browse
   await say(bob.page, 'yes');
   await expect(message(alice.page, 'bob', 'yes')).toBeVisible();
 
-  await parleyd.kill();
+  await stack.parleyd.kill();
   for (const u of [alice, bob]) {
     const banner = connectionBanner(u.page);
     await expect(banner).toContainText(/Reconnecting in \d+ s…/, { timeout: 20_000 });
@@ -68,7 +56,7 @@ test('clients survive a parleyd crash and get what they missed', async ({ browse
   await say(alice.page, 'written during the crash');
   await expect(statusOf(message(alice.page, 'alice', 'written during the crash'))).toHaveText('Queued');
 
-  await parleyd.start(); // same port, same data folder
+  await stack.parleyd.start(); // same port, same data folder
   // Alice recovers on her own (the backoff is at most 10 s).
   await expectConnected(alice.page, 15_000);
   await expect(connectionBanner(alice.page)).toBeHidden();
@@ -76,7 +64,7 @@ test('clients survive a parleyd crash and get what they missed', async ({ browse
 
   // Carol, a third client without a browser, writes while bob is away.
   const carolTexts = Array.from({ length: 5 }, (_, i) => `carol ${i + 1} of 5`);
-  const sent = await runProtocolClient({ url: parleyd.wsUrl, userId: 'carol', name: 'carol', roomId: room, messages: carolTexts });
+  const sent = await runProtocolClient({ url: stack.parleyd.wsUrl, userId: 'carol', name: 'carol', roomId: room, messages: carolTexts });
   expect(sent.map((s) => s.content)).toEqual(carolTexts);
   for (const t of carolTexts) await expect(message(alice.page, 'carol', t)).toBeVisible();
 

@@ -18,26 +18,14 @@ import {
   timelineLabels,
   uniqueRoom,
 } from '../support/chat';
-import { Demo, Parleyd } from '../support/servers';
+import { ownStack } from '../support/servers';
 
-let parleyd: Parleyd;
-let demo: Demo;
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  parleyd = await Parleyd.start(['--rate-messages', '2/1']);
-  demo = await Demo.start(parleyd.wsUrl);
-});
-
-test.afterAll(async () => {
-  await demo?.stop();
-  await parleyd?.stop();
-});
+const stack = ownStack(['--rate-messages', '2/1']);
 
 test('a too-long message fails with the reason; retry, edit and resend, or discard', async ({ browser }) => {
   const room = uniqueRoom('errors');
-  const alice = await signIn(browser, 'alice', { baseURL: demo.url });
-  const bob = await signIn(browser, 'bob', { baseURL: demo.url });
+  const alice = await signIn(browser, 'alice', { baseURL: stack.demo.url });
+  const bob = await signIn(browser, 'bob', { baseURL: stack.demo.url });
   await openRoom(alice.page, room);
   await openRoom(bob.page, room);
 
@@ -92,7 +80,7 @@ async function burst(browser: Browser, room: string, count = 10) {
   const frames: string[] = [];
   const t0 = Date.now();
   const alice = await signIn(browser, 'alice', {
-    baseURL: demo.url,
+    baseURL: stack.demo.url,
     setup: async (context) => {
       context.on('page', (page) =>
         page.on('websocket', (ws) => {
@@ -103,11 +91,11 @@ async function burst(browser: Browser, room: string, count = 10) {
       );
     },
   });
-  const bob = await signIn(browser, 'bob', { baseURL: demo.url });
+  const bob = await signIn(browser, 'bob', { baseURL: stack.demo.url });
   await openRoom(alice.page, room);
   await openRoom(bob.page, room);
-  const logsFrom = parleyd.logs.length;
-  const closedBefore = await parleyd.metric('parley_connections_closed_total');
+  const logsFrom = stack.parleyd.logs.length;
+  const closedBefore = await stack.parleyd.metric('parley_connections_closed_total');
 
   const texts = Array.from({ length: count }, (_, i) => `quick ${i + 1}`);
   for (const t of texts) {
@@ -120,10 +108,10 @@ async function burst(browser: Browser, room: string, count = 10) {
   await expect(timeline(alice.page).locator('[data-status="queued"], [data-status="sending"], [data-status="failed"]')).toHaveCount(0, {
     timeout: 15_000,
   });
-  const closedDuringBurst = (await parleyd.metric('parley_connections_closed_total')) - closedBefore;
+  const closedDuringBurst = (await stack.parleyd.metric('parley_connections_closed_total')) - closedBefore;
 
   const logsFile = test.info().outputPath('parleyd.log');
-  writeFileSync(logsFile, parleyd.logs.slice(logsFrom).join('\n'));
+  writeFileSync(logsFile, stack.parleyd.logs.slice(logsFrom).join('\n'));
   await test.info().attach('parleyd.log', { path: logsFile, contentType: 'text/plain' });
   const framesFile = test.info().outputPath('alice-frames.txt');
   writeFileSync(framesFile, frames.filter((f) => !f.includes('"type":"typing"')).join('\n'));

@@ -4,28 +4,16 @@
 import { expect, test } from '@playwright/test';
 
 import { message, openRoom, shot, signIn, timeline, timelineLabels, uniqueRoom } from '../support/chat';
-import { Demo, Parleyd, runProtocolClient } from '../support/servers';
+import { ownStack, runProtocolClient } from '../support/servers';
 
-let parleyd: Parleyd;
-let demo: Demo;
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  parleyd = await Parleyd.start(['--rate-messages', '1000/1000', '--user-rate-messages', '1000/1000']);
-  demo = await Demo.start(parleyd.wsUrl);
-});
-
-test.afterAll(async () => {
-  await demo?.stop();
-  await parleyd?.stop();
-});
+const stack = ownStack(['--rate-messages', '1000/1000', '--user-rate-messages', '1000/1000']);
 
 test('scrolling to the top loads older messages and keeps the scroll position', async ({ browser }) => {
   const room = uniqueRoom('history');
   const texts = Array.from({ length: 120 }, (_, i) => `history ${String(i + 1).padStart(3, '0')}`);
-  await runProtocolClient({ url: parleyd.wsUrl, userId: 'carol', name: 'carol', roomId: room, messages: texts });
+  await runProtocolClient({ url: stack.parleyd.wsUrl, userId: 'carol', name: 'carol', roomId: room, messages: texts });
 
-  const bob = await signIn(browser, 'bob', { baseURL: demo.url });
+  const bob = await signIn(browser, 'bob', { baseURL: stack.demo.url });
   await openRoom(bob.page, room);
   // The latest page (50), scrolled to the newest.
   await expect(message(bob.page, 'carol', 'history 120')).toBeInViewport();

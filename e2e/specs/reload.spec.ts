@@ -15,33 +15,21 @@ import {
   timelineLabels,
   uniqueRoom,
 } from '../support/chat';
-import { Demo, Parleyd } from '../support/servers';
+import { ownStack } from '../support/servers';
 
-let parleyd: Parleyd;
-let demo: Demo;
-
-test.beforeAll(async () => {
-  test.setTimeout(90_000);
-  parleyd = await Parleyd.start();
-  demo = await Demo.start(parleyd.wsUrl);
-});
-
-test.afterAll(async () => {
-  await demo?.stop();
-  await parleyd?.stop();
-});
+const stack = ownStack();
 
 test('queued messages survive a reload and are delivered once when parleyd is back', async ({ browser }) => {
   test.setTimeout(90_000);
   const room = uniqueRoom('reload');
-  const alice = await signIn(browser, 'alice', { baseURL: demo.url });
-  const bob = await signIn(browser, 'bob', { baseURL: demo.url });
+  const alice = await signIn(browser, 'alice', { baseURL: stack.demo.url });
+  const bob = await signIn(browser, 'bob', { baseURL: stack.demo.url });
   await openRoom(alice.page, room);
   await openRoom(bob.page, room);
   await say(alice.page, 'before the outage');
   await expect(message(bob.page, 'alice', 'before the outage')).toBeVisible();
 
-  await parleyd.stop();
+  await stack.parleyd.stop();
   await expect(connectionBanner(alice.page)).toContainText('Reconnecting');
   const texts = ['kept in the queue 1', 'kept in the queue 2'];
   for (const t of texts) await say(alice.page, t);
@@ -55,7 +43,7 @@ test('queued messages survive a reload and are delivered once when parleyd is ba
   expect(await timelineLabels(alice.page)).toEqual(['alice: before the outage', ...texts.map((t) => `alice: ${t}`)]);
   await shot(alice.page, 'reload-alice-queued-after-reload');
 
-  await parleyd.start();
+  await stack.parleyd.start();
   await expectConnected(alice.page, 15_000);
   await expectConnected(bob.page, 15_000);
   for (const t of texts) {

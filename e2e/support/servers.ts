@@ -7,6 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { test } from '@playwright/test';
+
 import { DEMO_DIR, PARLEYD_BIN, SECRET } from './env';
 
 const children = new Set<ChildProcess>();
@@ -216,4 +218,23 @@ export async function runProtocolClient(opts: {
   const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
   if (code !== 0) throw new Error(`protocol client exited with ${code}: ${err}${out}`);
   return JSON.parse(out.trim().split('\n').at(-1)!).sent;
+}
+
+/**
+ * A parleyd (with `args`) and a `next start` of the demo of their own for the
+ * tests of one spec file: started before them, stopped after. Read
+ * `stack.parleyd` and `stack.demo` inside the tests.
+ */
+export function ownStack(args: string[] = []): { parleyd: Parleyd; demo: Demo } {
+  const stack = {} as { parleyd: Parleyd; demo: Demo };
+  test.beforeAll(async () => {
+    test.setTimeout(90_000);
+    stack.parleyd = await Parleyd.start(args);
+    stack.demo = await Demo.start(stack.parleyd.wsUrl);
+  });
+  test.afterAll(async () => {
+    await stack.demo?.stop();
+    await stack.parleyd?.stop();
+  });
+  return stack;
 }
