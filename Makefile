@@ -78,9 +78,26 @@ fuzz: $(BUILD)/fuzz/build.ninja
 test-fuzz:
 	$(MAKE) fuzz FUZZ_SECONDS=10
 
-bench: native js
+# bench: the codec micro-benchmarks, then the server comparison (bench/run.mjs, docs/performance.md):
+# parleyd (memory and SQLite) against ws and Socket.IO, the client core's ingest rate and size.
+# BENCH_ROUNDS, BENCH_SCENARIOS and BENCH_SERVERS narrow it (see bench/run.mjs).
+bench: native js bench-tools
 	$(BUILD)/native/bench/bench_codec --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
-	node bench/client/ingest.mjs
+	node bench/run.mjs
+
+# Only the server comparison.
+bench-servers: native bench-tools
+	node bench/run.mjs
+
+# What the server comparison needs besides the build: the peers' npm packages (root
+# devDependencies) and gnuplot for docs/performance.png.
+bench-tools:
+	@[ -f node_modules/ws/package.json ] && [ -f node_modules/socket.io/package.json ] || npm install --no-audit --no-fund
+	@command -v gnuplot >/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  { apt-get install -y --no-install-recommends gnuplot-nox || \
+	    { apt-get update && apt-get install -y --no-install-recommends gnuplot-nox; }; } || \
+	  echo "bench: gnuplot is missing (apt-get install gnuplot-nox): no plot"; }
+.PHONY: bench-servers bench-tools
 
 # The wrapper's tests start the real parleyd, so they need the native build.
 # CLIENT_SIZE_BUDGET (kB, gzip -9, glue + WASM) guards the release client's size: a ratchet at the
@@ -89,6 +106,8 @@ CLIENT_SIZE_BUDGET ?= 41.5
 test-js: native js
 	npm test -w @parley/realtime --silent
 	node scripts/client-size.mjs $(CLIENT_SIZE_BUDGET)
+	@# The ingest benchmark still runs against the shipped package (a smoke run, no timing asserted).
+	node bench/client/ingest.mjs 200 >/dev/null
 
 test-e2e: native demo-app
 	mkdir -p e2e/artifacts

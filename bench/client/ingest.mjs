@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 
 const dist = new URL('../../js-wrapper/dist/', import.meta.url);
-const { default: createParleyCore } = await import(new URL('parley-core.mjs', dist).href);
+const { loadCore } = await import(new URL('wasm-loader.js', dist).href);
 const { CoreHandle } = await import(new URL('core.js', dist).href);
-const module = await createParleyCore({ wasmBinary: readFileSync(new URL('parley-core.wasm', dist)) });
+const module = await loadCore({ wasmBinary: readFileSync(new URL('parley-core.wasm', dist)) });
 
 const count = Number(process.argv[2] ?? 20000);
 const frames = [];
