@@ -154,8 +154,8 @@ std::int64_t ClientSession::held_back(const c2s::Send& f, std::int64_t now_ms) {
 }
 
 bool ClientSession::abusive(std::int64_t now_ms) {
+  std::erase_if(limited_at_, [&](std::int64_t t) { return t < now_ms - 10'000; });
   limited_at_.push_back(now_ms);
-  while (!limited_at_.empty() && limited_at_.front() < now_ms - 10'000) limited_at_.pop_front();
   return limited_at_.size() >= config_.abuse_limit;
 }
 

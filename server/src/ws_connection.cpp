@@ -164,12 +164,11 @@ void WsConnection::schedule_flush() {
 void WsConnection::flush() {
   if (write_in_flight_ || queue_.empty() || state_ == State::closed) return;
   writing_.swap(queue_);
-  std::vector<net::const_buffer> buffers;
-  buffers.reserve(writing_.size());
-  for (const auto& f : writing_) buffers.emplace_back(net::buffer(f->bytes));
+  buffers_.clear();
+  for (const auto& f : writing_) buffers_.emplace_back(net::buffer(f->bytes));
   write_in_flight_ = true;
   last_sent_ = Clock::now();
-  net::async_write(socket_, buffers,
+  net::async_write(socket_, buffers_,
                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_written(ec); });
 }
 
@@ -178,6 +177,13 @@ void WsConnection::on_written(boost::system::error_code ec) {
   std::size_t written = 0;
   for (const auto& f : writing_) written += f->bytes.size();
   writing_.clear();
+  buffers_.clear();
+  if (writing_.capacity() > kKeptCapacity) {
+    // A burst (a join's presence diffs, a replay) is over: an idle
+    // connection keeps no room for it.
+    std::vector<SharedFrame>().swap(writing_);
+    std::vector<net::const_buffer>().swap(buffers_);
+  }
   queued_bytes_ -= written;
   worker_.metrics().queued_bytes.fetch_sub(static_cast<std::int64_t>(written), std::memory_order_relaxed);
   if (ec) return finish();

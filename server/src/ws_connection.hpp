@@ -64,9 +64,11 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   std::unique_ptr<ClientSession> session_;
   State state_ = State::open;
 
-  std::vector<SharedFrame> queue_;    // waiting for the next write
-  std::vector<SharedFrame> writing_;  // in the write under way
-  std::size_t queued_bytes_ = 0;      // both of the above
+  std::vector<SharedFrame> queue_;                  // waiting for the next write
+  std::vector<SharedFrame> writing_;                // in the write under way
+  std::vector<boost::asio::const_buffer> buffers_;  // writing_'s bytes, for the gathered write
+  static constexpr std::size_t kKeptCapacity = 8;
+  std::size_t queued_bytes_ = 0;  // both of the above
   bool flush_scheduled_ = false;
   bool write_in_flight_ = false;
 
