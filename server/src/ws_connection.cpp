@@ -165,11 +165,29 @@ void WsConnection::flush() {
   if (write_in_flight_ || queue_.empty() || state_ == State::closed) return;
   writing_.swap(queue_);
   buffers_.clear();
-  for (const auto& f : writing_) buffers_.emplace_back(net::buffer(f->bytes));
-  write_in_flight_ = true;
+  std::size_t total = 0;
+  for (const auto& f : writing_) {
+    buffers_.emplace_back(net::buffer(f->bytes));
+    total += f->bytes.size();
+  }
   last_sent_ = Clock::now();
+  // Most writes fit in the socket's send buffer: write at once (the socket is
+  // non-blocking), with no asynchronous operation to allocate and complete.
+  // Only what does not fit waits for the socket to become writable.
+  boost::system::error_code ec;
+  std::size_t written = socket_.write_some(buffers_, ec);
+  if (ec == net::error::would_block || ec == net::error::try_again) {
+    ec = {};
+    written = 0;
+  }
+  if (ec || written == total) return on_written(ec);
+  auto first = buffers_.begin();
+  while (written >= first->size()) written -= (first++)->size();
+  *first += written;
+  buffers_.erase(buffers_.begin(), first);
+  write_in_flight_ = true;
   net::async_write(socket_, buffers_,
-                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_written(ec); });
+                   [self = shared_from_this()](boost::system::error_code e, std::size_t) { self->on_written(e); });
 }
 
 void WsConnection::on_written(boost::system::error_code ec) {
