@@ -3,10 +3,13 @@
 find_program(NODE_EXECUTABLE node REQUIRED)
 
 if(EMSCRIPTEN)
-  # No exception support in the browser build (smaller, faster): Parley's code
+  # No exceptions in the browser build (smaller, faster): Parley's code
   # reports errors as values and its cereal archive never throws, so a throw
-  # can only come from a bug, and then aborts. Size for everything.
-  set(CMAKE_CXX_FLAGS_RELEASE "-Oz -DNDEBUG -flto")
+  # can only come from a bug, and then aborts (-fno-exceptions makes libc++'s
+  # headers abort directly instead of building exception objects; valijson,
+  # which needs them, opts back in: see shared/CMakeLists.txt). Size for
+  # everything.
+  set(CMAKE_CXX_FLAGS_RELEASE "-Oz -DNDEBUG -flto -fno-exceptions")
   # Errors keep their stable code and path but not their words (see
   # shared/src/rules.hpp): the words cost bytes in every page that loads Parley.
   add_compile_definitions(PARLEY_TERSE_ERRORS)

@@ -29,12 +29,18 @@ namespace {
 
 using namespace parley::client;
 
+// Commands parse with the codec's JSON parser: one parser in the module.
+using parley::protocol::detail::json::Document;
+using parley::protocol::detail::json::Kind;
+using parley::protocol::detail::json::Node;
+
 struct Handle {
   explicit Handle(Config config) : core(std::move(config)) {}
   Core core;
   std::string scratch;
   std::string effects;
   std::string output;
+  Document command;  // reused: its buffers keep their capacity
 };
 
 std::int64_t ms(double now) { return static_cast<std::int64_t>(now); }
@@ -71,11 +77,6 @@ struct EffectWriter {
   void operator()(const RequestToken&) { put_record(out, 7, 0, 0); }
   void operator()(const Notify& e) { put_record(out, 8, 0, 0, e.topic); }
 };
-
-// Commands parse with the codec's JSON parser: one parser in the module.
-using parley::protocol::detail::json::Document;
-using parley::protocol::detail::json::Kind;
-using parley::protocol::detail::json::Node;
 
 bool parse(Document& doc, const char* text, std::size_t length) {
   return doc.parse(std::string_view(text, length)) && doc.root().kind == Kind::object;
@@ -140,7 +141,7 @@ char* parley_buffer(Handle* h, std::size_t size) {
 //   setTyping {roomId, active} | markRead {roomId, seq} | setPresence {status}
 // Returns {"ok": bool, ...}; a refused call says why in "error".
 const char* parley_command(Handle* h, std::size_t length, double now) {
-  thread_local Document doc;
+  Document& doc = h->command;
   if (!parse(doc, h->scratch.data(), length)) return result(*h, false, "error", "command is not a JSON object");
   const Node& root = doc.root();
   auto field = [&](const char* key) { return str(doc, root, key); };

@@ -100,7 +100,9 @@ class Reader {
 
   const FieldRule* rule() {
     const FieldRule* r = path_.rule();
-    if (!r) error = Error{ErrorCode::internal, PARLEY_WORDS("no schema rule for " + path_.key()), path_.pointer()};
+    if (!r)
+      error =
+          Error{ErrorCode::internal, PARLEY_WORDS("no schema rule for " + std::string(path_.key())), path_.pointer()};
     return r;
   }
 

@@ -91,32 +91,43 @@ class Reader {
   void read_fields(const Node& object, T& out, std::size_t extra_known) {
     std::size_t matched = extra_known;
     auto visit = [&](std::string_view name, auto& member) {
-      if (error) return;
       using M = std::decay_t<decltype(member)>;
-      const Node* value = doc_.member(object, name);
-      path_.push(name);
-      if (!value) {
-        if constexpr (!is_optional<M>::value) {
-          error = Error{ErrorCode::bad_request, PARLEY_WORDS("`" + path_.pointer() + "` is required"), path_.pointer()};
-        }
-      } else {
-        ++matched;
+      if (const Node* value = open_field(object, name, !is_optional<M>::value, matched)) {
         if constexpr (is_optional<M>::value) {
           read(*value, member.emplace());
         } else {
           read(*value, member);
         }
+        path_.pop();
       }
-      path_.pop();
     };
     T::fields(out, visit);
     if (!error && matched != object.count) report_unknown(object, out);
   }
 
  private:
+  // The member `name` of `object`, with the path pointing at it (pop it
+  // after), or nullptr with the path unchanged: absent, or an error already.
+  // Not a template, so that each field of each message costs a call.
+  const Node* open_field(const Node& object, std::string_view name, bool required, std::size_t& matched) {
+    if (error) return nullptr;
+    const Node* value = doc_.member(object, name);
+    if (value) {
+      ++matched;
+      path_.push(name);
+    } else if (required) {
+      path_.push(name);
+      error = Error{ErrorCode::bad_request, PARLEY_WORDS("`" + path_.pointer() + "` is required"), path_.pointer()};
+      path_.pop();
+    }
+    return value;
+  }
+
   const FieldRule* rule() {
     const FieldRule* r = path_.rule();
-    if (!r) error = Error{ErrorCode::internal, PARLEY_WORDS("no schema rule for " + path_.key()), path_.pointer()};
+    if (!r)
+      error =
+          Error{ErrorCode::internal, PARLEY_WORDS("no schema rule for " + std::string(path_.key())), path_.pointer()};
     return r;
   }
 
@@ -176,14 +187,21 @@ class Reader {
     read_fields(v, out, 0);
   }
 
+  // Names the member of `object` that is not a field of T (or says a key
+  // repeats, when every member is a field). The field names are collected as
+  // "/a/b/" (no field name has a slash), a type-free list for the search.
   template <class T>
   void report_unknown(const Node& object, T& out) {
+    std::string fields = path_.pointer().empty() ? "/type/" : "/";
+    auto collect = [&fields](std::string_view name, auto&) { fields.append(name).append("/"); };
+    T::fields(out, collect);
+    report_unknown_among(object, fields);
+  }
+
+  void report_unknown_among(const Node& object, const std::string& fields) {
     for (std::uint32_t child = object.first; child != 0; child = doc_.node(child).next) {
       std::string_view key = doc_.key(doc_.node(child));
-      bool known = path_.pointer().empty() && key == "type";
-      auto visit = [&](std::string_view name, auto&) { known = known || name == key; };
-      T::fields(out, visit);
-      if (!known) {
+      if (key.find('/') != key.npos || fields.find("/" + std::string(key) + "/") == fields.npos) {
         path_.push(key);
         error = Error{ErrorCode::bad_request, PARLEY_WORDS("`" + path_.pointer() + "` is not a field of this object"),
                       path_.pointer()};

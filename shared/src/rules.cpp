@@ -78,14 +78,19 @@ std::optional<Error> check_items(const FieldRule& rule, std::size_t count, const
 
 FieldPath::FieldPath(std::span<const FieldRule> rules, std::string_view direction, std::string_view type)
     : rules_(rules) {
-  key_.reserve(64);
+  keys_.reserve(64);
   pointer_.reserve(64);
-  key_.append(direction).append("/").append(type);
+  keys_.append(direction).append("/").append(type);
+}
+
+void FieldPath::mark() {
+  marks_.push_back(
+      Mark{static_cast<std::uint32_t>(keys_.size()), key_start_, static_cast<std::uint32_t>(pointer_.size())});
 }
 
 void FieldPath::push(std::string_view name) {
-  marks_.push_back(Mark{key_.size(), pointer_.size(), {}});
-  key_.append("/").append(name);
+  mark();
+  keys_.append("/").append(name);
   pointer_.append("/");
   for (char c : name) {  // RFC 6901 escaping
     if (c == '~') {
@@ -99,21 +104,21 @@ void FieldPath::push(std::string_view name) {
 }
 
 void FieldPath::push_index(std::size_t index) {
-  marks_.push_back(Mark{key_.size(), pointer_.size(), {}});
-  key_.append("/*");
+  mark();
+  keys_.append("/*");
   pointer_.append("/").append(std::to_string(index));
 }
 
 void FieldPath::enter(const FieldRule& rule) {
   if (rule.def.empty() || marks_.empty()) return;
-  marks_.back().key_before_enter = std::move(key_);
-  key_.assign("#").append(rule.def);
+  key_start_ = static_cast<std::uint32_t>(keys_.size());
+  keys_.append("#").append(rule.def);
 }
 
 void FieldPath::pop() {
-  Mark& mark = marks_.back();
-  if (!mark.key_before_enter.empty()) key_ = std::move(mark.key_before_enter);
-  key_.resize(mark.key_size);
+  const Mark& mark = marks_.back();
+  keys_.resize(mark.keys_size);
+  key_start_ = mark.key_start;
   pointer_.resize(mark.pointer_size);
   marks_.pop_back();
 }

@@ -73,6 +73,8 @@ std::optional<Error> check_items(const FieldRule& rule, std::size_t count, const
 // Number of code points in valid UTF-8, nullopt for invalid UTF-8.
 
 // Builds rule keys and JSON pointers together while a codec walks a frame.
+// The keys of enclosing definitions stay in `keys_` before the current one,
+// so going back up is a matter of sizes.
 class FieldPath {
  public:
   FieldPath(std::span<const FieldRule> rules, std::string_view direction, std::string_view type);
@@ -83,17 +85,19 @@ class FieldPath {
   void enter(const FieldRule& rule);
   void pop();
   const std::string& pointer() const { return pointer_; }
-  const FieldRule* rule() const { return find_rule(rules_, key_); }
-  const std::string& key() const { return key_; }
+  const FieldRule* rule() const { return find_rule(rules_, key()); }
+  std::string_view key() const { return std::string_view(keys_).substr(key_start_); }
 
  private:
   struct Mark {
-    std::size_t key_size;
-    std::size_t pointer_size;
-    std::string key_before_enter;  // set when enter() replaced the key
+    std::uint32_t keys_size;
+    std::uint32_t key_start;
+    std::uint32_t pointer_size;
   };
+  void mark();
   std::span<const FieldRule> rules_;
-  std::string key_;
+  std::string keys_;
+  std::uint32_t key_start_ = 0;
   std::string pointer_;
   std::vector<Mark> marks_;
 };
