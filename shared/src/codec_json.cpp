@@ -8,6 +8,15 @@
 #include "parley/protocol/detail/walk.hpp"
 #include "rules.hpp"
 
+// The decoder's document is reused (its buffers keep their capacity): one per
+// thread, or a plain static where there are no threads (the browser build),
+// which spares the module the thread-exit machinery.
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define PARLEY_PER_THREAD static
+#else
+#define PARLEY_PER_THREAD thread_local
+#endif
+
 namespace parley::protocol::detail {
 namespace {
 
@@ -218,7 +227,7 @@ class Reader {
 
 template <class Frame>
 Result<Frame> decode_frame(std::string_view text, std::string_view direction) {
-  thread_local Document doc;  // reused: its buffers keep their capacity
+  PARLEY_PER_THREAD Document doc;
   if (!doc.parse(text)) {
     return Error{ErrorCode::bad_request,
                  PARLEY_WORDS("the frame is not valid JSON (" +
