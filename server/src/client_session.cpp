@@ -9,6 +9,7 @@
 #include "log.hpp"
 #include "parley/protocol/limits.hpp"
 #include "parley/protocol/schema.hpp"
+#include "server_context.hpp"
 
 namespace parley::server {
 
@@ -31,9 +32,9 @@ std::optional<std::string> salvage_ref(std::string_view bytes, Codec codec) {
   return std::string(ref->value.GetString(), ref->value.GetStringLength());
 }
 
-std::string next_session_id() {
+std::uint64_t next_session_number() {
   static std::atomic<std::uint64_t> counter{0};
-  return "s" + std::to_string(++counter);
+  return ++counter;
 }
 
 std::int64_t steady_us() {
@@ -43,21 +44,19 @@ std::int64_t steady_us() {
 
 }  // namespace
 
-ClientSession::ClientSession(Hub& hub, Dispatch& dispatch, const TokenVerifier& verifier, const Config& config,
-                             WorkerMetrics& metrics, std::weak_ptr<Peer> self)
-    : hub_(hub),
-      dispatch_(dispatch),
-      verifier_(verifier),
-      config_(config),
+ClientSession::ClientSession(ServerContext& context, WorkerMetrics& metrics, std::weak_ptr<Peer> self)
+    : context_(context),
       metrics_(metrics),
       self_(std::move(self)),
       key_(self_.lock().get()),
+      session_number_(next_session_number()),
       codec_(self_.lock() ? self_.lock()->codec() : Codec::json),
-      session_id_(next_session_id()),
-      messages_(config.rate_messages),
-      typing_(config.rate_typing),
-      receipts_(config.rate_receipts),
-      other_(config.rate_other) {}
+      messages_(context.config.rate_messages),
+      typing_(context.config.rate_typing),
+      receipts_(context.config.rate_receipts),
+      other_(context.config.rate_other) {}
+
+std::string ClientSession::session_id() const { return "s" + std::to_string(session_number_); }
 
 ClientSession::~ClientSession() {
   on_closed(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -108,16 +107,18 @@ void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
             wait);
       }
     }
-    TokenBucket* bucket = bucket_for(variant_index<c2s::Frame, Frame>());
-    std::int64_t wait = bucket ? bucket->take(now_ms) : 0;
+    Limit limit = limit_for(variant_index<c2s::Frame, Frame>());
+    std::int64_t wait = limit.bucket.take(limit.rate, now_ms);
     if (is_send && wait == 0) {
-      wait = hub_.take_user_send_token(identity_->user_id, now_ms);
-      if (wait > 0) messages_.give_back();  // the message was not sent after all
+      wait = context_.hub.take_user_send_token(identity_->user_id, now_ms);
+      if (wait > 0) limit.bucket.give_back(limit.rate);  // the message was not sent after all
     }
     if (wait > 0) {
       WorkerMetrics::add(metrics_.rate_limited);
       if (abusive(now_ms)) return close(close_code::policy_violation, "rate limit ignored");
-      if constexpr (is_send) held_ = HeldSend{f.clientMsgId, now_ms + wait, now_ms + wait + kHoldGraceMs};
+      if constexpr (is_send) {
+        held_ = std::make_unique<HeldSend>(HeldSend{f.clientMsgId, now_ms + wait, now_ms + wait + kHoldGraceMs});
+      }
       // Typing is volatile: a dropped indicator needs no answer unless asked for.
       if (!std::is_same_v<Frame, c2s::Typing> || f.ref) {
         reply_error(f.ref, Error{ErrorCode::rate_limited, "too many requests; slow down", ""}, wait);
@@ -128,17 +129,17 @@ void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
   handle(f, now_ms);
 }
 
-TokenBucket* ClientSession::bucket_for(std::size_t frame_index) {
+ClientSession::Limit ClientSession::limit_for(std::size_t frame_index) {
   switch (frame_index) {
     case variant_index<c2s::Frame, c2s::Send>():
-      return &messages_;
+      return {messages_, context_.config.rate_messages};
     case variant_index<c2s::Frame, c2s::Typing>():
-      return &typing_;
+      return {typing_, context_.config.rate_typing};
     case variant_index<c2s::Frame, c2s::Read>():
     case variant_index<c2s::Frame, c2s::Delivered>():
-      return &receipts_;
+      return {receipts_, context_.config.rate_receipts};
     default:
-      return &other_;
+      return {other_, context_.config.rate_other};
   }
 }
 
@@ -156,15 +157,15 @@ std::int64_t ClientSession::held_back(const c2s::Send& f, std::int64_t now_ms) {
 bool ClientSession::abusive(std::int64_t now_ms) {
   std::erase_if(limited_at_, [&](std::int64_t t) { return t < now_ms - 10'000; });
   limited_at_.push_back(now_ms);
-  return limited_at_.size() >= config_.abuse_limit;
+  return limited_at_.size() >= context_.config.abuse_limit;
 }
 
 void ClientSession::on_closed(std::int64_t now_ms) {
   if (identity_) {
-    for (const auto& room : rooms_) hub_.leave(room, *identity_, key_, now_ms);
+    for (const auto& room : rooms_) context_.hub.leave(room, *identity_, key_, now_ms);
   }
   rooms_.clear();
-  if (counted_) hub_.remove_user_connection(identity_->user_id);
+  if (counted_) context_.hub.remove_user_connection(identity_->user_id);
   counted_ = false;
 }
 
@@ -175,40 +176,41 @@ void ClientSession::expire() {
 
 void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
   if (identity_) return reply_error(f.ref, Error{ErrorCode::conflict, "already said hello", ""});
-  auto identity = verifier_.verify(f.token, now_ms);
+  auto identity = context_.verifier.verify(f.token, now_ms);
   if (!identity) {
-    log::info("auth refused", {{"session", session_id_}, {"reason", identity.error().message}});
+    log::info("auth refused", {{"session", session_id()}, {"reason", identity.error().message}});
     reply_error(f.ref, identity.error());
     return close(close_code::unauthorized, "unauthorized");
   }
-  if (!hub_.add_user_connection(identity.value().user_id)) {
+  if (!context_.hub.add_user_connection(identity.value().user_id)) {
     reply_error(f.ref, Error{ErrorCode::forbidden,
                              "too many connections for this user (limit " +
-                                 std::to_string(config_.max_connections_per_user) + ")",
+                                 std::to_string(context_.config.max_connections_per_user) + ")",
                              ""});
     return close(close_code::try_again_later, "too many connections for this user");
   }
   counted_ = true;
   identity_ = std::move(identity).value();
-  log::debug("hello", {{"session", session_id_}, {"user", identity_->user_id}});
+  log::debug("hello", {{"session", session_id()}, {"user", identity_->user_id}});
   s2c::Welcome welcome;
   welcome.ref = f.ref;
-  welcome.sessionId = session_id_;
+  welcome.sessionId = session_id();
   welcome.user = User{identity_->user_id, identity_->name};
   welcome.serverTime = now_ms;
-  welcome.heartbeatMs = config_.ping_interval_ms;
+  welcome.heartbeatMs = context_.config.ping_interval_ms;
   // The tighter of the connection's and the user's send limits, so a client
   // that paces itself to it is not refused while it is the user's only one.
-  double per_second = std::min(config_.rate_messages.per_second, config_.user_rate_messages.per_second);
-  double burst = std::min(config_.rate_messages.burst, config_.user_rate_messages.burst);
-  welcome.limits = protocol::Limits{config_.max_frame_bytes, static_cast<std::int64_t>(limits::content_max_length),
-                                    static_cast<std::int64_t>(std::ceil(1000.0 / per_second)),
-                                    std::max<std::int64_t>(1, static_cast<std::int64_t>(burst))};
+  double per_second = std::min(context_.config.rate_messages.per_second, context_.config.user_rate_messages.per_second);
+  double burst = std::min(context_.config.rate_messages.burst, context_.config.user_rate_messages.burst);
+  welcome.limits =
+      protocol::Limits{context_.config.max_frame_bytes, static_cast<std::int64_t>(limits::content_max_length),
+                       static_cast<std::int64_t>(std::ceil(1000.0 / per_second)),
+                       std::max<std::int64_t>(1, static_cast<std::int64_t>(burst))};
   reply(welcome);
 }
 
 void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
-  auto identity = verifier_.verify(f.token, now_ms);
+  auto identity = context_.verifier.verify(f.token, now_ms);
   if (!identity) return reply_error(f.ref, identity.error());
   if (identity.value().user_id != identity_->user_id) {
     return reply_error(f.ref, Error{ErrorCode::forbidden, "a refreshed token must name the same user", "/token"});
@@ -220,49 +222,50 @@ void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
 void ClientSession::handle(c2s::Join& f, std::int64_t now_ms) {
   auto self = self_.lock();
   if (!self) return;
-  if (auto refused = hub_.join(*identity_, self, f, now_ms)) return reply_error(f.ref, *refused);
+  if (auto refused = context_.hub.join(*identity_, self, f, now_ms)) return reply_error(f.ref, *refused);
   rooms_.insert(f.roomId);
 }
 
 void ClientSession::handle(c2s::Leave& f, std::int64_t now_ms) {
-  if (rooms_.erase(f.roomId)) hub_.leave(f.roomId, *identity_, key_, now_ms);
+  if (rooms_.erase(f.roomId)) context_.hub.leave(f.roomId, *identity_, key_, now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "sending to it")) return;
-  auto posted = hub_.post(f.roomId, *identity_, key_, f.clientMsgId, f.message, now_ms);
+  auto posted = context_.hub.post(f.roomId, *identity_, key_, f.clientMsgId, f.message, now_ms);
   if (!posted) return reply_error(f.ref, posted.error());
   if (f.ref) reply(s2c::Ack{*f.ref, posted.value().message});
 }
 
 void ClientSession::handle(c2s::Typing& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "typing in it")) return;
-  hub_.typing(f.roomId, *identity_, f.active, now_ms);
+  context_.hub.typing(f.roomId, *identity_, f.active, now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Read& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "marking it read")) return;
-  if (auto e = hub_.receipt(f.roomId, *identity_, Watermark::read, f.upToSeq)) return reply_error(f.ref, *e);
-  hub_.activity({f.roomId}, *identity_, now_ms);
+  if (auto e = context_.hub.receipt(f.roomId, *identity_, Watermark::read, f.upToSeq)) return reply_error(f.ref, *e);
+  context_.hub.activity({f.roomId}, *identity_, now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Delivered& f, std::int64_t) {
   if (!in_room(f.ref, f.roomId, "acknowledging delivery")) return;
-  if (auto e = hub_.receipt(f.roomId, *identity_, Watermark::delivered, f.upToSeq)) return reply_error(f.ref, *e);
+  if (auto e = context_.hub.receipt(f.roomId, *identity_, Watermark::delivered, f.upToSeq))
+    return reply_error(f.ref, *e);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Presence& f, std::int64_t now_ms) {
-  hub_.set_status(room_list(), *identity_, f.status, now_ms);
+  context_.hub.set_status(room_list(), *identity_, f.status, now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::History& f, std::int64_t) {
   if (!in_room(f.ref, f.roomId, "reading its history")) return;
-  auto history = hub_.history(f.roomId, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
+  auto history = context_.hub.history(f.roomId, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
   if (!history) return reply_error(f.ref, history.error());
   history.value().ref = f.ref;
   reply(history.value());
@@ -272,7 +275,7 @@ void ClientSession::handle(c2s::Ping& f, std::int64_t now_ms) { reply(s2c::Pong{
 
 void ClientSession::handle(c2s::Kick& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "removing members")) return;
-  if (auto e = hub_.kick(f.roomId, *identity_, f.userId, now_ms)) return reply_error(f.ref, *e);
+  if (auto e = context_.hub.kick(f.roomId, *identity_, f.userId, now_ms)) return reply_error(f.ref, *e);
   acknowledge(f.ref);
 }
 
@@ -288,7 +291,7 @@ void ClientSession::acknowledge(const std::optional<std::string>& ref) {
 
 void ClientSession::reply(const s2c::Frame& frame) {
   // Through the worker's queue like broadcasts, so replies keep their place among them.
-  if (auto p = self_.lock()) fan_out(dispatch_, {p}, frame);
+  if (auto p = self_.lock()) fan_out(context_, {p}, frame);
 }
 
 void ClientSession::reply_error(const std::optional<std::string>& ref, const Error& error,

@@ -21,12 +21,13 @@
 
 namespace parley::server {
 
+class ServerContext;
+
 class ClientSession {
  public:
   // `self` is the connection's Peer (alive at construction): replies go
   // through it and the hub holds it.
-  ClientSession(Hub& hub, Dispatch& dispatch, const TokenVerifier& verifier, const Config& config,
-                WorkerMetrics& metrics, std::weak_ptr<Peer> self);
+  ClientSession(ServerContext& context, WorkerMetrics& metrics, std::weak_ptr<Peer> self);
   ~ClientSession();
 
   void on_frame(std::string_view bytes, std::int64_t now_ms);
@@ -55,8 +56,12 @@ class ClientSession {
   void handle(protocol::c2s::Ping& f, std::int64_t now_ms);
   void handle(protocol::c2s::Kick& f, std::int64_t now_ms);
 
-  // The bucket a frame type draws from (nullptr: not limited).
-  TokenBucket* bucket_for(std::size_t frame_index);
+  // The bucket a frame type draws from, and its rate.
+  struct Limit {
+    TokenBucket& bucket;
+    const Rate& rate;
+  };
+  Limit limit_for(std::size_t frame_index);
   // Records a rate-limited answer; true when the client keeps ignoring them.
   bool abusive(std::int64_t now_ms);
   // How long `f` must wait behind a send refused for the rate (0: it may go).
@@ -67,19 +72,18 @@ class ClientSession {
   void reply_error(const std::optional<std::string>& ref, const protocol::Error& error,
                    std::optional<std::int64_t> retry_after_ms = std::nullopt);
   void close(std::uint16_t code, std::string reason);
+  std::string session_id() const;
   std::vector<std::string> room_list() const { return {rooms_.begin(), rooms_.end()}; }
 
-  Hub& hub_;
-  Dispatch& dispatch_;
-  const TokenVerifier& verifier_;
-  const Config& config_;
+  // Fields ordered for size: every connection has a session.
+  ServerContext& context_;  // the hub, the token verifier, the configuration
   WorkerMetrics& metrics_;
   std::weak_ptr<Peer> self_;
-  const Peer* key_;  // self_, still usable as a key while the connection is being destroyed
+  const Peer* key_;               // self_, still usable as a key while the connection is being destroyed
+  std::uint64_t session_number_;  // the session id is "s<number>"
   protocol::Codec codec_;
-  std::optional<Identity> identity_;
   bool counted_ = false;  // counted in the hub's per-user connections
-  std::string session_id_;
+  std::optional<Identity> identity_;
   std::set<std::string> rooms_;
   TokenBucket messages_;
   TokenBucket typing_;
@@ -96,7 +100,7 @@ class ClientSession {
     std::int64_t ready_at = 0;    // when a token is due
     std::int64_t expires_at = 0;  // a client that never sends it again is not held forever
   };
-  std::optional<HeldSend> held_;
+  std::unique_ptr<HeldSend> held_;  // rare: no room for it in every session
 };
 
 }  // namespace parley::server

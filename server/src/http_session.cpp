@@ -45,7 +45,7 @@ bool header_has_token(std::string_view value, std::string_view token) {
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, Worker& worker, ServerContext& context)
+HttpSession::HttpSession(Socket&& socket, Worker& worker, ServerContext& context)
     : stream_(std::move(socket)), worker_(worker), context_(context) {}
 
 void HttpSession::run() {

@@ -7,14 +7,15 @@
 #include <memory>
 #include <optional>
 
+#include "worker.hpp"
+
 namespace parley::server {
 
 class ServerContext;
-class Worker;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, Worker& worker, ServerContext& context);
+  HttpSession(Socket&& socket, Worker& worker, ServerContext& context);
   void run();
 
  private:
@@ -28,7 +29,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                std::optional<std::string> retry_after = std::nullopt);
   void on_write(bool keep_alive, boost::beast::error_code ec);
 
-  boost::beast::tcp_stream stream_;
+  boost::beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type> stream_;
   boost::beast::flat_buffer buffer_;
   Worker& worker_;
   ServerContext& context_;

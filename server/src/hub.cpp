@@ -385,7 +385,7 @@ void Hub::remove_user_connection(const std::string& user_id) {
 std::int64_t Hub::take_user_send_token(const std::string& user_id, std::int64_t now) {
   std::lock_guard lock(users_mutex_);
   auto it = users_.find(user_id);
-  return it == users_.end() ? 0 : it->second.sends.take(now);
+  return it == users_.end() ? 0 : it->second.sends.take(config_.user_rate_messages, now);
 }
 
 }  // namespace parley::server

@@ -34,7 +34,7 @@ void Listener::stop() {
 void Listener::do_accept() {
   Worker& worker = context_.next_worker();
   acceptor_.async_accept(worker.ioc(),
-                         [self = shared_from_this(), &worker](boost::system::error_code ec, tcp::socket socket) {
+                         [self = shared_from_this(), &worker](boost::system::error_code ec, Socket socket) {
                            if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
                            if (ec) {
                              log::warn("accept failed", {{"error", ec.message()}});

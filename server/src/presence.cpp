@@ -2,10 +2,18 @@
 
 namespace parley::server {
 
-std::optional<PresenceChange> RoomPresence::change(const std::string& user_id, Entry& e, std::string status) {
+namespace {
+
+constexpr const char* kStatusWords[] = {"offline", "online", "idle", "away"};
+
+std::string word(std::uint8_t status) { return kStatusWords[status]; }
+
+}  // namespace
+
+std::optional<PresenceChange> RoomPresence::change(const std::string& user_id, Entry& e, Status status) {
   if (e.status == status) return std::nullopt;
-  e.status = std::move(status);
-  return PresenceChange{user_id, e.status, e.last_seen};
+  e.status = status;
+  return PresenceChange{user_id, word(static_cast<std::uint8_t>(status)), e.last_seen};
 }
 
 std::optional<PresenceChange> RoomPresence::connected(const std::string& user_id, std::int64_t now) {
@@ -14,7 +22,9 @@ std::optional<PresenceChange> RoomPresence::connected(const std::string& user_id
   e.offline_at.reset();
   e.last_activity = now;
   e.last_seen = now;
-  if (e.status == "offline" || e.status == "idle") return change(user_id, e, e.away ? "away" : "online");
+  if (e.status == Status::offline || e.status == Status::idle) {
+    return change(user_id, e, e.away ? Status::away : Status::online);
+  }
   return std::nullopt;
 }
 
@@ -32,7 +42,7 @@ std::optional<PresenceChange> RoomPresence::activity(const std::string& user_id,
   Entry& e = it->second;
   e.last_activity = now;
   e.last_seen = now;
-  if (e.status == "idle" && !e.away) return change(user_id, e, "online");
+  if (e.status == Status::idle && !e.away) return change(user_id, e, Status::online);
   return std::nullopt;
 }
 
@@ -40,11 +50,12 @@ std::optional<PresenceChange> RoomPresence::set_status(const std::string& user_i
                                                        std::int64_t now) {
   auto it = users_.find(user_id);
   if (it == users_.end() || it->second.connections == 0) return std::nullopt;
+  Status chosen = status == "away" ? Status::away : status == "idle" ? Status::idle : Status::online;
   Entry& e = it->second;
-  e.away = status == "away";
+  e.away = chosen == Status::away;
   e.last_seen = now;
-  if (status == "online") e.last_activity = now;
-  return change(user_id, e, status);
+  if (chosen == Status::online) e.last_activity = now;
+  return change(user_id, e, chosen);
 }
 
 std::vector<PresenceChange> RoomPresence::tick(std::int64_t now) {
@@ -53,9 +64,9 @@ std::vector<PresenceChange> RoomPresence::tick(std::int64_t now) {
     if (e.connections == 0 && e.offline_at && *e.offline_at <= now) {
       e.offline_at.reset();
       e.away = false;
-      if (auto c = change(user_id, e, "offline")) out.push_back(*c);
-    } else if (e.connections > 0 && e.status == "online" && now - e.last_activity >= timings_.idle_after_ms) {
-      if (auto c = change(user_id, e, "idle")) out.push_back(*c);
+      if (auto c = change(user_id, e, Status::offline)) out.push_back(*c);
+    } else if (e.connections > 0 && e.status == Status::online && now - e.last_activity >= timings_.idle_after_ms) {
+      if (auto c = change(user_id, e, Status::idle)) out.push_back(*c);
     }
   }
   return out;
@@ -63,7 +74,7 @@ std::vector<PresenceChange> RoomPresence::tick(std::int64_t now) {
 
 std::string RoomPresence::status_of(const std::string& user_id) const {
   auto it = users_.find(user_id);
-  return it == users_.end() ? "offline" : it->second.status;
+  return word(static_cast<std::uint8_t>(it == users_.end() ? Status::offline : it->second.status));
 }
 
 std::optional<std::int64_t> RoomPresence::last_seen_of(const std::string& user_id) const {

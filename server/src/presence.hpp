@@ -47,15 +47,17 @@ class RoomPresence {
   std::size_t connected_users() const;
 
  private:
+  // The wire's status words, as a byte: one entry per member of a room.
+  enum class Status : std::uint8_t { offline, online, idle, away };
   struct Entry {
     int connections = 0;
-    std::string status = "offline";
+    Status status = Status::offline;
     bool away = false;  // chosen by the user
     std::int64_t last_activity = 0;
     std::int64_t last_seen = 0;
     std::optional<std::int64_t> offline_at;  // grace deadline once the last connection left
   };
-  std::optional<PresenceChange> change(const std::string& user_id, Entry& e, std::string status);
+  std::optional<PresenceChange> change(const std::string& user_id, Entry& e, Status status);
 
   PresenceTimings timings_;
   std::map<std::string, Entry> users_;

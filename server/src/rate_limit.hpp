@@ -10,18 +10,19 @@
 
 namespace parley::server {
 
+// The rate is passed to each call rather than stored: the rates are the
+// server's configuration, and a connection holds four buckets (16 bytes each).
 class TokenBucket {
  public:
-  explicit TokenBucket(Rate rate = {}) : rate_(rate), tokens_(rate.burst) {}
+  explicit TokenBucket(const Rate& rate) : tokens_(rate.burst) {}
 
   // Takes one token if there is one; otherwise returns how many milliseconds
   // until there will be (always >= 1).
-  std::int64_t take(std::int64_t now_ms);
+  std::int64_t take(const Rate& rate, std::int64_t now_ms);
   // Returns a token taken for a request that was refused after all.
-  void give_back() { tokens_ = std::min(rate_.burst, tokens_ + 1.0); }
+  void give_back(const Rate& rate) { tokens_ = std::min(rate.burst, tokens_ + 1.0); }
 
  private:
-  Rate rate_;
   double tokens_;
   std::int64_t last_ms_ = -1;
 };

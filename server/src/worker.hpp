@@ -3,8 +3,10 @@
 // between workers, so a connection's state needs no lock.
 #pragma once
 
+#include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -18,6 +20,11 @@
 namespace parley::server {
 
 class WsConnection;
+
+// A connection's socket: it runs on its worker's io_context. The concrete
+// executor type (not any_io_executor) saves 48 bytes in every socket and in
+// every pending operation on it, which idle connections pay for.
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
 class Worker {
  public:

@@ -33,7 +33,7 @@ constexpr auto kCloseGrace = std::chrono::seconds(2);
 
 }  // namespace
 
-WsConnection::WsConnection(net::ip::tcp::socket socket, Worker& worker, ServerContext& context, protocol::Codec codec,
+WsConnection::WsConnection(Socket socket, Worker& worker, ServerContext& context, protocol::Codec codec,
                            std::string remote_ip)
     : socket_(std::move(socket)),
       worker_(worker),
@@ -56,8 +56,7 @@ void WsConnection::start(std::string handshake_response, std::string leftover) {
   worker_.add(this);
   WorkerMetrics::add(worker_.metrics().connections_opened);
   worker_.metrics().connections.fetch_add(1, std::memory_order_relaxed);
-  session_ = std::make_unique<ClientSession>(context_.hub, context_, context_.verifier, context_.config,
-                                             worker_.metrics(), weak_from_this());
+  session_ = std::make_unique<ClientSession>(context_, worker_.metrics(), weak_from_this());
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   enqueue(control_frame(std::move(handshake_response)), true);
@@ -253,6 +252,13 @@ void WsConnection::sweep() {
   }
   if (now - last_sent_ >= std::chrono::milliseconds(config.ping_interval_ms)) {
     enqueue(control_frame(ws::make_frame(ws::Opcode::ping, "")), true);
+  } else if (queue_.empty() && !write_in_flight_) {
+    // Between writes: give back what the queues kept for bursts, so that an
+    // idle connection holds no write buffers (a busy one reallocates once
+    // per sweep).
+    std::vector<SharedFrame>().swap(queue_);
+    std::vector<SharedFrame>().swap(writing_);
+    std::vector<net::const_buffer>().swap(buffers_);
   }
 }
 

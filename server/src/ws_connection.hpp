@@ -14,17 +14,16 @@
 
 #include "client_session.hpp"
 #include "peer.hpp"
+#include "worker.hpp"
 #include "ws/frame.hpp"
 
 namespace parley::server {
 
 class ServerContext;
-class Worker;
 
 class WsConnection : public Peer, public std::enable_shared_from_this<WsConnection> {
  public:
-  WsConnection(boost::asio::ip::tcp::socket socket, Worker& worker, ServerContext& context, protocol::Codec codec,
-               std::string remote_ip);
+  WsConnection(Socket socket, Worker& worker, ServerContext& context, protocol::Codec codec, std::string remote_ip);
   ~WsConnection() override;
 
   // Sends the 101 response, then reads. `leftover` holds bytes the HTTP
@@ -55,7 +54,7 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   void begin_close(std::uint16_t code, std::string reason);
   void finish();
 
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
   Worker& worker_;
   ServerContext& context_;
   protocol::Codec codec_;

@@ -63,15 +63,16 @@ TEST(Presence, AwayIsTheUsersChoiceAndSticks) {
 }
 
 TEST(TokenBucket, AllowsABurstThenTheRateAndSaysWhenToRetry) {
-  TokenBucket b(Rate{2, 3});  // 2 per second, burst 3
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(b.take(0), 0);
-  std::int64_t wait = b.take(0);
+  const Rate rate{2, 3};  // 2 per second, burst 3
+  TokenBucket b(rate);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(b.take(rate, 0), 0);
+  std::int64_t wait = b.take(rate, 0);
   EXPECT_EQ(wait, 500);
-  EXPECT_GT(b.take(499), 0);
-  EXPECT_EQ(b.take(500), 0);
-  EXPECT_EQ(b.take(10'000), 0);
-  for (int i = 0; i < 2; ++i) EXPECT_EQ(b.take(10'000), 0);
-  EXPECT_GT(b.take(10'000), 0) << "the bucket never holds more than its burst";
+  EXPECT_GT(b.take(rate, 499), 0);
+  EXPECT_EQ(b.take(rate, 500), 0);
+  EXPECT_EQ(b.take(rate, 10'000), 0);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(b.take(rate, 10'000), 0);
+  EXPECT_GT(b.take(rate, 10'000), 0) << "the bucket never holds more than its burst";
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ std::string make_close_frame(std::uint16_t code, std::string_view reason) {
 }
 
 void Parser::fail(std::uint16_t code, std::string reason) {
-  failure_ = Failure{code, std::move(reason)};
+  failure_ = std::make_unique<Failure>(Failure{code, std::move(reason)});
   header_size_ = 0;
   control_.clear();
   control_.shrink_to_fit();
@@ -76,7 +76,8 @@ std::optional<Failure> Parser::feed(std::string_view data, std::vector<Event>& o
     remaining_ -= n;
     if (remaining_ == 0) finish_frame(out);
   }
-  return failure_;
+  if (failure_) return *failure_;
+  return std::nullopt;
 }
 
 bool Parser::header_complete() {

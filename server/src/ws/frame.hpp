@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,7 +67,7 @@ class Parser {
   std::string control_;               // the payload of the control frame being read
   std::string message_;               // the fragments of the message being read
   std::optional<Opcode> fragmented_;  // that message's opcode
-  std::optional<Failure> failure_;
+  std::unique_ptr<Failure> failure_;  // rare: no room for it in every connection
 };
 
 }  // namespace parley::server::ws
