@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -55,6 +56,10 @@ ClientSession::ClientSession(ServerContext& context, WorkerMetrics& metrics, std
       typing_(context.config.rate_typing),
       receipts_(context.config.rate_receipts),
       other_(context.config.rate_other) {}
+
+bool ClientSession::joined(const std::string& room_id) const {
+  return std::binary_search(rooms_.begin(), rooms_.end(), room_id);
+}
 
 std::string ClientSession::session_id() const { return "s" + std::to_string(session_number_); }
 
@@ -223,11 +228,14 @@ void ClientSession::handle(c2s::Join& f, std::int64_t now_ms) {
   auto self = self_.lock();
   if (!self) return;
   if (auto refused = context_.hub.join(*identity_, self, f, now_ms)) return reply_error(f.ref, *refused);
-  rooms_.insert(f.roomId);
+  if (!joined(f.roomId)) rooms_.insert(std::lower_bound(rooms_.begin(), rooms_.end(), f.roomId), f.roomId);
 }
 
 void ClientSession::handle(c2s::Leave& f, std::int64_t now_ms) {
-  if (rooms_.erase(f.roomId)) context_.hub.leave(f.roomId, *identity_, key_, now_ms);
+  if (joined(f.roomId)) {
+    rooms_.erase(std::lower_bound(rooms_.begin(), rooms_.end(), f.roomId));
+    context_.hub.leave(f.roomId, *identity_, key_, now_ms);
+  }
   acknowledge(f.ref);
 }
 
@@ -280,7 +288,7 @@ void ClientSession::handle(c2s::Kick& f, std::int64_t now_ms) {
 }
 
 bool ClientSession::in_room(const std::optional<std::string>& ref, const std::string& room_id, const char* action) {
-  if (rooms_.count(room_id)) return true;
+  if (joined(room_id)) return true;
   reply_error(ref, Error{ErrorCode::forbidden, std::string("join the room before ") + action, "/roomId"});
   return false;
 }

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,7 +72,8 @@ class ClientSession {
                    std::optional<std::int64_t> retry_after_ms = std::nullopt);
   void close(std::uint16_t code, std::string reason);
   std::string session_id() const;
-  std::vector<std::string> room_list() const { return {rooms_.begin(), rooms_.end()}; }
+  std::vector<std::string> room_list() const { return rooms_; }
+  bool joined(const std::string& room_id) const;
 
   // Fields ordered for size: every connection has a session.
   ServerContext& context_;  // the hub, the token verifier, the configuration
@@ -84,7 +84,7 @@ class ClientSession {
   protocol::Codec codec_;
   bool counted_ = false;  // counted in the hub's per-user connections
   std::optional<Identity> identity_;
-  std::set<std::string> rooms_;
+  std::vector<std::string> rooms_;  // sorted: a flat set (no tree node per room)
   TokenBucket messages_;
   TokenBucket typing_;
   TokenBucket receipts_;

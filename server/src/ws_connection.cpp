@@ -38,10 +38,10 @@ WsConnection::WsConnection(Socket socket, Worker& worker, ServerContext& context
     : socket_(std::move(socket)),
       worker_(worker),
       context_(context),
-      codec_(codec),
       remote_ip_(std::move(remote_ip)),
-      parser_(context.config.max_frame_bytes) {
-  opened_at_ = last_received_ = last_sent_ = Clock::now();
+      parser_(context.config.max_frame_bytes),
+      codec_(codec) {
+  state_since_ = last_received_ = last_sent_ = Clock::now();
 }
 
 WsConnection::~WsConnection() {
@@ -215,7 +215,7 @@ void WsConnection::on_written(boost::system::error_code ec) {
 void WsConnection::begin_close(std::uint16_t code, std::string reason) {
   if (state_ != State::open) return;
   state_ = State::closing;
-  closing_since_ = Clock::now();
+  state_since_ = Clock::now();
   enqueue(control_frame(ws::make_close_frame(code, reason)), true);
   if (session_) session_->on_closed(wall_ms());
 }
@@ -236,11 +236,11 @@ void WsConnection::sweep() {
   auto now = Clock::now();
   const Config& config = context_.config;
   if (state_ == State::closing) {
-    if (now - closing_since_ > kCloseGrace) finish();
+    if (now - state_since_ > kCloseGrace) finish();
     return;
   }
   if (!session_->authenticated()) {
-    if (now - opened_at_ > std::chrono::milliseconds(config.handshake_timeout_ms)) {
+    if (now - state_since_ > std::chrono::milliseconds(config.handshake_timeout_ms)) {
       begin_close(protocol::close_code::handshake_timeout, "no hello in time");
     }
     return;

@@ -57,24 +57,23 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   Socket socket_;
   Worker& worker_;
   ServerContext& context_;
-  protocol::Codec codec_;
   std::string remote_ip_;
   ws::Parser parser_;
   std::unique_ptr<ClientSession> session_;
+  protocol::Codec codec_;  // the bytes together: every connection pays for padding
   State state_ = State::open;
+  bool flush_scheduled_ = false;
+  bool write_in_flight_ = false;
 
   std::vector<SharedFrame> queue_;                  // waiting for the next write
   std::vector<SharedFrame> writing_;                // in the write under way
   std::vector<boost::asio::const_buffer> buffers_;  // writing_'s bytes, for the gathered write
   static constexpr std::size_t kKeptCapacity = 8;
   std::size_t queued_bytes_ = 0;  // both of the above
-  bool flush_scheduled_ = false;
-  bool write_in_flight_ = false;
 
-  Clock::time_point opened_at_;
+  Clock::time_point state_since_;  // opened (for the handshake timeout), or began closing
   Clock::time_point last_received_;
   Clock::time_point last_sent_;
-  Clock::time_point closing_since_;
 };
 
 }  // namespace parley::server

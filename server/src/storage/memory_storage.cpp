@@ -21,10 +21,26 @@ namespace {
 template <class V>
 using ByName = std::map<std::string, V, std::less<>>;
 
+// A member as kept here: the room and the user are the maps' keys already,
+// which spares two strings per member of every room.
+struct StoredMember {
+  std::string name;
+  std::string role;
+  std::int64_t read_seq = 0;
+  std::int64_t delivered_seq = 0;
+  std::int64_t joined_at = 0;
+  std::int64_t last_seen = 0;
+};
+
+MemberRecord to_record(std::string_view room_id, const std::string& user_id, const StoredMember& m) {
+  return MemberRecord{std::string(room_id), user_id,         m.name,      m.role,
+                      m.read_seq,           m.delivered_seq, m.joined_at, m.last_seen};
+}
+
 struct RoomState {
   RoomRecord record;
   std::map<std::int64_t, protocol::Message> messages;  // by seq
-  ByName<MemberRecord> members;                        // by user id
+  ByName<StoredMember> members;                        // by user id
 };
 
 // Where a sent message lives, found by its dedup key.
@@ -111,9 +127,9 @@ class MemoryStorage final : public Storage {
 
   std::optional<MemberRecord> load_member(std::string_view room_id, std::string_view user_id) override {
     std::lock_guard lock(mutex_);
-    const MemberRecord* member = find_member(room_id, user_id);
+    const StoredMember* member = find_member(room_id, user_id);
     if (member == nullptr) return std::nullopt;
-    return *member;
+    return to_record(room_id, std::string(user_id), *member);
   }
 
   std::vector<MemberRecord> members(std::string_view room_id) override {
@@ -121,7 +137,7 @@ class MemoryStorage final : public Storage {
     std::vector<MemberRecord> out;
     const RoomState* room = find_room(room_id);
     if (room == nullptr) return out;
-    for (const auto& [user_id, member] : room->members) out.push_back(member);
+    for (const auto& [user_id, member] : room->members) out.push_back(to_record(room_id, user_id, member));
     return out;
   }
 
@@ -130,7 +146,9 @@ class MemoryStorage final : public Storage {
     RoomState* room = find_room(member.room_id);
     // The SQLite store's foreign key says the same.
     if (room == nullptr) throw std::logic_error("put_member: no room '" + member.room_id + "'");
-    room->members.insert_or_assign(member.user_id, member);
+    room->members.insert_or_assign(
+        member.user_id, StoredMember{member.name, member.role, member.read_seq, member.delivered_seq, member.joined_at,
+                                     member.last_seen});
   }
 
   bool remove_member(std::string_view room_id, std::string_view user_id) override {
@@ -146,7 +164,7 @@ class MemoryStorage final : public Storage {
   std::optional<std::int64_t> advance_watermark(std::string_view room_id, std::string_view user_id, Watermark which,
                                                 std::int64_t seq) override {
     std::lock_guard lock(mutex_);
-    MemberRecord* member = find_member(room_id, user_id);
+    StoredMember* member = find_member(room_id, user_id);
     if (member == nullptr) return std::nullopt;
     std::int64_t& mark = which == Watermark::read ? member->read_seq : member->delivered_seq;
     mark = std::max(mark, seq);
@@ -155,7 +173,7 @@ class MemoryStorage final : public Storage {
 
   void touch_member(std::string_view room_id, std::string_view user_id, std::int64_t last_seen) override {
     std::lock_guard lock(mutex_);
-    if (MemberRecord* member = find_member(room_id, user_id)) member->last_seen = last_seen;
+    if (StoredMember* member = find_member(room_id, user_id)) member->last_seen = last_seen;
   }
 
   void flush() override {}
@@ -166,7 +184,7 @@ class MemoryStorage final : public Storage {
     return it == rooms_.end() ? nullptr : &it->second;
   }
 
-  MemberRecord* find_member(std::string_view room_id, std::string_view user_id) {
+  StoredMember* find_member(std::string_view room_id, std::string_view user_id) {
     RoomState* room = find_room(room_id);
     if (room == nullptr) return nullptr;
     auto it = room->members.find(user_id);

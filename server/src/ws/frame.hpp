@@ -55,19 +55,20 @@ class Parser {
   void finish_frame(std::vector<Event>& out);
   void fail(std::uint16_t code, std::string reason);
 
+  // Widest first, small counters as bytes: every connection has a parser.
   std::size_t max_message_;
-  std::uint8_t header_[14] = {};  // 2 + up to 8 length bytes + 4 mask bytes
-  std::size_t header_size_ = 0;
-  bool in_payload_ = false;
-  bool fin_ = false;
-  std::uint8_t opcode_ = 0;
   std::uint64_t remaining_ = 0;
-  std::uint8_t mask_[4] = {};
-  std::size_t mask_at_ = 0;
   std::string control_;               // the payload of the control frame being read
   std::string message_;               // the fragments of the message being read
-  std::optional<Opcode> fragmented_;  // that message's opcode
   std::unique_ptr<Failure> failure_;  // rare: no room for it in every connection
+  std::uint8_t header_[14] = {};      // 2 + up to 8 length bytes + 4 mask bytes
+  std::uint8_t mask_[4] = {};
+  std::uint8_t header_size_ = 0;
+  std::uint8_t mask_at_ = 0;  // only its value mod 4 matters
+  std::uint8_t opcode_ = 0;
+  bool in_payload_ = false;
+  bool fin_ = false;
+  std::optional<Opcode> fragmented_;  // that message's opcode
 };
 
 }  // namespace parley::server::ws
