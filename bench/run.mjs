@@ -14,6 +14,7 @@
 //   BENCH_SCENARIOS=fanout,idle node bench/run.mjs
 //   BENCH_SERVERS=parley-memory,ws BENCH_ROUNDS=1 node bench/run.mjs
 //   node bench/run.mjs --plot-only           redraw the plot from the results file
+//   node bench/run.mjs --tables              print the tables of the results file again
 // Environment: BENCH_ROUNDS (3), BENCH_SCENARIOS (fanout,saturation,idle,storm,client),
 // BENCH_SERVERS (parley-memory,parley-sqlite,ws,socketio), BENCH_NICE (-20 as root: the
 // server and the load generator run at this niceness, ahead of other work on a shared
@@ -360,6 +361,104 @@ function scenarioTable(title, metrics, perServer, note) {
   return { stats, ratios };
 }
 
+// ------------------------------------------------------------------ the tables
+
+// The most CPU that other work took on either benchmark core during a window.
+const others = (w) => Math.max(w?.core0_others_frac ?? 0, w?.core1_others_frac ?? 0);
+
+// One function per scenario: its tables from its rounds (per: server id -> the
+// rounds' results), printed, and the results file's entry. A run calls them as
+// each scenario ends; --tables calls them on the results file of an earlier run.
+const TABLES = {
+  fanout(byRate) {
+    const entry = {};
+    for (const [rate, perRate] of Object.entries(byRate)) {
+      const table = scenarioTable(
+        `Fan-out: ${FANOUT.rooms} rooms × ${FANOUT.perRoom} members, ${rate} messages/s (${fmt(rate * FANOUT.perRoom, 'k')} deliveries/s offered), ${FANOUT.window} s window`,
+        [
+          { key: 'deliveries_per_s', label: 'deliveries/s', unit: 'k' },
+          { key: 'p50_ms', label: 'p50 ms' },
+          { key: 'p99_ms', label: 'p99 ms' },
+          { key: 'max_ms', label: 'max ms' },
+          { key: 'server_cpu_us_per_delivery', label: 'server CPU µs/delivery' },
+          { key: 'server_cpu_frac', label: 'server CPU (cores)' },
+          { key: 'server_rss_kb', label: 'server RSS MiB', get: (r) => r.server_rss_kb / 1024 },
+          { key: 'lost', label: 'lost', unit: 'int', ratio: false },
+          { key: 'loadgen_cpu_frac', label: 'loadgen CPU (cores)', ratio: false },
+          { key: 'others', label: 'other work (cores)', get: (r) => others(r), ratio: false },
+        ],
+        perRate,
+        'Deliveries: `message` frames received by the 100 members of each room (the publisher is one of them). Lost: after a drain of up to ' +
+          `${FANOUT.drain} s. Other work: the most CPU that anything else took on the server's core or the load generator's during the ` +
+          `window (/proc/stat), a sign of a shared machine; a run above ${CONTENTION_LIMIT} core is tried again (up to ${REPEATS} times).`,
+      );
+      entry[rate] = { rounds: perRate, ...table };
+    }
+    return entry;
+  },
+  saturation(per) {
+    const show = (rs, s) => {
+      const lower = rs.some((r) => r.lower_bound);
+      return `${lower ? '≥ ' : ''}${cell(s, 'k')}`;
+    };
+    const table = scenarioTable(
+      `Saturation: highest sustained deliveries/s (${SATURATION.rooms} rooms × ${SATURATION.perRoom}; the rate ×${SATURATION.factor} every ${SATURATION.step + SATURATION.stepWarmup} s from ${SATURATION.startRate} messages/s; a step is sustained when ≥ 95 % of the offered deliveries/s arrive with p99 < ${SATURATION.maxP99} ms)`,
+      [
+        { key: 'best_deliveries_per_s', label: 'sustained deliveries/s', unit: 'k', show },
+        { key: 'cpu_at_best', label: 'server CPU µs/delivery at it', get: (r) => bestStep(r)?.server_cpu_us_per_delivery },
+        { key: 'server_cpu_at_best', label: 'server CPU (cores) at it', get: (r) => bestStep(r)?.server_cpu_frac, ratio: false },
+        { key: 'p99_at_best', label: 'p99 ms at it', get: (r) => bestStep(r)?.p99_ms },
+        { key: 'best_loadgen_cpu_frac', label: 'loadgen CPU (cores) at it', ratio: false },
+        { key: 'others_at_best', label: 'other work (cores) at it', get: (r) => others(bestStep(r)), ratio: false },
+      ],
+      per,
+      '"≥": a lower bound (the load generator was above 0.9 of a core at the best or the failing step, or the top rate was reached). ' +
+        'A step that falls behind is tried once more after a drain; the second failure ends the ladder. Other work: as in the fan-out ' +
+        'tables, at the best step.',
+    );
+    return { rounds: per, ...table };
+  },
+  idle(per) {
+    const table = scenarioTable(
+      `Idle: ${IDLE.connections.toLocaleString('en')} connections joined to ${IDLE.connections / IDLE.perRoom} rooms (${IDLE.sources} source addresses)`,
+      [
+        { key: 'server_rss_per_conn_bytes', label: 'server RSS per connection (KiB)', get: (r) => r.server_rss_per_conn_bytes / 1024 },
+        { key: 'server_rss_after_kb', label: 'server RSS MiB', get: (r) => r.server_rss_after_kb / 1024 },
+        { key: 'establish_s', label: 'time to establish (s)' },
+        { key: 'server_cpu_us_per_conn', label: 'server CPU µs per connection' },
+        { key: 'loadgen_cpu_frac', label: 'loadgen CPU (cores)', ratio: false },
+      ],
+      per,
+      `RSS per connection: (RSS ${IDLE.settle} s after the last join − RSS before the first connection) / connections. ` +
+        'Establish: TCP + WebSocket upgrade + hello (Parley: a JWT) + join, 256 connections in flight.',
+    );
+    return { rounds: per, ...table };
+  },
+  storm(per) {
+    const table = scenarioTable(
+      `Reconnect storm: ${STORM.connections.toLocaleString('en')} clients in ${STORM.connections / STORM.perRoom} rooms, ${STORM.rate} messages/s, server restarted (SIGTERM, start again)`,
+      [
+        { key: 'back_99_ms', label: '99 % back (ms)' },
+        { key: 'back_50_ms', label: '50 % back (ms)' },
+        { key: 'back_all_ms', label: 'all back (ms)' },
+        { key: 'server_down_ms', label: 'server down (ms)' },
+        { key: 'lost', label: 'lost deliveries', unit: 'int', ratio: false },
+        { key: 'messages_committed', label: 'messages published', unit: 'int', ratio: false },
+        { key: 'storm_bucket_max_over_mean', label: 'busiest 100 ms / mean, until 99 % back', ratio: false },
+        { key: 'bucket_max_over_mean', label: 'same, until the last attempt', ratio: false },
+        { key: 'attempts', label: 'connect attempts', unit: 'int', ratio: false },
+      ],
+      per,
+      'Times from the first connection lost. Clients reconnect with exponential backoff and full jitter (base 500 ms, cap 10 s, as Parley\'s client); ' +
+        '"back" is joined again (Parley: hello + join with sinceSeq, replay included). Lost: published messages (Parley: acknowledged) that a member ' +
+        'of the room never received (Parley with the in-memory store forgets every message on a restart, by design). Busiest 100 ms / mean: ' +
+        'connect attempts in the busiest 100 ms bucket over the mean per bucket, from the first loss until 99 % were back, and until the last attempt ' +
+        '(herd rule: ≤ 2).',
+    );
+    return { rounds: per, ...table };
+  },
+};
+
 // ------------------------------------------------------------------ main
 
 function machine() {
@@ -453,34 +552,14 @@ async function main() {
     }
     return per;
   };
-  const others = (w) => Math.max(w?.core0_others_frac ?? 0, w?.core1_others_frac ?? 0);
 
   if (SCENARIOS.includes('fanout')) {
     const per = await rounds('fan-out', runFanout, (r) => Math.max(...Object.values(r).map(others)));
-    results.scenarios.fanout = {};
+    const byRate = {};
     for (const rate of FANOUT.rates) {
-      const perRate = Object.fromEntries(Object.entries(per).map(([id, rs]) => [id, rs.map((r) => r[rate]).filter(Boolean)]));
-      const table = scenarioTable(
-        `Fan-out: ${FANOUT.rooms} rooms × ${FANOUT.perRoom} members, ${rate} messages/s (${fmt(rate * FANOUT.perRoom, 'k')} deliveries/s offered), ${FANOUT.window} s window`,
-        [
-          { key: 'deliveries_per_s', label: 'deliveries/s', unit: 'k' },
-          { key: 'p50_ms', label: 'p50 ms' },
-          { key: 'p99_ms', label: 'p99 ms' },
-          { key: 'max_ms', label: 'max ms' },
-          { key: 'server_cpu_us_per_delivery', label: 'server CPU µs/delivery' },
-          { key: 'server_cpu_frac', label: 'server CPU (cores)' },
-          { key: 'server_rss_kb', label: 'server RSS MiB', get: (r) => r.server_rss_kb / 1024 },
-          { key: 'lost', label: 'lost', unit: 'int', ratio: false },
-          { key: 'loadgen_cpu_frac', label: 'loadgen CPU (cores)', ratio: false },
-          { key: 'others', label: 'other work (cores)', get: (r) => others(r), ratio: false },
-        ],
-        perRate,
-        'Deliveries: `message` frames received by the 100 members of each room (the publisher is one of them). Lost: after a drain of up to ' +
-          `${FANOUT.drain} s. Other work: the most CPU that anything else took on the server's core or the load generator's during the ` +
-          `window (/proc/stat), a sign of a shared machine; a run above ${CONTENTION_LIMIT} core is tried again (up to ${REPEATS} times).`,
-      );
-      results.scenarios.fanout[rate] = { rounds: perRate, ...table };
+      byRate[rate] = Object.fromEntries(Object.entries(per).map(([id, rs]) => [id, rs.map((r) => r[rate]).filter(Boolean)]));
     }
+    results.scenarios.fanout = TABLES.fanout(byRate);
   }
 
   if (SCENARIOS.includes('saturation')) {
@@ -489,69 +568,17 @@ async function main() {
       const i = r.steps.indexOf(bestStep(r));
       return Math.max(...r.steps.slice(Math.max(0, i), i + 3).map(others));
     });
-    const show = (rs, s) => {
-      const lower = rs.some((r) => r.lower_bound);
-      return `${lower ? '≥ ' : ''}${cell(s, 'k')}`;
-    };
-    const table = scenarioTable(
-      `Saturation: highest sustained deliveries/s (${SATURATION.rooms} rooms × ${SATURATION.perRoom}; the rate ×${SATURATION.factor} every ${SATURATION.step + SATURATION.stepWarmup} s from ${SATURATION.startRate} messages/s; a step is sustained when ≥ 95 % of the offered deliveries/s arrive with p99 < ${SATURATION.maxP99} ms)`,
-      [
-        { key: 'best_deliveries_per_s', label: 'sustained deliveries/s', unit: 'k', show },
-        { key: 'cpu_at_best', label: 'server CPU µs/delivery at it', get: (r) => bestStep(r)?.server_cpu_us_per_delivery },
-        { key: 'server_cpu_at_best', label: 'server CPU (cores) at it', get: (r) => bestStep(r)?.server_cpu_frac, ratio: false },
-        { key: 'p99_at_best', label: 'p99 ms at it', get: (r) => bestStep(r)?.p99_ms },
-        { key: 'best_loadgen_cpu_frac', label: 'loadgen CPU (cores) at it', ratio: false },
-        { key: 'others_at_best', label: 'other work (cores) at it', get: (r) => others(bestStep(r)), ratio: false },
-      ],
-      per,
-      '"≥": a lower bound (the load generator was above 0.9 of a core at the best or the failing step, or the top rate was reached). ' +
-        'A step that falls behind is tried once more after a drain; the second failure ends the ladder. Other work: as in the fan-out ' +
-        'tables, at the best step.',
-    );
-    results.scenarios.saturation = { rounds: per, ...table };
+    results.scenarios.saturation = TABLES.saturation(per);
   }
 
   if (SCENARIOS.includes('idle')) {
     const per = await rounds('idle', runIdle);
-    const table = scenarioTable(
-      `Idle: ${IDLE.connections.toLocaleString('en')} connections joined to ${IDLE.connections / IDLE.perRoom} rooms (${IDLE.sources} source addresses)`,
-      [
-        { key: 'server_rss_per_conn_bytes', label: 'server RSS per connection (KiB)', get: (r) => r.server_rss_per_conn_bytes / 1024 },
-        { key: 'server_rss_after_kb', label: 'server RSS MiB', get: (r) => r.server_rss_after_kb / 1024 },
-        { key: 'establish_s', label: 'time to establish (s)' },
-        { key: 'server_cpu_us_per_conn', label: 'server CPU µs per connection' },
-        { key: 'loadgen_cpu_frac', label: 'loadgen CPU (cores)', ratio: false },
-      ],
-      per,
-      `RSS per connection: (RSS ${IDLE.settle} s after the last join − RSS before the first connection) / connections. ` +
-        'Establish: TCP + WebSocket upgrade + hello (Parley: a JWT) + join, 256 connections in flight.',
-    );
-    results.scenarios.idle = { rounds: per, ...table };
+    results.scenarios.idle = TABLES.idle(per);
   }
 
   if (SCENARIOS.includes('storm')) {
     const per = await rounds('reconnect storm', runStorm);
-    const table = scenarioTable(
-      `Reconnect storm: ${STORM.connections.toLocaleString('en')} clients in ${STORM.connections / STORM.perRoom} rooms, ${STORM.rate} messages/s, server restarted (SIGTERM, start again)`,
-      [
-        { key: 'back_99_ms', label: '99 % back (ms)' },
-        { key: 'back_50_ms', label: '50 % back (ms)' },
-        { key: 'back_all_ms', label: 'all back (ms)' },
-        { key: 'server_down_ms', label: 'server down (ms)' },
-        { key: 'lost', label: 'lost deliveries', unit: 'int', ratio: false },
-        { key: 'messages_committed', label: 'messages published', unit: 'int', ratio: false },
-        { key: 'storm_bucket_max_over_mean', label: 'busiest 100 ms / mean, until 99 % back', ratio: false },
-        { key: 'bucket_max_over_mean', label: 'same, until the last attempt', ratio: false },
-        { key: 'attempts', label: 'connect attempts', unit: 'int', ratio: false },
-      ],
-      per,
-      'Times from the first connection lost. Clients reconnect with exponential backoff and full jitter (base 500 ms, cap 10 s, as Parley\'s client); ' +
-        '"back" is joined again (Parley: hello + join with sinceSeq, replay included). Lost: published messages (Parley: acknowledged) that a member ' +
-        'of the room never received (Parley with the in-memory store forgets every message on a restart, by design). Busiest 100 ms / mean: ' +
-        'connect attempts in the busiest 100 ms bucket over the mean per bucket, from the first loss until 99 % were back, and until the last attempt ' +
-        '(herd rule: ≤ 2).',
-    );
-    results.scenarios.storm = { rounds: per, ...table };
+    results.scenarios.storm = TABLES.storm(per);
   }
 
   if (SCENARIOS.includes('client')) {
@@ -715,9 +742,23 @@ unset multiplot
   tempDirs.delete(dir);
 }
 
+// The tables of an earlier run, from its results file (for docs/performance.md).
+function printTables(results) {
+  const sc = results.scenarios;
+  const i = results.info;
+  console.log(`bench: results of ${i.date} (commit ${i.commit}${i.uncommitted_changes ? ', with uncommitted changes' : ''}), ` +
+    `${i.rounds} rounds, ${i.duration_s} s; load average ${i.load_average_at_start.join(' ')} at the start, ` +
+    `${i.load_average_at_end.join(' ')} at the end; ${i.repeated_runs} run(s) repeated`);
+  if (sc.fanout) TABLES.fanout(Object.fromEntries(Object.entries(sc.fanout).map(([rate, t]) => [rate, t.rounds])));
+  for (const key of ['saturation', 'idle', 'storm']) if (sc[key]) TABLES[key](sc[key].rounds);
+  if (sc.client) console.log(`\n### Client core (WASM under Node) and size\n\n${[...(sc.client.ingest ?? []), sc.client.size].join('\n')}`);
+}
+
 if (process.argv.includes('--plot-only')) {
   // Redraws the plot from the results file of an earlier run.
   plot(JSON.parse(readFileSync(OUT, 'utf8')));
+} else if (process.argv.includes('--tables')) {
+  printTables(JSON.parse(readFileSync(OUT, 'utf8')));
 } else {
   main().catch((e) => fail(e.stack ?? String(e)));
 }
