@@ -30,6 +30,7 @@ interface Vector {
 
 const valid: Vector[] = load('valid.json');
 const invalid: Vector[] = load('invalid.json');
+const invalidBinary: (Omit<Vector, 'frame' | 'text'> & { hex: string | unknown[] })[] = load('invalid-binary.json');
 const golden: Record<string, string> = load('binary.json');
 const utf8 = new TextEncoder();
 const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
@@ -57,5 +58,16 @@ describe('invalid vectors', () => {
     expect(r.ok).toBe(false);
     expect({ code: r.code, path: r.path }).toEqual(v.error);
     expect(r.message).toBeTruthy();
+  });
+});
+
+describe('invalid binary vectors', () => {
+  it.each(invalidBinary.map((v) => [v.name, v] as const))('%s: refused with its code and path', async (_, v) => {
+    const m = await loadModule();
+    // "hex" is a string, or a list of strings and {"$repeat", "times"} pieces.
+    const hex = Array.isArray(v.hex) ? (expand(v.hex) as string[]).join('') : v.hex;
+    const r = inspect(m, v.direction, 'binary', fromHex(hex));
+    expect(r.ok).toBe(false);
+    expect({ code: r.code, path: r.path }).toEqual(v.error);
   });
 });

@@ -185,6 +185,12 @@ Error truncated() {
 template <class Frame>
 Result<Frame> decode_frame(std::string_view bytes, std::string_view direction) {
   if (bytes.size() < 3) return truncated();
+  if (bytes[0] != 1) {
+    return Error{ErrorCode::bad_request,
+                 PARLEY_WORDS("the binary frame's first byte must be 1 (little-endian); it is " +
+                              std::to_string(static_cast<unsigned char>(bytes[0]))),
+                 ""};
+  }
   In ar(bytes);
   std::uint8_t version = 0;
   std::uint8_t tag = 0;

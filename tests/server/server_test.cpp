@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "parley/protocol/codec.hpp"
 #include "support/parleyd_process.hpp"
 #include "support/test_client.hpp"
 #include "support/ws_client.hpp"
@@ -137,11 +138,87 @@ TEST(Server, RefusesAForgedSenderAndBadFramesButKeepsTheConnection) {
   EXPECT_EQ(str(elsewhere, "code"), "forbidden");
 }
 
-TEST(Server, NegotiatesTheBinaryCodecAndRefusesUnknownSubprotocols) {
+TEST(Server, RefusesUnknownSubprotocols) {
   ParleydProcess server;
-  WsClient binary(server.port(), "parley.v1.bin");
-  EXPECT_EQ(binary.negotiated_subprotocol(), "parley.v1.bin");
   EXPECT_EQ(upgrade_status(server.port(), "parley.v9.json"), 400);
+}
+
+// A whole conversation in parley.v1.bin: hello, join, send and its ack, a
+// message from a JSON client delivered as a binary frame, and a malformed
+// binary frame answered by a binary error while the connection goes on.
+TEST(Server, SpeaksTheBinaryCodecWithBinaryClientsAndJsonToOthers) {
+  namespace p = parley::protocol;
+  ParleydProcess server;
+  WsClient alice(server.port(), "parley.v1.bin");
+  ASSERT_EQ(alice.negotiated_subprotocol(), "parley.v1.bin");
+  // The next frame of type T, skipping others (presence diffs, receipts).
+  auto next = [&alice]<class T>(T) -> std::optional<T> {
+    for (int i = 0; i < 20; ++i) {
+      auto bytes = alice.receive();
+      if (!bytes) return std::nullopt;
+      auto decoded = p::decode_server_frame(*bytes, p::Codec::binary);
+      EXPECT_TRUE(decoded) << "not a binary frame: " << p::describe(decoded.error());
+      if (decoded && std::holds_alternative<T>(decoded.value())) return std::get<T>(decoded.value());
+    }
+    return std::nullopt;
+  };
+  auto send = [&alice](const p::c2s::Frame& frame) { alice.send(p::encode(frame, p::Codec::binary)); };
+
+  p::c2s::Hello hello;
+  hello.ref = "1";
+  hello.token = token_for("alice", "Alice");
+  send(hello);
+  auto welcome = next(p::s2c::Welcome{});
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->user.id, "alice");
+
+  p::c2s::Join join;
+  join.ref = "2";
+  join.roomId = "lobby";
+  send(join);
+  auto joined = next(p::s2c::Joined{});
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->headSeq, 0);
+
+  TestClient bob(server.port(), "bob");  // JSON
+  bob.join("lobby");
+
+  p::c2s::Send message;
+  message.ref = "3";
+  message.roomId = "lobby";
+  message.clientMsgId = "c_binary_01";
+  message.message.content = "hello in binary";
+  send(message);
+  auto ack = next(p::s2c::Ack{});
+  ASSERT_TRUE(ack && ack->message);
+  EXPECT_EQ(ack->ref, "3");
+  EXPECT_EQ(ack->message->seq, 1);
+  EXPECT_EQ(ack->message->senderId, "alice");
+  Json at_bob = bob.next("message");
+  EXPECT_EQ(str(at_bob["message"], "content"), "hello in binary");
+  EXPECT_EQ(at_bob["message"]["seq"].GetInt64(), 1);
+
+  EXPECT_EQ(str(bob.send_text("lobby", "c_json_0001", "and back in JSON"), "type"), "ack");
+  std::optional<p::s2c::MessageEvent> from_bob;
+  do from_bob = next(p::s2c::MessageEvent{});
+  while (from_bob && from_bob->message.seq == 1);  // her own, if it came after the ack
+  ASSERT_TRUE(from_bob);
+  EXPECT_EQ(from_bob->message.content, "and back in JSON");
+  EXPECT_EQ(from_bob->message.seq, 2);
+
+  std::string bad = p::encode(p::c2s::Frame(join), p::Codec::binary);
+  bad[1] = 2;  // protocol version 2
+  alice.send(bad);
+  auto refused = next(p::s2c::Error{});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, "unsupported_version");
+
+  p::c2s::Ping ping;
+  ping.ref = "4";
+  send(ping);
+  auto pong = next(p::s2c::Pong{});
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->ref, "4");
 }
 
 // --------------------------------------------------- ordering and resume

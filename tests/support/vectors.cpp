@@ -76,6 +76,24 @@ std::vector<InvalidVector> load_invalid_vectors() {
   return out;
 }
 
+std::vector<InvalidBinaryVector> load_invalid_binary_vectors() {
+  auto doc = load("invalid-binary.json");
+  std::vector<InvalidBinaryVector> out;
+  for (auto& v : doc.GetArray()) {
+    // "hex" is a string, or a list of strings and {"$repeat", "times"} pieces.
+    std::string hex;
+    if (v["hex"].IsArray()) {
+      expand(v["hex"], doc.GetAllocator());
+      for (auto& piece : v["hex"].GetArray()) hex += piece.GetString();
+    } else {
+      hex = v["hex"].GetString();
+    }
+    out.push_back({v["name"].GetString(), v["direction"].GetString(), from_hex(hex), v["error"]["code"].GetString(),
+                   v["error"]["path"].GetString()});
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> load_binary_golden() {
   std::ifstream in(std::string(PARLEY_TEST_VECTORS_DIR) + "/binary.json");
   std::vector<std::pair<std::string, std::string>> out;
@@ -109,6 +127,19 @@ std::string to_hex(const std::string& bytes) {
     out.push_back(kDigits[b >> 4]);
     out.push_back(kDigits[b & 15]);
   }
+  return out;
+}
+
+std::string from_hex(std::string_view hex) {
+  if (hex.size() % 2 != 0) throw std::runtime_error("odd number of hex digits: " + std::string(hex));
+  auto digit = [&hex](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    throw std::runtime_error("not a lowercase hex digit in " + std::string(hex));
+  };
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    out.push_back(static_cast<char>(digit(hex[i]) * 16 + digit(hex[i + 1])));
   return out;
 }
 
