@@ -1,4 +1,5 @@
-// Binary codec: cereal portable binary (little-endian) of the same structs.
+// Binary codec: the same structs through a cereal archive of our own
+// (detail/byte_archive.hpp), little-endian like cereal's portable binary.
 //
 // Layout: cereal's endianness byte, version (u8, 1), frame tag (u8, the
 // index in c2s::Frame / s2c::Frame), then the fields in declaration order:

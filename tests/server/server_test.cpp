@@ -1,5 +1,6 @@
-// parleyd through real sockets: the real binary, started per test (in-memory
-// storage unless the test gives a data folder, then a real SQLite file).
+// parleyd through real sockets: the real binary, started per test on a real
+// SQLite file in a fresh folder (ParleydProcess), unless a test asks for the
+// in-memory store.
 #include <gtest/gtest.h>
 
 #include <algorithm>

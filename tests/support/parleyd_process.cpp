@@ -23,7 +23,11 @@ ParleydProcess::ParleydProcess(std::vector<std::string> args) {
   std::vector<std::string> argv_storage = {PARLEYD_PATH, "--port", "0", "--jwt-secret", kSecret, "--log-level", "info"};
   bool has_storage = false;
   for (const auto& a : args) has_storage = has_storage || a == "--data-dir" || a == "--storage";
-  if (!has_storage) argv_storage.insert(argv_storage.end(), {"--storage", "memory"});
+  if (!has_storage) {
+    // The default store, on a real SQLite file in a folder of the test's own.
+    own_data_dir_ = std::make_unique<TempDir>();
+    argv_storage.insert(argv_storage.end(), {"--data-dir", own_data_dir_->path()});
+  }
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());

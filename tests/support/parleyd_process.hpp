@@ -4,14 +4,30 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace parley::test {
 
+// A fresh empty folder, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 class ParleydProcess {
  public:
   // Starts parleyd on a free port with `args` added; waits until it listens.
+  // Without --data-dir or --storage in `args` it gets a fresh folder of its
+  // own (removed with it), so it runs on a real SQLite file.
   explicit ParleydProcess(std::vector<std::string> args = {});
   ~ParleydProcess();
   ParleydProcess(const ParleydProcess&) = delete;
@@ -27,19 +43,7 @@ class ParleydProcess {
   pid_t pid_ = -1;
   int stderr_fd_ = -1;
   std::uint16_t port_ = 0;
-};
-
-// A fresh empty folder, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
+  std::unique_ptr<TempDir> own_data_dir_;
 };
 
 // A token signed with kSecret for arbitrary claims (a JSON object).

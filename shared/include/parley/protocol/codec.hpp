@@ -1,7 +1,7 @@
 // The two wire codecs of protocol v1 behind one interface.
 //
 //   json    text frames, one idiomatic camelCase JSON object per frame
-//   binary  cereal portable binary of the same structs
+//   binary  the same structs in a little-endian cereal archive (docs/protocol.md)
 //
 // Decoding checks every field against the rules generated from
 // shared/schemas/ (types, required, lengths, id forms, enums, ranges, array
