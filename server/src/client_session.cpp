@@ -114,9 +114,9 @@ void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
     }
     Limit limit = limit_for(variant_index<c2s::Frame, Frame>());
     std::int64_t wait = limit.bucket.take(limit.rate, now_ms);
-    if (is_send && wait == 0) {
-      wait = context_.hub.take_user_send_token(identity_->user_id, now_ms);
-      if (wait > 0) limit.bucket.give_back(limit.rate);  // the message was not sent after all
+    if (wait == 0) {
+      wait = context_.hub.take_user_token(identity_->user_id, limit.which, now_ms);
+      if (wait > 0) limit.bucket.give_back(limit.rate);  // the request was not served after all
     }
     if (wait > 0) {
       WorkerMetrics::add(metrics_.rate_limited);
@@ -137,14 +137,14 @@ void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
 ClientSession::Limit ClientSession::limit_for(std::size_t frame_index) {
   switch (frame_index) {
     case variant_index<c2s::Frame, c2s::Send>():
-      return {messages_, context_.config.rate_messages};
+      return {messages_, context_.config.rate_messages, RateClass::messages};
     case variant_index<c2s::Frame, c2s::Typing>():
-      return {typing_, context_.config.rate_typing};
+      return {typing_, context_.config.rate_typing, RateClass::typing};
     case variant_index<c2s::Frame, c2s::Read>():
     case variant_index<c2s::Frame, c2s::Delivered>():
-      return {receipts_, context_.config.rate_receipts};
+      return {receipts_, context_.config.rate_receipts, RateClass::receipts};
     default:
-      return {other_, context_.config.rate_other};
+      return {other_, context_.config.rate_other, RateClass::other};
   }
 }
 

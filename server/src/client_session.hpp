@@ -59,6 +59,7 @@ class ClientSession {
   struct Limit {
     TokenBucket& bucket;
     const Rate& rate;
+    RateClass which;
   };
   Limit limit_for(std::size_t frame_index);
   // Records a rate-limited answer; true when the client keeps ignoring them.

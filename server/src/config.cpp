@@ -63,8 +63,11 @@ const std::vector<Option>& options() {
       {"--max-frame-bytes", "PARLEY_MAX_FRAME_BYTES", "largest inbound message, else close 1009 (default 65536)",
        PARLEY_UINT(max_frame_bytes, 64u << 20)},
       {"--max-queue-bytes", "PARLEY_MAX_QUEUE_BYTES",
-       "outbound bytes queued for one connection before it is closed with 4003 (default 1048576)",
-       PARLEY_UINT(max_queue_bytes, 1u << 30)},
+       "outbound bytes queued for one connection before it is closed with 4003, at least 4096 (default 1048576)",
+       [](Config& c, const std::string& v) {
+         c.max_queue_bytes = to_uint(v, 1u << 30);
+         if (c.max_queue_bytes < 4096) throw std::invalid_argument(v);
+       }},
       {"--max-connections", "PARLEY_MAX_CONNECTIONS", "connections in total (default 10000)",
        PARLEY_UINT(max_connections, 10'000'000)},
       {"--max-connections-per-ip", "PARLEY_MAX_CONNECTIONS_PER_IP", "connections per client address (default 1000)",
@@ -91,6 +94,12 @@ const std::vector<Option>& options() {
        PARLEY_RATE(rate_other)},
       {"--user-rate-messages", "PARLEY_USER_RATE_MESSAGES", "sends per second per user (default 20/40)",
        PARLEY_RATE(user_rate_messages)},
+      {"--user-rate-typing", "PARLEY_USER_RATE_TYPING", "typing frames per second per user (default 6/12)",
+       PARLEY_RATE(user_rate_typing)},
+      {"--user-rate-receipts", "PARLEY_USER_RATE_RECEIPTS", "read/delivered frames per second per user (default 20/60)",
+       PARLEY_RATE(user_rate_receipts)},
+      {"--user-rate-other", "PARLEY_USER_RATE_OTHER", "other requests per second per user (default 40/80)",
+       PARLEY_RATE(user_rate_other)},
       {"--abuse-limit", "PARLEY_ABUSE_LIMIT", "rate-limited answers within 10 s before closing with 1008 (default 30)",
        PARLEY_UINT(abuse_limit, 1'000'000)},
       {"--idle-after-ms", "PARLEY_IDLE_AFTER_MS", "inactivity before presence turns idle (default 300000)",

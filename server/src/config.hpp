@@ -44,7 +44,10 @@ struct Config {
   Rate rate_receipts{10, 30};
   Rate rate_other{20, 40};
   Rate user_rate_messages{20, 40};  // per user, over all their connections
-  std::uint32_t abuse_limit = 30;   // rate-limited answers within 10 s before closing with 1008
+  Rate user_rate_typing{6, 12};
+  Rate user_rate_receipts{20, 60};
+  Rate user_rate_other{40, 80};
+  std::uint32_t abuse_limit = 30;  // rate-limited answers within 10 s before closing with 1008
   // ---- presence and typing
   std::uint32_t idle_after_ms = 300000;
   std::uint32_t offline_grace_ms = 5000;

@@ -56,7 +56,8 @@ void HttpSession::do_read() {
   parser_.emplace();
   parser_->header_limit(8 * 1024);
   parser_->body_limit(64 * 1024);
-  stream_.expires_after(std::chrono::seconds(10));
+  // The upgrade request is part of the handshake: the same timeout bounds it.
+  stream_.expires_after(std::chrono::milliseconds(context_.config.handshake_timeout_ms));
   http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
 }
 

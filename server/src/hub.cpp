@@ -51,22 +51,43 @@ Hub::Hub(Storage& storage, Dispatch& dispatch, const Config& config)
 
 Hub::~Hub() = default;
 
-Hub::Room& Hub::slot(const std::string& room_id) {
-  std::lock_guard lock(rooms_mutex_);
-  auto& room = rooms_[room_id];
-  if (!room) room = std::make_unique<Room>(timings_);
-  return *room;
+Hub::LockedRoom Hub::lock_room(const std::string& room_id, bool create) {
+  RoomShard& shard = room_shards_[shard_of(room_id)];
+  for (;;) {
+    std::shared_ptr<Room> room;
+    {
+      std::lock_guard lock(shard.mutex);
+      auto it = shard.rooms.find(room_id);
+      if (it != shard.rooms.end()) {
+        room = it->second;
+      } else if (create) {
+        room = shard.rooms.emplace(room_id, std::make_shared<Room>(timings_)).first->second;
+      } else {
+        return {};
+      }
+    }
+    std::unique_lock lock(room->mutex);
+    // Evicted between the lookup and the lock: the shard has a fresh one, or none.
+    if (!room->evicted) return {std::move(room), std::move(lock)};
+  }
 }
 
-Hub::Room* Hub::find_loaded(const std::string& room_id) {
-  std::lock_guard lock(rooms_mutex_);
-  auto it = rooms_.find(room_id);
-  return it == rooms_.end() ? nullptr : it->second.get();
+void Hub::evict_if_settled(const std::string& room_id, LockedRoom& room) {
+  if (!room->subscribers.empty() || !room->typing_until.empty() || !room->presence.settled()) return;
+  room->evicted = true;
+  RoomShard& shard = room_shards_[shard_of(room_id)];
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.rooms.find(room_id);
+  if (it != shard.rooms.end() && it->second == room.room) shard.rooms.erase(it);
 }
 
 std::size_t Hub::rooms_loaded() const {
-  std::lock_guard lock(rooms_mutex_);
-  return rooms_.size();
+  std::size_t n = 0;
+  for (auto& shard : room_shards_) {
+    std::lock_guard lock(shard.mutex);
+    n += shard.rooms.size();
+  }
+  return n;
 }
 
 std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const Identity& user, std::int64_t now) {
@@ -125,9 +146,9 @@ std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const
 
 std::optional<Error> Hub::join(const Identity& user, const std::shared_ptr<Peer>& peer, const c2s::Join& request,
                                std::int64_t now) {
-  Room& room = slot(request.roomId);
-  std::lock_guard lock(room.mutex);
-  if (auto refused = open_for(room, request.roomId, user, now)) return refused;
+  LockedRoom locked = lock_room(request.roomId, true);
+  Room& room = *locked;
+  if (auto refused = open_for(room, request.roomId, user, now)) return refused;  // tick() evicts it
 
   bool new_subscription = room.subscribers.emplace(peer.get(), Subscriber{peer, user.user_id}).second;
   std::optional<PresenceChange> came = new_subscription ? room.presence.connected(user.user_id, now) : std::nullopt;
@@ -156,9 +177,8 @@ std::optional<Error> Hub::join(const Identity& user, const std::shared_ptr<Peer>
 }
 
 void Hub::leave(const std::string& room_id, const Identity& user, const Peer* peer, std::int64_t now) {
-  Room* room = find_loaded(room_id);
+  LockedRoom room = lock_room(room_id, false);
   if (!room) return;
-  std::lock_guard lock(room->mutex);
   auto& subs = room->subscribers;
   if (subs.erase(peer) == 0) return;
   bool still_here =
@@ -169,9 +189,8 @@ void Hub::leave(const std::string& room_id, const Identity& user, const Peer* pe
 
 Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender, const Peer* from,
                               const std::string& client_msg_id, const Draft& draft, std::int64_t now) {
-  Room* room = find_loaded(room_id);
+  LockedRoom room = lock_room(room_id, false);
   if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
-  std::lock_guard lock(room->mutex);
   if (!room->subscribers.count(from)) return refuse(ErrorCode::forbidden, "not joined to this room");
   if (auto original = storage_.find_sent(sender.user_id, client_msg_id)) return Posted{*original, true};
 
@@ -199,9 +218,8 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
 
 Result<s2c::History> Hub::history(const std::string& room_id, std::optional<std::int64_t> before_seq,
                                   std::size_t limit) {
-  Room* room = find_loaded(room_id);
+  LockedRoom room = lock_room(room_id, false);
   if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
-  std::lock_guard lock(room->mutex);
   std::int64_t before = before_seq.value_or(room->record.head_seq + 1);
   s2c::History out;
   out.roomId = room_id;
@@ -213,9 +231,8 @@ Result<s2c::History> Hub::history(const std::string& room_id, std::optional<std:
 
 std::optional<Error> Hub::kick(const std::string& room_id, const Identity& actor, const std::string& target,
                                std::int64_t now) {
-  Room* room = find_loaded(room_id);
+  LockedRoom room = lock_room(room_id, false);
   if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
-  std::lock_guard lock(room->mutex);
   auto actor_record = storage_.load_member(room_id, actor.user_id);
   bool may = is_admin(actor) || (actor_record && (actor_record->role == "owner" || actor_record->role == "admin"));
   if (!may) return refuse(ErrorCode::forbidden, "only the room's owner or admins can remove members");
@@ -243,9 +260,8 @@ std::optional<Error> Hub::kick(const std::string& room_id, const Identity& actor
 }
 
 void Hub::typing(const std::string& room_id, const Identity& user, bool active, std::int64_t now) {
-  Room* room = find_loaded(room_id);
+  LockedRoom room = lock_room(room_id, false);
   if (!room) return;
-  std::lock_guard lock(room->mutex);
   if (!active) return stop_typing(*room, user.user_id, user.name);
   auto& until = room->typing_until[user.user_id];
   // A refresh inside the first third of the indicator's life adds nothing.
@@ -265,9 +281,8 @@ void Hub::stop_typing(Room& room, const std::string& user_id, const std::string&
 
 std::optional<Error> Hub::receipt(const std::string& room_id, const Identity& user, Watermark which,
                                   std::int64_t up_to_seq) {
-  Room* room = find_loaded(room_id);
+  LockedRoom room = lock_room(room_id, false);
   if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
-  std::lock_guard lock(room->mutex);
   if (up_to_seq > room->record.head_seq) {
     return Error{ErrorCode::bad_request, "`/upToSeq` is beyond the room's newest message", "/upToSeq"};
   }
@@ -285,42 +300,45 @@ std::optional<Error> Hub::receipt(const std::string& room_id, const Identity& us
 void Hub::set_status(const std::vector<std::string>& room_ids, const Identity& user, const std::string& status,
                      std::int64_t now) {
   for (const auto& id : room_ids) {
-    Room* room = find_loaded(id);
+    LockedRoom room = lock_room(id, false);
     if (!room) continue;
-    std::lock_guard lock(room->mutex);
     if (auto c = room->presence.set_status(user.user_id, status, now)) broadcast_presence(*room, {*c});
   }
 }
 
 void Hub::activity(const std::vector<std::string>& room_ids, const Identity& user, std::int64_t now) {
   for (const auto& id : room_ids) {
-    Room* room = find_loaded(id);
+    LockedRoom room = lock_room(id, false);
     if (!room) continue;
-    std::lock_guard lock(room->mutex);
     if (auto c = room->presence.activity(user.user_id, now)) broadcast_presence(*room, {*c});
   }
 }
 
 void Hub::tick(std::int64_t now) {
-  std::vector<Room*> rooms;
-  {
-    std::lock_guard lock(rooms_mutex_);
-    for (auto& [id, room] : rooms_) rooms.push_back(room.get());
-  }
-  for (Room* room : rooms) {
-    std::lock_guard lock(room->mutex);
-    if (!room->loaded) continue;
-    auto changes = room->presence.tick(now);
-    for (const auto& c : changes) {
-      if (c.status == "offline") storage_.touch_member(room->record.id, c.user_id, c.last_seen);
+  for (auto& shard : room_shards_) {
+    std::vector<std::pair<std::string, std::shared_ptr<Room>>> rooms;
+    {
+      std::lock_guard lock(shard.mutex);
+      rooms.assign(shard.rooms.begin(), shard.rooms.end());
     }
-    if (!changes.empty()) broadcast_presence(*room, changes);
-    for (auto it = room->typing_until.begin(); it != room->typing_until.end();) {
-      it = it->second <= now ? room->typing_until.erase(it) : std::next(it);  // receivers expire it themselves
-    }
-    // Drop subscribers whose connection is gone without a leave.
-    for (auto it = room->subscribers.begin(); it != room->subscribers.end();) {
-      it = it->second.peer.expired() ? room->subscribers.erase(it) : std::next(it);
+    for (auto& [id, shared] : rooms) {
+      LockedRoom room{shared, std::unique_lock(shared->mutex)};
+      if (room->evicted) continue;
+      // Drop subscribers whose connection is gone without a leave.
+      for (auto it = room->subscribers.begin(); it != room->subscribers.end();) {
+        it = it->second.peer.expired() ? room->subscribers.erase(it) : std::next(it);
+      }
+      for (auto it = room->typing_until.begin(); it != room->typing_until.end();) {
+        it = it->second <= now ? room->typing_until.erase(it) : std::next(it);  // receivers expire it themselves
+      }
+      if (room->loaded) {
+        auto changes = room->presence.tick(now);
+        for (const auto& c : changes) {
+          if (c.status == "offline") storage_.touch_member(room->record.id, c.user_id, c.last_seen);
+        }
+        if (!changes.empty()) broadcast_presence(*room, changes);
+      }
+      evict_if_settled(id, room);
     }
   }
 }
@@ -369,23 +387,29 @@ void Hub::broadcast_presence(Room& room, const std::vector<PresenceChange>& chan
 }
 
 bool Hub::add_user_connection(const std::string& user_id) {
-  std::lock_guard lock(users_mutex_);
-  auto [it, fresh] = users_.try_emplace(user_id, UserState{0, TokenBucket(config_.user_rate_messages)});
+  UserShard& shard = user_shards_[shard_of(user_id)];
+  std::lock_guard lock(shard.mutex);
+  auto [it, fresh] = shard.users.try_emplace(user_id, config_);
   if (it->second.connections >= static_cast<int>(config_.max_connections_per_user)) return false;
   ++it->second.connections;
   return true;
 }
 
 void Hub::remove_user_connection(const std::string& user_id) {
-  std::lock_guard lock(users_mutex_);
-  auto it = users_.find(user_id);
-  if (it != users_.end() && --it->second.connections <= 0) users_.erase(it);
+  UserShard& shard = user_shards_[shard_of(user_id)];
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.users.find(user_id);
+  if (it != shard.users.end() && --it->second.connections <= 0) shard.users.erase(it);
 }
 
-std::int64_t Hub::take_user_send_token(const std::string& user_id, std::int64_t now) {
-  std::lock_guard lock(users_mutex_);
-  auto it = users_.find(user_id);
-  return it == users_.end() ? 0 : it->second.sends.take(config_.user_rate_messages, now);
+std::int64_t Hub::take_user_token(const std::string& user_id, RateClass which, std::int64_t now) {
+  static constexpr Rate Config::*kRates[] = {&Config::user_rate_messages, &Config::user_rate_typing,
+                                             &Config::user_rate_receipts, &Config::user_rate_other};
+  auto index = static_cast<std::size_t>(which);
+  UserShard& shard = user_shards_[shard_of(user_id)];
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.users.find(user_id);
+  return it == shard.users.end() ? 0 : it->second.buckets[index].take(config_.*kRates[index], now);
 }
 
 }  // namespace parley::server

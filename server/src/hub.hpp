@@ -1,11 +1,15 @@
 // Rooms: who may join them, who is subscribed, their gap-free seq, replay,
 // history, receipts, presence and typing. Persists through Storage and
 // reaches connections only through Peer and fan_out, so it knows nothing of
-// sockets. Thread-safe: each room has its own lock; a room's frames are
-// fanned out while its lock is held, so every subscriber receives them in
-// seq order.
+// sockets. Thread-safe without a global lock: each room has its own lock,
+// and the maps from room and user ids are split into shards with a lock
+// each, held only for a lookup. A room's frames are fanned out while its lock
+// is held, so every subscriber receives them in seq order. A room nobody is
+// subscribed to, with no presence or typing state left, is evicted by tick()
+// (its state is in Storage), so refused joins and old rooms hold no memory.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -74,9 +78,11 @@ class Hub {
   // Counts connections per user; false when the user is at the limit.
   bool add_user_connection(const std::string& user_id);
   void remove_user_connection(const std::string& user_id);
-  // The per-user send budget: 0, or milliseconds until the next send is allowed.
-  std::int64_t take_user_send_token(const std::string& user_id, std::int64_t now);
+  // The per-user budget of a class of requests, over all the user's
+  // connections: 0, or milliseconds until the next request is allowed.
+  std::int64_t take_user_token(const std::string& user_id, RateClass which, std::int64_t now);
 
+  // Rooms in memory (subscribed, or settling presence).
   std::size_t rooms_loaded() const;
 
  private:
@@ -87,24 +93,49 @@ class Hub {
   struct Room {
     explicit Room(PresenceTimings t) : presence(t) {}
     std::mutex mutex;
-    bool loaded = false;  // record holds the stored room
+    bool loaded = false;   // record holds the stored room
+    bool evicted = false;  // taken out of its shard: look it up again
     RoomRecord record;
     std::unordered_map<const Peer*, Subscriber> subscribers;
     RoomPresence presence;
     std::unordered_map<std::string, std::int64_t> typing_until;  // user -> expiry
   };
+  // A room with its lock held.
+  struct LockedRoom {
+    std::shared_ptr<Room> room;
+    std::unique_lock<std::mutex> lock;
+    Room* operator->() const { return room.get(); }
+    Room& operator*() const { return *room; }
+    explicit operator bool() const { return room != nullptr; }
+  };
   struct UserState {
+    explicit UserState(const Config& c)
+        : buckets{TokenBucket(c.user_rate_messages), TokenBucket(c.user_rate_typing), TokenBucket(c.user_rate_receipts),
+                  TokenBucket(c.user_rate_other)} {}
     int connections = 0;
-    TokenBucket sends;
+    std::array<TokenBucket, 4> buckets;  // by RateClass
   };
 
-  // The room's slot, created empty on first use; slots live as long as the hub.
-  Room& slot(const std::string& room_id);
-  Room* find_loaded(const std::string& room_id);
+  static constexpr std::size_t kShards = 32;
+  struct RoomShard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
+  };
+  struct UserShard {
+    std::mutex mutex;
+    std::unordered_map<std::string, UserState> users;
+  };
+  static std::size_t shard_of(const std::string& id) { return std::hash<std::string>{}(id) % kShards; }
+
+  // The room, locked; created empty when `create` and it is not in memory
+  // (then open_for loads or creates it). Empty when absent and not `create`.
+  LockedRoom lock_room(const std::string& room_id, bool create);
   // With the room locked: loads or creates it if `user` may, and makes the
   // user a member if they may join; else the refusal.
   std::optional<protocol::Error> open_for(Room& room, const std::string& room_id, const Identity& user,
                                           std::int64_t now);
+  // With the room locked: takes it out of memory if nothing in it is live.
+  void evict_if_settled(const std::string& room_id, LockedRoom& room);
   std::vector<std::shared_ptr<Peer>> live_subscribers(Room& room, const std::string& except_user = {});
   std::vector<protocol::Member> members_of(Room& room);
   void broadcast_presence(Room& room, const std::vector<PresenceChange>& changes);
@@ -115,12 +146,11 @@ class Hub {
   const Config& config_;
   PresenceTimings timings_;
 
-  // Guards the map only: it is released before a room's lock is taken.
-  mutable std::mutex rooms_mutex_;
-  std::unordered_map<std::string, std::unique_ptr<Room>> rooms_;
-
-  std::mutex users_mutex_;
-  std::unordered_map<std::string, UserState> users_;
+  // A shard's lock guards its map only: it is released before a room's lock
+  // is taken (evict_if_settled takes it with a room locked, never the other
+  // way round).
+  std::array<RoomShard, kShards> room_shards_;
+  std::array<UserShard, kShards> user_shards_;
 };
 
 }  // namespace parley::server

@@ -1,5 +1,7 @@
 #include "metrics.hpp"
 
+#include <algorithm>
+
 #include "parley/protocol/codec.hpp"
 
 namespace parley::server {
@@ -81,6 +83,11 @@ std::string render_metrics(const std::vector<const WorkerMetrics*>& w, const Gau
   line(out, "parley_messages_stored", gauges.messages_stored);
   header(out, "parley_queued_bytes", "gauge", "Outbound bytes waiting in connection queues.");
   line(out, "parley_queued_bytes", sum(w, &WorkerMetrics::queued_bytes));
+  header(out, "parley_queue_peak_bytes", "gauge",
+         "The most outbound bytes one connection's queue has held since start (bounded by --max-queue-bytes).");
+  std::int64_t peak = 0;
+  for (const auto* m : w) peak = std::max(peak, m->queue_peak_bytes.load(std::memory_order_relaxed));
+  line(out, "parley_queue_peak_bytes", peak);
   header(out, "parley_slow_consumers_total", "counter", "Connections closed because their queue was full (4003).");
   line(out, "parley_slow_consumers_total", static_cast<std::int64_t>(sum(w, &WorkerMetrics::slow_consumers)));
   header(out, "parley_rate_limited_total", "counter", "Requests answered rate_limited.");

@@ -35,10 +35,15 @@ struct WorkerMetrics {
   Counter slow_consumers{0};
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::int64_t> queued_bytes{0};                    // outbound bytes waiting in connection queues
+  std::atomic<std::int64_t> queue_peak_bytes{0};                // the most one connection's queue ever held
   std::array<Counter, kLatencyBucketsUs.size() + 1> latency{};  // last: +Inf
   Counter latency_sum_us{0};
 
   static void add(Counter& c, std::uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+  // Only the worker writes its metrics: a plain compare, then a store.
+  static void raise(std::atomic<std::int64_t>& peak, std::int64_t v) {
+    if (v > peak.load(std::memory_order_relaxed)) peak.store(v, std::memory_order_relaxed);
+  }
   void observe_latency(std::int64_t us);
 };
 

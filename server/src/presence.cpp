@@ -89,4 +89,11 @@ std::size_t RoomPresence::connected_users() const {
   return n;
 }
 
+bool RoomPresence::settled() const {
+  for (const auto& [user_id, e] : users_) {
+    if (e.connections > 0 || e.offline_at) return false;
+  }
+  return true;
+}
+
 }  // namespace parley::server

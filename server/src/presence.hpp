@@ -45,6 +45,9 @@ class RoomPresence {
   std::optional<std::int64_t> last_seen_of(const std::string& user_id) const;
   // Users with at least one connection in the room.
   std::size_t connected_users() const;
+  // Nobody connected and no offline transition pending: nothing left that
+  // Storage does not hold (the last seen times are stored when users go offline).
+  bool settled() const;
 
  private:
   // The wire's status words, as a byte: one entry per member of a room.

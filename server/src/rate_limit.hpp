@@ -10,6 +10,10 @@
 
 namespace parley::server {
 
+// What a request counts against: each class has its own buckets, one per
+// connection and one per user (docs/server.md, Limits).
+enum class RateClass : std::uint8_t { messages, typing, receipts, other };
+
 // The rate is passed to each call rather than stored: the rates are the
 // server's configuration, and a connection holds four buckets (16 bytes each).
 class TokenBucket {

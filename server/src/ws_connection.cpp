@@ -59,7 +59,7 @@ void WsConnection::start(std::string handshake_response, std::string leftover) {
   session_ = std::make_unique<ClientSession>(context_, worker_.metrics(), weak_from_this());
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
-  enqueue(control_frame(std::move(handshake_response)), true);
+  enqueue(control_frame(std::move(handshake_response)));
   if (!leftover.empty()) {
     std::vector<ws::Event> events;
     if (auto failure = parser_.feed(leftover, events)) return begin_close(failure->code, failure->reason);
@@ -106,7 +106,7 @@ void WsConnection::handle(ws::Event& e) {
       if (state_ == State::open) session_->on_frame(e.payload, wall_ms());
       break;
     case ws::Event::Kind::ping:
-      enqueue(control_frame(ws::make_frame(ws::Opcode::pong, e.payload)), true);
+      enqueue(control_frame(ws::make_frame(ws::Opcode::pong, e.payload)));
       break;
     case ws::Event::Kind::pong:
       break;
@@ -126,10 +126,13 @@ void WsConnection::close(std::uint16_t code, std::string reason) {
   });
 }
 
-void WsConnection::enqueue(SharedFrame frame, bool control) {
-  if (state_ == State::closed || (state_ == State::closing && !control)) return;
+void WsConnection::enqueue(SharedFrame frame, bool close_frame) {
+  // Once closing, only the close frame itself is still queued.
+  if (state_ == State::closed || (state_ == State::closing && !close_frame)) return;
   std::size_t size = frame->bytes.size();
-  if (!control && queued_bytes_ + size > context_.config.max_queue_bytes) {
+  // Every frame counts against the bound, pongs too (a client that pings and
+  // never reads is a slow consumer); only the close frame goes past it.
+  if (!close_frame && queued_bytes_ + size > context_.config.max_queue_bytes) {
     // The client is not reading: drop what it will never get and close.
     WorkerMetrics::add(worker_.metrics().slow_consumers);
     log::info("slow consumer", {{"queued_bytes", std::to_string(queued_bytes_)}, {"ip", remote_ip_}});
@@ -146,6 +149,7 @@ void WsConnection::enqueue(SharedFrame frame, bool control) {
   }
   queued_bytes_ += size;
   worker_.metrics().queued_bytes.fetch_add(static_cast<std::int64_t>(size), std::memory_order_relaxed);
+  WorkerMetrics::raise(worker_.metrics().queue_peak_bytes, static_cast<std::int64_t>(queued_bytes_));
   queue_.push_back(std::move(frame));
   schedule_flush();
 }
@@ -251,7 +255,7 @@ void WsConnection::sweep() {
     return finish();
   }
   if (now - last_sent_ >= std::chrono::milliseconds(config.ping_interval_ms)) {
-    enqueue(control_frame(ws::make_frame(ws::Opcode::ping, "")), true);
+    enqueue(control_frame(ws::make_frame(ws::Opcode::ping, "")));
   } else if (queue_.empty() && !write_in_flight_) {
     // Between writes: give back what the queues kept for bursts, so that an
     // idle connection holds no write buffers (a busy one reallocates once

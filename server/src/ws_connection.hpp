@@ -47,7 +47,7 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   void wait_readable();
   void on_readable(boost::system::error_code ec);
   void handle(ws::Event& event);
-  void enqueue(SharedFrame frame, bool control = false);
+  void enqueue(SharedFrame frame, bool close_frame = false);
   void schedule_flush();
   void flush();
   void on_written(boost::system::error_code ec);

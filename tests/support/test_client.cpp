@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
 
 namespace parley::test {
 
@@ -136,6 +137,21 @@ double metric(const std::string& text, const std::string& name) {
     if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
   }
   return -1;
+}
+
+double metric_now(std::uint16_t port, const std::string& name) {
+  std::string response = http_get(port, "/metrics");
+  return response.rfind("200 ", 0) == 0 ? metric(response.substr(4), name) : -1;
+}
+
+double metric_when(std::uint16_t port, const std::string& name, double value, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  double seen = metric_now(port, name);
+  while (seen != value && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a condition, bounded by the deadline
+    seen = metric_now(port, name);
+  }
+  return seen;
 }
 
 }  // namespace parley::test

@@ -56,5 +56,32 @@ class TestClient {
 
 // The value of a metric line in Prometheus text ("name{labels} value"), or -1.
 double metric(const std::string& metrics_text, const std::string& name);
+// parleyd's metric `name` now, from /metrics.
+double metric_now(std::uint16_t port, const std::string& name);
+// Polls /metrics until `name` equals `value` or `timeout` passes (for state
+// that settles on the server's own timers); returns the last value seen.
+double metric_when(std::uint16_t port, const std::string& name, double value,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Reading frames.
+inline std::string str(const rapidjson::Value& doc, const char* key) {
+  return doc.IsObject() && doc.HasMember(key) && doc[key].IsString() ? doc[key].GetString() : "";
+}
+
+inline std::int64_t seq_of(const Json& frame) { return frame["message"]["seq"].GetInt64(); }
+
+inline std::vector<std::int64_t> seqs(const rapidjson::Value& messages) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : messages.GetArray()) out.push_back(m["seq"].GetInt64());
+  return out;
+}
+
+inline std::vector<std::int64_t> range(std::int64_t from, std::int64_t to) {
+  std::vector<std::int64_t> out;
+  for (auto i = from; i <= to; ++i) out.push_back(i);
+  return out;
+}
+
+inline std::string cmid(const std::string& prefix, int i) { return "c_" + prefix + "_" + std::to_string(1000 + i); }
 
 }  // namespace parley::test

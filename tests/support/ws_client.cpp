@@ -44,6 +44,8 @@ WsClient::~WsClient() {
 
 void WsClient::send(const std::string& frame) { impl_->ws.write(net::buffer(frame)); }
 
+void WsClient::ping(const std::string& payload) { impl_->ws.ping(websocket::ping_data(payload.c_str())); }
+
 std::optional<std::string> WsClient::receive(std::chrono::milliseconds timeout) {
   if (closed_) return std::nullopt;
   std::optional<std::string> out;

@@ -22,6 +22,8 @@ class WsClient {
   ~WsClient();
 
   void send(const std::string& frame);
+  // A WebSocket ping (payload up to 125 bytes); the pong is read like any frame.
+  void ping(const std::string& payload);
   // The next frame, or nullopt if the socket closed (closed() says how) or
   // nothing arrived in time (closed() has code 0: the client is unusable).
   std::optional<std::string> receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
