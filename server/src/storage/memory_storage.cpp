@@ -1,6 +1,11 @@
-// Storage kept in memory behind one mutex: the same contract as the SQLite
-// store (tests run against both), nothing survives the process.
+// Storage kept in memory: the same contract as the SQLite store (tests run
+// against both), nothing survives the process. No global lock: rooms (with
+// their messages and members) live in shards by room id, dedup keys in shards
+// by sender, each shard with its own lock. A thread holding a room shard may
+// take a sender shard, never the other way round.
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -52,29 +57,34 @@ struct SentAt {
 class MemoryStorage final : public Storage {
  public:
   std::optional<RoomRecord> load_room(std::string_view room_id) override {
-    std::lock_guard lock(mutex_);
-    const RoomState* room = find_room(room_id);
+    auto [rooms, lock] = rooms_of(room_id);
+    const RoomState* room = find_room(rooms, room_id);
     if (room == nullptr) return std::nullopt;
     return room->record;
   }
 
   bool create_room(const RoomRecord& record) override {
-    std::lock_guard lock(mutex_);
-    return rooms_.try_emplace(record.id, RoomState{record, {}, {}}).second;
+    auto [rooms, lock] = rooms_of(record.id);
+    bool created = rooms.try_emplace(record.id, RoomState{record, {}, {}}).second;
+    if (created) room_count_.fetch_add(1, std::memory_order_relaxed);
+    return created;
   }
 
-  std::size_t room_count() override {
-    std::lock_guard lock(mutex_);
-    return rooms_.size();
-  }
+  std::size_t room_count() override { return room_count_.load(std::memory_order_relaxed); }
 
   Appended append_message(const protocol::Message& message) override {
-    std::lock_guard lock(mutex_);
-    if (auto original = find_sent_locked(message.senderId, message.clientMsgId)) {
-      return Appended{std::move(*original), true};
-    }
-    RoomState* room = find_room(message.roomId);
+    auto [rooms, lock] = rooms_of(message.roomId);
+    RoomState* room = find_room(rooms, message.roomId);
     if (room == nullptr) throw std::logic_error("append_message: no room '" + message.roomId + "'");
+    SentShard& sent = sent_shards_[shard_of(message.senderId)];
+    std::unique_lock sent_lock(sent.mutex);
+    if (auto at = find_at(sent, message.senderId, message.clientMsgId)) {
+      if (at->room_id == message.roomId) return Appended{room->messages.at(at->seq), true};
+      // Stored in another room, whose shard may not be taken with ours held.
+      sent_lock.unlock();
+      lock.unlock();
+      return Appended{message_at(*at).value(), true};
+    }
     std::int64_t head = room->record.head_seq;
     if (message.seq != head + 1) {
       throw std::logic_error("append_message: seq " + std::to_string(message.seq) + " in room '" + message.roomId +
@@ -85,21 +95,26 @@ class MemoryStorage final : public Storage {
     if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();
     room->messages.emplace(stored.seq, stored);
     room->record.head_seq = message.seq;
-    sent_[message.senderId][message.clientMsgId] = SentAt{message.roomId, message.seq};
-    ++message_count_;
+    sent.by_sender[message.senderId][message.clientMsgId] = SentAt{message.roomId, message.seq};
+    message_count_.fetch_add(1, std::memory_order_relaxed);
     return Appended{std::move(stored), false};
   }
 
   std::optional<protocol::Message> find_sent(std::string_view sender_id, std::string_view client_msg_id) override {
-    std::lock_guard lock(mutex_);
-    return find_sent_locked(sender_id, client_msg_id);
+    std::optional<SentAt> at;
+    {
+      SentShard& sent = sent_shards_[shard_of(sender_id)];
+      std::lock_guard lock(sent.mutex);
+      at = find_at(sent, sender_id, client_msg_id);
+    }
+    return at ? message_at(*at) : std::nullopt;
   }
 
   std::vector<protocol::Message> messages_after(std::string_view room_id, std::int64_t after_seq,
                                                 std::size_t limit) override {
-    std::lock_guard lock(mutex_);
+    auto [rooms, lock] = rooms_of(room_id);
     std::vector<protocol::Message> out;
-    const RoomState* room = find_room(room_id);
+    const RoomState* room = find_room(rooms, room_id);
     if (room == nullptr) return out;
     for (auto it = room->messages.upper_bound(after_seq); it != room->messages.end() && out.size() < limit; ++it) {
       out.push_back(it->second);
@@ -109,9 +124,9 @@ class MemoryStorage final : public Storage {
 
   std::vector<protocol::Message> messages_before(std::string_view room_id, std::int64_t before_seq,
                                                  std::size_t limit) override {
-    std::lock_guard lock(mutex_);
+    auto [rooms, lock] = rooms_of(room_id);
     std::vector<protocol::Message> out;
-    const RoomState* room = find_room(room_id);
+    const RoomState* room = find_room(rooms, room_id);
     if (room == nullptr) return out;
     auto end = room->messages.lower_bound(before_seq);
     auto begin = end;
@@ -120,30 +135,27 @@ class MemoryStorage final : public Storage {
     return out;
   }
 
-  std::int64_t message_count() override {
-    std::lock_guard lock(mutex_);
-    return message_count_;
-  }
+  std::int64_t message_count() override { return message_count_.load(std::memory_order_relaxed); }
 
   std::optional<MemberRecord> load_member(std::string_view room_id, std::string_view user_id) override {
-    std::lock_guard lock(mutex_);
-    const StoredMember* member = find_member(room_id, user_id);
+    auto [rooms, lock] = rooms_of(room_id);
+    const StoredMember* member = find_member(rooms, room_id, user_id);
     if (member == nullptr) return std::nullopt;
     return to_record(room_id, std::string(user_id), *member);
   }
 
   std::vector<MemberRecord> members(std::string_view room_id) override {
-    std::lock_guard lock(mutex_);
+    auto [rooms, lock] = rooms_of(room_id);
     std::vector<MemberRecord> out;
-    const RoomState* room = find_room(room_id);
+    const RoomState* room = find_room(rooms, room_id);
     if (room == nullptr) return out;
     for (const auto& [user_id, member] : room->members) out.push_back(to_record(room_id, user_id, member));
     return out;
   }
 
   void put_member(const MemberRecord& member) override {
-    std::lock_guard lock(mutex_);
-    RoomState* room = find_room(member.room_id);
+    auto [rooms, lock] = rooms_of(member.room_id);
+    RoomState* room = find_room(rooms, member.room_id);
     // The SQLite store's foreign key says the same.
     if (room == nullptr) throw std::logic_error("put_member: no room '" + member.room_id + "'");
     room->members.insert_or_assign(
@@ -152,8 +164,8 @@ class MemoryStorage final : public Storage {
   }
 
   bool remove_member(std::string_view room_id, std::string_view user_id) override {
-    std::lock_guard lock(mutex_);
-    RoomState* room = find_room(room_id);
+    auto [rooms, lock] = rooms_of(room_id);
+    RoomState* room = find_room(rooms, room_id);
     if (room == nullptr) return false;
     auto it = room->members.find(user_id);
     if (it == room->members.end()) return false;
@@ -163,8 +175,8 @@ class MemoryStorage final : public Storage {
 
   std::optional<std::int64_t> advance_watermark(std::string_view room_id, std::string_view user_id, Watermark which,
                                                 std::int64_t seq) override {
-    std::lock_guard lock(mutex_);
-    StoredMember* member = find_member(room_id, user_id);
+    auto [rooms, lock] = rooms_of(room_id);
+    StoredMember* member = find_member(rooms, room_id, user_id);
     if (member == nullptr) return std::nullopt;
     std::int64_t& mark = which == Watermark::read ? member->read_seq : member->delivered_seq;
     mark = std::max(mark, seq);
@@ -172,37 +184,68 @@ class MemoryStorage final : public Storage {
   }
 
   void touch_member(std::string_view room_id, std::string_view user_id, std::int64_t last_seen) override {
-    std::lock_guard lock(mutex_);
-    if (StoredMember* member = find_member(room_id, user_id)) member->last_seen = last_seen;
+    auto [rooms, lock] = rooms_of(room_id);
+    if (StoredMember* member = find_member(rooms, room_id, user_id)) member->last_seen = last_seen;
   }
 
   void flush() override {}
 
  private:
-  RoomState* find_room(std::string_view room_id) {
-    auto it = rooms_.find(room_id);
-    return it == rooms_.end() ? nullptr : &it->second;
+  static constexpr std::size_t kShards = 32;
+  struct RoomShard {
+    std::mutex mutex;
+    ByName<RoomState> rooms;
+  };
+  struct SentShard {
+    std::mutex mutex;
+    ByName<ByName<SentAt>> by_sender;  // sender id -> client message id -> message
+  };
+  static std::size_t shard_of(std::string_view id) { return std::hash<std::string_view>{}(id) % kShards; }
+
+  // A room shard's map, locked.
+  struct Locked {
+    ByName<RoomState>& rooms;
+    std::unique_lock<std::mutex> lock;
+  };
+  Locked rooms_of(std::string_view room_id) {
+    RoomShard& shard = room_shards_[shard_of(room_id)];
+    return Locked{shard.rooms, std::unique_lock(shard.mutex)};
   }
 
-  StoredMember* find_member(std::string_view room_id, std::string_view user_id) {
-    RoomState* room = find_room(room_id);
+  static RoomState* find_room(ByName<RoomState>& rooms, std::string_view room_id) {
+    auto it = rooms.find(room_id);
+    return it == rooms.end() ? nullptr : &it->second;
+  }
+
+  static StoredMember* find_member(ByName<RoomState>& rooms, std::string_view room_id, std::string_view user_id) {
+    RoomState* room = find_room(rooms, room_id);
     if (room == nullptr) return nullptr;
     auto it = room->members.find(user_id);
     return it == room->members.end() ? nullptr : &it->second;
   }
 
-  std::optional<protocol::Message> find_sent_locked(std::string_view sender_id, std::string_view client_msg_id) {
-    auto by_sender = sent_.find(sender_id);
-    if (by_sender == sent_.end()) return std::nullopt;
+  static std::optional<SentAt> find_at(SentShard& sent, std::string_view sender_id, std::string_view client_msg_id) {
+    auto by_sender = sent.by_sender.find(sender_id);
+    if (by_sender == sent.by_sender.end()) return std::nullopt;
     auto at = by_sender->second.find(client_msg_id);
     if (at == by_sender->second.end()) return std::nullopt;
-    return find_room(at->second.room_id)->messages.at(at->second.seq);
+    return at->second;
   }
 
-  std::mutex mutex_;
-  ByName<RoomState> rooms_;
-  ByName<ByName<SentAt>> sent_;  // sender id -> client message id -> message
-  std::int64_t message_count_ = 0;
+  // The stored message at `at`, with its room's shard locked here.
+  std::optional<protocol::Message> message_at(const SentAt& at) {
+    auto [rooms, lock] = rooms_of(at.room_id);
+    RoomState* room = find_room(rooms, at.room_id);
+    if (room == nullptr) return std::nullopt;
+    auto it = room->messages.find(at.seq);
+    if (it == room->messages.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::array<RoomShard, kShards> room_shards_;
+  std::array<SentShard, kShards> sent_shards_;
+  std::atomic<std::size_t> room_count_{0};
+  std::atomic<std::int64_t> message_count_{0};
 };
 
 }  // namespace

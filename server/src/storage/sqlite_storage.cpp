@@ -1,6 +1,7 @@
 // The embedded default Storage: one SQLite database, `parley.db` in the data
-// folder, in WAL mode. One connection behind one mutex; every statement is
-// prepared once and reused.
+// folder, in WAL mode. One connection behind one mutex (SQLite has one writer
+// at a time); every statement is prepared once and reused. Checkpoints run on
+// a thread of their own (sqlite_checkpointer.hpp), off the commit path.
 //
 // Schema, version 1 (PRAGMA user_version):
 //   rooms(id, kind, epoch, head_seq, created_at)
@@ -22,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/sqlite_checkpointer.hpp"
 #include "storage/storage.hpp"
 
 namespace parley::server {
@@ -348,7 +350,11 @@ std::int64_t sql_limit(std::size_t limit) {
 
 class SqliteStorage final : public Storage {
  public:
-  explicit SqliteStorage(const std::string& data_dir) : db_(open_database(data_dir)), statements_(db_.get()) {}
+  explicit SqliteStorage(const std::string& data_dir)
+      : db_(open_database(data_dir)),
+        statements_(db_.get()),
+        checkpointer_(std::make_unique<SqliteCheckpointer>(db_.get(), sqlite3_db_filename(db_.get(), "main"))) {}
+  ~SqliteStorage() override { checkpointer_.reset(); }  // its hook and connection go before ours
 
   std::optional<RoomRecord> load_room(std::string_view room_id) override {
     auto lock = lock_usable();
@@ -572,6 +578,7 @@ class SqliteStorage final : public Storage {
   std::string unusable_;  // why the connection can no longer be trusted, if it cannot
   DatabasePtr db_;        // declared before the statements: they are finalized first
   Statements statements_;
+  std::unique_ptr<SqliteCheckpointer> checkpointer_;
 };
 
 }  // namespace
