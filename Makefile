@@ -11,13 +11,14 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 BUILD := build
 CMAKE_NATIVE := cmake -S . -B $(BUILD)/native -G Ninja -DCMAKE_BUILD_TYPE=Release
 CMAKE_ASAN := cmake -S . -B $(BUILD)/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=address,undefined
+CMAKE_TSAN := cmake -S . -B $(BUILD)/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_SANITIZE=thread
 CMAKE_FUZZ := cmake -S . -B $(BUILD)/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
               -DPARLEY_FUZZ=ON -DBUILD_TESTING=OFF
 FUZZ_SECONDS ?= 60
 CMAKE_WASM := emcmake cmake -S . -B $(BUILD)/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release \
               -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node
 
-.PHONY: help setup native asan wasm js demo-app demo test test-native test-asan test-wasm test-e2e test-fuzz test-js \
+.PHONY: help setup native asan tsan wasm js demo-app demo test test-native test-asan test-tsan test-wasm test-e2e test-fuzz test-js \
         fuzz bench format format-check clean
 
 help:
@@ -35,6 +36,8 @@ $(BUILD)/native/build.ninja:
 	$(CMAKE_NATIVE)
 $(BUILD)/asan/build.ninja:
 	$(CMAKE_ASAN)
+$(BUILD)/tsan/build.ninja:
+	$(CMAKE_TSAN)
 $(BUILD)/fuzz/build.ninja:
 	$(CMAKE_FUZZ)
 $(BUILD)/wasm/build.ninja:
@@ -44,6 +47,11 @@ native: $(BUILD)/native/build.ninja
 	cmake --build $(BUILD)/native
 asan: $(BUILD)/asan/build.ninja
 	cmake --build $(BUILD)/asan
+# ThreadSanitizer: the multi-threaded parts, i.e. parleyd (its workers, the hub's
+# shards, the storage and its checkpoint thread) and the tests that drive it.
+TSAN_TARGETS := parleyd server_test limits_test storage_test
+tsan: $(BUILD)/tsan/build.ninja
+	cmake --build $(BUILD)/tsan --target $(TSAN_TARGETS)
 wasm: $(BUILD)/wasm/build.ninja
 	cmake --build $(BUILD)/wasm
 
@@ -70,6 +78,13 @@ test-native: native
 	ctest --test-dir $(BUILD)/native --output-on-failure
 test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir $(BUILD)/asan --output-on-failure
+# parleyd runs as a child of the tests: its reports go to files, and any file fails the run.
+test-tsan: tsan
+	rm -f $(BUILD)/tsan/tsan-report.*
+	TSAN_OPTIONS="log_path=$(CURDIR)/$(BUILD)/tsan/tsan-report second_deadlock_stack=1" \
+	  ctest --test-dir $(BUILD)/tsan -R '^(server|limits|storage)_test$$' --output-on-failure
+	@if ls $(BUILD)/tsan/tsan-report.* >/dev/null 2>&1; then cat $(BUILD)/tsan/tsan-report.*; \
+	  echo "test-tsan: ThreadSanitizer reported the races above"; exit 1; fi
 test-wasm: wasm
 	ctest --test-dir $(BUILD)/wasm --output-on-failure
 fuzz: $(BUILD)/fuzz/build.ninja
@@ -118,6 +133,7 @@ test: setup
 	$(MAKE) test-native
 	$(MAKE) test-wasm
 	$(MAKE) test-asan
+	$(MAKE) test-tsan
 	$(MAKE) test-fuzz
 	$(MAKE) test-js
 	$(MAKE) test-e2e

@@ -36,6 +36,7 @@ struct Config {
   std::uint32_t max_connections_per_user = 20;
   std::uint32_t room_max_members = 10000;
   std::uint32_t replay_limit = 1000;           // messages a rejoin may replay before answering `reset`
+  std::uint32_t history_limit = 0;             // messages kept per room, 0: all
   std::uint32_t handshake_timeout_ms = 10000;  // upgrade to `welcome`
   std::uint32_t ping_interval_ms = 25000;      // announced as heartbeatMs
   std::uint32_t idle_timeout_ms = 0;           // 0: twice the ping interval

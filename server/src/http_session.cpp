@@ -7,6 +7,7 @@
 
 #include <boost/asio/dispatch.hpp>
 
+#include "clock.hpp"
 #include "log.hpp"
 #include "server_context.hpp"
 #include "worker.hpp"
@@ -114,6 +115,32 @@ void HttpSession::admin(const Request& req, std::string_view target) {
     context_.announce(text->value.GetString(), level);
     log::info("announcement", {{"level", level}});
     return respond(http::status::accepted, "application/json", "{\"status\":\"sent\"}\n");
+  }
+  // PUT /admin/rooms/<room>/members/<user> {"role": "admin" | "member"}
+  constexpr std::string_view kRooms = "/admin/rooms/";
+  constexpr std::string_view kMembers = "/members/";
+  if (target.rfind(kRooms, 0) == 0 && req.method() == http::verb::put) {
+    auto at = target.find(kMembers, kRooms.size());
+    if (at == std::string_view::npos) return respond(http::status::not_found, "text/plain", "not found\n");
+    std::string room(target.substr(kRooms.size(), at - kRooms.size()));
+    std::string user(target.substr(at + kMembers.size()));
+    rapidjson::Document body;
+    body.Parse(req.body().data(), req.body().size());
+    auto role = body.IsObject() ? body.FindMember("role") : body.MemberEnd();
+    if (body.HasParseError() || !body.IsObject() || role == body.MemberEnd() || !role->value.IsString()) {
+      return respond(http::status::bad_request, "text/plain", "send {\"role\": \"admin|member\"}\n");
+    }
+    auto changed = context_.hub.set_role(room, user, role->value.GetString(), wall_ms());
+    if (!changed) {
+      auto code = changed.error().code;
+      auto status = code == protocol::ErrorCode::not_found   ? http::status::not_found
+                    : code == protocol::ErrorCode::forbidden ? http::status::forbidden
+                                                             : http::status::bad_request;
+      return respond(status, "text/plain", changed.error().message + "\n");
+    }
+    return respond(
+        http::status::ok, "application/json",
+        "{\"roomId\":\"" + room + "\",\"userId\":\"" + user + "\",\"role\":\"" + changed.value().role + "\"}\n");
   }
   respond(http::status::not_found, "text/plain", "not found\n");
 }

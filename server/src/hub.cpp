@@ -170,6 +170,11 @@ std::optional<Error> Hub::join(const Identity& user, const std::shared_ptr<Peer>
     joined.messages = storage_.messages_before(r.id, r.head_seq + 1, kPage);
   } else {
     joined.messages = storage_.messages_after(r.id, *since, config_.replay_limit);
+    if (*since < r.head_seq && (joined.messages.empty() || joined.messages.front().seq != *since + 1)) {
+      // What was missed is no longer kept (--history-limit).
+      joined.reset = true;
+      joined.messages = storage_.messages_before(r.id, r.head_seq + 1, kPage);
+    }
   }
   fan_out(dispatch_, {peer}, joined);
   if (came) broadcast_presence(room, {*came});
@@ -209,6 +214,14 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
   auto stored = storage_.append_message(m);
   if (stored.duplicate) return Posted{stored.message, true};
   room->record.head_seq = m.seq;
+  // Retention in steps of kPruneEvery, so that pruning costs one statement
+  // per kPruneEvery messages: a room keeps between the limit and the limit
+  // plus kPruneEvery - 1 of them.
+  constexpr std::int64_t kPruneEvery = 64;
+  if (auto keep = static_cast<std::int64_t>(config_.history_limit);
+      keep > 0 && m.seq > keep && m.seq % kPruneEvery == 0) {
+    storage_.prune_messages(room_id, m.seq - keep + 1);
+  }
 
   stop_typing(*room, sender.user_id, sender.name);
   fan_out(dispatch_, live_subscribers(*room), s2c::MessageEvent{m});
@@ -257,6 +270,29 @@ std::optional<Error> Hub::kick(const std::string& room_id, const Identity& actor
   broadcast_presence(*room, {gone});
   log::info("member removed", {{"room", room_id}, {"user", target}, {"by", actor.user_id}});
   return std::nullopt;
+}
+
+Result<MemberRecord> Hub::set_role(const std::string& room_id, const std::string& user_id, const std::string& role,
+                                   std::int64_t now) {
+  if (role != "admin" && role != "member") return Error{ErrorCode::bad_request, "role is admin or member", "/role"};
+  LockedRoom room = lock_room(room_id, true);  // a room not in memory is evicted again by tick()
+  if (!room->loaded) {
+    auto stored = storage_.load_room(room_id);
+    if (!stored) return refuse(ErrorCode::not_found, "no room " + room_id);
+    room->record = *stored;
+    room->loaded = true;
+  }
+  auto member = storage_.load_member(room_id, user_id);
+  if (!member) return Error{ErrorCode::not_found, user_id + " is not a member of " + room_id, "/userId"};
+  if (member->role == "owner") return Error{ErrorCode::forbidden, "the owner's role does not change", "/userId"};
+  if (member->role != role) {
+    member->role = role;
+    storage_.put_member(*member);
+    auto seen = room->presence.last_seen_of(user_id);
+    broadcast_presence(*room, {PresenceChange{user_id, room->presence.status_of(user_id), seen.value_or(now)}});
+    log::info("role changed", {{"room", room_id}, {"user", user_id}, {"role", role}});
+  }
+  return *member;
 }
 
 void Hub::typing(const std::string& room_id, const Identity& user, bool active, std::int64_t now) {

@@ -60,6 +60,11 @@ class Hub {
   std::optional<protocol::Error> kick(const std::string& room_id, const Identity& actor, const std::string& target,
                                       std::int64_t now);
 
+  // Makes a member `admin` or `member` (the admin API); the room's members
+  // see the change in a presence diff. The owner's role does not change.
+  protocol::Result<MemberRecord> set_role(const std::string& room_id, const std::string& user_id,
+                                          const std::string& role, std::int64_t now);
+
   // Relays a typing indicator to the room's other users.
   void typing(const std::string& room_id, const Identity& user, bool active, std::int64_t now);
 

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <random>
 
+#include "clock.hpp"
 #include "log.hpp"
 #include "ws_connection.hpp"
 
@@ -13,11 +14,6 @@ namespace {
 std::unique_ptr<Storage> open_storage(const Config& config) {
   if (config.storage == "memory") return make_memory_storage();
   return open_sqlite_storage(config.data_dir);
-}
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::chrono::milliseconds sweep_interval(const Config& c) {

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "clock.hpp"
 #include "log.hpp"
 #include "server_context.hpp"
 #include "worker.hpp"
@@ -12,11 +13,6 @@ namespace parley::server {
 namespace net = boost::asio;
 
 namespace {
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Frames that are not protocol messages (handshake, pings, close) skip the
 // per-type metrics.

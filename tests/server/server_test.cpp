@@ -242,6 +242,24 @@ TEST(Server, AnswersResetBeyondTheReplayLimit) {
   EXPECT_EQ(seqs(dave.join("lobby", 7)["messages"]), range(8, 10));
 }
 
+TEST(Server, KeepsItsConfiguredHistoryAndAnswersResetBeyondIt) {
+  ParleydProcess server({"--history-limit", "10", "--rate-messages", "100000", "--user-rate-messages", "100000"});
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  for (int i = 1; i <= 130; ++i) ASSERT_EQ(str(alice.send_text("lobby", cmid("h", i), "m"), "type"), "ack");
+  // Pruned every 64 messages: after 128, seqs 119..130 remain.
+  TestClient bob(server.port(), "bob");
+  Json behind = bob.join("lobby", 5);
+  EXPECT_TRUE(behind.HasMember("reset")) << "what bob missed is gone";
+  EXPECT_EQ(seqs(behind["messages"]), range(119, 130)) << "the latest page instead";
+  Json close = bob.join("lobby", 125);
+  EXPECT_FALSE(close.HasMember("reset"));
+  EXPECT_EQ(seqs(close["messages"]), range(126, 130));
+  Json page = bob.request(R"({"type":"history","ref":"h","roomId":"lobby","beforeSeq":125,"limit":100})", "h");
+  EXPECT_EQ(seqs(page["messages"]), range(119, 124));
+  EXPECT_FALSE(page["hasMore"].GetBool());
+}
+
 TEST(Server, ConcurrentSendersAreSeenInOneGapFreeOrder) {
   ParleydProcess server({"--rate-messages", "1000/1000", "--user-rate-messages", "1000/1000"});
   TestClient alice(server.port(), "alice");
@@ -520,6 +538,47 @@ TEST(Server, AdminApiNeedsItsTokenAndBroadcastsAnnouncements) {
   Json a = alice.next("announcement");
   EXPECT_EQ(str(a, "text"), "Maintenance at 02:00");
   EXPECT_EQ(str(a, "level"), "warning");
+}
+
+TEST(Server, TheAdminApiMakesRoomAdminsWhoMayRemoveMembers) {
+  ParleydProcess server({"--admin-token", "admin-secret"});
+  TestClient alice(server.port(), "alice");  // the owner
+  TestClient bob(server.port(), "bob");
+  TestClient carol(server.port(), "carol");
+  for (auto* c : {&alice, &bob, &carol}) c->join("lobby");
+  auto kick = [](TestClient& by, const std::string& who) {
+    return by.request(R"({"type":"kick","ref":"k","roomId":"lobby","userId":")" + who + "\"}", "k");
+  };
+  auto put_role = [&](const std::string& user, const std::string& body, const std::string& token = "admin-secret") {
+    return http_request(server.port(), "PUT", "/admin/rooms/lobby/members/" + user, body, token);
+  };
+  EXPECT_EQ(str(kick(bob, "carol"), "code"), "forbidden") << "a member may not";
+
+  EXPECT_EQ(put_role("bob", R"({"role":"admin"})", "wrong").substr(0, 3), "401");
+  EXPECT_EQ(put_role("bob", R"({"role":"king"})").substr(0, 3), "400");
+  EXPECT_EQ(put_role("zed", R"({"role":"admin"})").substr(0, 3), "404") << "not a member";
+  EXPECT_EQ(put_role("alice", R"({"role":"member"})").substr(0, 3), "403") << "the owner stays the owner";
+  std::string made = put_role("bob", R"({"role":"admin"})");
+  EXPECT_EQ(made.substr(0, 3), "200") << made;
+  EXPECT_NE(made.find("\"role\":\"admin\""), std::string::npos) << made;
+
+  // Everyone in the room sees bob's new role.
+  Json diff;
+  do diff = carol.next("presence");
+  while (diff.IsObject() && str(diff["members"][0], "userId") != "bob");
+  ASSERT_TRUE(diff.IsObject());
+  EXPECT_EQ(str(diff["members"][0], "role"), "admin");
+
+  EXPECT_EQ(str(kick(bob, "carol"), "type"), "ack") << "an admin may";
+  EXPECT_EQ(str(carol.next("removed"), "by"), "bob");
+  EXPECT_EQ(str(kick(bob, "alice"), "code"), "forbidden") << "not the owner, though";
+  TestClient dave(server.port(), "dave");
+  Json joined = dave.join("lobby");
+  for (const auto& m : joined["members"].GetArray()) {
+    if (str(m, "userId") == "bob") {
+      EXPECT_EQ(str(m, "role"), "admin") << "kept in storage";
+    }
+  }
 }
 
 }  // namespace

@@ -202,6 +202,21 @@ TEST_P(StorageTest, DuplicateReturnsTheOriginalAndWritesNothing) {
   EXPECT_EQ(storage_->message_count(), 2);
 }
 
+TEST_P(StorageTest, PruningDeletesOldMessagesAndTheirDedupKeys) {
+  fill("r", 10);
+  fill("other", 3);
+  EXPECT_EQ(storage_->prune_messages("r", 8), 7u);
+  EXPECT_EQ(seqs(storage_->messages_after("r", 0, 100)), range(8, 10));
+  EXPECT_TRUE(storage_->messages_before("r", 8, 10).empty());
+  EXPECT_EQ(storage_->message_count(), 6);
+  EXPECT_EQ(storage_->load_room("r")->head_seq, 10) << "seq goes on from the head";
+  EXPECT_EQ(storage_->find_sent("alice", "r-c3"), std::nullopt) << "the dedup key went with the message";
+  EXPECT_EQ(storage_->find_sent("alice", "r-c9"), message("r", 9));
+  EXPECT_EQ(seqs(storage_->messages_after("other", 0, 100)), range(1, 3)) << "other rooms are untouched";
+  EXPECT_EQ(storage_->prune_messages("r", 8), 0u);
+  EXPECT_FALSE(storage_->append_message(message("r", 11)).duplicate);
+}
+
 TEST_P(StorageTest, FindSentLooksUpTheDedupKey) {
   fill("r", 3);
   EXPECT_EQ(storage_->find_sent("alice", "r-c2"), message("r", 2));

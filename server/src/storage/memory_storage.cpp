@@ -137,6 +137,30 @@ class MemoryStorage final : public Storage {
 
   std::int64_t message_count() override { return message_count_.load(std::memory_order_relaxed); }
 
+  std::size_t prune_messages(std::string_view room_id, std::int64_t below_seq) override {
+    auto [rooms, lock] = rooms_of(room_id);
+    RoomState* room = find_room(rooms, room_id);
+    if (room == nullptr) return 0;
+    auto end = room->messages.lower_bound(below_seq);
+    std::size_t n = 0;
+    for (auto it = room->messages.begin(); it != end; ++n) {
+      // Its dedup key goes too, as the SQLite row's unique key does.
+      SentShard& sent = sent_shards_[shard_of(it->second.senderId)];
+      {
+        std::lock_guard sent_lock(sent.mutex);
+        auto by_sender = sent.by_sender.find(it->second.senderId);
+        if (by_sender != sent.by_sender.end()) {
+          auto key = by_sender->second.find(it->second.clientMsgId);
+          if (key != by_sender->second.end()) by_sender->second.erase(key);
+          if (by_sender->second.empty()) sent.by_sender.erase(by_sender);
+        }
+      }
+      it = room->messages.erase(it);
+    }
+    message_count_.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+    return n;
+  }
+
   std::optional<MemberRecord> load_member(std::string_view room_id, std::string_view user_id) override {
     auto [rooms, lock] = rooms_of(room_id);
     const StoredMember* member = find_member(rooms, room_id, user_id);

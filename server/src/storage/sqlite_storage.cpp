@@ -295,6 +295,7 @@ struct Statements {
         messages_after(prepare(db, select_messages("WHERE room_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"))),
         messages_before(prepare(db, select_messages("WHERE room_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"))),
         message_count(prepare(db, "SELECT count(*) FROM messages")),
+        prune_messages(prepare(db, "DELETE FROM messages WHERE room_id = ?1 AND seq < ?2")),
         load_member(
             prepare(db, "SELECT " + std::string(kMemberColumns) + " FROM members WHERE room_id = ?1 AND user_id = ?2")),
         members(
@@ -316,7 +317,7 @@ struct Statements {
 
   StatementPtr begin, commit, rollback;
   StatementPtr load_room, create_room, room_count, room_head, set_room_head;
-  StatementPtr insert_message, find_sent, messages_after, messages_before, message_count;
+  StatementPtr insert_message, find_sent, messages_after, messages_before, message_count, prune_messages;
   StatementPtr load_member, members, put_member, remove_member, advance_read, advance_delivered, touch_member;
 };
 
@@ -435,6 +436,14 @@ class SqliteStorage final : public Storage {
   std::int64_t message_count() override {
     auto lock = lock_usable();
     return count(statements_.message_count, "message_count");
+  }
+
+  std::size_t prune_messages(std::string_view room_id, std::int64_t below_seq) override {
+    auto lock = lock_usable();
+    Query q(db(), statements_.prune_messages, "prune_messages");
+    q.bind(1, room_id).bind(2, below_seq);
+    q.run();
+    return static_cast<std::size_t>(q.changes());
   }
 
   std::optional<MemberRecord> load_member(std::string_view room_id, std::string_view user_id) override {

@@ -70,6 +70,9 @@ class Storage {
   virtual std::vector<protocol::Message> messages_before(std::string_view room_id, std::int64_t before_seq,
                                                          std::size_t limit) = 0;
   virtual std::int64_t message_count() = 0;
+  // Deletes the room's messages with seq < below_seq (history retention);
+  // their dedup keys go with them. Returns how many were deleted.
+  virtual std::size_t prune_messages(std::string_view room_id, std::int64_t below_seq) = 0;
 
   // ---- members
   virtual std::optional<MemberRecord> load_member(std::string_view room_id, std::string_view user_id) = 0;
