@@ -10,6 +10,7 @@
 #include "log.hpp"
 #include "parley/protocol/limits.hpp"
 #include "parley/protocol/schema.hpp"
+#include "parley/protocol/utf8.hpp"
 #include "server_context.hpp"
 
 namespace parley::server {
@@ -208,7 +209,7 @@ void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
   double per_second = std::min(context_.config.rate_messages.per_second, context_.config.user_rate_messages.per_second);
   double burst = std::min(context_.config.rate_messages.burst, context_.config.user_rate_messages.burst);
   welcome.limits =
-      protocol::Limits{context_.config.max_frame_bytes, static_cast<std::int64_t>(limits::content_max_length),
+      protocol::Limits{context_.config.max_frame_bytes, static_cast<std::int64_t>(context_.config.max_content_length),
                        static_cast<std::int64_t>(std::ceil(1000.0 / per_second)),
                        std::max<std::int64_t>(1, static_cast<std::int64_t>(burst))};
   reply(welcome);
@@ -241,6 +242,13 @@ void ClientSession::handle(c2s::Leave& f, std::int64_t now_ms) {
 
 void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "sending to it")) return;
+  // The decoder checked the protocol's limit; the server's own may be lower.
+  if (protocol::utf8_length(f.message.content).value_or(0) > context_.config.max_content_length) {
+    return reply_error(f.ref, Error{ErrorCode::too_large,
+                                    "`/message/content` is longer than this server's limit of " +
+                                        std::to_string(context_.config.max_content_length) + " characters",
+                                    "/message/content"});
+  }
   auto posted = context_.hub.post(f.roomId, *identity_, key_, f.clientMsgId, f.message, now_ms);
   if (!posted) return reply_error(f.ref, posted.error());
   if (f.ref) reply(s2c::Ack{*f.ref, posted.value().message});

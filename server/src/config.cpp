@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "parley/protocol/limits.hpp"
+
 #include <cstdlib>
 #include <functional>
 #include <stdexcept>
@@ -62,6 +64,12 @@ const std::vector<Option>& options() {
        [](Config& c, const std::string& v) { c.log_level = v; }},
       {"--max-frame-bytes", "PARLEY_MAX_FRAME_BYTES", "largest inbound message, else close 1009 (default 65536)",
        PARLEY_UINT(max_frame_bytes, 64u << 20)},
+      {"--max-content-length", "PARLEY_MAX_CONTENT_LENGTH",
+       "longest message content in characters, at most the protocol's 4000 (default 4000)",
+       [](Config& c, const std::string& v) {
+         c.max_content_length = to_uint(v, static_cast<std::uint32_t>(protocol::limits::content_max_length));
+         if (c.max_content_length == 0) throw std::invalid_argument(v);
+       }},
       {"--max-queue-bytes", "PARLEY_MAX_QUEUE_BYTES",
        "outbound bytes queued for one connection before it is closed with 4003, at least 4096 (default 1048576)",
        [](Config& c, const std::string& v) {
@@ -179,6 +187,9 @@ std::optional<Config> parse_config(int argc, char** argv, std::string& error) {
   }
   if (config.threads == 0) config.threads = std::max(1u, std::thread::hardware_concurrency());
   if (config.idle_timeout_ms == 0) config.idle_timeout_ms = 2 * config.ping_interval_ms;
+  if (config.max_content_length == 0) {
+    config.max_content_length = static_cast<std::uint32_t>(protocol::limits::content_max_length);
+  }
   return config;
 }
 

@@ -30,6 +30,7 @@ struct Config {
   std::string log_level = "info";
   // ---- limits
   std::uint32_t max_frame_bytes = 65536;
+  std::uint32_t max_content_length = 0;      // code points of a message's content; 0: the schema's maximum
   std::uint32_t max_queue_bytes = 1u << 20;  // per connection, then closed with 4003
   std::uint32_t max_connections = 10000;
   std::uint32_t max_connections_per_ip = 1000;

@@ -95,7 +95,9 @@ TEST(Limits, AnOversizedFrameIsRefusedAndOthersAreStillServed) {
   alice.join("lobby");
   bob.join("lobby");
   alice.send(std::string(R"({"type":"ping","ref":")") + std::string(3000, 'x') + "\"}");
-  EXPECT_EQ(alice.wait_closed(), 1009) << (alice.closed() ? alice.closed()->reason : "");
+  EXPECT_EQ(alice.wait_closed(), 1009);
+  ASSERT_TRUE(alice.closed());
+  EXPECT_EQ(alice.closed()->reason, "message larger than the limit of 2048 bytes");
   EXPECT_EQ(str(bob.send_text("lobby", "c_bob00001", "still here"), "type"), "ack");
 }
 
@@ -140,6 +142,21 @@ TEST(Limits, AClientThatStopsReadingIsClosedAndMemoryStaysBounded) {
   }
   EXPECT_EQ(metric(http_get(server.port(), "/metrics").substr(4), "parley_connections"), 1) << "only alice is left";
   EXPECT_EQ(str(alice.send_text("lobby", "c_after0001", "still served"), "type"), "ack");
+}
+
+TEST(Limits, AServerMayKeepMessagesShorterThanTheProtocolAllows) {
+  ParleydProcess server({"--max-content-length", "10"});
+  WsClient raw(server.port());
+  raw.send(R"({"type":"hello","ref":"1","v":1,"token":")" + token_for("alice", "Alice") + "\"}");
+  Json welcome = parse_json(*raw.receive());
+  EXPECT_EQ(welcome["limits"]["maxContentLength"].GetInt64(), 10) << "advertised";
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  EXPECT_EQ(str(alice.send_text("lobby", cmid("c", 1), "ten chars!"), "type"), "ack");
+  Json refused = alice.send_text("lobby", cmid("c", 2), "éléven chars");
+  EXPECT_EQ(str(refused, "code"), "too_large");
+  EXPECT_EQ(str(refused, "path"), "/message/content");
+  EXPECT_EQ(str(alice.send_text("lobby", cmid("c", 3), "ok again"), "type"), "ack");
 }
 
 TEST(Limits, PerUserRatesCountEveryConnectionOfTheUser) {

@@ -304,12 +304,16 @@ TEST(Server, ASendRetriedAfterALostAckIsStoredOnceAndGetsTheSameAck) {
   std::string first_id;
   {
     ParleydProcess server({"--data-dir", data.path()});
+    TestClient bob(server.port(), "bob");
+    bob.join("lobby");
     {
       TestClient alice(server.port(), "alice");
       alice.join("lobby");
-      // The socket dies before alice reads the ack.
+      // The socket dies before alice reads the ack, after the server stored
+      // the message (bob has it).
       alice.send(R"({"type":"send","ref":"lost","roomId":"lobby","clientMsgId":"c_retry0001",)"
                  R"("message":{"type":"text","content":"once"}})");
+      ASSERT_EQ(bob.next("message")["message"]["seq"].GetInt64(), 1);
     }
     TestClient alice(server.port(), "alice");
     alice.join("lobby");
@@ -318,6 +322,7 @@ TEST(Server, ASendRetriedAfterALostAckIsStoredOnceAndGetsTheSameAck) {
     first_id = str(again["message"], "id");
     EXPECT_EQ(seq_of(again), 1);
     EXPECT_TRUE(alice.drain("message").empty()) << "a retried send is not broadcast again";
+    EXPECT_TRUE(bob.drain("message").empty()) << "not to bob either";
     server.stop();
   }
   ParleydProcess restarted({"--data-dir", data.path()});

@@ -106,7 +106,9 @@ bool Parser::header_complete() {
     for (std::size_t i = 0; i < length_bytes; ++i) length = (length << 8) | header_[2 + i];
     if (length >> 63) return fail(1002, "frame length out of range"), false;
   }
-  if (opcode_ < 0x8 && message_.size() + length > max_message_) return fail(1009, "message too big"), false;
+  if (opcode_ < 0x8 && message_.size() + length > max_message_) {
+    return fail(1009, "message larger than the limit of " + std::to_string(max_message_) + " bytes"), false;
+  }
   for (std::size_t i = 0; i < 4; ++i) mask_[i] = header_[2 + length_bytes + i];
   mask_at_ = 0;
   remaining_ = length;
