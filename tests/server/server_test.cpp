@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "clock.hpp"
 #include "parley/protocol/codec.hpp"
 #include "support/parleyd_process.hpp"
 #include "support/test_client.hpp"
@@ -409,6 +410,16 @@ TEST(Server, TheOwnerCanRemoveAMemberAndMembersCannot) {
   alice.send_text("lobby", "c_alice0001", "after the kick");
   EXPECT_TRUE(mallory.drain("message").empty()) << "no longer subscribed";
   EXPECT_EQ(bob.next("message")["message"]["seq"].GetInt64(), 1);
+
+  // A token with role admin may remove members of any room, not the owner.
+  TestClient root(server.port(), "root",
+                  token_with_claims(R"({"sub":"root","name":"Root","role":"admin","exp":9999999999})"));
+  EXPECT_EQ(str(root.next("welcome"), "type"), "welcome");
+  root.join("lobby");
+  EXPECT_EQ(str(root.request(R"({"type":"kick","ref":"k","roomId":"lobby","userId":"bob"})", "k"), "type"), "ack");
+  EXPECT_EQ(str(bob.next("removed"), "by"), "root");
+  EXPECT_EQ(str(root.request(R"({"type":"kick","ref":"o","roomId":"lobby","userId":"alice"})", "o"), "code"),
+            "forbidden");
 }
 
 TEST(Server, HistoryPagesBackwards) {
@@ -434,27 +445,45 @@ TEST(Server, PresenceGoesOnlineIdleAndOfflineWithTheConfiguredTimings) {
   bob.join("lobby");
   auto alice = std::make_unique<TestClient>(server.port(), "alice");
   alice->join("lobby");
+  std::int64_t last_seen = 0;
   auto status_of_alice = [&](std::chrono::milliseconds timeout) -> std::string {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
       Json p = bob.next("presence", timeout);
       if (!p.IsObject()) break;
       for (const auto& m : p["members"].GetArray()) {
-        if (std::string(m["userId"].GetString()) == "alice") return m["status"].GetString();
+        if (std::string(m["userId"].GetString()) == "alice") {
+          last_seen = m.HasMember("lastSeen") ? m["lastSeen"].GetInt64() : 0;
+          return m["status"].GetString();
+        }
       }
     }
     return "";
   };
   EXPECT_EQ(status_of_alice(std::chrono::seconds(2)), "online");
-  auto before_idle = std::chrono::steady_clock::now();
+  auto before_idle = std::chrono::steady_clock::now();  // a few ms after her join, her last activity
   EXPECT_EQ(status_of_alice(std::chrono::seconds(3)), "idle");
-  EXPECT_GE(std::chrono::steady_clock::now() - before_idle, std::chrono::milliseconds(300));
+  auto idle_after = std::chrono::steady_clock::now() - before_idle;
+  EXPECT_GE(idle_after, std::chrono::milliseconds(550)) << "not before --idle-after-ms";
+  EXPECT_LE(idle_after, std::chrono::milliseconds(750 + 400)) << "within 1.25 x --idle-after-ms (docs/server.md)";
   alice->send_text("lobby", "c_alice0001", "back");
   EXPECT_EQ(status_of_alice(std::chrono::seconds(2)), "online");
+  std::int64_t closed_wall = server::wall_ms();
   alice.reset();  // closes her only connection
   auto closed_at = std::chrono::steady_clock::now();
   EXPECT_EQ(status_of_alice(std::chrono::seconds(3)), "offline");
-  EXPECT_GE(std::chrono::steady_clock::now() - closed_at, std::chrono::milliseconds(250)) << "not before the grace";
+  auto offline_after = std::chrono::steady_clock::now() - closed_at;
+  EXPECT_GE(offline_after, std::chrono::milliseconds(250)) << "not before the grace";
+  EXPECT_LE(offline_after, std::chrono::milliseconds(375 + 400)) << "within 1.25 x --offline-grace-ms";
+  EXPECT_GE(last_seen, closed_wall - 50) << "lastSeen is when her connection went";
+  EXPECT_LE(last_seen, server::wall_ms());
+  Json joined = bob.join("lobby");  // and the snapshot says the same
+  for (const auto& m : joined["members"].GetArray()) {
+    if (str(m, "userId") == "alice") {
+      EXPECT_EQ(str(m, "status"), "offline");
+      EXPECT_EQ(m["lastSeen"].GetInt64(), last_seen);
+    }
+  }
 }
 
 TEST(Server, TypingIsRelayedWithItsTtlAndStoppedByASend) {
@@ -469,9 +498,15 @@ TEST(Server, TypingIsRelayedWithItsTtlAndStoppedByASend) {
   EXPECT_TRUE(typing["active"].GetBool());
   EXPECT_EQ(typing["ttlMs"].GetInt64(), 1500);
   EXPECT_TRUE(alice.drain("typing").empty()) << "not echoed to the typist";
+  alice.send(R"({"type":"typing","roomId":"lobby","active":true})");  // a refresh: not relayed again
   alice.send_text("lobby", "c_alice0001", "done typing");
   Json stopped = bob.next("typing");
-  EXPECT_FALSE(stopped["active"].GetBool());
+  EXPECT_FALSE(stopped["active"].GetBool()) << "the refresh within the first third was not relayed";
+
+  alice.send(R"({"type":"typing","roomId":"lobby","active":true})");
+  EXPECT_TRUE(bob.next("typing")["active"].GetBool());
+  EXPECT_EQ(str(alice.request(R"({"type":"leave","ref":"l","roomId":"lobby"})", "l"), "type"), "ack");
+  EXPECT_FALSE(bob.next("typing")["active"].GetBool()) << "leaving stops it";
 }
 
 // --------------------------------------------------------- auth lifetime
