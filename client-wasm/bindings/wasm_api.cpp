@@ -112,7 +112,9 @@ const char* result(Handle& h, bool ok, std::string_view key = {}, std::string_vi
 
 extern "C" {
 
-// config: JSON {"url", "seed", "clientName", "clientVersion"}
+// config: JSON {"url", "seed", "clientName", "clientVersion", and optionally
+// "backoffBaseMs", "backoffCapMs", "stableAfterMs", "queueLimit"} (the
+// wrapper checks their ranges; defaults in Config)
 Handle* parley_new(const char* config_json, std::size_t length) {
   Document doc;
   if (!parse(doc, config_json, length)) return nullptr;
@@ -120,6 +122,10 @@ Handle* parley_new(const char* config_json, std::size_t length) {
   Config config;
   config.url = str(doc, root, "url");
   if (auto seed = integer(doc, root, "seed")) config.seed = static_cast<std::uint64_t>(*seed);
+  if (auto v = integer(doc, root, "backoffBaseMs")) config.backoff_base_ms = *v;
+  if (auto v = integer(doc, root, "backoffCapMs")) config.backoff_cap_ms = *v;
+  if (auto v = integer(doc, root, "stableAfterMs")) config.stable_after_ms = *v;
+  if (auto v = integer(doc, root, "queueLimit")) config.queue_limit = static_cast<std::size_t>(*v);
   if (auto name = str(doc, root, "clientName"); !name.empty()) config.client_name = name;
   if (auto version = str(doc, root, "clientVersion"); !version.empty()) config.client_version = version;
   return new Handle(std::move(config));
@@ -134,9 +140,10 @@ char* parley_buffer(Handle* h, std::size_t size) {
 }
 
 // App calls, as JSON in the scratch buffer: {"op": ...} with
-//   connect | disconnect | reconnectNow | tokenFailed | online | offline
-//   setToken {token} | join {roomId} | leave {roomId} | loadOlder {roomId}
+//   connect | disconnect | reconnectNow | online | offline
+//   setToken {token} | tokenFailed {refused?} | join {roomId} | leave {roomId} | loadOlder {roomId}
 //   send {roomId, content, type?, replyTo?, metadata?} -> {"ok": true, "key": ...}
+//                                                      or {"ok": false, "code": "queue_full"}
 //   retry {roomId, key} | discard {roomId, key}
 //   setTyping {roomId, active} | markRead {roomId, seq} | setPresence {status}
 // Returns {"ok": bool, ...}; a refused call says why in "error".
@@ -158,7 +165,8 @@ const char* parley_command(Handle* h, std::size_t length, double now) {
   } else if (op == "setToken") {
     core.set_token(field("token"), t);
   } else if (op == "tokenFailed") {
-    core.token_failed(t);
+    const Node* refused = doc.member(root, "refused");
+    core.token_failed(t, refused && refused->kind == Kind::boolean && refused->boolean);
   } else if (op == "online") {
     core.network_online(t);
   } else if (op == "offline") {
@@ -182,9 +190,9 @@ const char* parley_command(Handle* h, std::size_t length, double now) {
       m.fileSize = integer(doc, *meta, "fileSize");
       draft.metadata = m;
     }
-    auto key = core.send(room, std::move(draft), t);
-    if (!key) return result(*h, false, "error", key.error().message);
-    return result(*h, true, "key", key.value());
+    auto sent = core.send(room, std::move(draft), t);
+    if (!sent) return result(*h, false, "code", to_string(*sent.refused));
+    return result(*h, true, "key", sent.key);
   } else if (op == "retry") {
     return result(*h, core.retry(room, field("key"), t));
   } else if (op == "discard") {
@@ -211,7 +219,10 @@ int parley_restore(Handle* h, std::size_t key_length, std::size_t blob_length, d
   return h->core.restore(key, blob, ms(now)) ? 1 : 0;
 }
 
-void parley_socket_opened(Handle* h, std::uint32_t socket, double now) { h->core.socket_opened(socket, ms(now)); }
+// The subprotocol the server chose (WebSocket.protocol), in the scratch buffer.
+void parley_socket_opened(Handle* h, std::uint32_t socket, std::size_t length, double now) {
+  h->core.socket_opened(socket, std::string_view(h->scratch.data(), length), ms(now));
+}
 
 void parley_socket_closed(Handle* h, std::uint32_t socket, std::uint32_t code, double now) {
   h->core.socket_closed(socket, static_cast<std::uint16_t>(code), ms(now));

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backoff.hpp"
+#include "parley/protocol/limits.hpp"
 #include "parley/protocol/version.hpp"
 #include "state_blob.hpp"
 
@@ -17,7 +18,11 @@ bool permanent(ErrorCode code) {
   return code != ErrorCode::rate_limited && code != ErrorCode::internal && code != ErrorCode::unauthorized;
 }
 
+constexpr auto kHistoryMax = static_cast<std::int64_t>(limits::c2s_history_limit_maximum);
+
 }  // namespace
+
+std::string_view to_string(SendRefusal) { return "queue_full"; }
 
 Core::Core(Config config)
     : config_(std::move(config)), rng_(config_.seed), heartbeat_ms_(config_.default_heartbeat_ms) {}
@@ -58,16 +63,27 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     outbox_.push_back(Pending{s.room_id, s.client_msg_id, s.draft, s.created_at, std::nullopt, s.failed});
     notify_room(s.room_id);
   }
+  for (const auto& r : state->receipts) {
+    Room& room = room_state(r.room_id);
+    room.wanted = true;  // its receipts go out after the rejoin
+    room.read_pending = std::max(room.read_pending, r.read);
+    room.delivered_pending = std::max(room.delivered_pending, r.delivered);
+    receipts_saved_ = true;
+  }
   schedule_housekeeping(now);
   return true;
 }
 
 void Core::connect(std::int64_t now) {
   want_connection_ = true;
-  if (connection_.state == ConnectionState::idle || connection_.state == ConnectionState::closed) {
-    connection_.attempt = 0;
-    start_attempt(now);
-  }
+  if (connection_.state == ConnectionState::idle || connection_.state == ConnectionState::closed) start_over(now);
+}
+
+void Core::start_over(std::int64_t now) {
+  connection_.attempt = 0;
+  auth_refusals_ = 0;
+  token_failures_ = 0;
+  start_attempt(now);
 }
 
 void Core::disconnect(std::int64_t now) {
@@ -82,16 +98,28 @@ void Core::disconnect(std::int64_t now) {
 void Core::reconnect_now(std::int64_t now) {
   if (connection_.state == ConnectionState::backoff || connection_.state == ConnectionState::offline) {
     start_attempt(now);
+  } else if (connection_.state == ConnectionState::closed && want_connection_) {
+    start_over(now);  // closed by a refused token: try again
   }
 }
 
-void Core::set_token(std::string token, std::int64_t) {
+void Core::set_token(std::string token, std::int64_t now) {
   token_ = std::move(token);
+  token_failures_ = 0;
+  bool asked = tokens_asked_ > 0;  // the answer to a RequestToken
+  if (asked) --tokens_asked_;
+  // A token the app offers by itself (not the answer to a request made before
+  // the connection closed) starts a closed connection over.
+  if (connection_.state == ConnectionState::closed && want_connection_ && !asked) return start_over(now);
   if (socket_open_ && connection_.state == ConnectionState::connecting) send_hello();
 }
 
-void Core::token_failed(std::int64_t now) {
-  if (connection_.state != ConnectionState::connecting) return;
+void Core::token_failed(std::int64_t now, bool refused) {
+  if (tokens_asked_ > 0) --tokens_asked_;
+  if (connection_.state != ConnectionState::connecting || token_) return;
+  if (refused || ++token_failures_ >= config_.token_attempts) {
+    return give_up(now, Error{ErrorCode::unauthorized, refused ? "the app has no token" : "could not get a token", ""});
+  }
   connection_.last_error = Error{ErrorCode::unauthorized, "could not get a token", ""};
   close_socket(close_code::normal, "no token");
   lost_connection(now, true);
@@ -99,7 +127,7 @@ void Core::token_failed(std::int64_t now) {
 
 void Core::join(const std::string& room_id, std::int64_t now) {
   Room& room = room_state(room_id);
-  if (room.wanted && (room.joined || !live())) return;
+  if (room.wanted && (room.joined || room.joining || room.join_due > 0 || !live())) return;
   room.wanted = true;
   if (live()) send_join(room_id, room);
   notify_room(room_id);
@@ -122,13 +150,10 @@ void Core::leave(const std::string& room_id, std::int64_t now) {
   schedule_housekeeping(now);
 }
 
-Result<std::string> Core::send(const std::string& room_id, Draft draft, std::int64_t now) {
+SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now) {
   std::size_t unsent = static_cast<std::size_t>(
       std::count_if(outbox_.begin(), outbox_.end(), [](const Pending& p) { return !p.failed; }));
-  if (unsent >= config_.queue_limit) {
-    return Error{ErrorCode::too_large,
-                 "queue_full: " + std::to_string(config_.queue_limit) + " messages are already waiting to be sent", ""};
-  }
+  if (unsent >= config_.queue_limit) return SendResult{{}, SendRefusal::queue_full};
   std::optional<Error> invalid = check_draft(room_id, draft);
   Room& room = room_state(room_id);
   if (!room.wanted && !invalid) join(room_id, now);
@@ -157,7 +182,7 @@ Result<std::string> Core::send(const std::string& room_id, Draft draft, std::int
   flush_outbox(now);
   notify_room(room_id);
   schedule_housekeeping(now);
-  return shown.clientMsgId;
+  return SendResult{shown.clientMsgId, std::nullopt};
 }
 
 bool Core::retry(const std::string& room_id, const std::string& key, std::int64_t now) {
@@ -187,7 +212,7 @@ void Core::load_older(const std::string& room_id, std::int64_t) {
   std::int64_t first = room.timeline.first_seq();
   if (first <= 1) return;
   room.loading_older = true;
-  request_history(room_id, first, config_.page_size, true);
+  request_history(room_id, first, static_cast<std::int64_t>(config_.page_size), true);
   notify_room(room_id);
 }
 
@@ -227,6 +252,7 @@ void Core::mark_read(const std::string& room_id, std::int64_t up_to_seq, std::in
   if (seq <= std::max(room.read_pending, room.read_sent)) return;
   room.read_pending = seq;
   if (room.receipts_due == 0) room.receipts_due = now + config_.receipt_delay_ms;
+  if (!live() || !room.joined) persist_outbox();  // it waits for the rejoin: a reload must not lose it
   schedule_housekeeping(now);
 }
 
@@ -240,8 +266,16 @@ void Core::set_presence(const std::string& status, std::int64_t) {
 
 // ======================================================== transport events
 
-void Core::socket_opened(std::uint32_t socket, std::int64_t now) {
+void Core::socket_opened(std::uint32_t socket, std::string_view subprotocol, std::int64_t now) {
   if (socket != socket_ || connection_.state != ConnectionState::connecting) return;
+  if (subprotocol != subprotocol_json) {
+    // Another protocol (or none) would be misread frame by frame: stop, and say why.
+    socket_open_ = true;
+    return give_up(now, Error{ErrorCode::unsupported_version,
+                              "the server chose the subprotocol \"" + std::string(subprotocol) + "\", not " +
+                                  std::string(subprotocol_json),
+                              ""});
+  }
   socket_open_ = true;
   last_received_at_ = now;
   if (token_) send_hello();
@@ -249,11 +283,34 @@ void Core::socket_opened(std::uint32_t socket, std::int64_t now) {
 
 void Core::socket_closed(std::uint32_t socket, std::uint16_t code, std::int64_t now) {
   if (socket != socket_) return;  // a socket we already gave up on
-  if (code == close_code::unauthorized) {
-    connection_.last_error = Error{ErrorCode::unauthorized, "the server refused the token", ""};
-    token_.reset();  // the next attempt asks the app for a fresh one
+  if (code == close_code::unauthorized) return token_refused(now);
+  // 1013, "try again later" (the server is at capacity): the wait is drawn
+  // from the upper half of the backoff range.
+  std::int64_t at_least =
+      code == close_code::try_again_later
+          ? backoff_ceiling(connection_.attempt, config_.backoff_base_ms, config_.backoff_cap_ms) / 2
+          : 0;
+  lost_connection(now, true, at_least);
+}
+
+void Core::token_refused(std::int64_t now) {
+  token_.reset();  // the next attempt asks the app for a fresh one
+  if (++auth_refusals_ >= 2) {
+    // Refused again right after a fresh token: retrying cannot help.
+    return give_up(now, Error{ErrorCode::unauthorized, "the server refused a fresh token", ""});
   }
+  connection_.last_error = Error{ErrorCode::unauthorized, "the server refused the token", ""};
+  close_socket(close_code::normal, "unauthorized");
   lost_connection(now, true);
+}
+
+void Core::give_up(std::int64_t now, Error error) {
+  connection_.last_error = std::move(error);
+  token_.reset();
+  close_socket(close_code::normal, "closed by the client");
+  effects_.push_back(CancelTimer{reconnect_timer});
+  set_state(ConnectionState::closed);
+  lost_connection(now, false);
 }
 
 void Core::received(std::uint32_t socket, std::string_view bytes, std::int64_t now) {
@@ -314,6 +371,8 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   restored_user_ = f.user.id;
   connection_.user = f.user;
   connection_.last_error.reset();
+  auth_refusals_ = 0;
+  retry_not_before_ = 0;
   heartbeat_ms_ = f.heartbeatMs;
   pacer_.reset(f.limits.sendIntervalMs, f.limits.sendBurst, now);
   send_hold_until_ = 0;
@@ -330,8 +389,11 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
 void Core::on_frame(s2c::Joined& f, std::int64_t now) {
   if (f.ref) requests_.erase(*f.ref);
   Room& room = room_state(f.room.id);
+  room.joining = false;
   if (!room.wanted) return;  // left meanwhile
   room.joined = true;
+  room.join_due = 0;
+  room.join_failures = 0;
   if (f.reset.value_or(false) || (!room.epoch.empty() && room.epoch != f.epoch)) room.timeline.clear_confirmed();
   room.epoch = f.epoch;
   room.members.clear();
@@ -362,6 +424,8 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
   auto it = f.ref ? requests_.find(*f.ref) : requests_.end();
   if (it == requests_.end()) {
     connection_.last_error = error;
+    // A wait the server asks for holds for the next connection attempt too.
+    if (f.retryAfterMs) retry_not_before_ = std::max(retry_not_before_, now + *f.retryAfterMs);
     notify("connection");
     return;
   }
@@ -392,23 +456,54 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
     room_state(request.room_id).loading_older = false;
     notify_room(request.room_id);
   } else if (request.kind == Request::join_request) {
-    Room& room = room_state(request.room_id);
-    room.wanted = false;
-    connection_.last_error = error;
-    // Messages queued for a room we may not join can never be sent.
-    for (auto& p : outbox_) {
-      if (p.room_id == request.room_id && !p.failed) {
-        p.failed = error;
-        room.timeline.set_pending_status(p.client_msg_id, MessageStatus::failed, error);
-      }
-    }
-    persist_outbox();
-    notify_room(request.room_id);
-    notify("connection");
+    join_refused(request.room_id, error, f.retryAfterMs, now);
+  } else if (request.kind == Request::hello_request) {
+    hello_refused(error, f.retryAfterMs, now);
   } else {
     connection_.last_error = error;
     notify("connection");
   }
+}
+
+void Core::hello_refused(const Error& error, std::optional<std::int64_t> retry_after_ms, std::int64_t now) {
+  if (error.code == ErrorCode::unauthorized) return token_refused(now);
+  if (error.code == ErrorCode::unsupported_version || error.code == ErrorCode::bad_request) {
+    return give_up(now, error);  // the same hello would be refused again
+  }
+  // Transient (rate_limited, internal, too many connections): try again
+  // later, not before the wait the server asked for.
+  connection_.last_error = error;
+  if (retry_after_ms) retry_not_before_ = std::max(retry_not_before_, now + *retry_after_ms);
+  close_socket(close_code::normal, "hello refused");
+  lost_connection(now, true);
+}
+
+void Core::join_refused(const std::string& room_id, const Error& error, std::optional<std::int64_t> retry_after_ms,
+                        std::int64_t now) {
+  Room& room = room_state(room_id);
+  room.joining = false;
+  if (!room.wanted) return;
+  if (!permanent(error.code)) {
+    // Transient (rate_limited, internal): the room stays wanted and its
+    // queue waits; the join goes again after the server's wait (or a backoff).
+    std::int64_t wait =
+        retry_after_ms.value_or(backoff_ceiling(room.join_failures, config_.backoff_base_ms, config_.backoff_cap_ms));
+    ++room.join_failures;
+    room.join_due = now + std::max<std::int64_t>(1, wait);
+    return;
+  }
+  room.wanted = false;
+  connection_.last_error = error;
+  // Messages queued for a room we may not join can never be sent.
+  for (auto& p : outbox_) {
+    if (p.room_id == room_id && !p.failed) {
+      p.failed = error;
+      room.timeline.set_pending_status(p.client_msg_id, MessageStatus::failed, error);
+    }
+  }
+  persist_outbox();
+  notify_room(room_id);
+  notify("connection");
 }
 
 void Core::on_frame(s2c::MessageEvent& f, std::int64_t now) {
@@ -416,9 +511,16 @@ void Core::on_frame(s2c::MessageEvent& f, std::int64_t now) {
   if (!room.joined) return;
   std::int64_t last = room.timeline.last_seq();
   if (last > 0 && f.message.seq > last + 1) {
-    // Messages went missing between what we have and this one: fetch them.
-    auto missing = static_cast<std::size_t>(f.message.seq - last - 1);
-    request_history(f.message.roomId, f.message.seq, std::min<std::size_t>(missing, 100), false);
+    // Messages went missing between what we have and this one: fetch them,
+    // page by page. More than the timeline keeps: start over from the newest
+    // page, as after a reset (older pages load on demand).
+    std::int64_t from = last;
+    if (f.message.seq - 1 - last > static_cast<std::int64_t>(std::max(room.keep, config_.timeline_limit))) {
+      from = f.message.seq - 1 - static_cast<std::int64_t>(config_.page_size);
+      room.timeline.clear_confirmed();
+      room.has_more = true;
+    }
+    fill_gap(f.message.roomId, f.message.seq, from);
   }
   confirm(room, f.message, now);
   // Memory stays bounded: the oldest messages go (load_older brings them back).
@@ -475,7 +577,13 @@ void Core::on_frame(s2c::History& f, std::int64_t now) {
     }
   }
   Room& room = room_state(f.roomId);
-  for (const auto& m : f.messages) confirm(room, m, now);
+  std::int64_t first = 0;
+  for (const auto& m : f.messages) {
+    confirm(room, m, now);
+    if (first == 0 || m.seq < first) first = m.seq;
+  }
+  // A gap wider than one page: the next page back, until it is filled.
+  if (request.gap_from >= 0 && first > request.gap_from + 1) fill_gap(f.roomId, first, request.gap_from);
   if (request.older) {
     room.loading_older = false;
     room.has_more = f.hasMore;
@@ -529,7 +637,10 @@ void Core::start_attempt(std::int64_t now) {
   last_received_at_ = now;
   set_state(ConnectionState::connecting);
   effects_.push_back(OpenSocket{socket_, config_.url, std::string(subprotocol_json)});
-  if (!token_) effects_.push_back(RequestToken{});
+  if (!token_) {
+    effects_.push_back(RequestToken{});
+    ++tokens_asked_;
+  }
 }
 
 void Core::send_hello() {
@@ -550,7 +661,7 @@ void Core::close_socket(std::uint16_t code, const char* reason) {
   }
 }
 
-void Core::lost_connection(std::int64_t now, bool retry) {
+void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_ms) {
   ++socket_;  // later events from the lost socket are stale
   socket_open_ = false;
   requests_.clear();
@@ -566,14 +677,17 @@ void Core::lost_connection(std::int64_t now, bool retry) {
   }
   for (auto& [room_id, room] : rooms_) {
     room.joined = false;
+    room.joining = false;
+    room.join_due = 0;  // the rejoin after the next welcome
     room.loading_older = false;
     room.typists.clear();
     room.typing_sent_at = -1;
     notify_room(room_id);
   }
+  if (unsent_receipts()) persist_outbox();  // they wait for the rejoin: a reload must not lose them
   if (retry && want_connection_ && connection_.state != ConnectionState::closed &&
       connection_.state != ConnectionState::offline) {
-    schedule_retry(now);
+    schedule_retry(now, at_least_ms);
   }
   notify("connection");
 }
@@ -581,7 +695,8 @@ void Core::lost_connection(std::int64_t now, bool retry) {
 void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
   double unit = static_cast<double>(random() >> 11) / 9007199254740992.0;  // [0, 1)
   std::int64_t delay = backoff_delay(connection_.attempt, config_.backoff_base_ms, config_.backoff_cap_ms, unit);
-  delay = std::max(delay, at_least_ms);
+  // Not before the server's retryAfterMs, or the floor the close asked for.
+  delay = std::max({delay, at_least_ms, retry_not_before_ - now});
   ++connection_.attempt;
   connection_.next_attempt_at = now + delay;
   set_state(ConnectionState::backoff);
@@ -590,7 +705,8 @@ void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
 
 // ====================================================== rooms and the queue
 
-void Core::send_join(const std::string& room_id, const Room& room) {
+void Core::send_join(const std::string& room_id, Room& room) {
+  room.joining = true;
   std::string ref = next_ref();
   requests_[ref] = Request{Request::join_request, room_id, {}, false};
   c2s::Join join;
@@ -645,15 +761,20 @@ void Core::transmit(Pending& pending) {
   notify_room(pending.room_id);
 }
 
-void Core::request_history(const std::string& room_id, std::int64_t before_seq, std::size_t limit, bool older) {
+void Core::request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
+                           std::int64_t gap_from) {
   std::string ref = next_ref();
-  requests_[ref] = Request{Request::history_request, room_id, {}, older};
+  requests_[ref] = Request{Request::history_request, room_id, {}, older, gap_from};
   c2s::History frame;
   frame.ref = ref;
   frame.roomId = room_id;
   frame.beforeSeq = before_seq;
-  frame.limit = static_cast<std::int64_t>(std::clamp<std::size_t>(limit, 1, 100));
+  frame.limit = std::clamp<std::int64_t>(limit, 1, kHistoryMax);
   send_frame(frame);
+}
+
+void Core::fill_gap(const std::string& room_id, std::int64_t before_seq, std::int64_t gap_from) {
+  request_history(room_id, before_seq, before_seq - gap_from - 1, false, gap_from);
 }
 
 void Core::flush_receipts(const std::string& room_id, Room& room) {
@@ -668,6 +789,13 @@ void Core::flush_receipts(const std::string& room_id, Room& room) {
   };
   watermark(c2s::Read{}, room.read_pending, room.read_sent);
   watermark(c2s::Delivered{}, room.delivered_pending, room.delivered_sent);
+  if (receipts_saved_ && !unsent_receipts()) persist_outbox();  // the saved ones went out
+}
+
+bool Core::unsent_receipts() const {
+  return std::any_of(rooms_.begin(), rooms_.end(), [](const auto& r) {
+    return r.second.read_pending > r.second.read_sent || r.second.delivered_pending > r.second.delivered_sent;
+  });
 }
 
 // ======================================================================= time
@@ -685,6 +813,7 @@ std::optional<std::int64_t> Core::next_deadline() const {
   for (const auto& [id, room] : rooms_) {
     if (room.typing) consider(room.typing_stop_at);
     if (room.receipts_due > 0 && room.joined) consider(room.receipts_due);
+    if (room.join_due > 0 && live()) consider(room.join_due);
     for (const auto& [user, t] : room.typists) consider(t.until);
   }
   if (rooms_dirty_) consider(rooms_persist_due_);
@@ -714,6 +843,10 @@ void Core::housekeeping(std::int64_t now) {
     flush_outbox(now);
   }
   for (auto& [room_id, room] : rooms_) {
+    if (room.join_due > 0 && now >= room.join_due && live()) {
+      room.join_due = 0;
+      if (room.wanted && !room.joined) send_join(room_id, room);
+    }
     if (room.typing && now >= room.typing_stop_at) stop_typing(room_id, room, true);
     if (room.receipts_due > 0 && now >= room.receipts_due) flush_receipts(room_id, room);
     bool expired = false;
@@ -748,7 +881,14 @@ void Core::persist_outbox() {
   std::vector<SavedSend> sends;
   sends.reserve(outbox_.size());
   for (const auto& p : outbox_) sends.push_back(SavedSend{p.room_id, p.client_msg_id, p.draft, p.created_at, p.failed});
-  effects_.push_back(Persist{kOutboxKey, encode_outbox(me(), sends)});
+  std::vector<SavedReceipt> receipts;
+  for (const auto& [id, room] : rooms_) {
+    std::int64_t read = room.read_pending > room.read_sent ? room.read_pending : 0;
+    std::int64_t delivered = room.delivered_pending > room.delivered_sent ? room.delivered_pending : 0;
+    if (read > 0 || delivered > 0) receipts.push_back(SavedReceipt{id, read, delivered});
+  }
+  receipts_saved_ = !receipts.empty();
+  effects_.push_back(Persist{kOutboxKey, encode_outbox(me(), sends, receipts)});
 }
 
 void Core::persist_rooms() {

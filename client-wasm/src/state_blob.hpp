@@ -1,6 +1,7 @@
 // The client state a page reload must not lose, as versioned cereal blobs:
-// the queue of unsent messages ("outbox", written at every change) and a
-// cache of each room's newest messages and position ("rooms", written lazily).
+// the queue of unsent messages and receipts ("outbox", written at every
+// change) and a cache of each room's newest messages and position ("rooms",
+// written lazily). Version 1 outboxes (sends only) are still read.
 #pragma once
 
 #include <optional>
@@ -21,6 +22,13 @@ struct SavedSend {
   std::optional<protocol::Error> failed;
 };
 
+// Read and delivered watermarks not yet sent (0: none).
+struct SavedReceipt {
+  std::string room_id;
+  std::int64_t read = 0;
+  std::int64_t delivered = 0;
+};
+
 struct SavedRoom {
   std::string room_id;
   std::string epoch;
@@ -31,10 +39,12 @@ struct SavedRoom {
 struct SavedState {
   std::string user_id;  // whose state it is: another user's is not restored
   std::vector<SavedSend> sends;
+  std::vector<SavedReceipt> receipts;
   std::vector<SavedRoom> rooms;
 };
 
-std::string encode_outbox(const std::string& user_id, const std::vector<SavedSend>& sends);
+std::string encode_outbox(const std::string& user_id, const std::vector<SavedSend>& sends,
+                          const std::vector<SavedReceipt>& receipts);
 std::string encode_rooms(const std::string& user_id, const std::vector<SavedRoom>& rooms);
 // nullopt for a blob of another version or a damaged one.
 std::optional<SavedState> decode_outbox(std::string_view blob);

@@ -11,7 +11,7 @@ export interface CoreModule {
   _parley_buffer(handle: number, size: number): number;
   _parley_command(handle: number, length: number, now: number): number;
   _parley_restore(handle: number, keyLength: number, blobLength: number, now: number): number;
-  _parley_socket_opened(handle: number, socket: number, now: number): void;
+  _parley_socket_opened(handle: number, socket: number, protocolLength: number, now: number): void;
   _parley_socket_closed(handle: number, socket: number, code: number, now: number): void;
   _parley_received(handle: number, socket: number, length: number, now: number): void;
   _parley_timer_fired(handle: number, timer: number, now: number): void;

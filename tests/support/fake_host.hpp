@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "parley/client/core.hpp"
+#include "parley/protocol/version.hpp"
 
 namespace parley::test {
 
@@ -120,7 +121,7 @@ class FakeHost {
   void accept(const std::string& user_id, const std::string& name, std::int64_t heartbeat_ms = 25000,
               protocol::Limits limits = {65536, 4000, 1, 1000}) {
     drain();
-    core.socket_opened(socket, now);
+    core.socket_opened(socket, protocol::subprotocol_json, now);
     socket_open = true;
     core.set_token("token-of-" + user_id, now);
     auto hello = expect_sent<protocol::c2s::Hello>();

@@ -39,6 +39,7 @@ struct Config {
   std::int64_t backoff_base_ms = 500;
   std::int64_t backoff_cap_ms = 10'000;
   std::int64_t stable_after_ms = 5'000;        // connected this long: the backoff starts over
+  int token_attempts = 3;                      // token_failed() this many times in a row: closed (unauthorized)
   std::int64_t default_heartbeat_ms = 25'000;  // until welcome says otherwise
   std::size_t queue_limit = 1000;              // unsent messages kept; more are refused with queue_full
   std::int64_t typing_throttle_ms = 2'000;     // at most one `typing` frame per this while typing
@@ -52,6 +53,18 @@ struct Config {
 
 // Timer ids the core uses.
 enum Timer : std::uint32_t { reconnect_timer = 1, housekeeping_timer = 2 };
+
+// Why send() refused to queue a message. Client-side only: the server never
+// sees such a message. (A message the server would refuse is queued as
+// failed instead, so that it shows in the timeline with the reason.)
+enum class SendRefusal : std::uint8_t { queue_full };
+std::string_view to_string(SendRefusal refusal);
+
+struct SendResult {
+  std::string key;                     // the timeline key (clientMsgId) of the queued message
+  std::optional<SendRefusal> refused;  // set when nothing was queued
+  explicit operator bool() const { return !refused; }
+};
 
 // Keys of persisted blobs.
 inline constexpr const char* kOutboxKey = "outbox";
@@ -67,13 +80,19 @@ class Core {
   bool restore(const std::string& key, std::string_view blob, std::int64_t now);
   void connect(std::int64_t now);
   void disconnect(std::int64_t now);
-  void reconnect_now(std::int64_t now);  // skip the backoff wait
+  // Skips the backoff wait; after a refused token (closed, unauthorized) starts over.
+  void reconnect_now(std::int64_t now);
+  // A token from the app: the answer to RequestToken, or one it offers by
+  // itself, which starts a connection closed for a refused token over.
   void set_token(std::string token, std::int64_t now);
-  void token_failed(std::int64_t now);  // the app could not get a token
+  // The app could not get a token (`refused`: it says there is none to get,
+  // e.g. the user signed out). Config::token_attempts failures in a row, or
+  // one refusal, close the connection with last_error unauthorized.
+  void token_failed(std::int64_t now, bool refused = false);
   void join(const std::string& room_id, std::int64_t now);
   void leave(const std::string& room_id, std::int64_t now);
-  // Queues a message; returns its key (clientMsgId), or queue_full.
-  protocol::Result<std::string> send(const std::string& room_id, protocol::Draft draft, std::int64_t now);
+  // Queues a message; returns its key (clientMsgId), or why it was refused (queue_full).
+  SendResult send(const std::string& room_id, protocol::Draft draft, std::int64_t now);
   bool retry(const std::string& room_id, const std::string& key, std::int64_t now);    // a failed send
   bool discard(const std::string& room_id, const std::string& key, std::int64_t now);  // a failed or queued send
   void load_older(const std::string& room_id, std::int64_t now);
@@ -82,7 +101,9 @@ class Core {
   void set_presence(const std::string& status, std::int64_t now);
 
   // ---- transport and environment
-  void socket_opened(std::uint32_t socket, std::int64_t now);
+  // `subprotocol`: the one the server chose (WebSocket.protocol); anything but
+  // the one OpenSocket offered closes the connection (unsupported_version).
+  void socket_opened(std::uint32_t socket, std::string_view subprotocol, std::int64_t now);
   void socket_closed(std::uint32_t socket, std::uint16_t code, std::int64_t now);
   void received(std::uint32_t socket, std::string_view bytes, std::int64_t now);
   void timer_fired(std::uint32_t timer, std::int64_t now);
@@ -110,8 +131,11 @@ class Core {
     std::int64_t until = 0;
   };
   struct Room {
-    bool wanted = false;  // the app joined it: rejoin after every reconnect
-    bool joined = false;  // joined on the current connection
+    bool wanted = false;        // the app joined it: rejoin after every reconnect
+    bool joined = false;        // joined on the current connection
+    bool joining = false;       // a join is on its way
+    std::int64_t join_due = 0;  // a join refused for a transient reason goes again then (0: none waits)
+    int join_failures = 0;      // transient join refusals in a row
     std::string epoch;
     Timeline timeline;
     std::map<std::string, protocol::Member> members;  // by user id
@@ -134,14 +158,21 @@ class Core {
     enum Kind : std::uint8_t { hello_request, join_request, send_request, history_request, other_request } kind;
     std::string room_id;
     std::string client_msg_id;
-    bool older = false;  // history: a page for load_older (else a gap fill)
+    bool older = false;          // history: a page for load_older (else a gap fill)
+    std::int64_t gap_from = -1;  // gap fill: the seq after which messages are missing (-1: not one)
   };
 
   // connection
   void start_attempt(std::int64_t now);
   void send_hello();
-  void lost_connection(std::int64_t now, bool retry);
-  void schedule_retry(std::int64_t now, std::int64_t at_least_ms = 0);
+  void lost_connection(std::int64_t now, bool retry, std::int64_t at_least_ms = 0);
+  void schedule_retry(std::int64_t now, std::int64_t at_least_ms);
+  void token_refused(std::int64_t now);
+  void give_up(std::int64_t now, protocol::Error error);  // closed until the app starts over
+  void start_over(std::int64_t now);
+  void hello_refused(const protocol::Error& error, std::optional<std::int64_t> retry_after_ms, std::int64_t now);
+  void join_refused(const std::string& room_id, const protocol::Error& error,
+                    std::optional<std::int64_t> retry_after_ms, std::int64_t now);
   void close_socket(std::uint16_t code, const char* reason);
   bool live() const { return connection_.state == ConnectionState::connected; }
 
@@ -160,12 +191,15 @@ class Core {
   void on_frame(protocol::s2c::Removed& f, std::int64_t now);
 
   // rooms and the queue
-  void send_join(const std::string& room_id, const Room& room);
+  void send_join(const std::string& room_id, Room& room);
   void confirm(Room& room, const protocol::Message& message, std::int64_t now);
   void flush_outbox(std::int64_t now);
   void transmit(Pending& pending);
-  void request_history(const std::string& room_id, std::int64_t before_seq, std::size_t limit, bool older);
+  void request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
+                       std::int64_t gap_from = -1);
+  void fill_gap(const std::string& room_id, std::int64_t before_seq, std::int64_t gap_from);
   void flush_receipts(const std::string& room_id, Room& room);
+  bool unsent_receipts() const;
   void stop_typing(const std::string& room_id, Room& room, bool tell_server);
 
   // time
@@ -195,6 +229,11 @@ class Core {
   bool socket_open_ = false;
   bool want_connection_ = false;  // connect() called and not disconnected
   std::optional<std::string> token_;
+  int tokens_asked_ = 0;               // RequestToken effects not answered yet
+  int auth_refusals_ = 0;              // tokens the server refused since the last welcome
+  int token_failures_ = 0;             // token_failed() in a row
+  std::int64_t retry_not_before_ = 0;  // the server's retryAfterMs for the connection
+  bool receipts_saved_ = false;        // the persisted outbox holds unsent receipts
   std::uint64_t next_ref_ = 1;
   std::map<std::string, Request> requests_;  // by ref
   std::map<std::string, Room> rooms_;
