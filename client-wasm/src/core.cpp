@@ -45,7 +45,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
   }
   for (const auto& s : state->sends) {
     if (std::any_of(outbox_.begin(), outbox_.end(),
-                    [&](const Pending& p) { return p.client_msg_id == s.client_msg_id; })) {
+                    [&](const QueuedSend& p) { return p.client_msg_id == s.client_msg_id; })) {
       continue;
     }
     Room& room = room_state(s.room_id);
@@ -60,7 +60,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     shown.replyTo = s.draft.replyTo;
     shown.createdAt = s.created_at;
     room.timeline.add_pending(shown, s.failed ? MessageStatus::failed : MessageStatus::queued, s.failed);
-    outbox_.push_back(Pending{s.room_id, s.client_msg_id, s.draft, s.created_at, std::nullopt, s.failed});
+    outbox_.push_back(s);
     notify_room(s.room_id);
   }
   for (const auto& r : state->receipts) {
@@ -152,12 +152,12 @@ void Core::leave(const std::string& room_id, std::int64_t now) {
 
 SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now) {
   std::size_t unsent = static_cast<std::size_t>(
-      std::count_if(outbox_.begin(), outbox_.end(), [](const Pending& p) { return !p.failed; }));
+      std::count_if(outbox_.begin(), outbox_.end(), [](const QueuedSend& p) { return !p.failed; }));
   if (unsent >= config_.queue_limit) return SendResult{{}, SendRefusal::queue_full};
   std::optional<Error> invalid = check_draft(room_id, draft);
   Room& room = room_state(room_id);
   if (!room.wanted && !invalid) join(room_id, now);
-  Pending pending;
+  QueuedSend pending;
   pending.room_id = room_id;
   pending.client_msg_id = new_client_msg_id();
   pending.draft = std::move(draft);
@@ -186,7 +186,7 @@ SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now)
 }
 
 bool Core::retry(const std::string& room_id, const std::string& key, std::int64_t now) {
-  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const Pending& p) { return p.client_msg_id == key; });
+  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const QueuedSend& p) { return p.client_msg_id == key; });
   if (it == outbox_.end() || !it->failed) return false;
   it->failed.reset();
   room_state(room_id).timeline.set_pending_status(key, MessageStatus::queued);
@@ -197,8 +197,8 @@ bool Core::retry(const std::string& room_id, const std::string& key, std::int64_
 }
 
 bool Core::discard(const std::string& room_id, const std::string& key, std::int64_t) {
-  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const Pending& p) { return p.client_msg_id == key; });
-  if (it == outbox_.end() || it->ref) return false;  // in flight: the server may already have it
+  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const QueuedSend& p) { return p.client_msg_id == key; });
+  if (it == outbox_.end() || it->in_flight) return false;  // the server may already have it
   outbox_.erase(it);
   room_state(room_id).timeline.remove_pending(key);
   persist_outbox();
@@ -361,7 +361,7 @@ void Core::network_offline(std::int64_t now) {
 
 void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   if (connection_.state != ConnectionState::authenticating) return;
-  if (f.ref) requests_.erase(*f.ref);
+  take_request(f.ref);
   if (!restored_user_.empty() && restored_user_ != f.user.id) {
     // The saved state belongs to someone else: drop it rather than send as them.
     outbox_.clear();
@@ -387,7 +387,7 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
 }
 
 void Core::on_frame(s2c::Joined& f, std::int64_t now) {
-  if (f.ref) requests_.erase(*f.ref);
+  take_request(f.ref);
   Room& room = room_state(f.room.id);
   room.joining = false;
   if (!room.wanted) return;  // left meanwhile
@@ -408,34 +408,31 @@ void Core::on_frame(s2c::Joined& f, std::int64_t now) {
 }
 
 void Core::on_frame(s2c::Ack& f, std::int64_t now) {
-  auto it = requests_.find(f.ref);
-  if (it == requests_.end()) return;
-  Request request = std::move(it->second);
-  requests_.erase(it);
-  if (request.kind == Request::send_request && f.message) {
-    confirm(room_state(request.room_id), *f.message, now);
-    notify_room(request.room_id);
+  auto request = take_request(f.ref);
+  if (!request) return;
+  if (request->kind == Request::send_request && f.message) {
+    confirm(room_state(request->room_id), *f.message, now);
+    notify_room(request->room_id);
     if (one_at_a_time_) flush_outbox(now);
   }
 }
 
 void Core::on_frame(s2c::Error& f, std::int64_t now) {
   Error error{error_code_from_string(f.code).value_or(ErrorCode::internal), f.message, f.path.value_or("")};
-  auto it = f.ref ? requests_.find(*f.ref) : requests_.end();
-  if (it == requests_.end()) {
+  auto taken = take_request(f.ref);
+  if (!taken) {
     connection_.last_error = error;
     // A wait the server asks for holds for the next connection attempt too.
     if (f.retryAfterMs) retry_not_before_ = std::max(retry_not_before_, now + *f.retryAfterMs);
     notify("connection");
     return;
   }
-  Request request = std::move(it->second);
-  requests_.erase(it);
+  Request& request = *taken;
   if (request.kind == Request::send_request) {
     auto p = std::find_if(outbox_.begin(), outbox_.end(),
-                          [&](const Pending& x) { return x.client_msg_id == request.client_msg_id; });
+                          [&](const QueuedSend& x) { return x.client_msg_id == request.client_msg_id; });
     if (p == outbox_.end()) return;
-    p->ref.reset();
+    p->in_flight = false;
     Room& room = room_state(request.room_id);
     if (permanent(error.code)) {
       // The server refused this message: show why; the rest of the queue goes on.
@@ -568,14 +565,8 @@ void Core::on_frame(s2c::Receipt& f, std::int64_t) {
 }
 
 void Core::on_frame(s2c::History& f, std::int64_t now) {
-  Request request{Request::history_request, f.roomId, {}, false};
-  if (f.ref) {
-    auto it = requests_.find(*f.ref);
-    if (it != requests_.end()) {
-      request = it->second;
-      requests_.erase(it);
-    }
-  }
+  Request request{Request::history_request, f.roomId};
+  if (auto asked = take_request(f.ref)) request = std::move(*asked);
   Room& room = room_state(f.roomId);
   std::int64_t first = 0;
   for (const auto& m : f.messages) {
@@ -592,9 +583,7 @@ void Core::on_frame(s2c::History& f, std::int64_t now) {
   notify_room(f.roomId);
 }
 
-void Core::on_frame(s2c::Pong& f, std::int64_t) {
-  if (f.ref) requests_.erase(*f.ref);
-}
+void Core::on_frame(s2c::Pong& f, std::int64_t) { take_request(f.ref); }
 
 void Core::on_frame(s2c::Announcement& f, std::int64_t) {
   connection_.announcement = Announcement{f.text, f.level};
@@ -617,7 +606,7 @@ void Core::confirm(Room& room, const Message& message, std::int64_t now) {
   if (message.senderId == self) {
     auto before = outbox_.size();
     outbox_.erase(std::remove_if(outbox_.begin(), outbox_.end(),
-                                 [&](const Pending& p) { return p.client_msg_id == message.clientMsgId; }),
+                                 [&](const QueuedSend& p) { return p.client_msg_id == message.clientMsgId; }),
                   outbox_.end());
     if (outbox_.size() != before) persist_outbox();
   } else if (message.seq > std::max(room.delivered_pending, room.delivered_sent)) {
@@ -644,10 +633,8 @@ void Core::start_attempt(std::int64_t now) {
 }
 
 void Core::send_hello() {
-  std::string ref = next_ref();
-  requests_[ref] = Request{Request::hello_request, {}, {}, false};
   c2s::Hello hello;
-  hello.ref = ref;
+  hello.ref = add_request(Request{Request::hello_request});
   hello.token = *token_;
   hello.client = ClientInfo{config_.client_name, config_.client_version};
   send_frame(hello);
@@ -671,8 +658,8 @@ void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_m
   if (stable_) connection_.attempt = 0;
   stable_ = false;
   for (auto& pending : outbox_) {
-    if (!pending.ref) continue;
-    pending.ref.reset();
+    if (!pending.in_flight) continue;
+    pending.in_flight = false;
     room_state(pending.room_id).timeline.set_pending_status(pending.client_msg_id, MessageStatus::queued);
   }
   for (auto& [room_id, room] : rooms_) {
@@ -707,10 +694,8 @@ void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
 
 void Core::send_join(const std::string& room_id, Room& room) {
   room.joining = true;
-  std::string ref = next_ref();
-  requests_[ref] = Request{Request::join_request, room_id, {}, false};
   c2s::Join join;
-  join.ref = ref;
+  join.ref = add_request(Request{Request::join_request, room_id});
   join.roomId = room_id;
   if (room.timeline.last_seq() > 0) join.sinceSeq = room.timeline.last_seq();
   send_frame(join);
@@ -718,7 +703,7 @@ void Core::send_join(const std::string& room_id, Room& room) {
 
 void Core::flush_outbox(std::int64_t now) {
   send_due_ = 0;
-  if (std::all_of(outbox_.begin(), outbox_.end(), [](const Pending& p) { return p.failed.has_value(); })) {
+  if (std::all_of(outbox_.begin(), outbox_.end(), [](const QueuedSend& p) { return p.failed.has_value(); })) {
     one_at_a_time_ = false;  // drained
   }
   if (!live()) return;
@@ -728,7 +713,7 @@ void Core::flush_outbox(std::int64_t now) {
   }
   for (auto& pending : outbox_) {
     if (pending.failed) continue;
-    if (pending.ref) {
+    if (pending.in_flight) {
       if (one_at_a_time_) return;
       continue;
     }
@@ -747,12 +732,10 @@ void Core::flush_outbox(std::int64_t now) {
   }
 }
 
-void Core::transmit(Pending& pending) {
-  std::string ref = next_ref();
-  requests_[ref] = Request{Request::send_request, pending.room_id, pending.client_msg_id, false};
-  pending.ref = ref;
+void Core::transmit(QueuedSend& pending) {
+  pending.in_flight = true;
   c2s::Send frame;
-  frame.ref = ref;
+  frame.ref = add_request(Request{Request::send_request, pending.room_id, pending.client_msg_id});
   frame.roomId = pending.room_id;
   frame.clientMsgId = pending.client_msg_id;
   frame.message = pending.draft;
@@ -763,10 +746,8 @@ void Core::transmit(Pending& pending) {
 
 void Core::request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
                            std::int64_t gap_from) {
-  std::string ref = next_ref();
-  requests_[ref] = Request{Request::history_request, room_id, {}, older, gap_from};
   c2s::History frame;
-  frame.ref = ref;
+  frame.ref = add_request(Request{Request::history_request, room_id, {}, older, gap_from});
   frame.roomId = room_id;
   frame.beforeSeq = before_seq;
   frame.limit = std::clamp<std::int64_t>(limit, 1, kHistoryMax);
@@ -828,10 +809,8 @@ void Core::housekeeping(std::int64_t now) {
       close_socket(close_code::going_away, "dead connection");
       lost_connection(now, true);
     } else if (ping_sent_at_ < 0 && now - last_received_at_ >= heartbeat_ms_) {
-      std::string ref = next_ref();
-      requests_[ref] = Request{Request::other_request, {}, {}, false};
       c2s::Ping ping;
-      ping.ref = ref;
+      ping.ref = add_request(Request{Request::other_request});
       send_frame(ping);
       ping_sent_at_ = now;
     }
@@ -878,9 +857,6 @@ void Core::schedule_housekeeping(std::int64_t now) {
 // ================================================================ persistence
 
 void Core::persist_outbox() {
-  std::vector<SavedSend> sends;
-  sends.reserve(outbox_.size());
-  for (const auto& p : outbox_) sends.push_back(SavedSend{p.room_id, p.client_msg_id, p.draft, p.created_at, p.failed});
   std::vector<SavedReceipt> receipts;
   for (const auto& [id, room] : rooms_) {
     std::int64_t read = room.read_pending > room.read_sent ? room.read_pending : 0;
@@ -888,7 +864,7 @@ void Core::persist_outbox() {
     if (read > 0 || delivered > 0) receipts.push_back(SavedReceipt{id, read, delivered});
   }
   receipts_saved_ = !receipts.empty();
-  effects_.push_back(Persist{kOutboxKey, encode_outbox(me(), sends, receipts)});
+  effects_.push_back(Persist{kOutboxKey, encode_outbox(me(), outbox_, receipts)});
 }
 
 void Core::persist_rooms() {
@@ -906,7 +882,19 @@ void Core::persist_rooms() {
 
 void Core::send_frame(const c2s::Frame& frame) { effects_.push_back(SendFrame{socket_, encode_json(frame), false}); }
 
-std::string Core::next_ref() { return std::to_string(next_ref_++); }
+std::string Core::add_request(Request request) {
+  request.ref = std::to_string(next_ref_++);
+  requests_.push_back(std::move(request));
+  return requests_.back().ref;
+}
+
+std::optional<Core::Request> Core::take_request(const std::optional<std::string>& ref) {
+  auto it = std::find_if(requests_.begin(), requests_.end(), [&](const Request& r) { return ref && r.ref == *ref; });
+  if (it == requests_.end()) return std::nullopt;
+  Request request = std::move(*it);
+  requests_.erase(it);
+  return request;
+}
 
 std::uint64_t Core::random() {  // splitmix64
   std::uint64_t z = (rng_ += 0x9E3779B97F4A7C15ULL);

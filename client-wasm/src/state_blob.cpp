@@ -31,7 +31,7 @@ void load(Archive& ar, Error& e) {
 namespace parley::client {
 
 template <class Archive>
-void serialize(Archive& ar, SavedSend& s) {
+void serialize(Archive& ar, QueuedSend& s) {  // all but in_flight
   ar(s.room_id, s.client_msg_id, s.draft, s.created_at, s.failed);
 }
 
@@ -78,7 +78,7 @@ std::optional<SavedState> done(protocol::detail::ByteInputArchive& ar, SavedStat
 
 }  // namespace
 
-std::string encode_outbox(const std::string& user_id, const std::vector<SavedSend>& sends,
+std::string encode_outbox(const std::string& user_id, const std::vector<QueuedSend>& sends,
                           const std::vector<SavedReceipt>& receipts) {
   return encode(kOutbox, user_id, sends, receipts);
 }

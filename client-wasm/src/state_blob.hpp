@@ -9,18 +9,10 @@
 #include <string_view>
 #include <vector>
 
-#include "parley/protocol/errors.hpp"
+#include "parley/client/queued_send.hpp"
 #include "parley/protocol/messages.hpp"
 
 namespace parley::client {
-
-struct SavedSend {
-  std::string room_id;
-  std::string client_msg_id;
-  protocol::Draft draft;
-  std::int64_t created_at = 0;
-  std::optional<protocol::Error> failed;
-};
 
 // Read and delivered watermarks not yet sent (0: none).
 struct SavedReceipt {
@@ -38,12 +30,12 @@ struct SavedRoom {
 
 struct SavedState {
   std::string user_id;  // whose state it is: another user's is not restored
-  std::vector<SavedSend> sends;
+  std::vector<QueuedSend> sends;
   std::vector<SavedReceipt> receipts;
   std::vector<SavedRoom> rooms;
 };
 
-std::string encode_outbox(const std::string& user_id, const std::vector<SavedSend>& sends,
+std::string encode_outbox(const std::string& user_id, const std::vector<QueuedSend>& sends,
                           const std::vector<SavedReceipt>& receipts);
 std::string encode_rooms(const std::string& user_id, const std::vector<SavedRoom>& rooms);
 // nullopt for a blob of another version or a damaged one.

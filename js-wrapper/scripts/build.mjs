@@ -27,9 +27,13 @@ execFileSync(process.execPath, [join(root, 'shared/tools/gen-schema.mjs'), '--ts
   stdio: 'inherit',
 });
 rmSync(dist, { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(pkg, 'tsconfig.json')], {
-  stdio: 'inherit',
-});
+// The JavaScript without comments (what browsers download), the declarations with them (what editors show).
+const tsc = (...args) =>
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(pkg, 'tsconfig.json'), ...args], {
+    stdio: 'inherit',
+  });
+tsc('--removeComments', '--declaration', 'false');
+tsc('--emitDeclarationOnly');
 mkdirSync(dist, { recursive: true });
 copyFileSync(join(wasmDir, 'parley-core.wasm'), join(dist, 'parley-core.wasm'));
 console.log(`@parley/realtime built in ${dist}`);

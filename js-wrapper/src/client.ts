@@ -350,7 +350,7 @@ export class ParleyClient {
     // A failed connection reports `error` then `close`; the close is what counts.
     ws.onerror = () => {};
     // The core checks the subprotocol the server chose.
-    ws.onopen = () => this.input((core, now) => core.socketOpened(socket, ws.protocol, now));
+    ws.onopen = () => this.input((core, now) => core.socketOpened(socket, now, ws.protocol));
     ws.onmessage = (event: MessageEvent) => this.input((core, now) => core.received(socket, event.data, now));
     ws.onclose = (event: CloseEvent) => {
       this.sockets.delete(socket);

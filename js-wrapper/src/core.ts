@@ -49,8 +49,11 @@ export class CoreHandle {
     return this.m._parley_restore(this.handle, k.length, blob.length, now) === 1;
   }
 
-  /** `protocol`: the subprotocol the server chose (WebSocket.protocol). */
-  socketOpened(socket: number, protocol: string, now: number): void {
+  /**
+   * `protocol`: the subprotocol the server chose (WebSocket.protocol), which
+   * the core checks; hosts without a real socket (benchmarks) leave it out.
+   */
+  socketOpened(socket: number, now: number, protocol = 'parley.v1.json'): void {
     const length = this.input(encoder.encode(protocol));
     this.m._parley_socket_opened(this.handle, socket, length, now);
   }

@@ -184,8 +184,9 @@ describe('a client on a real server', () => {
   it('refuses a connection whose server chose no subprotocol', async () => {
     // As a browser reports a server that answered without Sec-WebSocket-Protocol.
     class NoSubprotocol extends WebSocket {
-      get protocol(): string {
-        return '';
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        Object.defineProperty(this, 'protocol', { get: () => '' });
       }
     }
     const alice = client('alice', new MemoryStore(), { WebSocket: NoSubprotocol as unknown as typeof globalThis.WebSocket });

@@ -415,7 +415,7 @@ TEST(Outbox, ReceiptsMadeOfflineArePersistedAndAReloadedCoreSendsThemAfterTheRej
 TEST(Outbox, AnOutboxSavedByTheFirstVersionIsStillRestored) {
   // Version 1 wrote, after cereal's endianness byte: version, kind, user id,
   // sends. Version 2 appends the receipts (an empty list: its 8-byte size).
-  SavedSend saved{"lobby", "c_saved_by_v1", text("from an older page"), 123, std::nullopt};
+  QueuedSend saved{"lobby", "c_saved_by_v1", text("from an older page"), 123, std::nullopt};
   std::string blob = encode_outbox("alice", {saved}, {});
   ASSERT_EQ(blob[1], 2);
   blob[1] = 1;

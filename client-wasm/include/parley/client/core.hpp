@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "parley/client/effects.hpp"
+#include "parley/client/queued_send.hpp"
 #include "parley/client/send_pacer.hpp"
 #include "parley/client/timeline.hpp"
 #include "parley/client/views.hpp"
@@ -117,15 +118,6 @@ class Core {
   std::size_t queued() const { return outbox_.size(); }
 
  private:
-  // A send not yet acknowledged by the server (or failed, kept until retried or discarded).
-  struct Pending {
-    std::string room_id;
-    std::string client_msg_id;
-    protocol::Draft draft;
-    std::int64_t created_at = 0;
-    std::optional<std::string> ref;  // while in flight on the current socket
-    std::optional<protocol::Error> failed;
-  };
   struct Typist {
     std::string name;
     std::int64_t until = 0;
@@ -154,12 +146,17 @@ class Core {
     std::int64_t delivered_sent = 0;
     std::int64_t receipts_due = 0;
   };
+  // A request waiting for its answer (the one with the same ref).
   struct Request {
-    enum Kind : std::uint8_t { hello_request, join_request, send_request, history_request, other_request } kind;
+    enum Kind : std::uint8_t { hello_request, join_request, send_request, history_request, other_request };
+    explicit Request(Kind k, std::string room = {}, std::string message = {}, bool page = false, std::int64_t from = -1)
+        : kind(k), room_id(std::move(room)), client_msg_id(std::move(message)), older(page), gap_from(from) {}
+    Kind kind;
     std::string room_id;
     std::string client_msg_id;
     bool older = false;          // history: a page for load_older (else a gap fill)
     std::int64_t gap_from = -1;  // gap fill: the seq after which messages are missing (-1: not one)
+    std::string ref;
   };
 
   // connection
@@ -194,7 +191,7 @@ class Core {
   void send_join(const std::string& room_id, Room& room);
   void confirm(Room& room, const protocol::Message& message, std::int64_t now);
   void flush_outbox(std::int64_t now);
-  void transmit(Pending& pending);
+  void transmit(QueuedSend& queued);
   void request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
                        std::int64_t gap_from = -1);
   void fill_gap(const std::string& room_id, std::int64_t before_seq, std::int64_t gap_from);
@@ -211,7 +208,8 @@ class Core {
   void persist_rooms();
 
   void send_frame(const protocol::c2s::Frame& frame);
-  std::string next_ref();
+  std::string add_request(Request request);  // returns its ref
+  std::optional<Request> take_request(const std::optional<std::string>& ref);
   std::string new_client_msg_id();
   std::uint64_t random();
   void set_state(ConnectionState state);
@@ -235,9 +233,9 @@ class Core {
   std::int64_t retry_not_before_ = 0;  // the server's retryAfterMs for the connection
   bool receipts_saved_ = false;        // the persisted outbox holds unsent receipts
   std::uint64_t next_ref_ = 1;
-  std::map<std::string, Request> requests_;  // by ref
+  std::vector<Request> requests_;  // a few at a time: a vector is enough (and smaller than a tree)
   std::map<std::string, Room> rooms_;
-  std::vector<Pending> outbox_;  // in send order
+  std::vector<QueuedSend> outbox_;  // in send order
   // Sends leave in outbox order, paced to the server's limit. After a
   // rate_limited refusal nothing leaves until the server's retryAfterMs,
   // and then one at a time until the queue drains: the server refuses
