@@ -7,9 +7,10 @@
 //
 // Effects buffer: a sequence of records
 //   u8 kind | u32 id | f64 number | u32 len1 | bytes1 | u32 len2 | bytes2
-// (little-endian) with kind and fields:
+// (little-endian): an Effect (parley/client/effects.hpp) as it is, with
+// bytes1 = text and bytes2 = data. Kinds:
 //   1 open    id=socket, bytes1=url, bytes2=subprotocol
-//   2 send    id=socket, number=1 for binary, bytes1=frame
+//   2 send    id=socket, bytes1=frame (text; number=1 would mean binary)
 //   3 close   id=socket, number=code, bytes1=reason
 //   4 timer   id=timer,  number=delay ms
 //   5 cancel  id=timer
@@ -65,18 +66,6 @@ void put_record(std::string& out, std::uint8_t kind, std::uint32_t id, double nu
   put_u32(out, static_cast<std::uint32_t>(b.size()));
   out.append(b);
 }
-
-struct EffectWriter {
-  std::string& out;
-  void operator()(const OpenSocket& e) { put_record(out, 1, e.socket, 0, e.url, e.subprotocol); }
-  void operator()(const SendFrame& e) { put_record(out, 2, e.socket, e.binary ? 1 : 0, e.bytes); }
-  void operator()(const CloseSocket& e) { put_record(out, 3, e.socket, e.code, e.reason); }
-  void operator()(const StartTimer& e) { put_record(out, 4, e.timer, static_cast<double>(e.delay_ms)); }
-  void operator()(const CancelTimer& e) { put_record(out, 5, e.timer, 0); }
-  void operator()(const Persist& e) { put_record(out, 6, 0, 0, e.key, e.blob); }
-  void operator()(const RequestToken&) { put_record(out, 7, 0, 0); }
-  void operator()(const Notify& e) { put_record(out, 8, 0, 0, e.topic); }
-};
 
 bool parse(Document& doc, const char* text, std::size_t length) {
   return doc.parse(std::string_view(text, length)) && doc.root().kind == Kind::object;
@@ -238,8 +227,9 @@ void parley_timer_fired(Handle* h, std::uint32_t timer, double now) { h->core.ti
 // Takes the pending effects; returns their size, the bytes at parley_effects_data.
 std::uint32_t parley_take_effects(Handle* h) {
   h->effects.clear();
-  EffectWriter writer{h->effects};
-  for (const auto& effect : h->core.take_effects()) std::visit(writer, effect);
+  for (const auto& e : h->core.take_effects()) {
+    put_record(h->effects, e.kind, e.id, static_cast<double>(e.number), e.text, e.data);
+  }
   return static_cast<std::uint32_t>(h->effects.size());
 }
 

@@ -90,7 +90,7 @@ void Core::disconnect(std::int64_t now) {
   want_connection_ = false;
   if (connection_.state == ConnectionState::closed) return;
   close_socket(close_code::normal, "client disconnect");
-  effects_.push_back(CancelTimer{reconnect_timer});
+  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
   set_state(ConnectionState::closed);
   lost_connection(now, false);
 }
@@ -308,7 +308,7 @@ void Core::give_up(std::int64_t now, Error error) {
   connection_.last_error = std::move(error);
   token_.reset();
   close_socket(close_code::normal, "closed by the client");
-  effects_.push_back(CancelTimer{reconnect_timer});
+  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
   set_state(ConnectionState::closed);
   lost_connection(now, false);
 }
@@ -352,7 +352,7 @@ void Core::network_offline(std::int64_t now) {
   }
   // Browsers may keep an open socket across a network change; treat it as lost.
   close_socket(close_code::normal, "network offline");
-  effects_.push_back(CancelTimer{reconnect_timer});
+  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
   set_state(ConnectionState::offline);
   lost_connection(now, false);
 }
@@ -619,15 +619,15 @@ void Core::confirm(Room& room, const Message& message, std::int64_t now) {
 // ================================================================ connection
 
 void Core::start_attempt(std::int64_t now) {
-  effects_.push_back(CancelTimer{reconnect_timer});
+  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
   ++socket_;
   socket_open_ = false;
   connection_.next_attempt_at.reset();
   last_received_at_ = now;
   set_state(ConnectionState::connecting);
-  effects_.push_back(OpenSocket{socket_, config_.url, std::string(subprotocol_json)});
+  effects_.push_back(Effect{Effect::open_socket, socket_, 0, config_.url, std::string(subprotocol_json)});
   if (!token_) {
-    effects_.push_back(RequestToken{});
+    effects_.push_back(Effect{Effect::request_token, 0, 0, {}, {}});
     ++tokens_asked_;
   }
 }
@@ -644,7 +644,7 @@ void Core::send_hello() {
 void Core::close_socket(std::uint16_t code, const char* reason) {
   if (connection_.state == ConnectionState::connecting || connection_.state == ConnectionState::authenticating ||
       connection_.state == ConnectionState::connected) {
-    effects_.push_back(CloseSocket{socket_, code, reason});
+    effects_.push_back(Effect{Effect::close_socket, socket_, code, reason, {}});
   }
 }
 
@@ -687,7 +687,7 @@ void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
   ++connection_.attempt;
   connection_.next_attempt_at = now + delay;
   set_state(ConnectionState::backoff);
-  effects_.push_back(StartTimer{reconnect_timer, delay});
+  effects_.push_back(Effect{Effect::start_timer, reconnect_timer, delay, {}, {}});
 }
 
 // ====================================================== rooms and the queue
@@ -848,9 +848,9 @@ void Core::schedule_housekeeping(std::int64_t now) {
   if (at == housekeeping_at_) return;
   housekeeping_at_ = at;
   if (at) {
-    effects_.push_back(StartTimer{housekeeping_timer, std::max<std::int64_t>(0, *at - now)});
+    effects_.push_back(Effect{Effect::start_timer, housekeeping_timer, std::max<std::int64_t>(0, *at - now), {}, {}});
   } else {
-    effects_.push_back(CancelTimer{housekeeping_timer});
+    effects_.push_back(Effect{Effect::cancel_timer, housekeeping_timer, 0, {}, {}});
   }
 }
 
@@ -864,7 +864,7 @@ void Core::persist_outbox() {
     if (read > 0 || delivered > 0) receipts.push_back(SavedReceipt{id, read, delivered});
   }
   receipts_saved_ = !receipts.empty();
-  effects_.push_back(Persist{kOutboxKey, encode_outbox(me(), outbox_, receipts)});
+  effects_.push_back(Effect{Effect::persist, 0, 0, kOutboxKey, encode_outbox(me(), outbox_, receipts)});
 }
 
 void Core::persist_rooms() {
@@ -875,12 +875,14 @@ void Core::persist_rooms() {
     if (!room.wanted) continue;
     saved.push_back(SavedRoom{id, room.epoch, room.has_more, room.timeline.newest(config_.cached_messages)});
   }
-  effects_.push_back(Persist{kRoomsKey, encode_rooms(me(), saved)});
+  effects_.push_back(Effect{Effect::persist, 0, 0, kRoomsKey, encode_rooms(me(), saved)});
 }
 
 // ==================================================================== helpers
 
-void Core::send_frame(const c2s::Frame& frame) { effects_.push_back(SendFrame{socket_, encode_json(frame), false}); }
+void Core::send_frame(const c2s::Frame& frame) {
+  effects_.push_back(Effect{Effect::send_frame, socket_, 0, encode_json(frame), {}});
+}
 
 std::string Core::add_request(Request request) {
   request.ref = std::to_string(next_ref_++);
@@ -925,9 +927,9 @@ void Core::set_state(ConnectionState state) {
 
 void Core::notify(std::string topic) {
   for (const auto& e : effects_) {
-    if (const auto* n = std::get_if<Notify>(&e); n && n->topic == topic) return;
+    if (e.kind == Effect::notify && e.text == topic) return;
   }
-  effects_.push_back(Notify{std::move(topic)});
+  effects_.push_back(Effect{Effect::notify, 0, 0, std::move(topic), {}});
 }
 
 std::vector<Effect> Core::take_effects() { return std::exchange(effects_, {}); }

@@ -259,9 +259,9 @@ TEST(Connection, AServerThatChoosesAnotherSubprotocolIsRefusedClearly) {
     host.core.connect(host.now);
     auto opened = host.drain();
     auto open = std::find_if(opened.begin(), opened.end(),
-                             [](const client::Effect& e) { return std::holds_alternative<client::OpenSocket>(e); });
+                             [](const client::Effect& e) { return e.kind == client::Effect::open_socket; });
     ASSERT_NE(open, opened.end());
-    EXPECT_EQ(std::get<client::OpenSocket>(*open).subprotocol, subprotocol_json);
+    EXPECT_EQ(open->data, subprotocol_json) << "the subprotocol offered";
     host.core.socket_opened(host.socket, chosen, host.now);
     host.core.set_token("t", host.now);
     EXPECT_TRUE(host.take_sent().empty()) << "no hello in a protocol we do not speak";
