@@ -22,7 +22,6 @@
 #include <memory>
 
 #include "parley/client/core.hpp"
-#include "parley/client/view_json.hpp"
 #include "parley/protocol/detail/json_dom.hpp"
 #include "parley/protocol/detail/json_writer.hpp"
 
@@ -239,9 +238,9 @@ const char* parley_effects_data(Handle* h) { return h->effects.data(); }
 const char* parley_view(Handle* h, std::size_t length) {
   std::string_view topic(h->scratch.data(), length);
   if (topic == "connection") {
-    h->output = to_json(h->core.connection());
+    h->output = h->core.connection_json();
   } else if (topic.substr(0, 5) == "room:") {
-    h->output = to_json(h->core.room(std::string(topic.substr(5))));
+    h->output = h->core.room_json(std::string(topic.substr(5)));
   } else {
     h->output = "null";
   }

@@ -271,10 +271,7 @@ void Core::socket_opened(std::uint32_t socket, std::string_view subprotocol, std
   if (subprotocol != subprotocol_json) {
     // Another protocol (or none) would be misread frame by frame: stop, and say why.
     socket_open_ = true;
-    return give_up(now, Error{ErrorCode::unsupported_version,
-                              "the server chose the subprotocol \"" + std::string(subprotocol) + "\", not " +
-                                  std::string(subprotocol_json),
-                              ""});
+    return give_up(now, Error{ErrorCode::unsupported_version, "the server does not speak parley.v1.json", ""});
   }
   socket_open_ = true;
   last_received_at_ = now;
@@ -885,15 +882,15 @@ void Core::send_frame(const c2s::Frame& frame) {
 }
 
 std::string Core::add_request(Request request) {
-  request.ref = std::to_string(next_ref_++);
-  requests_.push_back(std::move(request));
-  return requests_.back().ref;
+  std::string ref = std::to_string(next_ref_++);
+  requests_.emplace(ref, std::move(request));
+  return ref;
 }
 
 std::optional<Core::Request> Core::take_request(const std::optional<std::string>& ref) {
-  auto it = std::find_if(requests_.begin(), requests_.end(), [&](const Request& r) { return ref && r.ref == *ref; });
+  auto it = ref ? requests_.find(*ref) : requests_.end();
   if (it == requests_.end()) return std::nullopt;
-  Request request = std::move(*it);
+  Request request = std::move(it->second);
   requests_.erase(it);
   return request;
 }
@@ -942,7 +939,7 @@ RoomView Core::room(const std::string& room_id) const {
   const Room& room = it->second;
   view.joined = room.joined;
   for (const auto& [id, m] : room.members) view.members.push_back(m);
-  view.items = room.timeline.items(view.members, me());
+  view.items = room.timeline.items(room.members, me());
   for (const auto& [id, t] : room.typists) view.typing.push_back(TypingUser{id, t.name});
   view.has_more = room.has_more;
   view.loading_older = room.loading_older;

@@ -1,7 +1,7 @@
 // Loads the WebAssembly core once per page, lazily: importing this package
 // never touches the WASM (safe in server rendering); the first client that
 // connects loads it. The module is standalone (no Emscripten glue): it needs
-// two imports, and its memory and exports are used as they are.
+// one import (how to abort), and its memory and exports are used as they are.
 export interface CoreModule {
   readonly HEAPU8: Uint8Array;
   _malloc(size: number): number;
@@ -26,7 +26,6 @@ export interface LoadOptions {
 }
 
 const imports = {
-  env: { emscripten_notify_memory_growth: () => {} },
   wasi_snapshot_preview1: {
     proc_exit: (code: number) => {
       throw new Error(`parley: the client core aborted (${code})`);

@@ -115,6 +115,14 @@ class Core {
   std::vector<Effect> take_effects();
   const ConnectionView& connection() const { return connection_; }
   RoomView room(const std::string& room_id) const;
+  // The same views as JSON, what the JS wrapper hands to React (camelCase):
+  // {"state", "attempt", "nextAttemptAt", "lastError", "user", "announcement"}
+  // and {"roomId", "joined", "messages": [{"key", "status", "mine",
+  // "readBy", "error"?, ...message fields}], "members", "typing", "hasMore",
+  // "loadingOlder"}. The room's is written straight from the core's state,
+  // without building a RoomView (see view_json.cpp).
+  std::string connection_json() const;
+  std::string room_json(const std::string& room_id) const;
   std::size_t queued() const { return outbox_.size(); }
 
  private:
@@ -130,8 +138,8 @@ class Core {
     int join_failures = 0;      // transient join refusals in a row
     std::string epoch;
     Timeline timeline;
-    std::map<std::string, protocol::Member> members;  // by user id
-    std::map<std::string, Typist> typists;            // others typing
+    Timeline::Members members;
+    std::map<std::string, Typist> typists;  // others typing
     bool has_more = false;
     bool loading_older = false;
     std::size_t keep = 0;  // timeline size limit; grows with each older page loaded
@@ -156,7 +164,6 @@ class Core {
     std::string client_msg_id;
     bool older = false;          // history: a page for load_older (else a gap fill)
     std::int64_t gap_from = -1;  // gap fill: the seq after which messages are missing (-1: not one)
-    std::string ref;
   };
 
   // connection
@@ -233,7 +240,7 @@ class Core {
   std::int64_t retry_not_before_ = 0;  // the server's retryAfterMs for the connection
   bool receipts_saved_ = false;        // the persisted outbox holds unsent receipts
   std::uint64_t next_ref_ = 1;
-  std::vector<Request> requests_;  // a few at a time: a vector is enough (and smaller than a tree)
+  std::map<std::string, Request> requests_;  // by ref
   std::map<std::string, Room> rooms_;
   std::vector<QueuedSend> outbox_;  // in send order
   // Sends leave in outbox order, paced to the server's limit. After a
