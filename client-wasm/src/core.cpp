@@ -156,6 +156,9 @@ SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now)
   if (unsent >= config_.queue_limit) return SendResult{{}, SendRefusal::queue_full};
   std::optional<Error> invalid = check_draft(room_id, draft);
   Room& room = room_state(room_id);
+  // A reply says everything before it was seen: its receipts go first, so
+  // that the others never see the reply above a "sent" mark.
+  if (room.receipts_due > 0) flush_receipts(room_id, room, now);
   if (!room.wanted && !invalid) join(room_id, now);
   QueuedSend pending;
   pending.room_id = room_id;
@@ -251,7 +254,7 @@ void Core::mark_read(const std::string& room_id, std::int64_t up_to_seq, std::in
   std::int64_t seq = std::min(up_to_seq, room.timeline.last_seq());
   if (seq <= std::max(room.read_pending, room.read_sent)) return;
   room.read_pending = seq;
-  if (room.receipts_due == 0) room.receipts_due = now + config_.receipt_delay_ms;
+  receipt_due(room, now);
   if (!live() || !room.joined) persist_outbox();  // it waits for the rejoin: a reload must not lose it
   schedule_housekeeping(now);
 }
@@ -400,7 +403,7 @@ void Core::on_frame(s2c::Joined& f, std::int64_t now) {
   room.has_more = room.timeline.first_seq() > 1;
   rooms_dirty_ = true;
   flush_outbox(now);
-  flush_receipts(f.room.id, room);
+  flush_receipts(f.room.id, room, now);
   notify_room(f.room.id);
 }
 
@@ -609,7 +612,7 @@ void Core::confirm(Room& room, const Message& message, std::int64_t now) {
   } else if (message.seq > std::max(room.delivered_pending, room.delivered_sent)) {
     // Tell the sender it reached us (coalesced).
     room.delivered_pending = message.seq;
-    if (room.receipts_due == 0) room.receipts_due = now + config_.receipt_delay_ms;
+    receipt_due(room, now);
   }
 }
 
@@ -755,7 +758,14 @@ void Core::fill_gap(const std::string& room_id, std::int64_t before_seq, std::in
   request_history(room_id, before_seq, before_seq - gap_from - 1, false, gap_from);
 }
 
-void Core::flush_receipts(const std::string& room_id, Room& room) {
+// Watermarks are coalesced, leading edge first: the first after a quiet spell
+// goes at once (the sender sees "delivered" promptly), the next ones wait
+// until receipt_delay_ms after it.
+void Core::receipt_due(Room& room, std::int64_t now) {
+  if (room.receipts_due == 0) room.receipts_due = std::max(now, room.receipts_sent_at + config_.receipt_delay_ms);
+}
+
+void Core::flush_receipts(const std::string& room_id, Room& room, std::int64_t now) {
   if (!live() || !room.joined) return;  // kept for after the rejoin
   room.receipts_due = 0;
   auto watermark = [&](auto frame, std::int64_t pending, std::int64_t& sent) {
@@ -764,6 +774,7 @@ void Core::flush_receipts(const std::string& room_id, Room& room) {
     frame.upToSeq = pending;
     send_frame(frame);
     sent = pending;
+    room.receipts_sent_at = now;
   };
   watermark(c2s::Read{}, room.read_pending, room.read_sent);
   watermark(c2s::Delivered{}, room.delivered_pending, room.delivered_sent);
@@ -824,7 +835,7 @@ void Core::housekeeping(std::int64_t now) {
       if (room.wanted && !room.joined) send_join(room_id, room);
     }
     if (room.typing && now >= room.typing_stop_at) stop_typing(room_id, room, true);
-    if (room.receipts_due > 0 && now >= room.receipts_due) flush_receipts(room_id, room);
+    if (room.receipts_due > 0 && now >= room.receipts_due) flush_receipts(room_id, room, now);
     bool expired = false;
     for (auto it = room.typists.begin(); it != room.typists.end();) {
       if (it->second.until <= now) {

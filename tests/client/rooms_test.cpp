@@ -264,6 +264,40 @@ TEST_F(Joined, MarkReadIsCoalescedIntoOneWatermark) {
   EXPECT_TRUE(host.take_sent_of<c2s::Read>().empty()) << "an old watermark is not sent again";
 }
 
+TEST_F(Joined, AReceiptAfterAQuietSpellGoesAtOnceAndTheNextOnesAreCoalesced) {
+  host.advance(1000);
+  host.take_sent_of<c2s::Delivered>();  // for what the join brought
+  host.deliver(s2c::MessageEvent{make_message("lobby", 4, "bob", "c_bbbbbbb4", "four")});
+  host.advance(0);
+  auto first = host.take_sent_of<c2s::Delivered>();
+  ASSERT_EQ(first.size(), 1u) << "the sender hears of it at once";
+  EXPECT_EQ(first[0].upToSeq, 4);
+  host.advance(10);
+  host.deliver(s2c::MessageEvent{make_message("lobby", 5, "bob", "c_bbbbbbb5", "five")});
+  host.deliver(s2c::MessageEvent{make_message("lobby", 6, "bob", "c_bbbbbbb6", "six")});
+  host.advance(289);
+  EXPECT_TRUE(host.take_sent_of<c2s::Delivered>().empty()) << "at most one per 300 ms";
+  host.advance(1);
+  auto next = host.take_sent_of<c2s::Delivered>();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].upToSeq, 6);
+}
+
+TEST_F(Joined, AReplyGoesOutAfterTheReceiptsOfWhatItAnswers) {
+  host.advance(1000);
+  host.take_sent();
+  host.deliver(s2c::MessageEvent{make_message("lobby", 4, "bob", "c_bbbbbbb4", "a question")});
+  host.advance(0);
+  host.take_sent();
+  host.deliver(s2c::MessageEvent{make_message("lobby", 5, "bob", "c_bbbbbbb5", "another")});
+  host.core.mark_read("lobby", 5, host.now);
+  host.core.send("lobby", text("an answer"), host.now);  // within the coalescing window
+  auto frames = host.take_sent();
+  std::vector<std::string> types;
+  for (const auto& f : frames) types.emplace_back(type_name(f));
+  EXPECT_EQ(types, (std::vector<std::string>{"read", "delivered", "send"}));
+}
+
 TEST_F(Joined, ReceivedMessagesAreAcknowledgedAsDelivered) {
   host.advance(1000);
   auto delivered = host.take_sent_of<c2s::Delivered>();

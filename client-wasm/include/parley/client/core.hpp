@@ -45,7 +45,7 @@ struct Config {
   std::size_t queue_limit = 1000;              // unsent messages kept; more are refused with queue_full
   std::int64_t typing_throttle_ms = 2'000;     // at most one `typing` frame per this while typing
   std::int64_t typing_idle_ms = 3'000;         // typing stops by itself after this without set_typing
-  std::int64_t receipt_delay_ms = 300;         // read/delivered watermarks are coalesced this long
+  std::int64_t receipt_delay_ms = 300;         // read/delivered watermarks go at most this often per room
   std::int64_t persist_delay_ms = 500;         // the room cache is written at most this often
   std::size_t cached_messages = 100;           // per room, persisted for the next start
   std::size_t timeline_limit = 500;            // confirmed messages kept per room (more after load_older)
@@ -152,7 +152,8 @@ class Core {
     std::int64_t delivered_pending = 0;
     std::int64_t read_sent = 0;
     std::int64_t delivered_sent = 0;
-    std::int64_t receipts_due = 0;
+    std::int64_t receipts_due = 0;               // when the waiting watermarks go (0: none wait)
+    std::int64_t receipts_sent_at = -1'000'000;  // the last flush
   };
   // A request waiting for its answer (the one with the same ref).
   struct Request {
@@ -202,7 +203,8 @@ class Core {
   void request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
                        std::int64_t gap_from = -1);
   void fill_gap(const std::string& room_id, std::int64_t before_seq, std::int64_t gap_from);
-  void flush_receipts(const std::string& room_id, Room& room);
+  void receipt_due(Room& room, std::int64_t now);
+  void flush_receipts(const std::string& room_id, Room& room, std::int64_t now);
   bool unsent_receipts() const;
   void stop_typing(const std::string& room_id, Room& room, bool tell_server);
 
