@@ -7,9 +7,10 @@
 //
 // Effects buffer: a sequence of records
 //   u8 kind | u32 id | f64 number | u32 len1 | bytes1 | u32 len2 | bytes2
-// (little-endian) with kind and fields:
+// (little-endian): an Effect (parley/client/effects.hpp) as it is, with
+// bytes1 = text and bytes2 = data. Kinds:
 //   1 open    id=socket, bytes1=url, bytes2=subprotocol
-//   2 send    id=socket, number=1 for binary, bytes1=frame
+//   2 send    id=socket, bytes1=frame (text; number=1 would mean binary)
 //   3 close   id=socket, number=code, bytes1=reason
 //   4 timer   id=timer,  number=delay ms
 //   5 cancel  id=timer
@@ -21,7 +22,6 @@
 #include <memory>
 
 #include "parley/client/core.hpp"
-#include "parley/client/view_json.hpp"
 #include "parley/protocol/detail/json_dom.hpp"
 #include "parley/protocol/detail/json_writer.hpp"
 
@@ -66,18 +66,6 @@ void put_record(std::string& out, std::uint8_t kind, std::uint32_t id, double nu
   out.append(b);
 }
 
-struct EffectWriter {
-  std::string& out;
-  void operator()(const OpenSocket& e) { put_record(out, 1, e.socket, 0, e.url, e.subprotocol); }
-  void operator()(const SendFrame& e) { put_record(out, 2, e.socket, e.binary ? 1 : 0, e.bytes); }
-  void operator()(const CloseSocket& e) { put_record(out, 3, e.socket, e.code, e.reason); }
-  void operator()(const StartTimer& e) { put_record(out, 4, e.timer, static_cast<double>(e.delay_ms)); }
-  void operator()(const CancelTimer& e) { put_record(out, 5, e.timer, 0); }
-  void operator()(const Persist& e) { put_record(out, 6, 0, 0, e.key, e.blob); }
-  void operator()(const RequestToken&) { put_record(out, 7, 0, 0); }
-  void operator()(const Notify& e) { put_record(out, 8, 0, 0, e.topic); }
-};
-
 bool parse(Document& doc, const char* text, std::size_t length) {
   return doc.parse(std::string_view(text, length)) && doc.root().kind == Kind::object;
 }
@@ -112,7 +100,9 @@ const char* result(Handle& h, bool ok, std::string_view key = {}, std::string_vi
 
 extern "C" {
 
-// config: JSON {"url", "seed", "clientName", "clientVersion"}
+// config: JSON {"url", "seed", "clientName", "clientVersion", and optionally
+// "backoffBaseMs", "backoffCapMs", "stableAfterMs", "queueLimit"} (the
+// wrapper checks their ranges; defaults in Config)
 Handle* parley_new(const char* config_json, std::size_t length) {
   Document doc;
   if (!parse(doc, config_json, length)) return nullptr;
@@ -120,6 +110,10 @@ Handle* parley_new(const char* config_json, std::size_t length) {
   Config config;
   config.url = str(doc, root, "url");
   if (auto seed = integer(doc, root, "seed")) config.seed = static_cast<std::uint64_t>(*seed);
+  if (auto v = integer(doc, root, "backoffBaseMs")) config.backoff_base_ms = *v;
+  if (auto v = integer(doc, root, "backoffCapMs")) config.backoff_cap_ms = *v;
+  if (auto v = integer(doc, root, "stableAfterMs")) config.stable_after_ms = *v;
+  if (auto v = integer(doc, root, "queueLimit")) config.queue_limit = static_cast<std::size_t>(*v);
   if (auto name = str(doc, root, "clientName"); !name.empty()) config.client_name = name;
   if (auto version = str(doc, root, "clientVersion"); !version.empty()) config.client_version = version;
   return new Handle(std::move(config));
@@ -134,9 +128,10 @@ char* parley_buffer(Handle* h, std::size_t size) {
 }
 
 // App calls, as JSON in the scratch buffer: {"op": ...} with
-//   connect | disconnect | reconnectNow | tokenFailed | online | offline
-//   setToken {token} | join {roomId} | leave {roomId} | loadOlder {roomId}
+//   connect | disconnect | reconnectNow | online | offline
+//   setToken {token} | tokenFailed {refused?} | join {roomId} | leave {roomId} | loadOlder {roomId}
 //   send {roomId, content, type?, replyTo?, metadata?} -> {"ok": true, "key": ...}
+//                                                      or {"ok": false, "code": "queue_full"}
 //   retry {roomId, key} | discard {roomId, key}
 //   setTyping {roomId, active} | markRead {roomId, seq} | setPresence {status}
 // Returns {"ok": bool, ...}; a refused call says why in "error".
@@ -158,7 +153,8 @@ const char* parley_command(Handle* h, std::size_t length, double now) {
   } else if (op == "setToken") {
     core.set_token(field("token"), t);
   } else if (op == "tokenFailed") {
-    core.token_failed(t);
+    const Node* refused = doc.member(root, "refused");
+    core.token_failed(t, refused && refused->kind == Kind::boolean && refused->boolean);
   } else if (op == "online") {
     core.network_online(t);
   } else if (op == "offline") {
@@ -182,9 +178,9 @@ const char* parley_command(Handle* h, std::size_t length, double now) {
       m.fileSize = integer(doc, *meta, "fileSize");
       draft.metadata = m;
     }
-    auto key = core.send(room, std::move(draft), t);
-    if (!key) return result(*h, false, "error", key.error().message);
-    return result(*h, true, "key", key.value());
+    auto sent = core.send(room, std::move(draft), t);
+    if (!sent) return result(*h, false, "code", to_string(*sent.refused));
+    return result(*h, true, "key", sent.key);
   } else if (op == "retry") {
     return result(*h, core.retry(room, field("key"), t));
   } else if (op == "discard") {
@@ -211,7 +207,10 @@ int parley_restore(Handle* h, std::size_t key_length, std::size_t blob_length, d
   return h->core.restore(key, blob, ms(now)) ? 1 : 0;
 }
 
-void parley_socket_opened(Handle* h, std::uint32_t socket, double now) { h->core.socket_opened(socket, ms(now)); }
+// The subprotocol the server chose (WebSocket.protocol), in the scratch buffer.
+void parley_socket_opened(Handle* h, std::uint32_t socket, std::size_t length, double now) {
+  h->core.socket_opened(socket, std::string_view(h->scratch.data(), length), ms(now));
+}
 
 void parley_socket_closed(Handle* h, std::uint32_t socket, std::uint32_t code, double now) {
   h->core.socket_closed(socket, static_cast<std::uint16_t>(code), ms(now));
@@ -227,8 +226,9 @@ void parley_timer_fired(Handle* h, std::uint32_t timer, double now) { h->core.ti
 // Takes the pending effects; returns their size, the bytes at parley_effects_data.
 std::uint32_t parley_take_effects(Handle* h) {
   h->effects.clear();
-  EffectWriter writer{h->effects};
-  for (const auto& effect : h->core.take_effects()) std::visit(writer, effect);
+  for (const auto& e : h->core.take_effects()) {
+    put_record(h->effects, e.kind, e.id, static_cast<double>(e.number), e.text, e.data);
+  }
   return static_cast<std::uint32_t>(h->effects.size());
 }
 
@@ -238,9 +238,9 @@ const char* parley_effects_data(Handle* h) { return h->effects.data(); }
 const char* parley_view(Handle* h, std::size_t length) {
   std::string_view topic(h->scratch.data(), length);
   if (topic == "connection") {
-    h->output = to_json(h->core.connection());
+    h->output = h->core.connection_json();
   } else if (topic.substr(0, 5) == "room:") {
-    h->output = to_json(h->core.room(std::string(topic.substr(5))));
+    h->output = h->core.room_json(std::string(topic.substr(5)));
   } else {
     h->output = "null";
   }

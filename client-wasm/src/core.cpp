@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backoff.hpp"
+#include "parley/protocol/limits.hpp"
 #include "parley/protocol/version.hpp"
 #include "state_blob.hpp"
 
@@ -17,7 +18,11 @@ bool permanent(ErrorCode code) {
   return code != ErrorCode::rate_limited && code != ErrorCode::internal && code != ErrorCode::unauthorized;
 }
 
+constexpr auto kHistoryMax = static_cast<std::int64_t>(limits::c2s_history_limit_maximum);
+
 }  // namespace
+
+std::string_view to_string(SendRefusal) { return "queue_full"; }
 
 Core::Core(Config config)
     : config_(std::move(config)), rng_(config_.seed), heartbeat_ms_(config_.default_heartbeat_ms) {}
@@ -40,7 +45,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
   }
   for (const auto& s : state->sends) {
     if (std::any_of(outbox_.begin(), outbox_.end(),
-                    [&](const Pending& p) { return p.client_msg_id == s.client_msg_id; })) {
+                    [&](const QueuedSend& p) { return p.client_msg_id == s.client_msg_id; })) {
       continue;
     }
     Room& room = room_state(s.room_id);
@@ -55,8 +60,15 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     shown.replyTo = s.draft.replyTo;
     shown.createdAt = s.created_at;
     room.timeline.add_pending(shown, s.failed ? MessageStatus::failed : MessageStatus::queued, s.failed);
-    outbox_.push_back(Pending{s.room_id, s.client_msg_id, s.draft, s.created_at, std::nullopt, s.failed});
+    outbox_.push_back(s);
     notify_room(s.room_id);
+  }
+  for (const auto& r : state->receipts) {
+    Room& room = room_state(r.room_id);
+    room.wanted = true;  // its receipts go out after the rejoin
+    room.read_pending = std::max(room.read_pending, r.read);
+    room.delivered_pending = std::max(room.delivered_pending, r.delivered);
+    receipts_saved_ = true;
   }
   schedule_housekeeping(now);
   return true;
@@ -64,17 +76,21 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
 
 void Core::connect(std::int64_t now) {
   want_connection_ = true;
-  if (connection_.state == ConnectionState::idle || connection_.state == ConnectionState::closed) {
-    connection_.attempt = 0;
-    start_attempt(now);
-  }
+  if (connection_.state == ConnectionState::idle || connection_.state == ConnectionState::closed) start_over(now);
+}
+
+void Core::start_over(std::int64_t now) {
+  connection_.attempt = 0;
+  auth_refusals_ = 0;
+  token_failures_ = 0;
+  start_attempt(now);
 }
 
 void Core::disconnect(std::int64_t now) {
   want_connection_ = false;
   if (connection_.state == ConnectionState::closed) return;
   close_socket(close_code::normal, "client disconnect");
-  effects_.push_back(CancelTimer{reconnect_timer});
+  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
   set_state(ConnectionState::closed);
   lost_connection(now, false);
 }
@@ -82,16 +98,28 @@ void Core::disconnect(std::int64_t now) {
 void Core::reconnect_now(std::int64_t now) {
   if (connection_.state == ConnectionState::backoff || connection_.state == ConnectionState::offline) {
     start_attempt(now);
+  } else if (connection_.state == ConnectionState::closed && want_connection_) {
+    start_over(now);  // closed by a refused token: try again
   }
 }
 
-void Core::set_token(std::string token, std::int64_t) {
+void Core::set_token(std::string token, std::int64_t now) {
   token_ = std::move(token);
+  token_failures_ = 0;
+  bool asked = tokens_asked_ > 0;  // the answer to a RequestToken
+  if (asked) --tokens_asked_;
+  // A token the app offers by itself (not the answer to a request made before
+  // the connection closed) starts a closed connection over.
+  if (connection_.state == ConnectionState::closed && want_connection_ && !asked) return start_over(now);
   if (socket_open_ && connection_.state == ConnectionState::connecting) send_hello();
 }
 
-void Core::token_failed(std::int64_t now) {
-  if (connection_.state != ConnectionState::connecting) return;
+void Core::token_failed(std::int64_t now, bool refused) {
+  if (tokens_asked_ > 0) --tokens_asked_;
+  if (connection_.state != ConnectionState::connecting || token_) return;
+  if (refused || ++token_failures_ >= config_.token_attempts) {
+    return give_up(now, Error{ErrorCode::unauthorized, refused ? "the app has no token" : "could not get a token", ""});
+  }
   connection_.last_error = Error{ErrorCode::unauthorized, "could not get a token", ""};
   close_socket(close_code::normal, "no token");
   lost_connection(now, true);
@@ -99,7 +127,7 @@ void Core::token_failed(std::int64_t now) {
 
 void Core::join(const std::string& room_id, std::int64_t now) {
   Room& room = room_state(room_id);
-  if (room.wanted && (room.joined || !live())) return;
+  if (room.wanted && (room.joined || room.joining || room.join_due > 0 || !live())) return;
   room.wanted = true;
   if (live()) send_join(room_id, room);
   notify_room(room_id);
@@ -122,17 +150,17 @@ void Core::leave(const std::string& room_id, std::int64_t now) {
   schedule_housekeeping(now);
 }
 
-Result<std::string> Core::send(const std::string& room_id, Draft draft, std::int64_t now) {
+SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now) {
   std::size_t unsent = static_cast<std::size_t>(
-      std::count_if(outbox_.begin(), outbox_.end(), [](const Pending& p) { return !p.failed; }));
-  if (unsent >= config_.queue_limit) {
-    return Error{ErrorCode::too_large,
-                 "queue_full: " + std::to_string(config_.queue_limit) + " messages are already waiting to be sent", ""};
-  }
+      std::count_if(outbox_.begin(), outbox_.end(), [](const QueuedSend& p) { return !p.failed; }));
+  if (unsent >= config_.queue_limit) return SendResult{{}, SendRefusal::queue_full};
   std::optional<Error> invalid = check_draft(room_id, draft);
   Room& room = room_state(room_id);
+  // A reply says everything before it was seen: its receipts go first, so
+  // that the others never see the reply above a "sent" mark.
+  if (room.receipts_due > 0) flush_receipts(room_id, room, now);
   if (!room.wanted && !invalid) join(room_id, now);
-  Pending pending;
+  QueuedSend pending;
   pending.room_id = room_id;
   pending.client_msg_id = new_client_msg_id();
   pending.draft = std::move(draft);
@@ -157,11 +185,11 @@ Result<std::string> Core::send(const std::string& room_id, Draft draft, std::int
   flush_outbox(now);
   notify_room(room_id);
   schedule_housekeeping(now);
-  return shown.clientMsgId;
+  return SendResult{shown.clientMsgId, std::nullopt};
 }
 
 bool Core::retry(const std::string& room_id, const std::string& key, std::int64_t now) {
-  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const Pending& p) { return p.client_msg_id == key; });
+  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const QueuedSend& p) { return p.client_msg_id == key; });
   if (it == outbox_.end() || !it->failed) return false;
   it->failed.reset();
   room_state(room_id).timeline.set_pending_status(key, MessageStatus::queued);
@@ -172,8 +200,8 @@ bool Core::retry(const std::string& room_id, const std::string& key, std::int64_
 }
 
 bool Core::discard(const std::string& room_id, const std::string& key, std::int64_t) {
-  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const Pending& p) { return p.client_msg_id == key; });
-  if (it == outbox_.end() || it->ref) return false;  // in flight: the server may already have it
+  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const QueuedSend& p) { return p.client_msg_id == key; });
+  if (it == outbox_.end() || it->in_flight) return false;  // the server may already have it
   outbox_.erase(it);
   room_state(room_id).timeline.remove_pending(key);
   persist_outbox();
@@ -187,7 +215,7 @@ void Core::load_older(const std::string& room_id, std::int64_t) {
   std::int64_t first = room.timeline.first_seq();
   if (first <= 1) return;
   room.loading_older = true;
-  request_history(room_id, first, config_.page_size, true);
+  request_history(room_id, first, static_cast<std::int64_t>(config_.page_size), true);
   notify_room(room_id);
 }
 
@@ -226,7 +254,8 @@ void Core::mark_read(const std::string& room_id, std::int64_t up_to_seq, std::in
   std::int64_t seq = std::min(up_to_seq, room.timeline.last_seq());
   if (seq <= std::max(room.read_pending, room.read_sent)) return;
   room.read_pending = seq;
-  if (room.receipts_due == 0) room.receipts_due = now + config_.receipt_delay_ms;
+  receipt_due(room, now);
+  if (!live() || !room.joined) persist_outbox();  // it waits for the rejoin: a reload must not lose it
   schedule_housekeeping(now);
 }
 
@@ -240,8 +269,13 @@ void Core::set_presence(const std::string& status, std::int64_t) {
 
 // ======================================================== transport events
 
-void Core::socket_opened(std::uint32_t socket, std::int64_t now) {
+void Core::socket_opened(std::uint32_t socket, std::string_view subprotocol, std::int64_t now) {
   if (socket != socket_ || connection_.state != ConnectionState::connecting) return;
+  if (subprotocol != subprotocol_json) {
+    // Another protocol (or none) would be misread frame by frame: stop, and say why.
+    socket_open_ = true;
+    return give_up(now, Error{ErrorCode::unsupported_version, "the server does not speak parley.v1.json", ""});
+  }
   socket_open_ = true;
   last_received_at_ = now;
   if (token_) send_hello();
@@ -249,11 +283,34 @@ void Core::socket_opened(std::uint32_t socket, std::int64_t now) {
 
 void Core::socket_closed(std::uint32_t socket, std::uint16_t code, std::int64_t now) {
   if (socket != socket_) return;  // a socket we already gave up on
-  if (code == close_code::unauthorized) {
-    connection_.last_error = Error{ErrorCode::unauthorized, "the server refused the token", ""};
-    token_.reset();  // the next attempt asks the app for a fresh one
+  if (code == close_code::unauthorized) return token_refused(now);
+  // 1013, "try again later" (the server is at capacity): the wait is drawn
+  // from the upper half of the backoff range.
+  std::int64_t at_least =
+      code == close_code::try_again_later
+          ? backoff_ceiling(connection_.attempt, config_.backoff_base_ms, config_.backoff_cap_ms) / 2
+          : 0;
+  lost_connection(now, true, at_least);
+}
+
+void Core::token_refused(std::int64_t now) {
+  token_.reset();  // the next attempt asks the app for a fresh one
+  if (++auth_refusals_ >= 2) {
+    // Refused again right after a fresh token: retrying cannot help.
+    return give_up(now, Error{ErrorCode::unauthorized, "the server refused a fresh token", ""});
   }
+  connection_.last_error = Error{ErrorCode::unauthorized, "the server refused the token", ""};
+  close_socket(close_code::normal, "unauthorized");
   lost_connection(now, true);
+}
+
+void Core::give_up(std::int64_t now, Error error) {
+  connection_.last_error = std::move(error);
+  token_.reset();
+  close_socket(close_code::normal, "closed by the client");
+  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
+  set_state(ConnectionState::closed);
+  lost_connection(now, false);
 }
 
 void Core::received(std::uint32_t socket, std::string_view bytes, std::int64_t now) {
@@ -295,7 +352,7 @@ void Core::network_offline(std::int64_t now) {
   }
   // Browsers may keep an open socket across a network change; treat it as lost.
   close_socket(close_code::normal, "network offline");
-  effects_.push_back(CancelTimer{reconnect_timer});
+  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
   set_state(ConnectionState::offline);
   lost_connection(now, false);
 }
@@ -304,7 +361,7 @@ void Core::network_offline(std::int64_t now) {
 
 void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   if (connection_.state != ConnectionState::authenticating) return;
-  if (f.ref) requests_.erase(*f.ref);
+  take_request(f.ref);
   if (!restored_user_.empty() && restored_user_ != f.user.id) {
     // The saved state belongs to someone else: drop it rather than send as them.
     outbox_.clear();
@@ -314,6 +371,8 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   restored_user_ = f.user.id;
   connection_.user = f.user;
   connection_.last_error.reset();
+  auth_refusals_ = 0;
+  retry_not_before_ = 0;
   heartbeat_ms_ = f.heartbeatMs;
   pacer_.reset(f.limits.sendIntervalMs, f.limits.sendBurst, now);
   send_hold_until_ = 0;
@@ -328,10 +387,13 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
 }
 
 void Core::on_frame(s2c::Joined& f, std::int64_t now) {
-  if (f.ref) requests_.erase(*f.ref);
+  take_request(f.ref);
   Room& room = room_state(f.room.id);
+  room.joining = false;
   if (!room.wanted) return;  // left meanwhile
   room.joined = true;
+  room.join_due = 0;
+  room.join_failures = 0;
   if (f.reset.value_or(false) || (!room.epoch.empty() && room.epoch != f.epoch)) room.timeline.clear_confirmed();
   room.epoch = f.epoch;
   room.members.clear();
@@ -341,37 +403,36 @@ void Core::on_frame(s2c::Joined& f, std::int64_t now) {
   room.has_more = room.timeline.first_seq() > 1;
   rooms_dirty_ = true;
   flush_outbox(now);
-  flush_receipts(f.room.id, room);
+  flush_receipts(f.room.id, room, now);
   notify_room(f.room.id);
 }
 
 void Core::on_frame(s2c::Ack& f, std::int64_t now) {
-  auto it = requests_.find(f.ref);
-  if (it == requests_.end()) return;
-  Request request = std::move(it->second);
-  requests_.erase(it);
-  if (request.kind == Request::send_request && f.message) {
-    confirm(room_state(request.room_id), *f.message, now);
-    notify_room(request.room_id);
+  auto request = take_request(f.ref);
+  if (!request) return;
+  if (request->kind == Request::send_request && f.message) {
+    confirm(room_state(request->room_id), *f.message, now);
+    notify_room(request->room_id);
     if (one_at_a_time_) flush_outbox(now);
   }
 }
 
 void Core::on_frame(s2c::Error& f, std::int64_t now) {
   Error error{error_code_from_string(f.code).value_or(ErrorCode::internal), f.message, f.path.value_or("")};
-  auto it = f.ref ? requests_.find(*f.ref) : requests_.end();
-  if (it == requests_.end()) {
+  auto taken = take_request(f.ref);
+  if (!taken) {
     connection_.last_error = error;
+    // A wait the server asks for holds for the next connection attempt too.
+    if (f.retryAfterMs) retry_not_before_ = std::max(retry_not_before_, now + *f.retryAfterMs);
     notify("connection");
     return;
   }
-  Request request = std::move(it->second);
-  requests_.erase(it);
+  Request& request = *taken;
   if (request.kind == Request::send_request) {
     auto p = std::find_if(outbox_.begin(), outbox_.end(),
-                          [&](const Pending& x) { return x.client_msg_id == request.client_msg_id; });
+                          [&](const QueuedSend& x) { return x.client_msg_id == request.client_msg_id; });
     if (p == outbox_.end()) return;
-    p->ref.reset();
+    p->in_flight = false;
     Room& room = room_state(request.room_id);
     if (permanent(error.code)) {
       // The server refused this message: show why; the rest of the queue goes on.
@@ -392,23 +453,54 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
     room_state(request.room_id).loading_older = false;
     notify_room(request.room_id);
   } else if (request.kind == Request::join_request) {
-    Room& room = room_state(request.room_id);
-    room.wanted = false;
-    connection_.last_error = error;
-    // Messages queued for a room we may not join can never be sent.
-    for (auto& p : outbox_) {
-      if (p.room_id == request.room_id && !p.failed) {
-        p.failed = error;
-        room.timeline.set_pending_status(p.client_msg_id, MessageStatus::failed, error);
-      }
-    }
-    persist_outbox();
-    notify_room(request.room_id);
-    notify("connection");
+    join_refused(request.room_id, error, f.retryAfterMs, now);
+  } else if (request.kind == Request::hello_request) {
+    hello_refused(error, f.retryAfterMs, now);
   } else {
     connection_.last_error = error;
     notify("connection");
   }
+}
+
+void Core::hello_refused(const Error& error, std::optional<std::int64_t> retry_after_ms, std::int64_t now) {
+  if (error.code == ErrorCode::unauthorized) return token_refused(now);
+  if (error.code == ErrorCode::unsupported_version || error.code == ErrorCode::bad_request) {
+    return give_up(now, error);  // the same hello would be refused again
+  }
+  // Transient (rate_limited, internal, too many connections): try again
+  // later, not before the wait the server asked for.
+  connection_.last_error = error;
+  if (retry_after_ms) retry_not_before_ = std::max(retry_not_before_, now + *retry_after_ms);
+  close_socket(close_code::normal, "hello refused");
+  lost_connection(now, true);
+}
+
+void Core::join_refused(const std::string& room_id, const Error& error, std::optional<std::int64_t> retry_after_ms,
+                        std::int64_t now) {
+  Room& room = room_state(room_id);
+  room.joining = false;
+  if (!room.wanted) return;
+  if (!permanent(error.code)) {
+    // Transient (rate_limited, internal): the room stays wanted and its
+    // queue waits; the join goes again after the server's wait (or a backoff).
+    std::int64_t wait =
+        retry_after_ms.value_or(backoff_ceiling(room.join_failures, config_.backoff_base_ms, config_.backoff_cap_ms));
+    ++room.join_failures;
+    room.join_due = now + std::max<std::int64_t>(1, wait);
+    return;
+  }
+  room.wanted = false;
+  connection_.last_error = error;
+  // Messages queued for a room we may not join can never be sent.
+  for (auto& p : outbox_) {
+    if (p.room_id == room_id && !p.failed) {
+      p.failed = error;
+      room.timeline.set_pending_status(p.client_msg_id, MessageStatus::failed, error);
+    }
+  }
+  persist_outbox();
+  notify_room(room_id);
+  notify("connection");
 }
 
 void Core::on_frame(s2c::MessageEvent& f, std::int64_t now) {
@@ -416,9 +508,16 @@ void Core::on_frame(s2c::MessageEvent& f, std::int64_t now) {
   if (!room.joined) return;
   std::int64_t last = room.timeline.last_seq();
   if (last > 0 && f.message.seq > last + 1) {
-    // Messages went missing between what we have and this one: fetch them.
-    auto missing = static_cast<std::size_t>(f.message.seq - last - 1);
-    request_history(f.message.roomId, f.message.seq, std::min<std::size_t>(missing, 100), false);
+    // Messages went missing between what we have and this one: fetch them,
+    // page by page. More than the timeline keeps: start over from the newest
+    // page, as after a reset (older pages load on demand).
+    std::int64_t from = last;
+    if (f.message.seq - 1 - last > static_cast<std::int64_t>(std::max(room.keep, config_.timeline_limit))) {
+      from = f.message.seq - 1 - static_cast<std::int64_t>(config_.page_size);
+      room.timeline.clear_confirmed();
+      room.has_more = true;
+    }
+    fill_gap(f.message.roomId, f.message.seq, from);
   }
   confirm(room, f.message, now);
   // Memory stays bounded: the oldest messages go (load_older brings them back).
@@ -466,16 +565,16 @@ void Core::on_frame(s2c::Receipt& f, std::int64_t) {
 }
 
 void Core::on_frame(s2c::History& f, std::int64_t now) {
-  Request request{Request::history_request, f.roomId, {}, false};
-  if (f.ref) {
-    auto it = requests_.find(*f.ref);
-    if (it != requests_.end()) {
-      request = it->second;
-      requests_.erase(it);
-    }
-  }
+  Request request{Request::history_request, f.roomId};
+  if (auto asked = take_request(f.ref)) request = std::move(*asked);
   Room& room = room_state(f.roomId);
-  for (const auto& m : f.messages) confirm(room, m, now);
+  std::int64_t first = 0;
+  for (const auto& m : f.messages) {
+    confirm(room, m, now);
+    if (first == 0 || m.seq < first) first = m.seq;
+  }
+  // A gap wider than one page: the next page back, until it is filled.
+  if (request.gap_from >= 0 && first > request.gap_from + 1) fill_gap(f.roomId, first, request.gap_from);
   if (request.older) {
     room.loading_older = false;
     room.has_more = f.hasMore;
@@ -484,9 +583,7 @@ void Core::on_frame(s2c::History& f, std::int64_t now) {
   notify_room(f.roomId);
 }
 
-void Core::on_frame(s2c::Pong& f, std::int64_t) {
-  if (f.ref) requests_.erase(*f.ref);
-}
+void Core::on_frame(s2c::Pong& f, std::int64_t) { take_request(f.ref); }
 
 void Core::on_frame(s2c::Announcement& f, std::int64_t) {
   connection_.announcement = Announcement{f.text, f.level};
@@ -509,34 +606,35 @@ void Core::confirm(Room& room, const Message& message, std::int64_t now) {
   if (message.senderId == self) {
     auto before = outbox_.size();
     outbox_.erase(std::remove_if(outbox_.begin(), outbox_.end(),
-                                 [&](const Pending& p) { return p.client_msg_id == message.clientMsgId; }),
+                                 [&](const QueuedSend& p) { return p.client_msg_id == message.clientMsgId; }),
                   outbox_.end());
     if (outbox_.size() != before) persist_outbox();
   } else if (message.seq > std::max(room.delivered_pending, room.delivered_sent)) {
     // Tell the sender it reached us (coalesced).
     room.delivered_pending = message.seq;
-    if (room.receipts_due == 0) room.receipts_due = now + config_.receipt_delay_ms;
+    receipt_due(room, now);
   }
 }
 
 // ================================================================ connection
 
 void Core::start_attempt(std::int64_t now) {
-  effects_.push_back(CancelTimer{reconnect_timer});
+  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
   ++socket_;
   socket_open_ = false;
   connection_.next_attempt_at.reset();
   last_received_at_ = now;
   set_state(ConnectionState::connecting);
-  effects_.push_back(OpenSocket{socket_, config_.url, std::string(subprotocol_json)});
-  if (!token_) effects_.push_back(RequestToken{});
+  effects_.push_back(Effect{Effect::open_socket, socket_, 0, config_.url, std::string(subprotocol_json)});
+  if (!token_) {
+    effects_.push_back(Effect{Effect::request_token, 0, 0, {}, {}});
+    ++tokens_asked_;
+  }
 }
 
 void Core::send_hello() {
-  std::string ref = next_ref();
-  requests_[ref] = Request{Request::hello_request, {}, {}, false};
   c2s::Hello hello;
-  hello.ref = ref;
+  hello.ref = add_request(Request{Request::hello_request});
   hello.token = *token_;
   hello.client = ClientInfo{config_.client_name, config_.client_version};
   send_frame(hello);
@@ -546,11 +644,11 @@ void Core::send_hello() {
 void Core::close_socket(std::uint16_t code, const char* reason) {
   if (connection_.state == ConnectionState::connecting || connection_.state == ConnectionState::authenticating ||
       connection_.state == ConnectionState::connected) {
-    effects_.push_back(CloseSocket{socket_, code, reason});
+    effects_.push_back(Effect{Effect::close_socket, socket_, code, reason, {}});
   }
 }
 
-void Core::lost_connection(std::int64_t now, bool retry) {
+void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_ms) {
   ++socket_;  // later events from the lost socket are stale
   socket_open_ = false;
   requests_.clear();
@@ -560,20 +658,23 @@ void Core::lost_connection(std::int64_t now, bool retry) {
   if (stable_) connection_.attempt = 0;
   stable_ = false;
   for (auto& pending : outbox_) {
-    if (!pending.ref) continue;
-    pending.ref.reset();
+    if (!pending.in_flight) continue;
+    pending.in_flight = false;
     room_state(pending.room_id).timeline.set_pending_status(pending.client_msg_id, MessageStatus::queued);
   }
   for (auto& [room_id, room] : rooms_) {
     room.joined = false;
+    room.joining = false;
+    room.join_due = 0;  // the rejoin after the next welcome
     room.loading_older = false;
     room.typists.clear();
     room.typing_sent_at = -1;
     notify_room(room_id);
   }
+  if (unsent_receipts()) persist_outbox();  // they wait for the rejoin: a reload must not lose them
   if (retry && want_connection_ && connection_.state != ConnectionState::closed &&
       connection_.state != ConnectionState::offline) {
-    schedule_retry(now);
+    schedule_retry(now, at_least_ms);
   }
   notify("connection");
 }
@@ -581,20 +682,20 @@ void Core::lost_connection(std::int64_t now, bool retry) {
 void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
   double unit = static_cast<double>(random() >> 11) / 9007199254740992.0;  // [0, 1)
   std::int64_t delay = backoff_delay(connection_.attempt, config_.backoff_base_ms, config_.backoff_cap_ms, unit);
-  delay = std::max(delay, at_least_ms);
+  // Not before the server's retryAfterMs, or the floor the close asked for.
+  delay = std::max({delay, at_least_ms, retry_not_before_ - now});
   ++connection_.attempt;
   connection_.next_attempt_at = now + delay;
   set_state(ConnectionState::backoff);
-  effects_.push_back(StartTimer{reconnect_timer, delay});
+  effects_.push_back(Effect{Effect::start_timer, reconnect_timer, delay, {}, {}});
 }
 
 // ====================================================== rooms and the queue
 
-void Core::send_join(const std::string& room_id, const Room& room) {
-  std::string ref = next_ref();
-  requests_[ref] = Request{Request::join_request, room_id, {}, false};
+void Core::send_join(const std::string& room_id, Room& room) {
+  room.joining = true;
   c2s::Join join;
-  join.ref = ref;
+  join.ref = add_request(Request{Request::join_request, room_id});
   join.roomId = room_id;
   if (room.timeline.last_seq() > 0) join.sinceSeq = room.timeline.last_seq();
   send_frame(join);
@@ -602,7 +703,7 @@ void Core::send_join(const std::string& room_id, const Room& room) {
 
 void Core::flush_outbox(std::int64_t now) {
   send_due_ = 0;
-  if (std::all_of(outbox_.begin(), outbox_.end(), [](const Pending& p) { return p.failed.has_value(); })) {
+  if (std::all_of(outbox_.begin(), outbox_.end(), [](const QueuedSend& p) { return p.failed.has_value(); })) {
     one_at_a_time_ = false;  // drained
   }
   if (!live()) return;
@@ -612,7 +713,7 @@ void Core::flush_outbox(std::int64_t now) {
   }
   for (auto& pending : outbox_) {
     if (pending.failed) continue;
-    if (pending.ref) {
+    if (pending.in_flight) {
       if (one_at_a_time_) return;
       continue;
     }
@@ -631,12 +732,10 @@ void Core::flush_outbox(std::int64_t now) {
   }
 }
 
-void Core::transmit(Pending& pending) {
-  std::string ref = next_ref();
-  requests_[ref] = Request{Request::send_request, pending.room_id, pending.client_msg_id, false};
-  pending.ref = ref;
+void Core::transmit(QueuedSend& pending) {
+  pending.in_flight = true;
   c2s::Send frame;
-  frame.ref = ref;
+  frame.ref = add_request(Request{Request::send_request, pending.room_id, pending.client_msg_id});
   frame.roomId = pending.room_id;
   frame.clientMsgId = pending.client_msg_id;
   frame.message = pending.draft;
@@ -645,18 +744,28 @@ void Core::transmit(Pending& pending) {
   notify_room(pending.room_id);
 }
 
-void Core::request_history(const std::string& room_id, std::int64_t before_seq, std::size_t limit, bool older) {
-  std::string ref = next_ref();
-  requests_[ref] = Request{Request::history_request, room_id, {}, older};
+void Core::request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
+                           std::int64_t gap_from) {
   c2s::History frame;
-  frame.ref = ref;
+  frame.ref = add_request(Request{Request::history_request, room_id, {}, older, gap_from});
   frame.roomId = room_id;
   frame.beforeSeq = before_seq;
-  frame.limit = static_cast<std::int64_t>(std::clamp<std::size_t>(limit, 1, 100));
+  frame.limit = std::clamp<std::int64_t>(limit, 1, kHistoryMax);
   send_frame(frame);
 }
 
-void Core::flush_receipts(const std::string& room_id, Room& room) {
+void Core::fill_gap(const std::string& room_id, std::int64_t before_seq, std::int64_t gap_from) {
+  request_history(room_id, before_seq, before_seq - gap_from - 1, false, gap_from);
+}
+
+// Watermarks are coalesced, leading edge first: the first after a quiet spell
+// goes at once (the sender sees "delivered" promptly), the next ones wait
+// until receipt_delay_ms after it.
+void Core::receipt_due(Room& room, std::int64_t now) {
+  if (room.receipts_due == 0) room.receipts_due = std::max(now, room.receipts_sent_at + config_.receipt_delay_ms);
+}
+
+void Core::flush_receipts(const std::string& room_id, Room& room, std::int64_t now) {
   if (!live() || !room.joined) return;  // kept for after the rejoin
   room.receipts_due = 0;
   auto watermark = [&](auto frame, std::int64_t pending, std::int64_t& sent) {
@@ -665,9 +774,17 @@ void Core::flush_receipts(const std::string& room_id, Room& room) {
     frame.upToSeq = pending;
     send_frame(frame);
     sent = pending;
+    room.receipts_sent_at = now;
   };
   watermark(c2s::Read{}, room.read_pending, room.read_sent);
   watermark(c2s::Delivered{}, room.delivered_pending, room.delivered_sent);
+  if (receipts_saved_ && !unsent_receipts()) persist_outbox();  // the saved ones went out
+}
+
+bool Core::unsent_receipts() const {
+  return std::any_of(rooms_.begin(), rooms_.end(), [](const auto& r) {
+    return r.second.read_pending > r.second.read_sent || r.second.delivered_pending > r.second.delivered_sent;
+  });
 }
 
 // ======================================================================= time
@@ -685,6 +802,7 @@ std::optional<std::int64_t> Core::next_deadline() const {
   for (const auto& [id, room] : rooms_) {
     if (room.typing) consider(room.typing_stop_at);
     if (room.receipts_due > 0 && room.joined) consider(room.receipts_due);
+    if (room.join_due > 0 && live()) consider(room.join_due);
     for (const auto& [user, t] : room.typists) consider(t.until);
   }
   if (rooms_dirty_) consider(rooms_persist_due_);
@@ -699,10 +817,8 @@ void Core::housekeeping(std::int64_t now) {
       close_socket(close_code::going_away, "dead connection");
       lost_connection(now, true);
     } else if (ping_sent_at_ < 0 && now - last_received_at_ >= heartbeat_ms_) {
-      std::string ref = next_ref();
-      requests_[ref] = Request{Request::other_request, {}, {}, false};
       c2s::Ping ping;
-      ping.ref = ref;
+      ping.ref = add_request(Request{Request::other_request});
       send_frame(ping);
       ping_sent_at_ = now;
     }
@@ -714,8 +830,12 @@ void Core::housekeeping(std::int64_t now) {
     flush_outbox(now);
   }
   for (auto& [room_id, room] : rooms_) {
+    if (room.join_due > 0 && now >= room.join_due && live()) {
+      room.join_due = 0;
+      if (room.wanted && !room.joined) send_join(room_id, room);
+    }
     if (room.typing && now >= room.typing_stop_at) stop_typing(room_id, room, true);
-    if (room.receipts_due > 0 && now >= room.receipts_due) flush_receipts(room_id, room);
+    if (room.receipts_due > 0 && now >= room.receipts_due) flush_receipts(room_id, room, now);
     bool expired = false;
     for (auto it = room.typists.begin(); it != room.typists.end();) {
       if (it->second.until <= now) {
@@ -736,19 +856,23 @@ void Core::schedule_housekeeping(std::int64_t now) {
   if (at == housekeeping_at_) return;
   housekeeping_at_ = at;
   if (at) {
-    effects_.push_back(StartTimer{housekeeping_timer, std::max<std::int64_t>(0, *at - now)});
+    effects_.push_back(Effect{Effect::start_timer, housekeeping_timer, std::max<std::int64_t>(0, *at - now), {}, {}});
   } else {
-    effects_.push_back(CancelTimer{housekeeping_timer});
+    effects_.push_back(Effect{Effect::cancel_timer, housekeeping_timer, 0, {}, {}});
   }
 }
 
 // ================================================================ persistence
 
 void Core::persist_outbox() {
-  std::vector<SavedSend> sends;
-  sends.reserve(outbox_.size());
-  for (const auto& p : outbox_) sends.push_back(SavedSend{p.room_id, p.client_msg_id, p.draft, p.created_at, p.failed});
-  effects_.push_back(Persist{kOutboxKey, encode_outbox(me(), sends)});
+  std::vector<SavedReceipt> receipts;
+  for (const auto& [id, room] : rooms_) {
+    std::int64_t read = room.read_pending > room.read_sent ? room.read_pending : 0;
+    std::int64_t delivered = room.delivered_pending > room.delivered_sent ? room.delivered_pending : 0;
+    if (read > 0 || delivered > 0) receipts.push_back(SavedReceipt{id, read, delivered});
+  }
+  receipts_saved_ = !receipts.empty();
+  effects_.push_back(Effect{Effect::persist, 0, 0, kOutboxKey, encode_outbox(me(), outbox_, receipts)});
 }
 
 void Core::persist_rooms() {
@@ -759,14 +883,28 @@ void Core::persist_rooms() {
     if (!room.wanted) continue;
     saved.push_back(SavedRoom{id, room.epoch, room.has_more, room.timeline.newest(config_.cached_messages)});
   }
-  effects_.push_back(Persist{kRoomsKey, encode_rooms(me(), saved)});
+  effects_.push_back(Effect{Effect::persist, 0, 0, kRoomsKey, encode_rooms(me(), saved)});
 }
 
 // ==================================================================== helpers
 
-void Core::send_frame(const c2s::Frame& frame) { effects_.push_back(SendFrame{socket_, encode_json(frame), false}); }
+void Core::send_frame(const c2s::Frame& frame) {
+  effects_.push_back(Effect{Effect::send_frame, socket_, 0, encode_json(frame), {}});
+}
 
-std::string Core::next_ref() { return std::to_string(next_ref_++); }
+std::string Core::add_request(Request request) {
+  std::string ref = std::to_string(next_ref_++);
+  requests_.emplace(ref, std::move(request));
+  return ref;
+}
+
+std::optional<Core::Request> Core::take_request(const std::optional<std::string>& ref) {
+  auto it = ref ? requests_.find(*ref) : requests_.end();
+  if (it == requests_.end()) return std::nullopt;
+  Request request = std::move(it->second);
+  requests_.erase(it);
+  return request;
+}
 
 std::uint64_t Core::random() {  // splitmix64
   std::uint64_t z = (rng_ += 0x9E3779B97F4A7C15ULL);
@@ -797,9 +935,9 @@ void Core::set_state(ConnectionState state) {
 
 void Core::notify(std::string topic) {
   for (const auto& e : effects_) {
-    if (const auto* n = std::get_if<Notify>(&e); n && n->topic == topic) return;
+    if (e.kind == Effect::notify && e.text == topic) return;
   }
-  effects_.push_back(Notify{std::move(topic)});
+  effects_.push_back(Effect{Effect::notify, 0, 0, std::move(topic), {}});
 }
 
 std::vector<Effect> Core::take_effects() { return std::exchange(effects_, {}); }
@@ -812,7 +950,7 @@ RoomView Core::room(const std::string& room_id) const {
   const Room& room = it->second;
   view.joined = room.joined;
   for (const auto& [id, m] : room.members) view.members.push_back(m);
-  view.items = room.timeline.items(view.members, me());
+  view.items = room.timeline.items(room.members, me());
   for (const auto& [id, t] : room.typists) view.typing.push_back(TypingUser{id, t.name});
   view.has_more = room.has_more;
   view.loading_older = room.loading_older;

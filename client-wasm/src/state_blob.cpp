@@ -31,8 +31,13 @@ void load(Archive& ar, Error& e) {
 namespace parley::client {
 
 template <class Archive>
-void serialize(Archive& ar, SavedSend& s) {
+void serialize(Archive& ar, QueuedSend& s) {  // all but in_flight
   ar(s.room_id, s.client_msg_id, s.draft, s.created_at, s.failed);
+}
+
+template <class Archive>
+void serialize(Archive& ar, SavedReceipt& r) {
+  ar(r.room_id, r.read, r.delivered);
 }
 
 template <class Archive>
@@ -42,43 +47,62 @@ void serialize(Archive& ar, SavedRoom& r) {
 
 namespace {
 
-constexpr std::uint8_t kVersion = 1;
+// Version 2 added the outbox's receipts; version 1 blobs are still read.
+constexpr std::uint8_t kVersion = 2;
 constexpr std::uint8_t kOutbox = 1;
 constexpr std::uint8_t kRooms = 2;
 
-template <class T>
-std::string encode(std::uint8_t kind, const std::string& user_id, const T& value) {
+template <class... T>
+std::string encode(std::uint8_t kind, const std::string& user_id, const T&... values) {
   std::string out;
   protocol::detail::ByteOutputArchive ar(out);
-  ar(kVersion, kind, user_id, value);
+  ar(kVersion, kind, user_id, values...);
   return out;
 }
 
-template <class T>
-std::optional<SavedState> decode(std::string_view blob, std::uint8_t kind, std::vector<T> SavedState::*field) {
-  protocol::detail::ByteInputArchive ar(blob);
+// Reads the header; the archive is then at the blob's body. 0 for a blob of
+// another kind or an unknown version.
+std::uint8_t read_header(protocol::detail::ByteInputArchive& ar, std::uint8_t kind, SavedState& state) {
   std::uint8_t version = 0;
   std::uint8_t stored_kind = 0;
   ar(version, stored_kind);
-  if (ar.failed() || version != kVersion || stored_kind != kind) return std::nullopt;
-  SavedState state;
-  ar(state.user_id, state.*field);
+  if (ar.failed() || version < 1 || version > kVersion || stored_kind != kind) return 0;
+  ar(state.user_id);
+  return version;
+}
+
+std::optional<SavedState> done(protocol::detail::ByteInputArchive& ar, SavedState state) {
   if (ar.failed() || ar.left() != 0) return std::nullopt;
   return state;
 }
 
 }  // namespace
 
-std::string encode_outbox(const std::string& user_id, const std::vector<SavedSend>& sends) {
-  return encode(kOutbox, user_id, sends);
+std::string encode_outbox(const std::string& user_id, const std::vector<QueuedSend>& sends,
+                          const std::vector<SavedReceipt>& receipts) {
+  return encode(kOutbox, user_id, sends, receipts);
 }
 
 std::string encode_rooms(const std::string& user_id, const std::vector<SavedRoom>& rooms) {
   return encode(kRooms, user_id, rooms);
 }
 
-std::optional<SavedState> decode_outbox(std::string_view blob) { return decode(blob, kOutbox, &SavedState::sends); }
+std::optional<SavedState> decode_outbox(std::string_view blob) {
+  protocol::detail::ByteInputArchive ar(blob);
+  SavedState state;
+  std::uint8_t version = read_header(ar, kOutbox, state);
+  if (version == 0) return std::nullopt;
+  ar(state.sends);
+  if (version >= 2) ar(state.receipts);
+  return done(ar, std::move(state));
+}
 
-std::optional<SavedState> decode_rooms(std::string_view blob) { return decode(blob, kRooms, &SavedState::rooms); }
+std::optional<SavedState> decode_rooms(std::string_view blob) {
+  protocol::detail::ByteInputArchive ar(blob);
+  SavedState state;
+  if (read_header(ar, kRooms, state) == 0) return std::nullopt;
+  ar(state.rooms);
+  return done(ar, std::move(state));
+}
 
 }  // namespace parley::client

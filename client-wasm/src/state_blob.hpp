@@ -1,6 +1,7 @@
 // The client state a page reload must not lose, as versioned cereal blobs:
-// the queue of unsent messages ("outbox", written at every change) and a
-// cache of each room's newest messages and position ("rooms", written lazily).
+// the queue of unsent messages and receipts ("outbox", written at every
+// change) and a cache of each room's newest messages and position ("rooms",
+// written lazily). Version 1 outboxes (sends only) are still read.
 #pragma once
 
 #include <optional>
@@ -8,17 +9,16 @@
 #include <string_view>
 #include <vector>
 
-#include "parley/protocol/errors.hpp"
+#include "parley/client/queued_send.hpp"
 #include "parley/protocol/messages.hpp"
 
 namespace parley::client {
 
-struct SavedSend {
+// Read and delivered watermarks not yet sent (0: none).
+struct SavedReceipt {
   std::string room_id;
-  std::string client_msg_id;
-  protocol::Draft draft;
-  std::int64_t created_at = 0;
-  std::optional<protocol::Error> failed;
+  std::int64_t read = 0;
+  std::int64_t delivered = 0;
 };
 
 struct SavedRoom {
@@ -30,11 +30,13 @@ struct SavedRoom {
 
 struct SavedState {
   std::string user_id;  // whose state it is: another user's is not restored
-  std::vector<SavedSend> sends;
+  std::vector<QueuedSend> sends;
+  std::vector<SavedReceipt> receipts;
   std::vector<SavedRoom> rooms;
 };
 
-std::string encode_outbox(const std::string& user_id, const std::vector<SavedSend>& sends);
+std::string encode_outbox(const std::string& user_id, const std::vector<QueuedSend>& sends,
+                          const std::vector<SavedReceipt>& receipts);
 std::string encode_rooms(const std::string& user_id, const std::vector<SavedRoom>& rooms);
 // nullopt for a blob of another version or a damaged one.
 std::optional<SavedState> decode_outbox(std::string_view blob);

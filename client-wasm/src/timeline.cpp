@@ -65,26 +65,16 @@ std::vector<protocol::Message> Timeline::newest(std::size_t keep) const {
   return out;
 }
 
-std::vector<TimelineItem> Timeline::items(const std::vector<protocol::Member>& members, const std::string& me) const {
+std::vector<TimelineItem> Timeline::items(const Members& members, const std::string& me) const {
   std::vector<TimelineItem> out;
   out.reserve(confirmed_.size() + pending_.size());
-  for (const auto& [seq, item] : confirmed_) {
-    TimelineItem view = item;
-    view.mine = !me.empty() && item.message.senderId == me;
-    if (view.mine) {
-      bool delivered = false;
-      for (const auto& m : members) {
-        if (m.userId == me) continue;
-        if (m.readSeq.value_or(0) >= seq) view.read_by.push_back(m.name);
-        if (m.deliveredSeq.value_or(0) >= seq || m.readSeq.value_or(0) >= seq) delivered = true;
-      }
-      view.status = !view.read_by.empty() ? MessageStatus::read
-                    : delivered           ? MessageStatus::delivered
-                                          : MessageStatus::sent;
-    }
-    out.push_back(std::move(view));
-  }
-  out.insert(out.end(), pending_.begin(), pending_.end());
+  each(members, me,
+       [&](const TimelineItem& item, bool mine, MessageStatus status, const std::vector<std::string>& read_by) {
+         TimelineItem& view = out.emplace_back(item);
+         view.mine = mine;
+         view.status = status;
+         view.read_by = read_by;
+       });
   return out;
 }
 

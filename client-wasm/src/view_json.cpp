@@ -1,4 +1,5 @@
-#include "parley/client/view_json.hpp"
+// The views as JSON: what the JS wrapper reads and hands to React.
+#include "parley/client/core.hpp"
 
 #include "parley/protocol/detail/json_writer.hpp"
 
@@ -27,7 +28,7 @@ void error(Writer& w, const protocol::Error& e) {
   w.end_object();
 }
 
-void item(Writer& w, const TimelineItem& it) {
+void item(Writer& w, const TimelineItem& it, bool mine, MessageStatus status, const std::vector<std::string>& read_by) {
   const protocol::Message& m = it.message;
   w.start_object();
   key_string(w, "key", it.key);
@@ -52,12 +53,12 @@ void item(Writer& w, const TimelineItem& it) {
   }
   if (m.replyTo) key_string(w, "replyTo", *m.replyTo);
   key_int(w, "createdAt", m.createdAt);
-  key_string(w, "status", to_string(it.status));
+  key_string(w, "status", to_string(status));
   w.key("mine");
-  w.boolean(it.mine);
+  w.boolean(mine);
   w.key("readBy");
   w.start_array();
-  for (const auto& name : it.read_by) string(w, name);
+  for (const auto& name : read_by) string(w, name);
   w.end_array();
   if (it.error) {
     w.key("error");
@@ -80,7 +81,8 @@ void member(Writer& w, const protocol::Member& m) {
 
 }  // namespace
 
-std::string to_json(const ConnectionView& view) {
+std::string Core::connection_json() const {
+  const ConnectionView& view = connection_;
   std::string out;
   Writer w(out);
   w.start_object();
@@ -121,34 +123,39 @@ std::string to_json(const ConnectionView& view) {
   return out;
 }
 
-std::string to_json(const RoomView& view) {
+std::string Core::room_json(const std::string& room_id) const {
   std::string out;
   Writer w(out);
+  auto it = rooms_.find(room_id);
+  Room none;
+  const Room& room = it == rooms_.end() ? none : it->second;
   w.start_object();
-  key_string(w, "roomId", view.room_id);
+  key_string(w, "roomId", room_id);
   w.key("joined");
-  w.boolean(view.joined);
+  w.boolean(room.joined);
   w.key("messages");
   w.start_array();
-  for (const auto& it : view.items) item(w, it);
+  room.timeline.each(room.members, me(),
+                     [&](const TimelineItem& line, bool mine, MessageStatus status,
+                         const std::vector<std::string>& read_by) { item(w, line, mine, status, read_by); });
   w.end_array();
   w.key("members");
   w.start_array();
-  for (const auto& m : view.members) member(w, m);
+  for (const auto& [id, m] : room.members) member(w, m);
   w.end_array();
   w.key("typing");
   w.start_array();
-  for (const auto& t : view.typing) {
+  for (const auto& [id, t] : room.typists) {
     w.start_object();
-    key_string(w, "userId", t.user_id);
+    key_string(w, "userId", id);
     key_string(w, "name", t.name);
     w.end_object();
   }
   w.end_array();
   w.key("hasMore");
-  w.boolean(view.has_more);
+  w.boolean(room.has_more);
   w.key("loadingOlder");
-  w.boolean(view.loading_older);
+  w.boolean(room.loading_older);
   w.end_object();
   return out;
 }

@@ -4,6 +4,7 @@ import { expect, test, type BrowserContext } from '@playwright/test';
 
 import {
   expectConnected,
+  expectStatus,
   member,
   members,
   message,
@@ -11,11 +12,33 @@ import {
   say,
   shot,
   signIn,
-  statusOf,
   timeline,
   timelineLabels,
   uniqueRoom,
+  unsettled,
 } from '../support/chat';
+
+test('the sign-in page asks for a display name', async ({ browser }) => {
+  for (const [name, viewport] of [
+    ['signin', { width: 1280, height: 760 }],
+    ['signin-phone', { width: 390, height: 844 }],
+  ] as const) {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    await page.goto('/');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Join the conversation');
+    const join = page.getByRole('button', { name: 'Join chat' });
+    await expect(join).toBeDisabled();
+    await page.getByLabel('Display name').fill('   ');
+    await expect(join).toBeDisabled(); // blanks are not a name
+    await page.getByLabel('Display name').fill('erin');
+    await expect(join).toBeEnabled();
+    await shot(page, name);
+    await join.click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('#lobby');
+    await context.close();
+  }
+});
 
 test('alice and bob chat both ways in the lobby', async ({ browser }) => {
   // Any error in the browser console (a failed hydration, an exception) fails the test.
@@ -34,14 +57,14 @@ test('alice and bob chat both ways in the lobby', async ({ browser }) => {
   await say(alice.page, 'hello bob');
   const atBob = message(bob.page, 'alice', 'hello bob');
   await expect(atBob).toBeVisible();
-  await expect(atBob.locator('.sender')).toHaveText('alice');
+  await expect(atBob.getByText('alice', { exact: true })).toBeVisible(); // the sender's name over it
   await expect(atBob.locator('time')).toHaveText(/\d{1,2}:\d{2}/);
 
   await say(bob.page, 'hi alice');
   await expect(message(alice.page, 'bob', 'hi alice')).toBeVisible();
 
   // Alice's own message is confirmed by the server (then delivered and seen).
-  await expect(statusOf(message(alice.page, 'alice', 'hello bob'))).toHaveText(/^(Sent|Delivered|Seen by bob)$/);
+  await expectStatus(message(alice.page, 'alice', 'hello bob'), /^(Sent|Delivered|Seen by bob)$/);
   // Each message exactly once on each side.
   for (const u of [alice, bob]) {
     await expect(message(u.page, 'alice', 'hello bob')).toHaveCount(1);
@@ -79,7 +102,7 @@ test('50 rapid messages arrive in the same order on both sides', async ({ browse
     await expect(timeline(u.page).getByRole('listitem', { name: last, exact: true })).toBeVisible({ timeout: 30_000 });
   }
   // All of alice's are confirmed by the server, none waits or failed.
-  await expect(timeline(alice.page).locator('[data-status="queued"], [data-status="sending"], [data-status="failed"]')).toHaveCount(0, {
+  await expect(unsettled(alice.page)).toHaveCount(0, {
     timeout: 30_000,
   });
 
@@ -116,7 +139,7 @@ test('a direct message starts from a member and reaches only the two of them', a
   const aliceNav = alice.page.getByRole('navigation', { name: 'Rooms' });
   await expect(aliceNav.getByRole('link', { name: 'bob' })).toHaveAttribute('aria-current', 'page');
   await say(alice.page, 'psst, bob');
-  await expect(statusOf(message(alice.page, 'alice', 'psst, bob'))).toHaveText(/^(Sent|Delivered|Seen by bob)$/);
+  await expectStatus(message(alice.page, 'alice', 'psst, bob'), /^(Sent|Delivered|Seen by bob)$/);
 
   await member(bob.page, 'alice').getByRole('button', { name: 'Message alice' }).click();
   await expect(bob.page.getByRole('heading', { level: 1 })).toHaveText('alice');
@@ -124,7 +147,7 @@ test('a direct message starts from a member and reaches only the two of them', a
   await expect(message(bob.page, 'alice', 'psst, bob')).toBeVisible();
   await say(bob.page, 'hey alice');
   await expect(message(alice.page, 'bob', 'hey alice')).toBeVisible();
-  await expect(statusOf(message(alice.page, 'alice', 'psst, bob'))).toHaveText('Seen by bob');
+  await expectStatus(message(alice.page, 'alice', 'psst, bob'), 'Seen by bob');
   await expect(members(alice.page).getByRole('listitem')).toHaveCount(2);
 
   // Carol cannot open their room: the server refuses her.
@@ -147,7 +170,7 @@ test('the layout adapts to a phone', async ({ browser }) => {
   await expect(page.getByRole('navigation', { name: 'Rooms' })).toBeHidden();
   await expect(members(page)).toBeHidden();
   await say(page, 'hello from my phone');
-  await expect(statusOf(message(page, 'dora', 'hello from my phone'))).toHaveText(/^(Sent|Delivered|Seen by .+)$/);
+  await expectStatus(message(page, 'dora', 'hello from my phone'), /^(Sent|Delivered|Seen by .+)$/);
   await shot(page, 'mobile-room');
 
   await page.getByRole('button', { name: 'Open rooms' }).click();
@@ -158,8 +181,26 @@ test('the layout adapts to a phone', async ({ browser }) => {
   await openRoom(page, room);
   await expect(page.getByRole('navigation', { name: 'Rooms' })).toBeHidden();
 
-  await page.getByRole('button', { name: 'Show members' }).click();
+  // The members drawer: a close button (which gets the focus), and Escape.
+  const showMembers = page.getByRole('button', { name: 'Show members' });
+  await showMembers.click();
   await expect(member(page, 'dora')).toBeVisible();
+  const close = page.getByRole('button', { name: 'Close members' });
+  await expect(close).toBeFocused();
   await shot(page, 'mobile-members');
+  await close.click();
+  await expect(members(page)).toBeHidden();
+  await expect(showMembers).toBeFocused();
+  await expect(showMembers).toHaveAttribute('aria-expanded', 'false');
+  await showMembers.click();
+  await expect(member(page, 'dora')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(members(page)).toBeHidden();
+
+  // The rooms drawer closes with Escape too.
+  await page.getByRole('button', { name: 'Open rooms' }).click();
+  await expect(page.getByRole('navigation', { name: 'Rooms' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('navigation', { name: 'Rooms' })).toBeHidden();
   await context.close();
 });

@@ -8,15 +8,15 @@ import { writeFileSync } from 'node:fs';
 
 import {
   composer,
+  expectStatus,
   message,
   openRoom,
   say,
   shot,
   signIn,
-  statusOf,
-  timeline,
   timelineLabels,
   uniqueRoom,
+  unsettled,
 } from '../support/chat';
 import { ownStack } from '../support/servers';
 
@@ -37,14 +37,14 @@ test('a too-long message fails with the reason; retry, edit and resend, or disca
   await alice.page.getByRole('button', { name: 'Send', exact: true }).click();
 
   const failed = message(alice.page, 'alice', long);
-  await expect(statusOf(failed)).toHaveText('Failed');
+  await expectStatus(failed, 'Failed');
   await expect(failed.getByRole('alert')).toContainText('Too long — messages can be up to 4,000 characters');
   await expect(composer(alice.page)).toHaveValue('');
   await shot(alice.page, 'errors-too-long-failed');
 
   // Retry sends it as is: the server refuses it for the same reason.
   await failed.getByRole('button', { name: 'Retry' }).click();
-  await expect(statusOf(failed)).toHaveText('Failed');
+  await expectStatus(failed, 'Failed');
   await expect(failed.getByRole('alert')).toContainText('Too long');
 
   // Edit: the text comes back into the composer, the failed one goes away.
@@ -56,14 +56,25 @@ test('a too-long message fails with the reason; retry, edit and resend, or disca
   await expect(alice.page.getByText('4,000 / 4,000')).toBeVisible();
   await composer(alice.page).press('Enter');
   const fixed = message(alice.page, 'alice', long.slice(0, 4000));
-  await expect(statusOf(fixed)).toHaveText(/^(Sent|Delivered|Seen by bob)$/);
-  await expect(message(bob.page, 'alice', long.slice(0, 4000))).toHaveCount(1);
+  await expectStatus(fixed, /^(Sent|Delivered|Seen by bob)$/);
+  const atBob = message(bob.page, 'alice', long.slice(0, 4000));
+  await expect(atBob).toHaveCount(1);
+  // 4,000 characters are folded to a few lines: the room's header stays in view.
+  const more = atBob.getByRole('button', { name: 'Show more' });
+  await expect(more).toHaveAttribute('aria-expanded', 'false');
+  await expect(bob.page.getByRole('heading', { level: 1 })).toBeInViewport();
+  expect((await atBob.boundingBox())!.height).toBeLessThan(300);
+  await shot(bob.page, 'errors-long-message-folded');
+  await more.click();
+  await expect(atBob.getByRole('button', { name: 'Show less' })).toHaveAttribute('aria-expanded', 'true');
+  expect((await atBob.boundingBox())!.height).toBeGreaterThan(500);
+  await atBob.getByRole('button', { name: 'Show less' }).click();
 
   // Discard: gone for good, never reaches bob.
   const tooLong = 'y'.repeat(4200);
   await say(alice.page, tooLong);
   const second = message(alice.page, 'alice', tooLong);
-  await expect(statusOf(second)).toHaveText('Failed');
+  await expectStatus(second, 'Failed');
   await second.getByRole('button', { name: 'Discard' }).click();
   await expect(second).toHaveCount(0);
   await say(alice.page, 'after the discard');
@@ -105,7 +116,7 @@ async function burst(browser: Browser, room: string, count = 10) {
   await expect(alice.page.getByRole('alert').filter({ hasText: 'You’re sending messages too fast' })).toBeVisible();
   await shot(alice.page, `errors-${room.split('-')[0]}`);
   for (const t of texts) await expect(message(bob.page, 'alice', t)).toBeVisible({ timeout: 20_000 });
-  await expect(timeline(alice.page).locator('[data-status="queued"], [data-status="sending"], [data-status="failed"]')).toHaveCount(0, {
+  await expect(unsettled(alice.page)).toHaveCount(0, {
     timeout: 15_000,
   });
   const closedDuringBurst = (await stack.parleyd.metric('parley_connections_closed_total')) - closedBefore;

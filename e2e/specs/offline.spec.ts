@@ -5,15 +5,23 @@ import { expect, test, type WebSocketRoute } from '@playwright/test';
 import {
   connectionBanner,
   expectConnected,
+  expectStatus,
   message,
   openRoom,
   say,
   shot,
   signIn,
-  statusOf,
   timelineLabels,
   uniqueRoom,
 } from '../support/chat';
+import { SHARED_PARLEYD_PORT } from '../support/env';
+import { runProtocolClient } from '../support/servers';
+
+/** Carol (a third client, no browser) says `text` in the room; resolves once the server took it. */
+async function carolSays(room: string, text: string): Promise<void> {
+  const url = `ws://127.0.0.1:${SHARED_PARLEYD_PORT}/ws`;
+  await runProtocolClient({ url, userId: 'carol', name: 'carol', roomId: room, messages: [text] });
+}
 
 const CONFIRMED = /^(Sent|Delivered|Seen by bob)$/;
 
@@ -34,22 +42,34 @@ test('messages sent while offline are queued, then delivered once and in order',
 
   const texts = ['offline one', 'offline two', 'offline three'];
   for (const t of texts) await say(alice.page, t);
-  for (const t of texts) await expect(statusOf(message(alice.page, 'alice', t))).toHaveText('Queued');
+  for (const t of texts) await expectStatus(message(alice.page, 'alice', t), 'Queued');
   await shot(alice.page, 'offline-alice-queued');
+  // Carol writes after alice's three: once bob has carol's, he would have
+  // alice's too had they gone out (the server orders the room).
+  await carolSays(room, 'sentinel while alice is offline');
+  await expect(message(bob.page, 'carol', 'sentinel while alice is offline')).toBeVisible();
   for (const t of texts) await expect(message(bob.page, 'alice', t)).toHaveCount(0);
   // Still queued: nothing went out while offline.
-  for (const t of texts) await expect(statusOf(message(alice.page, 'alice', t))).toHaveText('Queued');
+  for (const t of texts) await expectStatus(message(alice.page, 'alice', t), 'Queued');
 
   await alice.context.setOffline(false);
   await expectConnected(alice.page, 10_000);
   await expect(connectionBanner(alice.page)).toBeHidden();
   for (const t of texts) {
     await expect(message(bob.page, 'alice', t)).toBeVisible();
-    await expect(statusOf(message(alice.page, 'alice', t))).toHaveText(CONFIRMED);
+    await expectStatus(message(alice.page, 'alice', t), CONFIRMED);
   }
+  // Settled: once carol's later message is on both sides, a duplicate or a
+  // late resend of alice's would be too.
+  await carolSays(room, 'sentinel after recovery');
   for (const page of [alice.page, bob.page]) {
-    const labels = await timelineLabels(page);
-    expect(labels).toEqual(['alice: still online', ...texts.map((t) => `alice: ${t}`)]);
+    await expect(message(page, 'carol', 'sentinel after recovery')).toBeVisible();
+    expect(await timelineLabels(page)).toEqual([
+      'alice: still online',
+      'carol: sentinel while alice is offline',
+      ...texts.map((t) => `alice: ${t}`),
+      'carol: sentinel after recovery',
+    ]);
   }
   await shot(alice.page, 'offline-alice-back');
   await shot(bob.page, 'offline-bob-received');
@@ -99,8 +119,7 @@ test('a dropped socket recovers without losing or duplicating messages', async (
   await say(alice.page, 'in flight');
   await expect.poll(() => sockets.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
   await expectConnected(alice.page, 10_000);
-  await expect(statusOf(message(alice.page, 'alice', 'in flight'))).toHaveText(CONFIRMED);
-  await expect(message(bob.page, 'alice', 'in flight')).toHaveCount(1);
+  await expectStatus(message(alice.page, 'alice', 'in flight'), CONFIRMED);
 
   // 2. The socket drops and reconnecting fails for a while: the banner counts
   // down, messages queue, and "Retry now" brings everything through.
@@ -109,8 +128,8 @@ test('a dropped socket recovers without losing or duplicating messages', async (
   await expect(connectionBanner(alice.page)).toContainText(/Reconnecting/);
   await say(alice.page, 'during the drop 1');
   await say(alice.page, 'during the drop 2');
-  await expect(statusOf(message(alice.page, 'alice', 'during the drop 1'))).toHaveText('Queued');
-  await expect(statusOf(message(alice.page, 'alice', 'during the drop 2'))).toHaveText('Queued');
+  await expectStatus(message(alice.page, 'alice', 'during the drop 1'), 'Queued');
+  await expectStatus(message(alice.page, 'alice', 'during the drop 2'), 'Queued');
   // Wait for a countdown long enough that the click, not the timer, reconnects.
   await expect(connectionBanner(alice.page)).toContainText(/Reconnecting in ([3-9]|1\d) s…/, { timeout: 30_000 });
   await shot(alice.page, 'sockets-drop-alice-reconnecting');
@@ -119,12 +138,19 @@ test('a dropped socket recovers without losing or duplicating messages', async (
   await expectConnected(alice.page, 2_000);
   for (const t of ['during the drop 1', 'during the drop 2']) {
     await expect(message(bob.page, 'alice', t)).toBeVisible();
-    await expect(statusOf(message(alice.page, 'alice', t))).toHaveText(CONFIRMED);
+    await expectStatus(message(alice.page, 'alice', t), CONFIRMED);
   }
 
-  const expected = ['before the drop', 'in flight', 'during the drop 1', 'during the drop 2'].map((t) => `alice: ${t}`);
+  // Settled once bob's answer, written after all of alice's, is on both
+  // sides: then each of hers must be there exactly once, in order.
+  await say(bob.page, 'got them all');
+  const expected = [
+    ...['before the drop', 'in flight', 'during the drop 1', 'during the drop 2'].map((t) => `alice: ${t}`),
+    'bob: got them all',
+  ];
   for (const page of [alice.page, bob.page]) {
-    await expect.poll(() => timelineLabels(page)).toEqual(expected);
+    await expect(message(page, 'bob', 'got them all')).toBeVisible();
+    expect(await timelineLabels(page)).toEqual(expected);
   }
   await shot(alice.page, 'sockets-drop-alice-recovered');
   await alice.context.close();

@@ -9,7 +9,7 @@
 // 1.875 s; we allow 0.5 s more for delivery and rendering.
 import { expect, test } from '@playwright/test';
 
-import { expectConnected, member, openRoom, shot, signIn, uniqueRoom } from '../support/chat';
+import { expectConnected, expectPresence, member, openRoom, presenceOf, shot, signIn, uniqueRoom } from '../support/chat';
 import { SHARED_OFFLINE_GRACE_MS as GRACE } from '../support/env';
 
 const BOUND_MS = GRACE * 1.25 + 500;
@@ -22,23 +22,22 @@ test('bob sees alice online, then offline within the grace bound after she close
   await openRoom(bob.page, room);
 
   const aliceAtBob = member(bob.page, 'alice');
-  await expect(aliceAtBob).toHaveAttribute('data-status', 'online');
-  await expect(aliceAtBob).toContainText('Online');
-  await expect(member(alice.page, 'bob')).toHaveAttribute('data-status', 'online');
+  await expectPresence(aliceAtBob, 'Online');
+  await expectPresence(member(alice.page, 'bob'), 'Online');
 
   // A reload is a quick reconnect: bob never sees her offline.
-  await bob.page.evaluate(() => {
-    const el = document.querySelector('ul[aria-label="Members"] li[aria-label="alice"]')!;
+  await aliceAtBob.evaluate((li) => {
+    const presence = document.getElementById(li.getAttribute('aria-describedby')!)!;
     (window as unknown as { flapped: boolean }).flapped = false;
     new MutationObserver(() => {
-      if (el.getAttribute('data-status') === 'offline') (window as unknown as { flapped: boolean }).flapped = true;
-    }).observe(el, { attributes: true, attributeFilter: ['data-status'] });
+      if (presence.textContent?.startsWith('Offline')) (window as unknown as { flapped: boolean }).flapped = true;
+    }).observe(presence, { subtree: true, childList: true, characterData: true });
   });
   await alice.page.reload();
   await expectConnected(alice.page);
   await expect(alice.page.getByRole('heading', { level: 1 })).toHaveText(`#${room}`);
-  await expect(member(alice.page, 'alice')).toHaveAttribute('data-status', 'online');
-  await expect(aliceAtBob).toHaveAttribute('data-status', 'online');
+  await expectPresence(member(alice.page, 'alice'), 'Online');
+  await expectPresence(aliceAtBob, 'Online');
   expect(await bob.page.evaluate(() => (window as unknown as { flapped: boolean }).flapped)).toBe(false);
   await shot(bob.page, 'presence-bob-sees-alice-online');
 
@@ -46,12 +45,12 @@ test('bob sees alice online, then offline within the grace bound after she close
   const closedAt = Date.now();
   await alice.context.close();
   await expect
-    .poll(() => aliceAtBob.getAttribute('data-status'), { intervals: [50], timeout: BOUND_MS + 2000 })
-    .toBe('offline');
+    .poll(() => presenceOf(aliceAtBob), { intervals: [50], timeout: BOUND_MS + 2000 })
+    .toMatch(/^Offline/);
   const elapsed = Date.now() - closedAt;
   expect(elapsed).toBeGreaterThanOrEqual(GRACE - 100);
   expect(elapsed).toBeLessThanOrEqual(BOUND_MS);
-  await expect(aliceAtBob).toContainText('Offline · last seen just now');
+  await expectPresence(aliceAtBob, 'Offline · last seen just now');
   await shot(bob.page, 'presence-bob-sees-alice-offline');
   await bob.context.close();
 });

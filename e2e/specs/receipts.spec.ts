@@ -2,7 +2,7 @@
 // (the room stays joined from the sidebar), and seen once bob opens the room.
 import { expect, test } from '@playwright/test';
 
-import { message, openRoom, say, shot, signIn, statusOf, uniqueRoom } from '../support/chat';
+import { expectStatus, message, openRoom, say, shot, signIn, uniqueRoom } from '../support/chat';
 
 test('bob reads alice’s message and alice sees "Seen by bob"', async ({ browser }) => {
   const room = uniqueRoom('receipts');
@@ -18,13 +18,13 @@ test('bob reads alice’s message and alice sees "Seen by bob"', async ({ browse
 
   await say(alice.page, 'did you read this?');
   const mine = message(alice.page, 'alice', 'did you read this?');
-  await expect(statusOf(mine)).toHaveText('Delivered');
+  await expectStatus(mine, 'Delivered');
   await expect(bobRooms.getByRole('link', { name: room })).toContainText('1 unread');
   await shot(alice.page, 'receipts-alice-delivered');
 
   await bobRooms.getByRole('link', { name: room }).click();
   await expect(message(bob.page, 'alice', 'did you read this?')).toBeVisible();
-  await expect(statusOf(mine)).toHaveText('Seen by bob');
+  await expectStatus(mine, 'Seen by bob');
   await expect(bobRooms.getByRole('link', { name: room })).not.toContainText('unread');
   await shot(alice.page, 'receipts-alice-seen-by-bob');
   await alice.context.close();

@@ -3,7 +3,7 @@
 // (parley_connections_opened_total on /metrics) and by the browser.
 import { expect, test, type Page } from '@playwright/test';
 
-import { expectConnected, message, openRoom, say, signIn, statusOf, uniqueRoom } from '../support/chat';
+import { expectConnected, expectStatus, message, openRoom, say, shot, signIn, uniqueRoom } from '../support/chat';
 import { Demo, Parleyd } from '../support/servers';
 
 let parleyd: Parleyd;
@@ -44,7 +44,7 @@ for (const mode of ['start', 'dev'] as const) {
       // Use the app a little: rooms, a message, its confirmation.
       await openRoom(page, uniqueRoom(`sockets-${mode}`));
       await say(page, 'one socket only');
-      await expect(statusOf(message(page, `sock-${mode}`, 'one socket only'))).toHaveText('Sent');
+      await expectStatus(message(page, `sock-${mode}`, 'one socket only'), 'Sent');
       await page.getByRole('navigation', { name: 'Rooms' }).getByRole('link', { name: 'lobby' }).click();
       await expect(page.getByRole('heading', { level: 1 })).toHaveText('#lobby');
 
@@ -55,6 +55,7 @@ for (const mode of ['start', 'dev'] as const) {
       expect(sockets.parley()).toBe(1);
       expect(await parleyd.metric('parley_connections_opened_total')).toBe(before + 1);
       expect(await parleyd.metric('parley_connections')).toBe(1);
+      await shot(page, `sockets-${mode}-one-socket`);
 
       // A reload replaces it: one more opened, still one open.
       await page.reload();
@@ -63,6 +64,7 @@ for (const mode of ['start', 'dev'] as const) {
       expect(sockets.parley()).toBe(2);
       expect(await parleyd.metric('parley_connections_opened_total')).toBe(before + 2);
       await expect.poll(() => parleyd.metric('parley_connections')).toBe(1);
+      await shot(page, `sockets-${mode}-after-reload`);
       await context.close();
       await expect.poll(() => parleyd.metric('parley_connections')).toBe(0);
     } finally {

@@ -70,9 +70,18 @@ export function message(page: Page, sender: string, text: string): Locator {
   return timeline(page).getByRole('listitem', { name: `${sender}: ${text}`, exact: true });
 }
 
-/** The status line under one of my messages (Queued, Sending…, Sent, Delivered, Seen by …, Failed). */
-export function statusOf(item: Locator): Locator {
-  return item.locator('.status-text');
+/**
+ * Expects the status of one of my messages: Queued, Sending…, Sent, Delivered,
+ * Seen by …, Failed. It is the message's accessible description (what a
+ * screen reader says after the message).
+ */
+export async function expectStatus(item: Locator, status: string | RegExp, options?: { timeout?: number }): Promise<void> {
+  await expect(item).toHaveAccessibleDescription(status, options);
+}
+
+/** The statuses that still wait or failed, shown in words in the open room's timeline. */
+export function unsettled(page: Page): Locator {
+  return timeline(page).getByText(/^(Queued|Sending…|Failed)/);
 }
 
 /** "sender: text" of every message in the open room's timeline, in order. */
@@ -88,6 +97,16 @@ export function members(page: Page): Locator {
 
 export function member(page: Page, name: string): Locator {
   return members(page).getByRole('listitem', { name, exact: true });
+}
+
+/** A member's presence now ("Online", "Offline · last seen …"): the row's accessible description. */
+export async function presenceOf(row: Locator): Promise<string> {
+  return row.evaluate((li) => document.getElementById(li.getAttribute('aria-describedby') ?? '')?.textContent ?? '');
+}
+
+/** Expects a member's presence ("Online", "Offline · last seen …"), the row's accessible description. */
+export async function expectPresence(row: Locator, presence: string | RegExp, options?: { timeout?: number }): Promise<void> {
+  await expect(row).toHaveAccessibleDescription(presence, options);
 }
 
 export function connectionBanner(page: Page): Locator {

@@ -11,8 +11,13 @@ import { loadCore } from './wasm-loader.js';
 export interface ClientOptions {
   /** WebSocket URL of parleyd, e.g. `wss://chat.example.com/ws`. */
   url: string;
-  /** Returns a JWT for this user; called when the core needs one (first connection, after the server refused one). */
-  getToken: () => string | Promise<string>;
+  /**
+   * Returns a JWT for this user; called when the core needs one (first
+   * connection, after the server refused one). Return null when there is
+   * none to get (e.g. the user signed out): the client closes with
+   * `unauthorized`. Three failures in a row close it too.
+   */
+  getToken: () => string | null | Promise<string | null>;
   /**
    * Where queued messages and the room cache survive a reload: IndexedDB in
    * browsers by default (database `parley:<storageKey>`), memory elsewhere.
@@ -24,6 +29,39 @@ export interface ClientOptions {
   wasmBinary?: ArrayBuffer | Uint8Array;
   /** Outside browsers: a WebSocket implementation (e.g. the `ws` package). */
   WebSocket?: typeof WebSocket;
+  /** Reconnection backoff (full jitter): delays drawn from [0, min(capMs, baseMs · 2^attempt)]. */
+  reconnect?: {
+    /** Ceiling of the first retry's delay; default 500 ms. */
+    baseMs?: number;
+    /** Largest delay; default 10 000 ms. */
+    capMs?: number;
+    /** A connection up this long starts the backoff over; default 5 000 ms. */
+    stableAfterMs?: number;
+  };
+  /** Unsent messages kept in the offline queue; more are refused with `queue_full`. Default 1000. */
+  queueLimit?: number;
+}
+
+// The core's settings from the options, checked here so that a bad value is
+// a clear error at createClient() rather than a surprise later.
+function coreSettings(options: ClientOptions): Record<string, number> {
+  const out: Record<string, number> = {};
+  const take = (name: string, key: string, value: number | undefined, min: number) => {
+    if (value === undefined) return;
+    if (!Number.isSafeInteger(value) || value < min) {
+      throw new TypeError(`parley: ${name} must be an integer of at least ${min}, not ${String(value)}`);
+    }
+    out[key] = value;
+  };
+  const r = options.reconnect ?? {};
+  take('reconnect.baseMs', 'backoffBaseMs', r.baseMs, 1);
+  take('reconnect.capMs', 'backoffCapMs', r.capMs, 1);
+  take('reconnect.stableAfterMs', 'stableAfterMs', r.stableAfterMs, 0);
+  take('queueLimit', 'queueLimit', options.queueLimit, 1);
+  if ((out.backoffCapMs ?? 10_000) < (out.backoffBaseMs ?? 500)) {
+    throw new TypeError('parley: reconnect.capMs must not be less than reconnect.baseMs');
+  }
+  return out;
 }
 
 type Listener = () => void;
@@ -50,7 +88,7 @@ function emptyRoom(roomId: string): RoomSnapshot {
 
 const textDecoder = new TextDecoder();
 
-/** Thrown by send() when the offline queue is full. */
+/** Thrown by send() when the offline queue is full (code `queue_full`). */
 export class ParleyClientError extends Error {
   constructor(readonly error: ParleyError) {
     super(error.message);
@@ -69,16 +107,30 @@ export class ParleyClient {
   private readonly dirty = new Set<string>();
   private flushScheduled = false;
   private disposed = false;
-  private readonly detachWindow: () => void;
+  private detachWindow: (() => void) | null = null;
+  private readonly settings: Record<string, number>;
+  // Rooms held by useRoom (how many), and rooms the app joined itself.
+  private readonly holds = new Map<string, number>();
+  private readonly joinedByApp = new Set<string>();
 
+  /** Creating a client has no side effects: nothing is loaded, opened or listened to before connect(). */
   constructor(private readonly options: ClientOptions) {
+    this.settings = coreSettings(options);
     this.store = options.storage ?? defaultStore(`parley:${options.storageKey ?? 'default'}`);
-    this.detachWindow = this.attachWindowEvents();
   }
 
   /** Starts connecting (loading the core and the saved state first if needed). */
   connect(): void {
+    if (!this.disposed) this.detachWindow ??= this.attachWindowEvents();
     void this.call({ op: 'connect' });
+  }
+
+  /**
+   * Hands the client a new token (e.g. after the user signed in again); a
+   * connection closed because its token was refused starts over with it.
+   */
+  setToken(token: string): void {
+    void this.call({ op: 'setToken', token });
   }
 
   /** Closes the connection; queued messages stay queued. */
@@ -86,18 +138,44 @@ export class ParleyClient {
     void this.call({ op: 'disconnect' });
   }
 
-  /** Skips the wait of a reconnection backoff. */
+  /** Skips the wait of a reconnection backoff; a connection closed for a refused token starts over (asking getToken). */
   reconnectNow(): void {
     void this.call({ op: 'reconnectNow' });
   }
 
-  /** Joins a room (and rejoins it after every reconnect). */
+  /** Joins a room (and rejoins it after every reconnect) until leave(). */
   join(roomId: string): void {
+    this.joinedByApp.add(roomId);
     void this.call({ op: 'join', roomId });
   }
 
+  /** Leaves a room (unless a mounted useRoom still shows it). */
   leave(roomId: string): void {
-    void this.call({ op: 'leave', roomId });
+    this.joinedByApp.delete(roomId);
+    if (!this.holds.get(roomId)) void this.call({ op: 'leave', roomId });
+  }
+
+  /**
+   * Keeps a room joined until the returned release is called (what useRoom
+   * does while mounted). The room is left when the last holder lets go,
+   * unless join() joined it, or a new holder comes in the same tick (React
+   * Strict Mode's unmount and mount).
+   */
+  hold(roomId: string): () => void {
+    const count = this.holds.get(roomId) ?? 0;
+    this.holds.set(roomId, count + 1);
+    if (count === 0) void this.call({ op: 'join', roomId });
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.holds.set(roomId, (this.holds.get(roomId) ?? 1) - 1);
+      setTimeout(() => {
+        if (this.holds.get(roomId) || this.joinedByApp.has(roomId) || this.disposed) return;
+        this.holds.delete(roomId);
+        void this.call({ op: 'leave', roomId });
+      }, 0);
+    };
   }
 
   /**
@@ -108,9 +186,11 @@ export class ParleyClient {
   async send(roomId: string, message: string | MessageDraft): Promise<string> {
     const draft = typeof message === 'string' ? { content: message } : message;
     const result = await this.call({ op: 'send', roomId, ...draft });
-    if (!result.ok) {
-      throw new ParleyClientError({ code: 'queue_full', message: String(result.error) });
+    if (result.code === 'queue_full') {
+      const limit = this.settings.queueLimit ?? 1000;
+      throw new ParleyClientError({ code: 'queue_full', message: `${limit} messages are already waiting to be sent` });
     }
+    if (!result.ok) throw new Error(`parley: send failed (${String(result.error)})`);
     return String(result.key);
   }
 
@@ -163,7 +243,8 @@ export class ParleyClient {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.detachWindow();
+    this.detachWindow?.();
+    this.detachWindow = null;
     for (const ws of this.sockets.values()) {
       ws.onopen = ws.onmessage = ws.onclose = null;
       ws.close(1000, 'client disposed');
@@ -189,6 +270,7 @@ export class ParleyClient {
         seed: seed[0] * 2 ** 21 + (seed[1] & 0x1fffff),
         clientName: '@parley/realtime',
         clientVersion: '0.1.0',
+        ...this.settings,
       });
       for (const [key, blob] of saved) core.restore(key, blob, Date.now());
       return core;
@@ -198,7 +280,7 @@ export class ParleyClient {
 
   private async call(op: Record<string, unknown>): Promise<Record<string, unknown>> {
     const core = (this.core = await this.coreReady());
-    if (this.disposed) return { ok: false, error: 'disposed' };
+    if (this.disposed) return { ok: false, error: 'the client was disposed' };
     const result = core.command(op, Date.now());
     this.perform(core.takeEffects());
     return result;
@@ -267,7 +349,8 @@ export class ParleyClient {
     this.sockets.set(socket, ws);
     // A failed connection reports `error` then `close`; the close is what counts.
     ws.onerror = () => {};
-    ws.onopen = () => this.input((core, now) => core.socketOpened(socket, now));
+    // The core checks the subprotocol the server chose.
+    ws.onopen = () => this.input((core, now) => core.socketOpened(socket, now, ws.protocol));
     ws.onmessage = (event: MessageEvent) => this.input((core, now) => core.received(socket, event.data, now));
     ws.onclose = (event: CloseEvent) => {
       this.sockets.delete(socket);
@@ -289,7 +372,10 @@ export class ParleyClient {
     Promise.resolve()
       .then(() => this.options.getToken())
       .then(
-        (token) => this.input((core, now) => core.command({ op: 'setToken', token }, now)),
+        (token) =>
+          this.input((core, now) =>
+            core.command(token ? { op: 'setToken', token } : { op: 'tokenFailed', refused: true }, now),
+          ),
         (error: unknown) => {
           console.error('parley: getToken failed', error);
           this.input((core, now) => core.command({ op: 'tokenFailed' }, now));
@@ -323,7 +409,7 @@ export class ParleyClient {
     const offline = () => this.input((core, now) => core.command({ op: 'offline' }, now));
     // A tab coming back to the foreground should not wait out a long backoff.
     const visible = () => {
-      if (document.visibilityState === 'visible') this.input((core, now) => core.command({ op: 'reconnectNow' }, now));
+      if (document.visibilityState === 'visible' && this.getConnection().state === 'backoff') this.reconnectNow();
     };
     window.addEventListener('online', online);
     window.addEventListener('offline', offline);

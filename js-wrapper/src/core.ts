@@ -49,8 +49,13 @@ export class CoreHandle {
     return this.m._parley_restore(this.handle, k.length, blob.length, now) === 1;
   }
 
-  socketOpened(socket: number, now: number): void {
-    this.m._parley_socket_opened(this.handle, socket, now);
+  /**
+   * `protocol`: the subprotocol the server chose (WebSocket.protocol), which
+   * the core checks; hosts without a real socket (benchmarks) leave it out.
+   */
+  socketOpened(socket: number, now: number, protocol = 'parley.v1.json'): void {
+    const length = this.input(encoder.encode(protocol));
+    this.m._parley_socket_opened(this.handle, socket, length, now);
   }
 
   socketClosed(socket: number, code: number, now: number): void {

@@ -1,7 +1,7 @@
 // Loads the WebAssembly core once per page, lazily: importing this package
 // never touches the WASM (safe in server rendering); the first client that
 // connects loads it. The module is standalone (no Emscripten glue): it needs
-// two imports, and its memory and exports are used as they are.
+// one import (how to abort), and its memory and exports are used as they are.
 export interface CoreModule {
   readonly HEAPU8: Uint8Array;
   _malloc(size: number): number;
@@ -11,7 +11,7 @@ export interface CoreModule {
   _parley_buffer(handle: number, size: number): number;
   _parley_command(handle: number, length: number, now: number): number;
   _parley_restore(handle: number, keyLength: number, blobLength: number, now: number): number;
-  _parley_socket_opened(handle: number, socket: number, now: number): void;
+  _parley_socket_opened(handle: number, socket: number, protocolLength: number, now: number): void;
   _parley_socket_closed(handle: number, socket: number, code: number, now: number): void;
   _parley_received(handle: number, socket: number, length: number, now: number): void;
   _parley_timer_fired(handle: number, timer: number, now: number): void;
@@ -26,7 +26,6 @@ export interface LoadOptions {
 }
 
 const imports = {
-  env: { emscripten_notify_memory_growth: () => {} },
   wasi_snapshot_preview1: {
     proc_exit: (code: number) => {
       throw new Error(`parley: the client core aborted (${code})`);

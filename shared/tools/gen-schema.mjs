@@ -118,11 +118,12 @@ function flatten(docName, node, path, required, rules, defs) {
       return;
     }
   }
+  const inline = !node.$ref; // declared in this frame, not a shared definition
   [docName, node] = resolveNode(docName, node);
   const where = `${docName} ${path || '/'}`;
   checkKeys(where, node);
   const kind = kindOf(where, node);
-  const rule = { path, kind, required };
+  const rule = { path, kind, required, inline };
   if (node.minLength !== undefined) rule.minLength = node.minLength;
   if (node.maxLength !== undefined) rule.maxLength = node.maxLength;
   if (node.pattern) rule.charset = charsetOf(where, node.pattern);
@@ -259,8 +260,10 @@ function emitCpp(outDir) {
     'std::span<const FieldRule> server_frame_rules() { return kServerFrameRules; }\n\n}  // namespace parley::protocol::detail\n';
   writeFileIfChanged(join(srcDir, 'rules.gen.cpp'), rules);
 
-  // Named limits from common definitions, e.g. content_max_length.
-  let limits = `${header}#pragma once\n#include <cstddef>\n\nnamespace parley::protocol::limits {\n\n`;
+  // Named limits from common definitions, e.g. content_max_length; array
+  // sizes of frames (s2c_history_messages_max_items); and the ranges of the
+  // integers a frame declares itself (c2s_history_limit_maximum).
+  let limits = `${header}#pragma once\n#include <cstddef>\n#include <cstdint>\n\nnamespace parley::protocol::limits {\n\n`;
   const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
   for (const [name, def] of Object.entries(docs['common.schema.json'].definitions)) {
     if (def.maxLength !== undefined) limits += `inline constexpr std::size_t ${snake(name)}_max_length = ${def.maxLength};\n`;
@@ -271,6 +274,14 @@ function emitCpp(outDir) {
         const n = `${fr.direction}_${fr.type}${r.path.replace(/\//g, '_')}`;
         limits += `inline constexpr std::size_t ${snake(n)}_max_items = ${r.maxItems};\n`;
       }
+    }
+  }
+  for (const fr of frames) {
+    for (const r of fr.rules) {
+      if (r.kind !== 'integer' || !r.inline || r.path.includes('*')) continue;
+      const n = snake(`${fr.direction}_${fr.type}${r.path.replace(/\//g, '_')}`);
+      limits += `inline constexpr std::int64_t ${n}_minimum = ${r.minimum};\n`;
+      limits += `inline constexpr std::int64_t ${n}_maximum = ${r.maximum};\n`;
     }
   }
   limits += '\n}  // namespace parley::protocol::limits\n';

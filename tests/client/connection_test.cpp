@@ -29,7 +29,7 @@ TEST(Connection, ConnectOpensAsksForATokenAndSaysHello) {
   EXPECT_EQ(host.opens, 1);
   EXPECT_EQ(host.token_requests, 1);
   EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);
-  host.core.socket_opened(host.socket, host.now);
+  host.core.socket_opened(host.socket, subprotocol_json, host.now);
   EXPECT_TRUE(host.take_sent().empty()) << "no hello before the token";
   host.core.set_token("jwt-1", host.now);
   auto hello = host.expect_sent<c2s::Hello>();
@@ -103,6 +103,176 @@ TEST(Connection, AskesForAFreshTokenAfter4001) {
   EXPECT_EQ(host.token_requests, 2) << "after 4001 the app is asked again";
 }
 
+// Opens the next attempt's socket and says hello with a fresh token; returns the hello.
+c2s::Hello hello_with_token(FakeHost& host, const std::string& token) {
+  host.drain();
+  host.core.socket_opened(host.socket, subprotocol_json, host.now);
+  host.core.set_token(token, host.now);
+  return host.expect_sent<c2s::Hello>();
+}
+
+TEST(Connection, ARefusalOfAFreshTokenEndsClosedUntilTheAppStartsOver) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  host.drop(close_code::unauthorized);  // the token expired: one refusal is retried
+  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+  host.advance(10'000);
+  EXPECT_EQ(host.token_requests, 2);
+  hello_with_token(host, "fresh-but-refused");
+  host.drop(close_code::unauthorized);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::closed) << "refused right after a fresh token";
+  ASSERT_TRUE(host.core.connection().last_error);
+  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unauthorized);
+  int opens = host.opens;
+  host.advance(600'000);
+  EXPECT_EQ(host.opens, opens) << "no more attempts";
+
+  host.core.reconnect_now(host.now);  // the app (or the user) starts over
+  host.drain();
+  EXPECT_EQ(host.opens, opens + 1);
+  EXPECT_EQ(host.token_requests, 3) << "with a token asked for afresh";
+  hello_with_token(host, "refused-again");
+  host.drop(close_code::unauthorized);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff) << "a new start gets its one retry again";
+}
+
+TEST(Connection, AnUnauthorizedAnswerToHelloCountsAsARefusal) {
+  FakeHost host;
+  host.core.connect(host.now);
+  for (int refusal = 0; refusal < 2; ++refusal) {
+    auto hello = hello_with_token(host, "bad-" + std::to_string(refusal));
+    s2c::Error error;
+    error.ref = hello.ref;
+    error.code = "unauthorized";
+    error.message = "token expired";
+    host.deliver(error);
+    host.drop(close_code::unauthorized);  // the server's close comes after: already handled
+    if (refusal == 0) {
+      EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+      host.advance(10'000);
+    }
+  }
+  EXPECT_EQ(host.core.connection().state, ConnectionState::closed);
+  int opens = host.opens;
+  host.core.set_token("a-new-token", host.now);  // a new token starts over too
+  host.drain();
+  EXPECT_EQ(host.opens, opens + 1);
+  EXPECT_EQ(host.token_requests, 2) << "the new token is used, not asked for";
+  host.core.socket_opened(host.socket, subprotocol_json, host.now);
+  EXPECT_EQ(host.expect_sent<c2s::Hello>().token, "a-new-token");
+}
+
+TEST(Connection, ATokenProviderThatKeepsFailingEndsClosed) {
+  FakeHost host;  // token_attempts = 3
+  host.core.connect(host.now);
+  for (int failure = 1; failure <= 3; ++failure) {
+    host.drain();
+    host.core.token_failed(host.now);
+    host.drain();
+    if (failure < 3) {
+      EXPECT_EQ(host.core.connection().state, ConnectionState::backoff) << "failure " << failure;
+      host.advance(10'000);
+    }
+  }
+  EXPECT_EQ(host.core.connection().state, ConnectionState::closed);
+  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unauthorized);
+  host.core.reconnect_now(host.now);
+  host.drain();
+  EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);
+  host.core.token_failed(host.now, true);  // the app says there is no token (signed out)
+  host.drain();
+  EXPECT_EQ(host.core.connection().state, ConnectionState::closed) << "a refusal closes at once";
+}
+
+TEST(Connection, AHelloRefusedWithRetryAfterWaitsThatLong) {
+  FakeHost host;
+  host.core.connect(host.now);
+  auto hello = hello_with_token(host, "t");
+  s2c::Error error;
+  error.ref = hello.ref;
+  error.code = "rate_limited";
+  error.message = "too many connections";
+  error.retryAfterMs = 7'000;
+  host.deliver(error);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::rate_limited);
+  EXPECT_FALSE(host.closes.empty()) << "the refused connection is closed";
+  EXPECT_EQ(*host.core.connection().next_attempt_at, host.now + 7'000) << "the backoff alone would be <= 500 ms";
+  int opens = host.opens;
+  host.advance(6'999);
+  EXPECT_EQ(host.opens, opens);
+  host.advance(1);
+  EXPECT_EQ(host.opens, opens + 1);
+}
+
+TEST(Connection, AConnectionErrorsRetryAfterHoldsTheNextAttempt) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  s2c::Error error;  // without ref: about the connection
+  error.code = "rate_limited";
+  error.message = "slow down";
+  error.retryAfterMs = 4'000;
+  host.deliver(error);
+  host.drop(close_code::policy_violation);
+  EXPECT_GE(*host.core.connection().next_attempt_at, host.now + 4'000);
+}
+
+TEST(Connection, ATryLaterCloseWaitsInTheUpperHalfOfTheBackoffRange) {
+  FakeHost host;
+  host.core.connect(host.now);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    host.drain();
+    host.drop(close_code::try_again_later);
+    std::int64_t ceiling = std::min<std::int64_t>(10'000, 500LL << attempt);
+    std::int64_t delay = *host.core.connection().next_attempt_at - host.now;
+    EXPECT_GE(delay, ceiling / 2) << "attempt " << attempt;
+    EXPECT_LE(delay, ceiling) << "attempt " << attempt;
+    host.advance(delay);
+  }
+}
+
+TEST(Connection, UsesTheConfiguredBackoff) {
+  client::Config config = FakeHost::default_config();
+  config.backoff_base_ms = 100;
+  config.backoff_cap_ms = 800;
+  config.stable_after_ms = 1'000;
+  FakeHost host(config);
+  host.core.connect(host.now);
+  std::int64_t longest = 0;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    host.drain();
+    host.drop();
+    std::int64_t delay = *host.core.connection().next_attempt_at - host.now;
+    EXPECT_LE(delay, std::min<std::int64_t>(800, 100LL << attempt));
+    longest = std::max(longest, delay);
+    host.advance(delay);
+  }
+  EXPECT_GT(longest, 400) << "the cap, not the default base, bounds it";
+  host.accept("alice", "Alice");
+  host.advance(1'000);
+  EXPECT_EQ(host.core.connection().attempt, 0) << "stable after the configured time";
+}
+
+TEST(Connection, AServerThatChoosesAnotherSubprotocolIsRefusedClearly) {
+  for (std::string_view chosen : {"parley.v1.bin", ""}) {
+    FakeHost host;
+    host.core.connect(host.now);
+    auto opened = host.drain();
+    auto open = std::find_if(opened.begin(), opened.end(),
+                             [](const client::Effect& e) { return e.kind == client::Effect::open_socket; });
+    ASSERT_NE(open, opened.end());
+    EXPECT_EQ(open->data, subprotocol_json) << "the subprotocol offered";
+    host.core.socket_opened(host.socket, chosen, host.now);
+    host.core.set_token("t", host.now);
+    EXPECT_TRUE(host.take_sent().empty()) << "no hello in a protocol we do not speak";
+    EXPECT_EQ(host.core.connection().state, ConnectionState::closed);
+    ASSERT_TRUE(host.core.connection().last_error);
+    EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unsupported_version);
+    EXPECT_NE(host.core.connection().last_error->message.find("parley.v1.json"), std::string::npos);
+    ASSERT_EQ(host.closes.size(), 1u);
+  }
+}
+
 TEST(Connection, DetectsADeadConnectionAfterTwoSilentHeartbeats) {
   FakeHost host;
   host.core.connect(host.now);
@@ -137,7 +307,7 @@ TEST(Connection, IgnoresEventsOfAnAbandonedSocket) {
   host.drop();
   host.advance(10'000);
   ASSERT_NE(host.socket, first);
-  host.core.socket_opened(first, host.now);
+  host.core.socket_opened(first, subprotocol_json, host.now);
   host.core.set_token("t", host.now);
   EXPECT_TRUE(host.take_sent().empty());
   EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);

@@ -1,6 +1,7 @@
 // The offline queue: ordered, bounded, persisted, deduplicated by clientMsgId.
 #include <gtest/gtest.h>
 
+#include "state_blob.hpp"
 #include "support/fake_host.hpp"
 
 namespace parley::client {
@@ -23,7 +24,7 @@ TEST(Outbox, SendsAtOnceWhenJoinedAndTheAckConfirmsInPlace) {
   FakeHost host;
   host.connect_as("alice", "Alice");
   join_lobby(host);
-  std::string key = host.core.send("lobby", text("hello bob"), host.now).value();
+  std::string key = host.core.send("lobby", text("hello bob"), host.now).key;
   auto send = host.expect_sent<c2s::Send>();
   EXPECT_EQ(send.clientMsgId, key);
   auto view = host.core.room("lobby");
@@ -47,7 +48,7 @@ TEST(Outbox, QueuesWhileDisconnectedAndFlushesInOrderAfterTheRejoin) {
   join_lobby(host, 5, {make_message("lobby", 5, "bob", "c_bbbbbbb5", "hi")});
   host.drop();
   std::vector<std::string> keys;
-  for (const char* t : {"one", "two", "three"}) keys.push_back(host.core.send("lobby", text(t), host.now).value());
+  for (const char* t : {"one", "two", "three"}) keys.push_back(host.core.send("lobby", text(t), host.now).key);
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "nothing goes out while disconnected";
   for (const auto& item : host.core.room("lobby").items) {
     if (item.mine) {
@@ -70,7 +71,7 @@ TEST(Outbox, ASendWhoseAckWasLostIsRetriedWithTheSameClientMsgId) {
   FakeHost host;
   host.connect_as("alice", "Alice");
   join_lobby(host);
-  std::string key = host.core.send("lobby", text("once"), host.now).value();
+  std::string key = host.core.send("lobby", text("once"), host.now).key;
   auto first = host.expect_sent<c2s::Send>();
   host.drop();  // before the ack
   host.advance(10'000);
@@ -94,7 +95,7 @@ TEST(Outbox, IsPersistedAndAReloadedCoreFlushesItInOrder) {
         host, 2,
         {make_message("lobby", 1, "bob", "c_bbbbbbb1", "a"), make_message("lobby", 2, "bob", "c_bbbbbbb2", "b")});
     host.drop();
-    for (const char* t : {"first", "second"}) keys.push_back(host.core.send("lobby", text(t), host.now).value());
+    for (const char* t : {"first", "second"}) keys.push_back(host.core.send("lobby", text(t), host.now).key);
     host.advance(1000);  // lets the room cache be written too
     saved = host.storage;
   }
@@ -141,8 +142,8 @@ TEST(Outbox, APermanentRefusalFailsThatMessageAndTheRestGoOn) {
   FakeHost host;
   host.connect_as("alice", "Alice");
   join_lobby(host);
-  std::string bad = host.core.send("lobby", text("refused"), host.now).value();
-  std::string good = host.core.send("lobby", text("fine"), host.now).value();
+  std::string bad = host.core.send("lobby", text("refused"), host.now).key;
+  std::string good = host.core.send("lobby", text("fine"), host.now).key;
   auto sends = host.take_sent_of<c2s::Send>();
   ASSERT_EQ(sends.size(), 2u);
   s2c::Error error;
@@ -163,11 +164,88 @@ TEST(Outbox, APermanentRefusalFailsThatMessageAndTheRestGoOn) {
   EXPECT_EQ(host.core.room("lobby").items.size(), 1u);
 }
 
+TEST(Outbox, AFailedMessageRetriedGoesAgainWithTheSameClientMsgIdAndCanSucceed) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(host);
+  std::string key = host.core.send("lobby", text("try me"), host.now).key;
+  auto first = host.expect_sent<c2s::Send>();
+  s2c::Error error;
+  error.ref = first.ref;
+  error.code = "forbidden";
+  error.message = "read-only for now";
+  host.deliver(error);
+  ASSERT_EQ(host.core.room("lobby").items.at(0).status, MessageStatus::failed);
+  host.advance(20'000);
+  EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "a failed message is not retried by itself";
+  EXPECT_FALSE(host.core.retry("lobby", "c-unknown-key", host.now));
+
+  EXPECT_TRUE(host.core.retry("lobby", key, host.now));
+  auto again = host.expect_sent<c2s::Send>();
+  EXPECT_EQ(again.clientMsgId, key);
+  EXPECT_EQ(again.message.content, "try me");
+  auto item = host.core.room("lobby").items.at(0);
+  EXPECT_EQ(item.status, MessageStatus::sending);
+  EXPECT_FALSE(item.error) << "the old reason is gone";
+  EXPECT_FALSE(host.core.retry("lobby", key, host.now)) << "only a failed message can be retried";
+  host.deliver(s2c::Ack{*again.ref, make_message("lobby", 1, "alice", key, "try me")});
+  auto view = host.core.room("lobby");
+  ASSERT_EQ(view.items.size(), 1u);
+  EXPECT_EQ(view.items[0].key, key);
+  EXPECT_EQ(view.items[0].status, MessageStatus::sent);
+  EXPECT_EQ(host.core.queued(), 0u);
+}
+
+TEST(Outbox, EachAckReplacesItsMessageInPlaceAmongPendingAndConfirmedOnes) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(
+      host, 2,
+      {make_message("lobby", 1, "bob", "c_bbbbbbb1", "b1"), make_message("lobby", 2, "bob", "c_bbbbbbb2", "b2")});
+  std::vector<std::string> mine;
+  for (const char* t : {"a", "b", "c"}) mine.push_back(host.core.send("lobby", text(t), host.now).key);
+  auto sends = host.take_sent_of<c2s::Send>();
+  ASSERT_EQ(sends.size(), 3u);
+  auto keys = [&] {
+    std::vector<std::string> out;
+    for (const auto& item : host.core.room("lobby").items) out.push_back(item.key);
+    return out;
+  };
+  auto statuses = [&] {
+    std::vector<MessageStatus> out;
+    for (const auto& item : host.core.room("lobby").items) out.push_back(item.status);
+    return out;
+  };
+  const std::vector<std::string> order = {"c_bbbbbbb1", "c_bbbbbbb2", mine[0], mine[1], mine[2]};
+  ASSERT_EQ(keys(), order);
+  using S = MessageStatus;
+
+  host.deliver(s2c::Ack{*sends[0].ref, make_message("lobby", 3, "alice", mine[0], "a")});
+  EXPECT_EQ(keys(), order);
+  EXPECT_EQ(statuses(), (std::vector<S>{S::sent, S::sent, S::sent, S::sending, S::sending}));
+  EXPECT_EQ(host.core.room("lobby").items[2].message.seq, 3);
+
+  // Bob's message lands between two of ours: it goes before the pending ones.
+  host.deliver(s2c::MessageEvent{make_message("lobby", 4, "bob", "c_bbbbbbb4", "b4")});
+  const std::vector<std::string> with_bob = {"c_bbbbbbb1", "c_bbbbbbb2", mine[0], "c_bbbbbbb4", mine[1], mine[2]};
+  EXPECT_EQ(keys(), with_bob);
+
+  // The last one's ack comes before the middle one's: each stays where it is.
+  host.deliver(s2c::Ack{*sends[2].ref, make_message("lobby", 6, "alice", mine[2], "c")});
+  host.deliver(s2c::MessageEvent{make_message("lobby", 5, "alice", mine[1], "b")});  // the echo of b
+  host.deliver(s2c::Ack{*sends[1].ref, make_message("lobby", 5, "alice", mine[1], "b")});
+  EXPECT_EQ(keys(), with_bob);
+  std::vector<std::int64_t> seqs;
+  for (const auto& item : host.core.room("lobby").items) seqs.push_back(item.message.seq);
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(host.core.queued(), 0u);
+}
+
 TEST(Outbox, AMessageTheServerWouldRefuseFailsAtOnceAndCanBeRetriedOrDiscarded) {
   FakeHost host;
   host.connect_as("alice", "Alice");
   join_lobby(host);
-  std::string key = host.core.send("lobby", text(std::string(4001, 'x')), host.now).value();
+  std::string key = host.core.send("lobby", text(std::string(4001, 'x')), host.now).key;
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
   auto item = host.core.room("lobby").items.at(0);
   EXPECT_EQ(item.status, MessageStatus::failed);
@@ -181,7 +259,7 @@ TEST(Outbox, ATransientRefusalIsRetriedAfterTheDelayTheServerAskedFor) {
   FakeHost host;
   host.connect_as("alice", "Alice");
   join_lobby(host);
-  std::string key = host.core.send("lobby", text("later"), host.now).value();
+  std::string key = host.core.send("lobby", text("later"), host.now).key;
   auto send = host.expect_sent<c2s::Send>();
   s2c::Error limited;
   limited.ref = send.ref;
@@ -266,14 +344,96 @@ TEST(Outbox, ARateLimitedSendGoesAgainFirstAndTheRestFollowOneAtATime) {
   EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 2, 3, 0, 0}));
 }
 
-TEST(Outbox, IsBoundedWithAClearError) {
+TEST(Outbox, IsBoundedAndRefusesTheNextWithQueueFull) {
   client::Config config = FakeHost::default_config();
   config.queue_limit = 3;
   FakeHost host(config);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(host.core.send("lobby", text("m"), host.now));
   auto full = host.core.send("lobby", text("one too many"), host.now);
   ASSERT_FALSE(full);
-  EXPECT_NE(full.error().message.find("queue_full"), std::string::npos);
+  EXPECT_EQ(full.refused, SendRefusal::queue_full);
+  EXPECT_EQ(to_string(*full.refused), "queue_full");
+  EXPECT_TRUE(full.key.empty());
+  EXPECT_EQ(host.core.queued(), 3u) << "nothing was queued";
+  EXPECT_EQ(host.core.room("lobby").items.size(), 3u) << "nor shown";
+  // A failed message does not hold a place: it waits for the user, not the network.
+  auto too_long = host.core.send("lobby", text(std::string(4001, 'x')), host.now);
+  EXPECT_FALSE(too_long) << "full is full, whatever the message";
+  std::string key = host.core.room("lobby").items[0].key;
+  EXPECT_TRUE(host.core.discard("lobby", key, host.now));
+  EXPECT_TRUE(host.core.send("lobby", text("room again"), host.now));
+}
+
+TEST(Outbox, ReceiptsMadeOfflineArePersistedAndAReloadedCoreSendsThemAfterTheRejoin) {
+  std::map<std::string, std::string> saved;
+  {
+    FakeHost host;
+    host.connect_as("alice", "Alice");
+    join_lobby(
+        host, 7,
+        {make_message("lobby", 6, "bob", "c_bbbbbbb6", "six"), make_message("lobby", 7, "bob", "c_bbbbbbb7", "seven")});
+    host.take_sent_of<c2s::Delivered>();  // for what the join brought
+    host.deliver(s2c::MessageEvent{make_message("lobby", 8, "bob", "c_bbbbbbb8", "eight")});
+    host.drop();  // before its delivered watermark went out (coalesced)
+    EXPECT_TRUE(host.take_sent_of<c2s::Delivered>().empty());
+    host.core.mark_read("lobby", 8, host.now);
+    host.advance(1000);
+    EXPECT_TRUE(host.take_sent_of<c2s::Read>().empty()) << "offline";
+    saved = host.storage;
+  }
+  FakeHost reloaded;
+  for (const auto& [key, blob] : saved) ASSERT_TRUE(reloaded.core.restore(key, blob, reloaded.now));
+  reloaded.core.connect(reloaded.now);
+  reloaded.accept("alice", "Alice");
+  EXPECT_TRUE(reloaded.take_sent_of<c2s::Read>().empty()) << "not before the rejoin";
+  auto join = reloaded.expect_sent<c2s::Join>();
+  EXPECT_EQ(join.roomId, "lobby");
+  EXPECT_EQ(join.sinceSeq, 8);
+  reloaded.deliver(make_joined(join.ref, "lobby", 8));
+  auto reads = reloaded.take_sent_of<c2s::Read>();
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].upToSeq, 8);
+  auto delivered = reloaded.take_sent_of<c2s::Delivered>();
+  ASSERT_EQ(delivered.size(), 1u);
+  EXPECT_EQ(delivered[0].upToSeq, 8);
+
+  // Sent: the saved outbox no longer holds them, so a second reload sends nothing.
+  FakeHost again;
+  auto stored = saved;  // the same storage, with what the reloaded core wrote over it
+  for (const auto& [key, blob] : reloaded.storage) stored[key] = blob;
+  for (const auto& [key, blob] : stored) ASSERT_TRUE(again.core.restore(key, blob, again.now));
+  again.core.connect(again.now);
+  again.accept("alice", "Alice");
+  again.core.join("lobby", again.now);
+  auto rejoin = again.expect_sent<c2s::Join>();
+  again.deliver(make_joined(rejoin.ref, "lobby", 8));
+  again.advance(1000);
+  EXPECT_TRUE(again.take_sent_of<c2s::Read>().empty());
+  EXPECT_TRUE(again.take_sent_of<c2s::Delivered>().empty());
+}
+
+TEST(Outbox, AnOutboxSavedByTheFirstVersionIsStillRestored) {
+  // Version 1 wrote, after cereal's endianness byte: version, kind, user id,
+  // sends. Version 2 appends the receipts (an empty list: its 8-byte size).
+  QueuedSend saved{"lobby", "c_saved_by_v1", text("from an older page"), 123, std::nullopt};
+  std::string blob = encode_outbox("alice", {saved}, {});
+  ASSERT_EQ(blob[1], 2);
+  blob[1] = 1;
+  blob.resize(blob.size() - 8);
+  auto state = decode_outbox(blob);
+  ASSERT_TRUE(state);
+  ASSERT_EQ(state->sends.size(), 1u);
+  EXPECT_EQ(state->sends[0].client_msg_id, "c_saved_by_v1");
+
+  FakeHost host;
+  ASSERT_TRUE(host.core.restore(kOutboxKey, blob, host.now));
+  host.connect_as("alice", "Alice");
+  auto join = host.expect_sent<c2s::Join>();
+  host.deliver(make_joined(join.ref, "lobby", 0));
+  EXPECT_EQ(host.expect_sent<c2s::Send>().clientMsgId, "c_saved_by_v1");
+
+  blob[1] = 3;  // a version from the future is not guessed at
+  EXPECT_FALSE(decode_outbox(blob));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // and receipts.
 #include <gtest/gtest.h>
 
+#include "parley/protocol/limits.hpp"
 #include "support/fake_host.hpp"
 
 namespace parley::client {
@@ -84,6 +85,112 @@ TEST_F(Joined, AGapInLiveMessagesFetchesTheMissingOnes) {
   EXPECT_EQ(seqs(host.core.room("lobby")), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7}));
 }
 
+// Answers a history request with the messages [from, to] of bob.
+s2c::History page_of(const c2s::History& request, std::int64_t from, std::int64_t to) {
+  s2c::History page;
+  page.ref = request.ref;
+  page.roomId = request.roomId;
+  for (std::int64_t s = from; s <= to; ++s) {
+    page.messages.push_back(make_message(request.roomId, s, "bob", "c_b" + std::to_string(100000 + s), "x"));
+  }
+  return page;
+}
+
+TEST_F(Joined, AGapWiderThanAHistoryPageIsFetchedPageByPageUntilFilled) {
+  host.deliver(s2c::MessageEvent{make_message("lobby", 254, "bob", "c_b100254", "x")});  // 4..253 missing
+  auto first = host.expect_sent<c2s::History>();
+  EXPECT_EQ(first.beforeSeq, 254);
+  EXPECT_EQ(first.limit, limits::c2s_history_limit_maximum) << "a page is at most what the schema allows";
+  host.deliver(page_of(first, 154, 253));
+  auto second = host.expect_sent<c2s::History>();
+  EXPECT_EQ(second.beforeSeq, 154);
+  EXPECT_EQ(second.limit, 100);
+  host.deliver(page_of(second, 54, 153));
+  auto third = host.expect_sent<c2s::History>();
+  EXPECT_EQ(third.beforeSeq, 54);
+  EXPECT_EQ(third.limit, 50) << "only what is still missing";
+  host.deliver(page_of(third, 4, 53));
+  EXPECT_TRUE(host.take_sent_of<c2s::History>().empty()) << "filled";
+  std::vector<std::int64_t> expected;
+  for (std::int64_t s = 2; s <= 254; ++s) expected.push_back(s);
+  EXPECT_EQ(seqs(host.core.room("lobby")), expected);
+}
+
+TEST_F(Joined, AGapWiderThanTheTimelineKeepsStartsOverFromTheNewestPage) {
+  host.deliver(s2c::MessageEvent{make_message("lobby", 5000, "bob", "c_b105000", "x")});
+  auto request = host.expect_sent<c2s::History>();
+  EXPECT_EQ(request.beforeSeq, 5000);
+  EXPECT_EQ(request.limit, 50) << "one page, like a reset";
+  host.deliver(page_of(request, 4950, 4999));
+  EXPECT_TRUE(host.take_sent_of<c2s::History>().empty());
+  auto view = host.core.room("lobby");
+  EXPECT_EQ(view.items.size(), 51u);
+  EXPECT_EQ(view.items.front().message.seq, 4950);
+  EXPECT_TRUE(view.has_more) << "what is older loads on demand";
+}
+
+TEST_F(Joined, AnEmptyGapPageStopsTheFill) {
+  host.deliver(s2c::MessageEvent{make_message("lobby", 300, "bob", "c_b100300", "x")});
+  auto request = host.expect_sent<c2s::History>();
+  host.deliver(page_of(request, 1, 0));  // the server has none of them any more
+  EXPECT_TRUE(host.take_sent_of<c2s::History>().empty());
+}
+
+TEST_F(Joined, AJoinRefusedForATransientReasonIsRetriedAfterTheServersWait) {
+  host.core.join("busy", host.now);
+  auto join = host.expect_sent<c2s::Join>();
+  std::string key = host.core.send("busy", text("hello busy"), host.now).key;
+  s2c::Error refused;
+  refused.ref = join.ref;
+  refused.code = "rate_limited";
+  refused.message = "slow down";
+  refused.retryAfterMs = 2'000;
+  host.deliver(refused);
+  auto item = host.core.room("busy").items.at(0);
+  EXPECT_EQ(item.status, MessageStatus::queued) << "its queue waits";
+  host.core.join("busy", host.now);
+  EXPECT_TRUE(host.take_sent_of<c2s::Join>().empty()) << "not before the wait, even when asked again";
+  host.advance(1'999);
+  EXPECT_TRUE(host.take_sent_of<c2s::Join>().empty());
+  host.advance(1);
+  auto again = host.expect_sent<c2s::Join>();
+  EXPECT_EQ(again.roomId, "busy");
+
+  refused.ref = again.ref;
+  refused.code = "internal";
+  refused.retryAfterMs.reset();  // no wait given: a growing backoff
+  host.deliver(refused);
+  host.advance(999);
+  EXPECT_TRUE(host.take_sent_of<c2s::Join>().empty());
+  host.advance(1);
+  auto third = host.expect_sent<c2s::Join>();
+  host.deliver(make_joined(third.ref, "busy", 0));
+  auto sends = host.take_sent_of<c2s::Send>();
+  ASSERT_EQ(sends.size(), 1u);
+  EXPECT_EQ(sends[0].clientMsgId, key);
+}
+
+TEST_F(Joined, AJoinRefusedForGoodFailsItsQueueAndIsNotRejoined) {
+  for (const char* code : {"forbidden", "not_found", "bad_request"}) {
+    std::string room = std::string("dm:x:") + code;
+    std::replace(room.begin(), room.end(), '_', '-');
+    std::string key = host.core.send(room, text("let me in"), host.now).key;
+    auto join = host.expect_sent<c2s::Join>();
+    s2c::Error refused;
+    refused.ref = join.ref;
+    refused.code = code;
+    refused.message = "no";
+    refused.retryAfterMs = 10;  // ignored: retrying cannot help
+    host.deliver(refused);
+    auto item = host.core.room(room).items.at(0);
+    EXPECT_EQ(item.status, MessageStatus::failed) << code;
+    EXPECT_EQ(to_string(item.error->code), code);
+    host.advance(20'000);
+    EXPECT_TRUE(host.take_sent_of<c2s::Join>().empty()) << code;
+    EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << code;
+  }
+}
+
 TEST_F(Joined, LoadOlderPagesBackwards) {
   EXPECT_TRUE(host.core.room("lobby").has_more);
   host.core.load_older("lobby", host.now);
@@ -157,6 +264,40 @@ TEST_F(Joined, MarkReadIsCoalescedIntoOneWatermark) {
   EXPECT_TRUE(host.take_sent_of<c2s::Read>().empty()) << "an old watermark is not sent again";
 }
 
+TEST_F(Joined, AReceiptAfterAQuietSpellGoesAtOnceAndTheNextOnesAreCoalesced) {
+  host.advance(1000);
+  host.take_sent_of<c2s::Delivered>();  // for what the join brought
+  host.deliver(s2c::MessageEvent{make_message("lobby", 4, "bob", "c_bbbbbbb4", "four")});
+  host.advance(0);
+  auto first = host.take_sent_of<c2s::Delivered>();
+  ASSERT_EQ(first.size(), 1u) << "the sender hears of it at once";
+  EXPECT_EQ(first[0].upToSeq, 4);
+  host.advance(10);
+  host.deliver(s2c::MessageEvent{make_message("lobby", 5, "bob", "c_bbbbbbb5", "five")});
+  host.deliver(s2c::MessageEvent{make_message("lobby", 6, "bob", "c_bbbbbbb6", "six")});
+  host.advance(289);
+  EXPECT_TRUE(host.take_sent_of<c2s::Delivered>().empty()) << "at most one per 300 ms";
+  host.advance(1);
+  auto next = host.take_sent_of<c2s::Delivered>();
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].upToSeq, 6);
+}
+
+TEST_F(Joined, AReplyGoesOutAfterTheReceiptsOfWhatItAnswers) {
+  host.advance(1000);
+  host.take_sent();
+  host.deliver(s2c::MessageEvent{make_message("lobby", 4, "bob", "c_bbbbbbb4", "a question")});
+  host.advance(0);
+  host.take_sent();
+  host.deliver(s2c::MessageEvent{make_message("lobby", 5, "bob", "c_bbbbbbb5", "another")});
+  host.core.mark_read("lobby", 5, host.now);
+  host.core.send("lobby", text("an answer"), host.now);  // within the coalescing window
+  auto frames = host.take_sent();
+  std::vector<std::string> types;
+  for (const auto& f : frames) types.emplace_back(type_name(f));
+  EXPECT_EQ(types, (std::vector<std::string>{"read", "delivered", "send"}));
+}
+
 TEST_F(Joined, ReceivedMessagesAreAcknowledgedAsDelivered) {
   host.advance(1000);
   auto delivered = host.take_sent_of<c2s::Delivered>();
@@ -165,7 +306,7 @@ TEST_F(Joined, ReceivedMessagesAreAcknowledgedAsDelivered) {
 }
 
 TEST_F(Joined, StatusesAndReadByFollowTheOtherMembersWatermarks) {
-  std::string key = host.core.send("lobby", text("mine"), host.now).value();
+  std::string key = host.core.send("lobby", text("mine"), host.now).key;
   auto send = host.expect_sent<c2s::Send>();
   host.deliver(s2c::Ack{*send.ref, make_message("lobby", 4, "alice", key, "mine")});
   auto mine = [&] { return host.core.room("lobby").items.back(); };

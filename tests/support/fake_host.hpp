@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "parley/client/core.hpp"
+#include "parley/protocol/version.hpp"
 
 namespace parley::test {
 
@@ -33,7 +34,7 @@ class FakeHost {
   std::map<std::uint32_t, std::int64_t> timers;  // id -> due time
   std::map<std::string, std::string> storage;    // what Persist wrote
   std::vector<protocol::c2s::Frame> sent;        // frames not looked at yet
-  std::vector<client::CloseSocket> closes;
+  std::vector<client::Effect> closes;            // close_socket effects
   int token_requests = 0;
   int opens = 0;
 
@@ -41,24 +42,35 @@ class FakeHost {
   std::vector<client::Effect> drain() {
     auto fresh = core.take_effects();
     for (auto& e : fresh) {
-      if (auto* open = std::get_if<client::OpenSocket>(&e)) {
-        socket = open->socket;
-        socket_open = false;
-        ++opens;
-      } else if (auto* timer = std::get_if<client::StartTimer>(&e)) {
-        timers[timer->timer] = now + timer->delay_ms;
-      } else if (auto* cancel = std::get_if<client::CancelTimer>(&e)) {
-        timers.erase(cancel->timer);
-      } else if (auto* send = std::get_if<client::SendFrame>(&e)) {
-        auto frame = protocol::decode_client_frame(send->bytes, protocol::Codec::json);
-        EXPECT_TRUE(frame) << frame.error().message;
-        if (frame) sent.push_back(frame.value());
-      } else if (auto* close = std::get_if<client::CloseSocket>(&e)) {
-        closes.push_back(*close);
-      } else if (auto* persist = std::get_if<client::Persist>(&e)) {
-        storage[persist->key] = persist->blob;
-      } else if (std::holds_alternative<client::RequestToken>(e)) {
-        ++token_requests;
+      switch (e.kind) {
+        case client::Effect::open_socket:
+          socket = e.id;
+          socket_open = false;
+          ++opens;
+          break;
+        case client::Effect::start_timer:
+          timers[e.id] = now + e.number;
+          break;
+        case client::Effect::cancel_timer:
+          timers.erase(e.id);
+          break;
+        case client::Effect::send_frame: {
+          auto frame = protocol::decode_client_frame(e.text, protocol::Codec::json);
+          EXPECT_TRUE(frame) << frame.error().message;
+          if (frame) sent.push_back(frame.value());
+          break;
+        }
+        case client::Effect::close_socket:
+          closes.push_back(e);
+          break;
+        case client::Effect::persist:
+          storage[e.text] = e.data;
+          break;
+        case client::Effect::request_token:
+          ++token_requests;
+          break;
+        case client::Effect::notify:
+          break;
       }
     }
     return fresh;
@@ -120,7 +132,7 @@ class FakeHost {
   void accept(const std::string& user_id, const std::string& name, std::int64_t heartbeat_ms = 25000,
               protocol::Limits limits = {65536, 4000, 1, 1000}) {
     drain();
-    core.socket_opened(socket, now);
+    core.socket_opened(socket, protocol::subprotocol_json, now);
     socket_open = true;
     core.set_token("token-of-" + user_id, now);
     auto hello = expect_sent<protocol::c2s::Hello>();

@@ -52,8 +52,9 @@ export const Composer = forwardRef<ComposerHandle, {
     el.style.height = `${Math.min(el.scrollHeight, 200)}px`;
   }, [draft]);
 
-  // The server asked us to slow down: say so for a little while after the
-  // last refusal (the client retries those messages by itself).
+  // The server asked us to slow down: say so while messages wait, and for a
+  // little while after the last refusal as long as any still wait (the
+  // client sends them by itself); never once nothing waits.
   const rateLimited = useMemo(
     () => messages.some((m) => m.mine && m.status === 'queued' && m.error?.code === 'rate_limited'),
     [messages],
@@ -69,7 +70,7 @@ export const Composer = forwardRef<ComposerHandle, {
     return () => window.clearTimeout(t);
   }, [slowDownUntil]);
   const pendingCount = messages.filter((m) => m.mine && (m.status === 'queued' || m.status === 'sending')).length;
-  const showSlowDown = rateLimited || slowDownUntil > Date.now();
+  const showSlowDown = pendingCount > 0 && (rateLimited || slowDownUntil > Date.now());
 
   const length = codePoints(draft);
   const over = length - MAX_LENGTH;
@@ -98,7 +99,7 @@ export const Composer = forwardRef<ComposerHandle, {
     <form className="composer" onSubmit={submit} aria-label="Send a message">
       {showSlowDown && (
         <p className="composer-note warn" role="alert">
-          You’re sending messages too fast. {pendingCount > 0 ? `${pendingCount} waiting — they` : 'They'} will go out
+          You’re sending messages too fast. {pendingCount} waiting — {pendingCount === 1 ? 'it goes' : 'they go'} out
           automatically in a moment.
         </p>
       )}

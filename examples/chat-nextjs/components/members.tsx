@@ -1,5 +1,7 @@
 'use client';
-// Who is in the room, with presence, and a way to message them directly.
+// Who is in the room, with presence, and a way to message them directly. On
+// narrower screens it is a drawer with a close button (Escape closes it too).
+import { useEffect, useRef } from 'react';
 import type { Member } from '@parley/realtime';
 
 import { Avatar, presenceLabel } from '@/components/avatar';
@@ -14,15 +16,24 @@ export function MembersPanel({
   me,
   direct,
   stale,
+  open,
   onOpenDirect,
+  onClose,
 }: {
   members: Member[];
   me: Me;
   direct: boolean;
   /** Not connected: what we show may be out of date. */
   stale: boolean;
+  /** Shown as a drawer (narrow screens): focus moves into it. */
+  open: boolean;
   onOpenDirect: (userId: string, name: string) => void;
+  onClose: () => void;
 }) {
+  const close = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (open) close.current?.focus();
+  }, [open]);
   const now = useNow(15_000);
   const sorted = [...members].sort(
     (a, b) =>
@@ -34,9 +45,14 @@ export function MembersPanel({
 
   return (
     <aside className={`members${stale ? ' stale' : ''}`} aria-labelledby="members-heading">
-      <h2 id="members-heading" className="panel-heading">
-        Members {members.length > 0 && <span className="count">{members.length}</span>}
-      </h2>
+      <div className="panel-top">
+        <h2 id="members-heading" className="panel-heading">
+          Members {members.length > 0 && <span className="count">{members.length}</span>}
+        </h2>
+        <button ref={close} type="button" className="icon-button close-members" aria-label="Close members" onClick={onClose}>
+          <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+        </button>
+      </div>
       <p className="panel-sub">{stale ? 'Presence updates when you’re back online' : `${online} online`}</p>
       <ul aria-label="Members" className="member-list">
         {sorted.map((m) => {
@@ -48,14 +64,23 @@ export function MembersPanel({
                 : 'Offline'
               : presenceLabel(m.status);
           return (
-            <li key={m.userId} className={`member member-${m.status}`} aria-label={m.name} data-status={m.status}>
+            <li
+              key={m.userId}
+              className={`member member-${m.status}`}
+              aria-label={m.name}
+              aria-describedby={`presence-${m.userId}`}
+            >
               <Avatar id={m.userId} name={m.name} size={32} presence={m.status} />
               <div className="member-text">
                 <span className="member-name">
                   {m.name}
                   {isMe && <span className="you"> (you)</span>}
                 </span>
-                <span className="member-presence" title={m.lastSeen ? `Last seen ${fullTime(m.lastSeen)}` : undefined}>
+                <span
+                  id={`presence-${m.userId}`}
+                  className="member-presence"
+                  title={m.lastSeen ? `Last seen ${fullTime(m.lastSeen)}` : undefined}
+                >
                   {presence}
                 </span>
               </div>

@@ -1,7 +1,9 @@
 'use client';
 // The timeline: grouped by sender and day, older pages on scroll (keeping the
-// scroll position), read receipts while the newest messages are in view, and
-// a status under each of my messages.
+// scroll position), read receipts while the newest messages are in view, a
+// status mark on each of my messages (in words under the newest, and under
+// any that waits or failed; every one is described by it for screen
+// readers), and long messages folded behind "Show more".
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { UseRoom } from '@parley/realtime/react';
 import type { TimelineMessage } from '@parley/realtime';
@@ -14,6 +16,9 @@ import { useNow, usePageVisible } from '@/lib/hooks';
 const NEAR_BOTTOM = 48;
 const NEAR_TOP = 80;
 const GROUP_GAP_MS = 5 * 60_000;
+// Longer than this (characters or lines), a message is folded to a few lines.
+const FOLD_CHARS = 600;
+const FOLD_LINES = 8;
 
 interface Anchor {
   height: number;
@@ -121,6 +126,7 @@ export function MessageList({
     if (el) el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
   };
 
+  const newestMine = useMemo(() => messages.findLast((m) => m.mine)?.key, [messages]);
   const rows: ReactNode[] = [];
   let prev: TimelineMessage | undefined;
   for (const m of messages) {
@@ -144,6 +150,7 @@ export function MessageList({
         message={m}
         myName={me.name}
         continued={continued}
+        newestMine={m.key === newestMine}
         onRetry={retry}
         onDiscard={discard}
         onEdit={onEdit}
@@ -207,6 +214,7 @@ const MessageRow = memo(function MessageRow({
   message: m,
   myName,
   continued,
+  newestMine,
   onRetry,
   onDiscard,
   onEdit,
@@ -214,12 +222,18 @@ const MessageRow = memo(function MessageRow({
   message: TimelineMessage;
   myName: string;
   continued: boolean;
+  newestMine: boolean;
   onRetry: (key: string) => void;
   onDiscard: (key: string) => void;
   onEdit: (m: TimelineMessage) => void;
 }) {
   // Messages restored from a previous session may not carry a name yet.
   const sender = m.senderName || (m.mine ? myName : m.senderId);
+  const [unfolded, setUnfolded] = useState(false);
+  const long = m.content.length > FOLD_CHARS || m.content.split('\n').length > FOLD_LINES;
+  const label = statusLabel(m);
+  const words = newestMine || m.status === 'queued' || m.status === 'sending';
+  const statusId = `status-${m.key}`;
   const time = (
     <time dateTime={new Date(m.createdAt).toISOString()} title={fullTime(m.createdAt)}>
       {clockTime(m.createdAt)}
@@ -229,7 +243,7 @@ const MessageRow = memo(function MessageRow({
     <li
       className={`message${m.mine ? ' mine' : ''}${continued ? ' continued' : ''} status-${m.status}`}
       aria-label={`${sender}: ${m.content}`}
-      data-status={m.status}
+      aria-describedby={m.mine ? statusId : undefined}
       data-seq={m.seq}
     >
       <div className="gutter">{continued ? <span className="hover-time">{time}</span> : <Avatar id={m.senderId || sender} name={sender} />}</div>
@@ -240,18 +254,35 @@ const MessageRow = memo(function MessageRow({
             {time}
           </div>
         )}
-        <p className="content">{m.content}</p>
+        <div className="text">
+          <p className={`content${long && !unfolded ? ' folded' : ''}`} id={`content-${m.key}`}>
+            {m.content}
+          </p>
+          {long && (
+            <button
+              type="button"
+              className="ghost small show-more"
+              aria-expanded={unfolded}
+              aria-controls={`content-${m.key}`}
+              onClick={() => setUnfolded((u) => !u)}
+            >
+              {unfolded ? 'Show less' : 'Show more'}
+            </button>
+          )}
+        </div>
         {m.mine && m.status !== 'failed' && (
-          <p className={`status status-${m.status}`}>
+          <p className={`status status-${m.status}`} title={words ? undefined : label}>
             <StatusIcon status={m.status} />
-            <span className="status-text">{statusLabel(m)}</span>
+            <span id={statusId} className={words ? undefined : 'sr-only'}>
+              {label}
+            </span>
           </p>
         )}
         {m.mine && m.status === 'failed' && (
           <div className="failure" role="alert">
             <p className="status status-failed">
               <StatusIcon status="failed" />
-              <span className="status-text">Failed</span>
+              <span id={statusId}>Failed</span>
               <span className="reason" title={m.error?.message}>
                 {failureReason(m.error)}
               </span>

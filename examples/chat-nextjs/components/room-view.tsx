@@ -22,6 +22,7 @@ export function RoomView({
   roomsOpen,
   membersOpen,
   onToggleMembers,
+  onCloseMembers,
 }: {
   roomId: string;
   title: string;
@@ -33,6 +34,7 @@ export function RoomView({
   roomsOpen: boolean;
   membersOpen: boolean;
   onToggleMembers: () => void;
+  onCloseMembers: () => void;
 }) {
   const room = useRoom(roomId);
   const connection = useConnection();
@@ -43,6 +45,13 @@ export function RoomView({
       ? connection.lastError.message
       : null;
   const composer = useRef<ComposerHandle>(null);
+  // Closing the members drawer gives the focus back to the button that opened it.
+  const membersToggle = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(membersOpen);
+  useEffect(() => {
+    if (wasOpen.current && !membersOpen) membersToggle.current?.focus();
+    wasOpen.current = membersOpen;
+  }, [membersOpen]);
   const direct = isDirect(roomId);
   const peer = directPeer(roomId, me.id);
   const peerMember = peer ? room.members.find((m) => m.userId === peer) : undefined;
@@ -100,6 +109,7 @@ export function RoomView({
               </button>
             )}
             <button
+              ref={membersToggle}
               type="button"
               className="icon-button toggle-members"
               aria-label="Show members"
@@ -138,7 +148,15 @@ export function RoomView({
           onDraftChange={(d) => (d ? drafts.set(roomId, d) : drafts.delete(roomId))}
         />
       </section>
-      <MembersPanel members={room.members} me={me} direct={direct} stale={stale} onOpenDirect={onOpenDirect} />
+      <MembersPanel
+        members={room.members}
+        me={me}
+        direct={direct}
+        stale={stale}
+        open={membersOpen}
+        onOpenDirect={onOpenDirect}
+        onClose={onCloseMembers}
+      />
     </div>
   );
 }

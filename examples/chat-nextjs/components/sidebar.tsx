@@ -48,7 +48,7 @@ export function Sidebar({
         </ul>
         <h2 className="nav-heading">Direct messages</h2>
         {directRooms.length === 0 ? (
-          <p className="nav-empty">Open a member’s card and choose “Message” to start one.</p>
+          <p className="nav-empty">Choose the message button beside someone in Members to start one.</p>
         ) : (
           <ul>
             {directRooms.map((r) => (

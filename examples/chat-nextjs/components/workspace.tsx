@@ -34,6 +34,18 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
 
   useEffect(() => saveRooms(session.userId, rooms), [session.userId, rooms]);
 
+  // Escape closes an open drawer (rooms or members).
+  useEffect(() => {
+    if (!drawerOpen && !membersOpen) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setDrawerOpen(false);
+      setMembersOpen(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [drawerOpen, membersOpen]);
+
   const openRoom = useCallback(
     (roomId: string, label?: string) => {
       setRooms((list) => {
@@ -82,6 +94,8 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
         onClose={() => setDrawerOpen(false)}
         status={<ConnectionPill />}
       />
+      {/* A click outside a drawer closes it; keyboard and screen-reader users
+          have the drawers' close buttons and Escape. */}
       <button
         type="button"
         className="scrim"
@@ -106,6 +120,7 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
           roomsOpen={drawerOpen}
           membersOpen={membersOpen}
           onToggleMembers={() => setMembersOpen((o) => !o)}
+          onCloseMembers={() => setMembersOpen(false)}
         />
       </div>
     </div>

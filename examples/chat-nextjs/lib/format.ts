@@ -10,8 +10,9 @@ export function codePoints(text: string): number {
   return n;
 }
 
+/** "3:10 PM" or "15:10", as the reader's locale writes it (no leading zero on the hour). */
 export function clockTime(ms: number): string {
-  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return new Date(ms).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
 }
 
 export function fullTime(ms: number): string {
@@ -27,7 +28,7 @@ export function relativeTime(ms: number, now: number): string {
   const h = Math.round(min / 60);
   if (h < 24) return `${h} h ago`;
   const d = new Date(ms);
-  if (now - ms < 7 * 86_400_000) return d.toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+  if (now - ms < 7 * 86_400_000) return d.toLocaleString([], { weekday: 'short', hour: 'numeric', minute: '2-digit' });
   return d.toLocaleDateString([], { day: 'numeric', month: 'short' });
 }
 

@@ -62,12 +62,13 @@ export interface UseRoom {
   markRead: (seq: number) => void;
 }
 
-/** Joins `roomId` while mounted; its timeline, members, typing and actions. */
+/**
+ * Joins `roomId` while mounted (left when the last component using it
+ * unmounts); its timeline, members, typing and actions.
+ */
 export function useRoom(roomId: string): UseRoom {
   const client = useParleyClient();
-  useEffect(() => {
-    client.join(roomId);
-  }, [client, roomId]);
+  useEffect(() => client.hold(roomId), [client, roomId]);
   const room = useRoomSnapshot(client, roomId);
   const actions = useMemo(
     () => ({

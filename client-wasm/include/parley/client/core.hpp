@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "parley/client/effects.hpp"
+#include "parley/client/queued_send.hpp"
 #include "parley/client/send_pacer.hpp"
 #include "parley/client/timeline.hpp"
 #include "parley/client/views.hpp"
@@ -39,11 +40,12 @@ struct Config {
   std::int64_t backoff_base_ms = 500;
   std::int64_t backoff_cap_ms = 10'000;
   std::int64_t stable_after_ms = 5'000;        // connected this long: the backoff starts over
+  int token_attempts = 3;                      // token_failed() this many times in a row: closed (unauthorized)
   std::int64_t default_heartbeat_ms = 25'000;  // until welcome says otherwise
   std::size_t queue_limit = 1000;              // unsent messages kept; more are refused with queue_full
   std::int64_t typing_throttle_ms = 2'000;     // at most one `typing` frame per this while typing
   std::int64_t typing_idle_ms = 3'000;         // typing stops by itself after this without set_typing
-  std::int64_t receipt_delay_ms = 300;         // read/delivered watermarks are coalesced this long
+  std::int64_t receipt_delay_ms = 300;         // read/delivered watermarks go at most this often per room
   std::int64_t persist_delay_ms = 500;         // the room cache is written at most this often
   std::size_t cached_messages = 100;           // per room, persisted for the next start
   std::size_t timeline_limit = 500;            // confirmed messages kept per room (more after load_older)
@@ -52,6 +54,18 @@ struct Config {
 
 // Timer ids the core uses.
 enum Timer : std::uint32_t { reconnect_timer = 1, housekeeping_timer = 2 };
+
+// Why send() refused to queue a message. Client-side only: the server never
+// sees such a message. (A message the server would refuse is queued as
+// failed instead, so that it shows in the timeline with the reason.)
+enum class SendRefusal : std::uint8_t { queue_full };
+std::string_view to_string(SendRefusal refusal);
+
+struct SendResult {
+  std::string key;                     // the timeline key (clientMsgId) of the queued message
+  std::optional<SendRefusal> refused;  // set when nothing was queued
+  explicit operator bool() const { return !refused; }
+};
 
 // Keys of persisted blobs.
 inline constexpr const char* kOutboxKey = "outbox";
@@ -67,13 +81,19 @@ class Core {
   bool restore(const std::string& key, std::string_view blob, std::int64_t now);
   void connect(std::int64_t now);
   void disconnect(std::int64_t now);
-  void reconnect_now(std::int64_t now);  // skip the backoff wait
+  // Skips the backoff wait; after a refused token (closed, unauthorized) starts over.
+  void reconnect_now(std::int64_t now);
+  // A token from the app: the answer to RequestToken, or one it offers by
+  // itself, which starts a connection closed for a refused token over.
   void set_token(std::string token, std::int64_t now);
-  void token_failed(std::int64_t now);  // the app could not get a token
+  // The app could not get a token (`refused`: it says there is none to get,
+  // e.g. the user signed out). Config::token_attempts failures in a row, or
+  // one refusal, close the connection with last_error unauthorized.
+  void token_failed(std::int64_t now, bool refused = false);
   void join(const std::string& room_id, std::int64_t now);
   void leave(const std::string& room_id, std::int64_t now);
-  // Queues a message; returns its key (clientMsgId), or queue_full.
-  protocol::Result<std::string> send(const std::string& room_id, protocol::Draft draft, std::int64_t now);
+  // Queues a message; returns its key (clientMsgId), or why it was refused (queue_full).
+  SendResult send(const std::string& room_id, protocol::Draft draft, std::int64_t now);
   bool retry(const std::string& room_id, const std::string& key, std::int64_t now);    // a failed send
   bool discard(const std::string& room_id, const std::string& key, std::int64_t now);  // a failed or queued send
   void load_older(const std::string& room_id, std::int64_t now);
@@ -82,7 +102,9 @@ class Core {
   void set_presence(const std::string& status, std::int64_t now);
 
   // ---- transport and environment
-  void socket_opened(std::uint32_t socket, std::int64_t now);
+  // `subprotocol`: the one the server chose (WebSocket.protocol); anything but
+  // the one OpenSocket offered closes the connection (unsupported_version).
+  void socket_opened(std::uint32_t socket, std::string_view subprotocol, std::int64_t now);
   void socket_closed(std::uint32_t socket, std::uint16_t code, std::int64_t now);
   void received(std::uint32_t socket, std::string_view bytes, std::int64_t now);
   void timer_fired(std::uint32_t timer, std::int64_t now);
@@ -93,29 +115,31 @@ class Core {
   std::vector<Effect> take_effects();
   const ConnectionView& connection() const { return connection_; }
   RoomView room(const std::string& room_id) const;
+  // The same views as JSON, what the JS wrapper hands to React (camelCase):
+  // {"state", "attempt", "nextAttemptAt", "lastError", "user", "announcement"}
+  // and {"roomId", "joined", "messages": [{"key", "status", "mine",
+  // "readBy", "error"?, ...message fields}], "members", "typing", "hasMore",
+  // "loadingOlder"}. The room's is written straight from the core's state,
+  // without building a RoomView (see view_json.cpp).
+  std::string connection_json() const;
+  std::string room_json(const std::string& room_id) const;
   std::size_t queued() const { return outbox_.size(); }
 
  private:
-  // A send not yet acknowledged by the server (or failed, kept until retried or discarded).
-  struct Pending {
-    std::string room_id;
-    std::string client_msg_id;
-    protocol::Draft draft;
-    std::int64_t created_at = 0;
-    std::optional<std::string> ref;  // while in flight on the current socket
-    std::optional<protocol::Error> failed;
-  };
   struct Typist {
     std::string name;
     std::int64_t until = 0;
   };
   struct Room {
-    bool wanted = false;  // the app joined it: rejoin after every reconnect
-    bool joined = false;  // joined on the current connection
+    bool wanted = false;        // the app joined it: rejoin after every reconnect
+    bool joined = false;        // joined on the current connection
+    bool joining = false;       // a join is on its way
+    std::int64_t join_due = 0;  // a join refused for a transient reason goes again then (0: none waits)
+    int join_failures = 0;      // transient join refusals in a row
     std::string epoch;
     Timeline timeline;
-    std::map<std::string, protocol::Member> members;  // by user id
-    std::map<std::string, Typist> typists;            // others typing
+    Timeline::Members members;
+    std::map<std::string, Typist> typists;  // others typing
     bool has_more = false;
     bool loading_older = false;
     std::size_t keep = 0;  // timeline size limit; grows with each older page loaded
@@ -128,20 +152,32 @@ class Core {
     std::int64_t delivered_pending = 0;
     std::int64_t read_sent = 0;
     std::int64_t delivered_sent = 0;
-    std::int64_t receipts_due = 0;
+    std::int64_t receipts_due = 0;               // when the waiting watermarks go (0: none wait)
+    std::int64_t receipts_sent_at = -1'000'000;  // the last flush
   };
+  // A request waiting for its answer (the one with the same ref).
   struct Request {
-    enum Kind : std::uint8_t { hello_request, join_request, send_request, history_request, other_request } kind;
+    enum Kind : std::uint8_t { hello_request, join_request, send_request, history_request, other_request };
+    explicit Request(Kind k, std::string room = {}, std::string message = {}, bool page = false, std::int64_t from = -1)
+        : kind(k), room_id(std::move(room)), client_msg_id(std::move(message)), older(page), gap_from(from) {}
+    Kind kind;
     std::string room_id;
     std::string client_msg_id;
-    bool older = false;  // history: a page for load_older (else a gap fill)
+    bool older = false;          // history: a page for load_older (else a gap fill)
+    std::int64_t gap_from = -1;  // gap fill: the seq after which messages are missing (-1: not one)
   };
 
   // connection
   void start_attempt(std::int64_t now);
   void send_hello();
-  void lost_connection(std::int64_t now, bool retry);
-  void schedule_retry(std::int64_t now, std::int64_t at_least_ms = 0);
+  void lost_connection(std::int64_t now, bool retry, std::int64_t at_least_ms = 0);
+  void schedule_retry(std::int64_t now, std::int64_t at_least_ms);
+  void token_refused(std::int64_t now);
+  void give_up(std::int64_t now, protocol::Error error);  // closed until the app starts over
+  void start_over(std::int64_t now);
+  void hello_refused(const protocol::Error& error, std::optional<std::int64_t> retry_after_ms, std::int64_t now);
+  void join_refused(const std::string& room_id, const protocol::Error& error,
+                    std::optional<std::int64_t> retry_after_ms, std::int64_t now);
   void close_socket(std::uint16_t code, const char* reason);
   bool live() const { return connection_.state == ConnectionState::connected; }
 
@@ -160,12 +196,16 @@ class Core {
   void on_frame(protocol::s2c::Removed& f, std::int64_t now);
 
   // rooms and the queue
-  void send_join(const std::string& room_id, const Room& room);
+  void send_join(const std::string& room_id, Room& room);
   void confirm(Room& room, const protocol::Message& message, std::int64_t now);
   void flush_outbox(std::int64_t now);
-  void transmit(Pending& pending);
-  void request_history(const std::string& room_id, std::int64_t before_seq, std::size_t limit, bool older);
-  void flush_receipts(const std::string& room_id, Room& room);
+  void transmit(QueuedSend& queued);
+  void request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
+                       std::int64_t gap_from = -1);
+  void fill_gap(const std::string& room_id, std::int64_t before_seq, std::int64_t gap_from);
+  void receipt_due(Room& room, std::int64_t now);
+  void flush_receipts(const std::string& room_id, Room& room, std::int64_t now);
+  bool unsent_receipts() const;
   void stop_typing(const std::string& room_id, Room& room, bool tell_server);
 
   // time
@@ -177,7 +217,8 @@ class Core {
   void persist_rooms();
 
   void send_frame(const protocol::c2s::Frame& frame);
-  std::string next_ref();
+  std::string add_request(Request request);  // returns its ref
+  std::optional<Request> take_request(const std::optional<std::string>& ref);
   std::string new_client_msg_id();
   std::uint64_t random();
   void set_state(ConnectionState state);
@@ -195,10 +236,15 @@ class Core {
   bool socket_open_ = false;
   bool want_connection_ = false;  // connect() called and not disconnected
   std::optional<std::string> token_;
+  int tokens_asked_ = 0;               // RequestToken effects not answered yet
+  int auth_refusals_ = 0;              // tokens the server refused since the last welcome
+  int token_failures_ = 0;             // token_failed() in a row
+  std::int64_t retry_not_before_ = 0;  // the server's retryAfterMs for the connection
+  bool receipts_saved_ = false;        // the persisted outbox holds unsent receipts
   std::uint64_t next_ref_ = 1;
   std::map<std::string, Request> requests_;  // by ref
   std::map<std::string, Room> rooms_;
-  std::vector<Pending> outbox_;  // in send order
+  std::vector<QueuedSend> outbox_;  // in send order
   // Sends leave in outbox order, paced to the server's limit. After a
   // rate_limited refusal nothing leaves until the server's retryAfterMs,
   // and then one at a time until the queue drains: the server refuses

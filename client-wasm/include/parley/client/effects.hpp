@@ -1,67 +1,39 @@
 // What the client core asks its host (the JS wrapper, or a test) to do.
 // The core performs no I/O: it returns these and the host carries them out.
+//
+// An effect is one plain record, the same fields for every kind (what the
+// wrapper receives through the C ABI): a variant of eight structs cost the
+// WebAssembly module a visit, a move and a destructor per kind.
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <variant>
 
 namespace parley::client {
 
-// Open a WebSocket to `url` offering `subprotocol`; report back with
-// socket_opened / socket_closed / received using the same `socket` id.
-struct OpenSocket {
-  std::uint32_t socket = 0;
-  std::string url;
-  std::string subprotocol;
-  bool operator==(const OpenSocket&) const = default;
+struct Effect {
+  enum Kind : std::uint8_t {
+    // Open a WebSocket to `text` (the URL) offering the subprotocol `data`;
+    // report back with socket_opened / socket_closed / received using `id`.
+    open_socket = 1,
+    send_frame = 2,    // send `text` (a JSON frame) on socket `id`
+    close_socket = 3,  // close socket `id` with code `number` and reason `text`
+    // Call timer_fired(id) after `number` ms, unless cancelled first; starting
+    // a timer that is already running restarts it.
+    start_timer = 4,
+    cancel_timer = 5,  // timer `id`
+    // Store `data` under the key `text` so that a later core can restore it
+    // (IndexedDB in the browser).
+    persist = 6,
+    request_token = 7,  // get a (fresh) token from the app and hand it to set_token()
+    notify = 8,         // the view named `text` ("connection" or "room:<id>") changed: re-read it
+  };
+  Kind kind = notify;
+  std::uint32_t id = 0;
+  std::int64_t number = 0;
+  std::string text;
+  std::string data;
+  bool operator==(const Effect&) const = default;
 };
-
-struct SendFrame {
-  std::uint32_t socket = 0;
-  std::string bytes;
-  bool binary = false;
-  bool operator==(const SendFrame&) const = default;
-};
-
-struct CloseSocket {
-  std::uint32_t socket = 0;
-  std::uint16_t code = 1000;
-  std::string reason;
-  bool operator==(const CloseSocket&) const = default;
-};
-
-// Call timer_fired(timer) after `delay_ms`, unless cancelled first. Starting a
-// timer id that is already running restarts it.
-struct StartTimer {
-  std::uint32_t timer = 0;
-  std::int64_t delay_ms = 0;
-  bool operator==(const StartTimer&) const = default;
-};
-
-struct CancelTimer {
-  std::uint32_t timer = 0;
-  bool operator==(const CancelTimer&) const = default;
-};
-
-// Store `blob` under `key` so a later core can restore it (IndexedDB in the browser).
-struct Persist {
-  std::string key;
-  std::string blob;
-  bool operator==(const Persist&) const = default;
-};
-
-// Get a (fresh) token from the app and hand it to set_token().
-struct RequestToken {
-  bool operator==(const RequestToken&) const = default;
-};
-
-// The view named `topic` changed ("connection" or "room:<roomId>"): re-read it.
-struct Notify {
-  std::string topic;
-  bool operator==(const Notify&) const = default;
-};
-
-using Effect = std::variant<OpenSocket, SendFrame, CloseSocket, StartTimer, CancelTimer, Persist, RequestToken, Notify>;
 
 }  // namespace parley::client

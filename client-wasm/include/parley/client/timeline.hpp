@@ -40,9 +40,35 @@ class Timeline {
   bool has_seq(std::int64_t seq) const { return confirmed_.count(seq) != 0; }
   std::size_t size() const { return confirmed_.size() + pending_.size(); }
 
-  // The view, with statuses of this client's confirmed messages derived from
-  // the other members' watermarks (delivered, read) and `read_by` filled.
-  std::vector<TimelineItem> items(const std::vector<protocol::Member>& members, const std::string& me) const;
+  using Members = std::map<std::string, protocol::Member>;  // by user id
+
+  // Calls visit(item, mine, status, read_by) for each line, in order: the
+  // status of this client's confirmed messages is derived from the other
+  // members' watermarks (delivered, read), and read_by names the members
+  // whose read watermark covers it. Nothing is copied (the JSON view is
+  // written from this); items() is the same, copied.
+  template <class Visit>
+  void each(const Members& members, const std::string& me, Visit&& visit) const {
+    std::vector<std::string> read_by;
+    for (const auto& [seq, item] : confirmed_) {
+      read_by.clear();
+      bool mine = !me.empty() && item.message.senderId == me;
+      MessageStatus status = MessageStatus::sent;
+      if (mine) {
+        bool delivered = false;
+        for (const auto& [id, m] : members) {
+          if (id == me) continue;
+          if (m.readSeq.value_or(0) >= seq) read_by.push_back(m.name);
+          if (m.deliveredSeq.value_or(0) >= seq || m.readSeq.value_or(0) >= seq) delivered = true;
+        }
+        status = !read_by.empty() ? MessageStatus::read : delivered ? MessageStatus::delivered : MessageStatus::sent;
+      }
+      visit(item, mine, status, read_by);
+    }
+    read_by.clear();
+    for (const auto& item : pending_) visit(item, true, item.status, read_by);
+  }
+  std::vector<TimelineItem> items(const Members& members, const std::string& me) const;
 
  private:
   std::map<std::int64_t, TimelineItem> confirmed_;  // by seq
