@@ -47,7 +47,16 @@ Hub::Hub(Storage& storage, Dispatch& dispatch, const Config& config)
     : storage_(storage),
       dispatch_(dispatch),
       config_(config),
-      timings_{config.idle_after_ms, config.offline_grace_ms} {}
+      timings_{config.idle_after_ms, config.offline_grace_ms},
+      user_buckets_always_([&config] {
+        auto tighter = [](const Rate& user, const Rate& connection) {
+          return user.per_second < connection.per_second || user.burst < connection.burst;
+        };
+        return tighter(config.user_rate_messages, config.rate_messages) ||
+               tighter(config.user_rate_typing, config.rate_typing) ||
+               tighter(config.user_rate_receipts, config.rate_receipts) ||
+               tighter(config.user_rate_other, config.rate_other);
+      }()) {}
 
 Hub::~Hub() = default;
 
@@ -425,9 +434,17 @@ void Hub::broadcast_presence(Room& room, const std::vector<PresenceChange>& chan
 bool Hub::add_user_connection(const std::string& user_id) {
   UserShard& shard = user_shards_[shard_of(user_id)];
   std::lock_guard lock(shard.mutex);
-  auto [it, fresh] = shard.users.try_emplace(user_id, config_);
-  if (it->second.connections >= static_cast<int>(config_.max_connections_per_user)) return false;
-  ++it->second.connections;
+  UserState& user = shard.users[user_id];
+  if (user.connections >= static_cast<int>(config_.max_connections_per_user)) {
+    if (user.connections == 0) shard.users.erase(user_id);
+    return false;
+  }
+  ++user.connections;
+  if (!user.buckets && (user.connections > 1 || user_buckets_always_)) {
+    user.buckets = std::make_unique<std::array<TokenBucket, 4>>(
+        std::array<TokenBucket, 4>{TokenBucket(config_.user_rate_messages), TokenBucket(config_.user_rate_typing),
+                                   TokenBucket(config_.user_rate_receipts), TokenBucket(config_.user_rate_other)});
+  }
   return true;
 }
 
@@ -445,7 +462,8 @@ std::int64_t Hub::take_user_token(const std::string& user_id, RateClass which, s
   UserShard& shard = user_shards_[shard_of(user_id)];
   std::lock_guard lock(shard.mutex);
   auto it = shard.users.find(user_id);
-  return it == shard.users.end() ? 0 : it->second.buckets[index].take(config_.*kRates[index], now);
+  if (it == shard.users.end() || !it->second.buckets) return 0;
+  return (*it->second.buckets)[index].take(config_.*kRates[index], now);
 }
 
 }  // namespace parley::server

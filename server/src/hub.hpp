@@ -114,11 +114,12 @@ class Hub {
     explicit operator bool() const { return room != nullptr; }
   };
   struct UserState {
-    explicit UserState(const Config& c)
-        : buckets{TokenBucket(c.user_rate_messages), TokenBucket(c.user_rate_typing), TokenBucket(c.user_rate_receipts),
-                  TokenBucket(c.user_rate_other)} {}
     int connections = 0;
-    std::array<TokenBucket, 4> buckets;  // by RateClass
+    // By RateClass; only once they can refuse what the connection's own
+    // buckets allow: a user with one connection whose user rates are at least
+    // its connection rates (the defaults) never drains them first. They start
+    // full when a second connection comes, which is generous by one burst.
+    std::unique_ptr<std::array<TokenBucket, 4>> buckets;
   };
 
   static constexpr std::size_t kShards = 32;
@@ -154,6 +155,7 @@ class Hub {
   // A shard's lock guards its map only: it is released before a room's lock
   // is taken (evict_if_settled takes it with a room locked, never the other
   // way round).
+  bool user_buckets_always_;  // some user rate is tighter than its per-connection rate
   std::array<RoomShard, kShards> room_shards_;
   std::array<UserShard, kShards> user_shards_;
 };

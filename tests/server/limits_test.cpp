@@ -188,6 +188,17 @@ TEST(Limits, PerUserRatesCountEveryConnectionOfTheUser) {
             "rate_limited");
 }
 
+TEST(Limits, AUserRateTighterThanTheConnectionsHoldsForASingleConnection) {
+  ParleydProcess server({"--user-rate-other", "0.1/2"});  // the connection's own: 20/40
+  TestClient alone(server.port(), "alice");
+  auto ping = [&alone](const std::string& ref) {
+    return alone.request(R"({"type":"ping","ref":")" + ref + "\"}", ref);
+  };
+  EXPECT_EQ(str(ping("p1"), "type"), "pong");
+  EXPECT_EQ(str(ping("p2"), "type"), "pong");
+  EXPECT_EQ(str(ping("p3"), "code"), "rate_limited");
+}
+
 TEST(Limits, RoomsNobodyIsInLeaveMemoryAndComeBackFromStorage) {
   ParleydProcess server({"--offline-grace-ms", "200"});
   {
