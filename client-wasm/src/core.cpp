@@ -89,10 +89,7 @@ void Core::start_over(std::int64_t now) {
 void Core::disconnect(std::int64_t now) {
   want_connection_ = false;
   if (connection_.state == ConnectionState::closed) return;
-  close_socket(close_code::normal, "client disconnect");
-  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
-  set_state(ConnectionState::closed);
-  lost_connection(now, false);
+  stop_connection(ConnectionState::closed, "client disconnect", now);
 }
 
 void Core::reconnect_now(std::int64_t now) {
@@ -307,9 +304,13 @@ void Core::token_refused(std::int64_t now) {
 void Core::give_up(std::int64_t now, Error error) {
   connection_.last_error = std::move(error);
   token_.reset();
-  close_socket(close_code::normal, "closed by the client");
+  stop_connection(ConnectionState::closed, "closed by the client", now);
+}
+
+void Core::stop_connection(ConnectionState state, const char* reason, std::int64_t now) {
+  close_socket(close_code::normal, reason);
   effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
-  set_state(ConnectionState::closed);
+  set_state(state);
   lost_connection(now, false);
 }
 
@@ -351,10 +352,7 @@ void Core::network_offline(std::int64_t now) {
     return;
   }
   // Browsers may keep an open socket across a network change; treat it as lost.
-  close_socket(close_code::normal, "network offline");
-  effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
-  set_state(ConnectionState::offline);
-  lost_connection(now, false);
+  stop_connection(ConnectionState::offline, "network offline", now);
 }
 
 // ===================================================================== frames

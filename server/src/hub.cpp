@@ -71,6 +71,7 @@ Hub::LockedRoom Hub::lock_room(const std::string& room_id, bool create) {
         room = it->second;
       } else if (create) {
         room = shard.rooms.emplace(room_id, std::make_shared<Room>(timings_)).first->second;
+        room->record.id = room_id;  // the rest of the record comes with open_for
       } else {
         return {};
       }
@@ -81,9 +82,10 @@ Hub::LockedRoom Hub::lock_room(const std::string& room_id, bool create) {
   }
 }
 
-void Hub::evict_if_settled(const std::string& room_id, LockedRoom& room) {
+void Hub::evict_if_settled(LockedRoom& room) {
   if (!room->subscribers.empty() || !room->typing_until.empty() || !room->presence.settled()) return;
   room->evicted = true;
+  const std::string& room_id = room->record.id;
   RoomShard& shard = room_shards_[shard_of(room_id)];
   std::lock_guard lock(shard.mutex);
   auto it = shard.rooms.find(room_id);
@@ -99,6 +101,15 @@ std::size_t Hub::rooms_loaded() const {
   return n;
 }
 
+bool Hub::load_stored(Room& room) {
+  if (room.loaded) return true;
+  auto stored = storage_.load_room(room.record.id);
+  if (!stored) return false;
+  room.record = *stored;
+  room.loaded = true;
+  return true;
+}
+
 std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const Identity& user, std::int64_t now) {
   auto pair = direct_pair(room_id);
   if (pair) {
@@ -110,27 +121,23 @@ std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const
     if (user.user_id != a && user.user_id != b) return refuse(ErrorCode::forbidden, "this direct room is not yours");
   }
 
-  if (!room.loaded) {
-    if (auto stored = storage_.load_room(room_id)) {
-      room.record = *stored;
-    } else {
-      RoomRecord record;
-      record.id = room_id;
-      record.kind = pair ? "direct" : has_claim(user, room_id) ? "private" : "public";
-      record.epoch = random_id("e");
-      record.created_at = now;
-      if (!storage_.create_room(record)) record = *storage_.load_room(room_id);
-      room.record = record;
-      if (pair) {
-        // Both sides of a direct room are members from the start.
-        for (const auto& id : {pair->first, pair->second}) {
-          storage_.put_member(MemberRecord{room_id, id, id == user.user_id ? user.name : id, "member", 0, 0, now, 0});
-        }
-      } else {
-        storage_.put_member(MemberRecord{room_id, user.user_id, user.name, "owner", 0, 0, now, now});
+  if (!load_stored(room)) {
+    RoomRecord record;
+    record.id = room_id;
+    record.kind = pair ? "direct" : has_claim(user, room_id) ? "private" : "public";
+    record.epoch = random_id("e");
+    record.created_at = now;
+    if (!storage_.create_room(record)) record = *storage_.load_room(room_id);
+    room.record = record;
+    if (pair) {
+      // Both sides of a direct room are members from the start.
+      for (const auto& id : {pair->first, pair->second}) {
+        storage_.put_member(MemberRecord{room_id, id, id == user.user_id ? user.name : id, "member", 0, 0, now, 0});
       }
-      log::info("room created", {{"room", room_id}, {"kind", room.record.kind}, {"by", user.user_id}});
+    } else {
+      storage_.put_member(MemberRecord{room_id, user.user_id, user.name, "owner", 0, 0, now, now});
     }
+    log::info("room created", {{"room", room_id}, {"kind", room.record.kind}, {"by", user.user_id}});
     room.loaded = true;
   }
 
@@ -285,12 +292,7 @@ Result<MemberRecord> Hub::set_role(const std::string& room_id, const std::string
                                    std::int64_t now) {
   if (role != "admin" && role != "member") return Error{ErrorCode::bad_request, "role is admin or member", "/role"};
   LockedRoom room = lock_room(room_id, true);  // a room not in memory is evicted again by tick()
-  if (!room->loaded) {
-    auto stored = storage_.load_room(room_id);
-    if (!stored) return refuse(ErrorCode::not_found, "no room " + room_id);
-    room->record = *stored;
-    room->loaded = true;
-  }
+  if (!load_stored(*room)) return refuse(ErrorCode::not_found, "no room " + room_id);
   auto member = storage_.load_member(room_id, user_id);
   if (!member) return Error{ErrorCode::not_found, user_id + " is not a member of " + room_id, "/userId"};
   if (member->role == "owner") return Error{ErrorCode::forbidden, "the owner's role does not change", "/userId"};
@@ -361,12 +363,13 @@ void Hub::activity(const std::vector<std::string>& room_ids, const Identity& use
 
 void Hub::tick(std::int64_t now) {
   for (auto& shard : room_shards_) {
-    std::vector<std::pair<std::string, std::shared_ptr<Room>>> rooms;
+    std::vector<std::shared_ptr<Room>> rooms;
     {
       std::lock_guard lock(shard.mutex);
-      rooms.assign(shard.rooms.begin(), shard.rooms.end());
+      rooms.reserve(shard.rooms.size());
+      for (const auto& entry : shard.rooms) rooms.push_back(entry.second);
     }
-    for (auto& [id, shared] : rooms) {
+    for (auto& shared : rooms) {
       LockedRoom room{shared, std::unique_lock(shared->mutex)};
       if (room->evicted) continue;
       // Drop subscribers whose connection is gone without a leave.
@@ -383,7 +386,7 @@ void Hub::tick(std::int64_t now) {
         }
         if (!changes.empty()) broadcast_presence(*room, changes);
       }
-      evict_if_settled(id, room);
+      evict_if_settled(room);
     }
   }
 }

@@ -100,7 +100,7 @@ class Hub {
     std::mutex mutex;
     bool loaded = false;   // record holds the stored room
     bool evicted = false;  // taken out of its shard: look it up again
-    RoomRecord record;
+    RoomRecord record;     // its id is set from the start, the rest once loaded
     std::unordered_map<const Peer*, Subscriber> subscribers;
     RoomPresence presence;
     std::unordered_map<std::string, std::int64_t> typing_until;  // user -> expiry
@@ -136,12 +136,15 @@ class Hub {
   // The room, locked; created empty when `create` and it is not in memory
   // (then open_for loads or creates it). Empty when absent and not `create`.
   LockedRoom lock_room(const std::string& room_id, bool create);
+  // With the room locked: true when it is loaded, from storage if need be;
+  // false when storage has no such room.
+  bool load_stored(Room& room);
   // With the room locked: loads or creates it if `user` may, and makes the
   // user a member if they may join; else the refusal.
   std::optional<protocol::Error> open_for(Room& room, const std::string& room_id, const Identity& user,
                                           std::int64_t now);
   // With the room locked: takes it out of memory if nothing in it is live.
-  void evict_if_settled(const std::string& room_id, LockedRoom& room);
+  void evict_if_settled(LockedRoom& room);
   std::vector<std::shared_ptr<Peer>> live_subscribers(Room& room, const std::string& except_user = {});
   std::vector<protocol::Member> members_of(Room& room);
   void broadcast_presence(Room& room, const std::vector<PresenceChange>& changes);

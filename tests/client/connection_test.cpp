@@ -9,6 +9,7 @@ namespace {
 
 using namespace protocol;
 using test::FakeHost;
+using test::make_error;
 
 TEST(Backoff, StaysWithinFullJitterBoundsAndCaps) {
   for (int attempt = 0; attempt < 12; ++attempt) {
@@ -141,11 +142,7 @@ TEST(Connection, AnUnauthorizedAnswerToHelloCountsAsARefusal) {
   host.core.connect(host.now);
   for (int refusal = 0; refusal < 2; ++refusal) {
     auto hello = hello_with_token(host, "bad-" + std::to_string(refusal));
-    s2c::Error error;
-    error.ref = hello.ref;
-    error.code = "unauthorized";
-    error.message = "token expired";
-    host.deliver(error);
+    host.deliver(make_error(hello.ref, "unauthorized", "token expired"));
     host.drop(close_code::unauthorized);  // the server's close comes after: already handled
     if (refusal == 0) {
       EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
@@ -188,12 +185,7 @@ TEST(Connection, AHelloRefusedWithRetryAfterWaitsThatLong) {
   FakeHost host;
   host.core.connect(host.now);
   auto hello = hello_with_token(host, "t");
-  s2c::Error error;
-  error.ref = hello.ref;
-  error.code = "rate_limited";
-  error.message = "too many connections";
-  error.retryAfterMs = 7'000;
-  host.deliver(error);
+  host.deliver(make_error(hello.ref, "rate_limited", "too many connections", 7'000));
   EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
   EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::rate_limited);
   EXPECT_FALSE(host.closes.empty()) << "the refused connection is closed";
@@ -208,11 +200,7 @@ TEST(Connection, AHelloRefusedWithRetryAfterWaitsThatLong) {
 TEST(Connection, AConnectionErrorsRetryAfterHoldsTheNextAttempt) {
   FakeHost host;
   host.connect_as("alice", "Alice");
-  s2c::Error error;  // without ref: about the connection
-  error.code = "rate_limited";
-  error.message = "slow down";
-  error.retryAfterMs = 4'000;
-  host.deliver(error);
+  host.deliver(make_error(std::nullopt, "rate_limited", "slow down", 4'000));  // without ref: about the connection
   host.drop(close_code::policy_violation);
   EXPECT_GE(*host.core.connection().next_attempt_at, host.now + 4'000);
 }

@@ -9,6 +9,7 @@ namespace {
 
 using namespace protocol;
 using test::FakeHost;
+using test::make_error;
 using test::make_joined;
 using test::make_message;
 using test::text;
@@ -146,11 +147,7 @@ TEST(Outbox, APermanentRefusalFailsThatMessageAndTheRestGoOn) {
   std::string good = host.core.send("lobby", text("fine"), host.now).key;
   auto sends = host.take_sent_of<c2s::Send>();
   ASSERT_EQ(sends.size(), 2u);
-  s2c::Error error;
-  error.ref = sends[0].ref;
-  error.code = "forbidden";
-  error.message = "not allowed";
-  host.deliver(error);
+  host.deliver(make_error(sends[0].ref, "forbidden", "not allowed"));
   host.deliver(s2c::Ack{*sends[1].ref, make_message("lobby", 1, "alice", good, "fine")});
   auto view = host.core.room("lobby");
   ASSERT_EQ(view.items.size(), 2u);
@@ -170,11 +167,7 @@ TEST(Outbox, AFailedMessageRetriedGoesAgainWithTheSameClientMsgIdAndCanSucceed) 
   join_lobby(host);
   std::string key = host.core.send("lobby", text("try me"), host.now).key;
   auto first = host.expect_sent<c2s::Send>();
-  s2c::Error error;
-  error.ref = first.ref;
-  error.code = "forbidden";
-  error.message = "read-only for now";
-  host.deliver(error);
+  host.deliver(make_error(first.ref, "forbidden", "read-only for now"));
   ASSERT_EQ(host.core.room("lobby").items.at(0).status, MessageStatus::failed);
   host.advance(20'000);
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "a failed message is not retried by itself";
@@ -261,12 +254,7 @@ TEST(Outbox, ATransientRefusalIsRetriedAfterTheDelayTheServerAskedFor) {
   join_lobby(host);
   std::string key = host.core.send("lobby", text("later"), host.now).key;
   auto send = host.expect_sent<c2s::Send>();
-  s2c::Error limited;
-  limited.ref = send.ref;
-  limited.code = "rate_limited";
-  limited.message = "slow down";
-  limited.retryAfterMs = 1200;
-  host.deliver(limited);
+  host.deliver(make_error(send.ref, "rate_limited", "slow down", 1200));
   EXPECT_EQ(host.core.room("lobby").items[0].status, MessageStatus::queued);
   host.advance(1199);
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "not before retryAfterMs";
@@ -277,12 +265,7 @@ TEST(Outbox, ATransientRefusalIsRetriedAfterTheDelayTheServerAskedFor) {
 }
 
 s2c::Error rate_limited(const c2s::Send& send, std::int64_t retry_after_ms) {
-  s2c::Error e;
-  e.ref = send.ref;
-  e.code = "rate_limited";
-  e.message = "slow down";
-  e.retryAfterMs = retry_after_ms;
-  return e;
+  return make_error(send.ref, "rate_limited", "slow down", retry_after_ms);
 }
 
 std::vector<std::string> contents(const std::vector<c2s::Send>& sends) {

@@ -10,6 +10,7 @@ namespace {
 
 using namespace protocol;
 using test::FakeHost;
+using test::make_error;
 using test::make_joined;
 using test::make_message;
 using test::text;
@@ -140,12 +141,7 @@ TEST_F(Joined, AJoinRefusedForATransientReasonIsRetriedAfterTheServersWait) {
   host.core.join("busy", host.now);
   auto join = host.expect_sent<c2s::Join>();
   std::string key = host.core.send("busy", text("hello busy"), host.now).key;
-  s2c::Error refused;
-  refused.ref = join.ref;
-  refused.code = "rate_limited";
-  refused.message = "slow down";
-  refused.retryAfterMs = 2'000;
-  host.deliver(refused);
+  host.deliver(make_error(join.ref, "rate_limited", "slow down", 2'000));
   auto item = host.core.room("busy").items.at(0);
   EXPECT_EQ(item.status, MessageStatus::queued) << "its queue waits";
   host.core.join("busy", host.now);
@@ -156,10 +152,7 @@ TEST_F(Joined, AJoinRefusedForATransientReasonIsRetriedAfterTheServersWait) {
   auto again = host.expect_sent<c2s::Join>();
   EXPECT_EQ(again.roomId, "busy");
 
-  refused.ref = again.ref;
-  refused.code = "internal";
-  refused.retryAfterMs.reset();  // no wait given: a growing backoff
-  host.deliver(refused);
+  host.deliver(make_error(again.ref, "internal", "slow down"));  // no wait given: a growing backoff
   host.advance(999);
   EXPECT_TRUE(host.take_sent_of<c2s::Join>().empty());
   host.advance(1);
@@ -176,12 +169,7 @@ TEST_F(Joined, AJoinRefusedForGoodFailsItsQueueAndIsNotRejoined) {
     std::replace(room.begin(), room.end(), '_', '-');
     std::string key = host.core.send(room, text("let me in"), host.now).key;
     auto join = host.expect_sent<c2s::Join>();
-    s2c::Error refused;
-    refused.ref = join.ref;
-    refused.code = code;
-    refused.message = "no";
-    refused.retryAfterMs = 10;  // ignored: retrying cannot help
-    host.deliver(refused);
+    host.deliver(make_error(join.ref, code, "no", 10));  // the wait is ignored: retrying cannot help
     auto item = host.core.room(room).items.at(0);
     EXPECT_EQ(item.status, MessageStatus::failed) << code;
     EXPECT_EQ(to_string(item.error->code), code);

@@ -186,6 +186,17 @@ inline protocol::s2c::Joined make_joined(std::optional<std::string> ref, std::st
   return j;
 }
 
+// An `error` frame as the server sends it; without `ref` it is about the connection.
+inline protocol::s2c::Error make_error(std::optional<std::string> ref, std::string code, std::string message,
+                                       std::optional<std::int64_t> retry_after_ms = std::nullopt) {
+  protocol::s2c::Error e;
+  e.ref = std::move(ref);
+  e.code = std::move(code);
+  e.message = std::move(message);
+  e.retryAfterMs = retry_after_ms;
+  return e;
+}
+
 inline protocol::Draft text(std::string content) {
   protocol::Draft d;
   d.content = std::move(content);

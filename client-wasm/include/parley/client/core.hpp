@@ -174,6 +174,9 @@ class Core {
   void schedule_retry(std::int64_t now, std::int64_t at_least_ms);
   void token_refused(std::int64_t now);
   void give_up(std::int64_t now, protocol::Error error);  // closed until the app starts over
+  // Ends the connection without a retry: closes the socket, cancels the
+  // reconnect timer, enters `state` (closed or offline).
+  void stop_connection(ConnectionState state, const char* reason, std::int64_t now);
   void start_over(std::int64_t now);
   void hello_refused(const protocol::Error& error, std::optional<std::int64_t> retry_after_ms, std::int64_t now);
   void join_refused(const std::string& room_id, const protocol::Error& error,
