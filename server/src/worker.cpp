@@ -12,12 +12,34 @@ thread_local Worker* Worker::current_ = nullptr;
 Worker::Worker(std::size_t index, std::chrono::milliseconds sweep_every)
     : index_(index), sweep_every_(sweep_every), work_(ioc_.get_executor()), sweep_(ioc_) {}
 
-void Worker::for_each_connection(const std::function<void(WsConnection&)>& fn) {
-  // A callback may close (and so remove) connections: walk a copy.
-  std::vector<WsConnection*> all(connections_.begin(), connections_.end());
-  for (auto* c : all) {
-    if (connections_.count(c)) fn(*c);
+Worker::~Worker() {
+  // Connections first, while the io_context their sockets use is alive.
+  connections_.clear();
+}
+
+void Worker::adopt(std::shared_ptr<WsConnection> connection) {
+  connection->registry_index_ = static_cast<std::uint32_t>(connections_.size());
+  connections_.push_back(std::move(connection));
+}
+
+std::shared_ptr<WsConnection> Worker::release(WsConnection& connection) {
+  std::size_t i = connection.registry_index_;
+  if (i >= connections_.size() || connections_[i].get() != &connection) return nullptr;
+  connection.registry_index_ = WsConnection::kNotRegistered;
+  std::shared_ptr<WsConnection> released = std::move(connections_[i]);
+  if (i + 1 != connections_.size()) {
+    connections_[i] = std::move(connections_.back());
+    connections_[i]->registry_index_ = static_cast<std::uint32_t>(i);
   }
+  connections_.pop_back();
+  return released;
+}
+
+void Worker::for_each_connection(const std::function<void(WsConnection&)>& fn) {
+  // A callback may close (and so release) connections: walk a copy, which
+  // also keeps each one alive through its callback.
+  std::vector<std::shared_ptr<WsConnection>> all(connections_);
+  for (auto& c : all) fn(*c);
 }
 
 void Worker::deliver(Delivery delivery) {

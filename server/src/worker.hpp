@@ -10,8 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
-#include <unordered_set>
 #include <vector>
 
 #include "metrics.hpp"
@@ -29,6 +29,7 @@ using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asi
 class Worker {
  public:
   Worker(std::size_t index, std::chrono::milliseconds sweep_every);
+  ~Worker();
 
   std::size_t index() const { return index_; }
   boost::asio::io_context& ioc() { return ioc_; }
@@ -38,9 +39,15 @@ class Worker {
   // The worker running the calling thread, if any.
   static Worker* current() { return current_; }
 
-  // Worker thread only.
-  void add(WsConnection* connection) { connections_.insert(connection); }
-  void remove(WsConnection* connection) { connections_.erase(connection); }
+  // The registry of this worker's connections owns them: a connection is in
+  // it from its upgrade until its socket is closed (WsConnection::finish, to
+  // which every path leads: the sweep ends closing, idle and silent
+  // connections), so the sweep never sees a destroyed one. Worker thread only.
+  void adopt(std::shared_ptr<WsConnection> connection);
+  // Returns the registry's reference: the caller destroys the connection
+  // by dropping it, once it is done with it.
+  std::shared_ptr<WsConnection> release(WsConnection& connection);
+  std::size_t connection_count() const { return connections_.size(); }
   void for_each_connection(const std::function<void(WsConnection&)>& fn);
 
   // From any thread: queues a delivery; the worker hands them to their peers
@@ -59,13 +66,15 @@ class Worker {
   // Declared before ioc_ so they outlive it: destroying ioc_ destroys the
   // connections its pending handlers hold, and they report to metrics_.
   WorkerMetrics metrics_;
-  std::unordered_set<WsConnection*> connections_;
   std::mutex inbox_mutex_;
   std::vector<Delivery> inbox_;
   bool drain_scheduled_ = false;
   boost::asio::io_context ioc_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   boost::asio::steady_timer sweep_;
+  // After ioc_: the connections' sockets need it while they are destroyed.
+  // Each knows its index here (swap-remove: no node per connection).
+  std::vector<std::shared_ptr<WsConnection>> connections_;
   static thread_local Worker* current_;
 };
 

@@ -41,6 +41,9 @@ WsConnection::WsConnection(Socket socket, Worker& worker, ServerContext& context
 }
 
 WsConnection::~WsConnection() {
+  // Never in the registry here (it holds a reference until finish()); only a
+  // connection torn down with its worker arrives unfinished.
+  count_closed();
   session_.reset();  // leaves rooms while `this` is still a valid key
   context_.release_connection(remote_ip_);
   worker_.metrics().queued_bytes.fetch_sub(static_cast<std::int64_t>(queued_bytes_), std::memory_order_relaxed);
@@ -49,19 +52,16 @@ WsConnection::~WsConnection() {
 std::size_t WsConnection::worker() const { return worker_.index(); }
 
 void WsConnection::start(std::string handshake_response, std::string leftover) {
-  worker_.add(this);
+  worker_.adopt(shared_from_this());
   WorkerMetrics::add(worker_.metrics().connections_opened);
   worker_.metrics().connections.fetch_add(1, std::memory_order_relaxed);
+  counted_ = true;
   session_ = std::make_unique<ClientSession>(context_, worker_.metrics(), weak_from_this());
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   enqueue(control_frame(std::move(handshake_response)));
-  if (!leftover.empty()) {
-    std::vector<ws::Event> events;
-    if (auto failure = parser_.feed(leftover, events)) return begin_close(failure->code, failure->reason);
-    for (auto& e : events) handle(e);
-  }
-  wait_readable();
+  if (!leftover.empty()) consume(leftover);
+  if (state_ != State::closed) wait_readable();
 }
 
 void WsConnection::wait_readable() {
@@ -74,32 +74,46 @@ void WsConnection::on_readable(boost::system::error_code ec) {
   if (ec) return finish();
   // One read buffer per thread: idle connections hold none.
   thread_local std::vector<char> buffer(64 * 1024);
-  std::vector<ws::Event> events;
   for (int round = 0; round < 4 && state_ != State::closed; ++round) {
     std::size_t n = socket_.read_some(net::buffer(buffer), ec);
     if (ec == net::error::would_block) break;
     if (ec || n == 0) return finish();  // EOF or reset
     last_received_ = Clock::now();
-    events.clear();
-    auto failure = parser_.feed(std::string_view(buffer.data(), n), events);
-    for (auto& e : events) {
-      if (state_ == State::closed) return;
-      handle(e);
-    }
-    if (failure) {
-      log::info("websocket protocol error", {{"code", std::to_string(failure->code)}, {"reason", failure->reason}});
-      return begin_close(failure->code, failure->reason);
-    }
+    consume(std::string_view(buffer.data(), n));
     if (n < buffer.size()) break;
   }
   if (state_ != State::closed) wait_readable();
+}
+
+void WsConnection::consume(std::string_view bytes) {
+  thread_local std::vector<ws::Event> events;
+  events.clear();
+  auto failure = parser_.feed(bytes, events);
+  for (auto& e : events) {
+    if (state_ == State::closed) return;
+    handle(e);
+  }
+  if (failure && state_ == State::open) {
+    log::info("websocket protocol error",
+              {{"code", std::to_string(failure->code)}, {"reason", failure->reason}, {"ip", remote_ip_}});
+    // Reading goes on after this, and the parser drops what comes: closing
+    // a socket with unread input would reset it, and the peer could lose our
+    // close frame before reading it. The peer's EOF, or the close grace, ends it.
+    begin_close(failure->code, failure->reason);
+  }
 }
 
 void WsConnection::handle(ws::Event& e) {
   switch (e.kind) {
     case ws::Event::Kind::text:
     case ws::Event::Kind::binary:
-      if (state_ == State::open) session_->on_frame(e.payload, wall_ms());
+      if (state_ != State::open) break;
+      // parley.v1.json is text frames only, parley.v1.bin binary only.
+      if ((e.kind == ws::Event::Kind::binary) != (codec_ == protocol::Codec::binary)) {
+        return begin_close(1003, codec_ == protocol::Codec::binary ? "parley.v1.bin takes binary frames only"
+                                                                   : "parley.v1.json takes text frames only");
+      }
+      session_->on_frame(e.payload, wall_ms());
       break;
     case ws::Event::Kind::ping:
       enqueue(control_frame(ws::make_frame(ws::Opcode::pong, e.payload)));
@@ -223,10 +237,17 @@ void WsConnection::begin_close(std::uint16_t code, std::string reason) {
 void WsConnection::finish() {
   if (state_ == State::closed) return;
   state_ = State::closed;
+  // Held until this function returns: it may be the last reference.
+  std::shared_ptr<WsConnection> registered = worker_.release(*this);
   boost::system::error_code ignored;
   socket_.close(ignored);
   if (session_) session_->on_closed(wall_ms());
-  worker_.remove(this);
+  count_closed();
+}
+
+void WsConnection::count_closed() {
+  if (!counted_) return;
+  counted_ = false;
   WorkerMetrics::add(worker_.metrics().connections_closed);
   worker_.metrics().connections.fetch_sub(1, std::memory_order_relaxed);
 }

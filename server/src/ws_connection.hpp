@@ -26,8 +26,8 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   WsConnection(Socket socket, Worker& worker, ServerContext& context, protocol::Codec codec, std::string remote_ip);
   ~WsConnection() override;
 
-  // Sends the 101 response, then reads. `leftover` holds bytes the HTTP
-  // parser read past the upgrade request.
+  // Joins the worker's registry, sends the 101 response, then reads.
+  // `leftover` holds bytes the HTTP parser read past the upgrade request.
   void start(std::string handshake_response, std::string leftover);
 
   protocol::Codec codec() const override { return codec_; }
@@ -41,11 +41,14 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   bool authenticated() const { return session_ && session_->authenticated(); }
 
  private:
+  friend class Worker;  // registry_index_
+  static constexpr std::uint32_t kNotRegistered = UINT32_MAX;
   enum class State : std::uint8_t { open, closing, closed };
   using Clock = std::chrono::steady_clock;
 
   void wait_readable();
   void on_readable(boost::system::error_code ec);
+  void consume(std::string_view bytes);
   void handle(ws::Event& event);
   void enqueue(SharedFrame frame, bool close_frame = false);
   void schedule_flush();
@@ -53,6 +56,7 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   void on_written(boost::system::error_code ec);
   void begin_close(std::uint16_t code, std::string reason);
   void finish();
+  void count_closed();
 
   Socket socket_;
   Worker& worker_;
@@ -62,6 +66,7 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   std::unique_ptr<ClientSession> session_;
   protocol::Codec codec_;  // the bytes together: every connection pays for padding
   State state_ = State::open;
+  bool counted_ = false;  // in the connection gauges (from start() until closed)
   bool flush_scheduled_ = false;
   bool write_in_flight_ = false;
 
@@ -70,6 +75,7 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   std::vector<boost::asio::const_buffer> buffers_;  // writing_'s bytes, for the gathered write
   static constexpr std::size_t kKeptCapacity = 8;
   std::size_t queued_bytes_ = 0;  // both of the above
+  std::uint32_t registry_index_ = kNotRegistered;
 
   Clock::time_point state_since_;  // opened (for the handshake timeout), or began closing
   Clock::time_point last_received_;

@@ -97,7 +97,12 @@ TEST(WsFrame, RefusesBrokenStreamsWithTheRightCloseCode) {
   std::string rsv = client_frame(0x1, "hi");
   rsv[0] = static_cast<char>(rsv[0] | 0x40);
   std::string big_ping = client_frame(0x9, std::string(126, 'p'));
+  // 5 bytes announced in the 16-bit and the 64-bit length fields.
+  std::string long16 = std::string("\x81\xFE\x00\x05", 4) + std::string(4, '\0') + "hello";
+  std::string long64 = std::string("\x81\xFF", 2) + std::string(7, '\0') + "\x05" + std::string(4, '\0') + "hello";
   std::vector<Broken> cases = {
+      {"16-bit length for a short frame", long16, 1002},
+      {"64-bit length for a short frame", long64, 1002},
       {"unmasked client frame", unmasked, 1002},
       {"reserved bits", rsv, 1002},
       {"unknown opcode", client_frame(0x3, "x"), 1002},

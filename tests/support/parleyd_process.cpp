@@ -7,7 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -19,8 +23,10 @@ extern char** environ;
 
 namespace parley::test {
 
-ParleydProcess::ParleydProcess(std::vector<std::string> args) {
-  std::vector<std::string> argv_storage = {PARLEYD_PATH, "--port", "0", "--jwt-secret", kSecret, "--log-level", "info"};
+ParleydProcess::ParleydProcess(std::vector<std::string> args, SpawnOptions options) {
+  std::vector<std::string> argv_storage = options.prefix;
+  argv_storage.insert(argv_storage.end(),
+                      {PARLEYD_PATH, "--port", "0", "--jwt-secret", kSecret, "--log-level", "info"});
   bool has_storage = false;
   for (const auto& a : args) has_storage = has_storage || a == "--data-dir" || a == "--storage";
   if (!has_storage) {
@@ -32,62 +38,138 @@ ParleydProcess::ParleydProcess(std::vector<std::string> args) {
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
+  env_storage.insert(env_storage.end(), options.env.begin(), options.env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  int rc = posix_spawn(&pid_, PARLEYD_PATH, &actions, nullptr, argv.data(), environ);
+  int rc = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
-  if (rc != 0) throw std::runtime_error("cannot start parleyd");
+  if (rc != 0) {
+    close(pipe_fds[0]);
+    throw std::runtime_error("cannot start parleyd");
+  }
   stderr_fd_ = pipe_fds[0];
+  reader_ = std::thread([this] { read_log(); });
 
-  // Read parleyd's log until it says where it listens.
-  std::string log;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd pfd{stderr_fd_, POLLIN, 0};
-    if (poll(&pfd, 1, 100) <= 0) continue;
-    char buf[4096];
-    ssize_t n = read(stderr_fd_, buf, sizeof buf);
-    if (n <= 0) break;
-    log.append(buf, static_cast<std::size_t>(n));
-    auto at = log.find("msg=listening");
-    auto port_at = at == std::string::npos ? at : log.find(" port=", at);
-    auto eol = port_at == std::string::npos ? port_at : log.find_first_of(" \n", port_at + 6);
+  // Wait until parleyd says where it listens.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::unique_lock lock(log_mutex_);
+  for (;;) {
+    auto at = log_.find("msg=listening");
+    auto port_at = at == std::string::npos ? at : log_.find(" port=", at);
+    auto eol = port_at == std::string::npos ? port_at : log_.find_first_of(" \n", port_at + 6);
     if (eol != std::string::npos) {
-      port_ = static_cast<std::uint16_t>(std::stoi(log.substr(port_at + 6, eol - port_at - 6)));
-      // Keep draining its log so parleyd never blocks on a full pipe.
-      fcntl(stderr_fd_, F_SETFL, O_NONBLOCK);
+      port_ = static_cast<std::uint16_t>(std::stoi(log_.substr(port_at + 6, eol - port_at - 6)));
       return;
     }
+    if (log_closed_ || log_changed_.wait_until(lock, deadline) == std::cv_status::timeout) break;
   }
+  std::string seen = log_;
+  lock.unlock();
   kill_hard();
-  throw std::runtime_error("parleyd did not start listening:\n" + log);
+  if (reader_.joinable()) reader_.join();
+  close(stderr_fd_);
+  throw std::runtime_error("parleyd did not start listening:\n" + seen);
 }
 
 ParleydProcess::~ParleydProcess() {
-  if (pid_ > 0) kill_hard();
+  if (pid_ > 0 && !expected_) {
+    if (reap(false)) {
+      ADD_FAILURE() << "parleyd died on its own (" << describe_status(status_) << "); its log ends:\n"
+                    << log().substr(log().size() > 6000 ? log().size() - 6000 : 0);
+    } else {
+      int status = stop();
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        ADD_FAILURE() << "parleyd did not exit cleanly on SIGTERM (" << describe_status(status) << "); its log ends:\n"
+                      << log().substr(log().size() > 6000 ? log().size() - 6000 : 0);
+      }
+    }
+  }
+  if (pid_ > 0 && !exited_) kill_hard();
+  if (reader_.joinable()) reader_.join();
   if (stderr_fd_ >= 0) close(stderr_fd_);
 }
 
+void ParleydProcess::read_log() {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(stderr_fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    std::lock_guard lock(log_mutex_);
+    if (n <= 0) {
+      log_closed_ = true;
+      log_changed_.notify_all();
+      return;
+    }
+    log_.append(buf, static_cast<std::size_t>(n));
+    log_changed_.notify_all();
+  }
+}
+
+std::string ParleydProcess::log() const {
+  std::lock_guard lock(log_mutex_);
+  return log_;
+}
+
+bool ParleydProcess::wait_for_log(const std::string& text, std::chrono::milliseconds timeout, std::size_t from) const {
+  std::unique_lock lock(log_mutex_);
+  return log_changed_.wait_for(lock, timeout, [&] {
+    return log_.find(text, std::min(from, log_.size())) != std::string::npos || log_closed_;
+  }) && log_.find(text, std::min(from, log_.size())) != std::string::npos;
+}
+
+bool ParleydProcess::reap(bool wait) {
+  if (pid_ <= 0 || exited_) return exited_;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, wait ? 0 : WNOHANG);
+  if (r == pid_) {
+    exited_ = true;
+    status_ = status;
+  }
+  return exited_;
+}
+
+bool ParleydProcess::running() { return pid_ > 0 && !reap(false); }
+
 void ParleydProcess::kill_hard() {
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
+  expected_ = true;
+  if (!reap(false)) ::kill(pid_, SIGKILL);
+  reap(true);
 }
 
 int ParleydProcess::stop() {
   if (pid_ <= 0) return -1;
+  expected_ = true;
+  if (reap(false)) return status_;
   ::kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return status;
+  // A shutdown waits at most 3 s for connections to close; sanitizer
+  // reports at exit take a few seconds more.
+  for (int i = 0; i < 600 && !reap(false); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling a child's exit, not a race
+  }
+  if (!exited_) {
+    ::kill(pid_, SIGKILL);
+    reap(true);
+    return -1;
+  }
+  return status_;
+}
+
+std::string describe_status(int status) {
+  if (status == -1) return "did not exit within 30 s of SIGTERM";
+  if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
 }
 
 TempDir::TempDir() {

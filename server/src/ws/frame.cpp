@@ -105,6 +105,9 @@ bool Parser::header_complete() {
     length = 0;
     for (std::size_t i = 0; i < length_bytes; ++i) length = (length << 8) | header_[2 + i];
     if (length >> 63) return fail(1002, "frame length out of range"), false;
+    // RFC 6455 5.2: the minimal number of bytes must be used.
+    if (length < (length_bytes == 2 ? 126u : 0x10000u))
+      return fail(1002, "frame length not in its shortest form"), false;
   }
   if (opcode_ < 0x8 && message_.size() + length > max_message_) {
     return fail(1009, "message larger than the limit of " + std::to_string(max_message_) + " bytes"), false;
