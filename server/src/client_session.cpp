@@ -23,6 +23,9 @@ namespace {
 // token is due (a client that never sends it again).
 constexpr std::int64_t kHoldGraceMs = 10'000;
 
+// When a request answered `internal` may be tried again.
+constexpr std::int64_t kInternalRetryMs = 1'000;
+
 // The ref of a frame that failed to decode, so its error can still carry it.
 std::optional<std::string> salvage_ref(std::string_view bytes, Codec codec) {
   if (codec != Codec::json) return std::nullopt;
@@ -79,7 +82,9 @@ void ClientSession::on_frame(std::string_view bytes, std::int64_t now_ms) {
   // The decoder checks the generated schema rules and gives the clearest
   // messages; valijson then checks JSON frames against the full schemas.
   auto decoded = decode_client_frame(bytes, codec_);
-  if (decoded && codec_ == Codec::json) {
+  // The generated decoder enforces the schemas' rules; valijson, the schemas'
+  // oracle, costs 15 times as much and runs only when asked (--strict-schema).
+  if (decoded && codec_ == Codec::json && context_.config.strict_schema) {
     if (auto error = validate_json_frame(bytes, Direction::client_to_server)) decoded = std::move(*error);
   }
   if (!decoded) {
@@ -89,7 +94,18 @@ void ClientSession::on_frame(std::string_view bytes, std::int64_t now_ms) {
   c2s::Frame& frame = decoded.value();
   WorkerMetrics::add(metrics_.frames_in[frame.index()]);
   WorkerMetrics::add(metrics_.bytes_in[frame.index()], bytes.size());
-  std::visit([&](auto& f) { dispatch(f, now_ms); }, frame);
+  try {
+    std::visit([&](auto& f) { dispatch(f, now_ms); }, frame);
+  } catch (const std::exception& e) {
+    // Nothing below throws by design (storage failures are values); should
+    // something still, it ends this request, not the worker and its connections.
+    log::error("request failed", {{"session", session_id()}, {"error", e.what()}});
+    std::visit(
+        [&](auto& f) {
+          reply_error(f.ref, Error{ErrorCode::internal, "the server failed; try again", ""});
+        },
+        frame);
+  }
   metrics_.observe_latency(steady_us() - started);
 }
 
@@ -168,7 +184,7 @@ bool ClientSession::abusive(std::int64_t now_ms) {
 
 void ClientSession::on_closed(std::int64_t now_ms) {
   if (identity_) {
-    for (const auto& room : rooms_) context_.hub.leave(room, *identity_, key_, now_ms);
+    for (const auto& room : rooms_) context_.hub.leave(room, *identity_, key_, false, now_ms);
   }
   rooms_.clear();
   if (counted_) context_.hub.remove_user_connection(identity_->user_id);
@@ -233,15 +249,25 @@ void ClientSession::handle(c2s::Join& f, std::int64_t now_ms) {
 }
 
 void ClientSession::handle(c2s::Leave& f, std::int64_t now_ms) {
-  if (joined(f.roomId)) {
-    rooms_.erase(std::lower_bound(rooms_.begin(), rooms_.end(), f.roomId));
-    context_.hub.leave(f.roomId, *identity_, key_, now_ms);
+  bool forget = f.forget.value_or(false);
+  if (!joined(f.roomId)) {
+    if (forget)
+      return reply_error(f.ref, Error{ErrorCode::forbidden, "join the room before leaving it for good", "/roomId"});
+    return acknowledge(f.ref);  // leaving twice is fine
   }
+  if (auto refused = context_.hub.leave(f.roomId, *identity_, key_, forget, now_ms)) {
+    return reply_error(f.ref, *refused);
+  }
+  rooms_.erase(std::lower_bound(rooms_.begin(), rooms_.end(), f.roomId));
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "sending to it")) return;
+  if (f.message.type == "system") {
+    return reply_error(f.ref,
+                       Error{ErrorCode::forbidden, "`system` messages come from the server only", "/message/type"});
+  }
   // The decoder checked the protocol's limit; the server's own may be lower.
   if (protocol::utf8_length(f.message.content).value_or(0) > context_.config.max_content_length) {
     return reply_error(f.ref, Error{ErrorCode::too_large,
@@ -256,32 +282,37 @@ void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
 
 void ClientSession::handle(c2s::Typing& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "typing in it")) return;
-  context_.hub.typing(f.roomId, *identity_, f.active, now_ms);
+  if (auto refused = context_.hub.typing(f.roomId, *identity_, key_, f.active, now_ms)) {
+    return reply_error(f.ref, *refused);
+  }
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Read& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "marking it read")) return;
-  if (auto e = context_.hub.receipt(f.roomId, *identity_, Watermark::read, f.upToSeq)) return reply_error(f.ref, *e);
-  context_.hub.activity({f.roomId}, *identity_, now_ms);
+  if (auto e = context_.hub.receipt(f.roomId, *identity_, key_, Watermark::read, f.upToSeq)) {
+    return reply_error(f.ref, *e);
+  }
+  context_.hub.activity({f.roomId}, *identity_, key_, now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Delivered& f, std::int64_t) {
   if (!in_room(f.ref, f.roomId, "acknowledging delivery")) return;
-  if (auto e = context_.hub.receipt(f.roomId, *identity_, Watermark::delivered, f.upToSeq))
+  if (auto e = context_.hub.receipt(f.roomId, *identity_, key_, Watermark::delivered, f.upToSeq)) {
     return reply_error(f.ref, *e);
+  }
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Presence& f, std::int64_t now_ms) {
-  context_.hub.set_status(room_list(), *identity_, f.status, now_ms);
+  context_.hub.set_status(room_list(), *identity_, key_, f.status, now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::History& f, std::int64_t) {
   if (!in_room(f.ref, f.roomId, "reading its history")) return;
-  auto history = context_.hub.history(f.roomId, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
+  auto history = context_.hub.history(f.roomId, key_, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
   if (!history) return reply_error(f.ref, history.error());
   history.value().ref = f.ref;
   reply(history.value());
@@ -291,7 +322,7 @@ void ClientSession::handle(c2s::Ping& f, std::int64_t now_ms) { reply(s2c::Pong{
 
 void ClientSession::handle(c2s::Kick& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "removing members")) return;
-  if (auto e = context_.hub.kick(f.roomId, *identity_, f.userId, now_ms)) return reply_error(f.ref, *e);
+  if (auto e = context_.hub.kick(f.roomId, *identity_, key_, f.userId, now_ms)) return reply_error(f.ref, *e);
   acknowledge(f.ref);
 }
 
@@ -318,6 +349,8 @@ void ClientSession::reply_error(const std::optional<std::string>& ref, const Err
   frame.code = std::string(to_string(error.code));
   frame.message = error.message.substr(0, 512);
   if (!error.path.empty()) frame.path = error.path;
+  // `internal` is retryable (the storage failed, say): tell the client when.
+  if (!retry_after_ms && error.code == ErrorCode::internal) retry_after_ms = kInternalRetryMs;
   frame.retryAfterMs = retry_after_ms;
   reply(frame);
 }

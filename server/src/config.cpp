@@ -39,6 +39,12 @@ struct Option {
   std::function<void(Config&, const std::string&)> set;
 };
 
+bool to_bool(const std::string& v) {
+  if (v == "true" || v == "1" || v == "on" || v == "yes") return true;
+  if (v == "false" || v == "0" || v == "off" || v == "no") return false;
+  throw std::invalid_argument(v);
+}
+
 #define PARLEY_UINT(field, max) [](Config& c, const std::string& v) { c.field = to_uint(v, max); }
 #define PARLEY_RATE(field) [](Config& c, const std::string& v) { c.field = to_rate(v); }
 
@@ -60,6 +66,9 @@ const std::vector<Option>& options() {
        }},
       {"--data-dir", "PARLEY_DATA_DIR", "folder of the SQLite database (default ./data)",
        [](Config& c, const std::string& v) { c.data_dir = v; }},
+      {"--strict-schema", "PARLEY_STRICT_SCHEMA",
+       "also check every JSON frame with valijson against the schemas: true or false (default false)",
+       [](Config& c, const std::string& v) { c.strict_schema = to_bool(v); }},
       {"--log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error (default info)",
        [](Config& c, const std::string& v) { c.log_level = v; }},
       {"--max-frame-bytes", "PARLEY_MAX_FRAME_BYTES", "largest inbound message, else close 1009 (default 65536)",

@@ -26,6 +26,8 @@ struct Config {
   // ---- storage
   std::string storage = "sqlite";  // sqlite | memory
   std::string data_dir = "./data";
+  // ---- protocol
+  bool strict_schema = false;  // also check every JSON frame with valijson (the schemas' oracle)
   // ---- logs
   std::string log_level = "info";
   // ---- limits

@@ -101,13 +101,35 @@ std::size_t Hub::rooms_loaded() const {
   return n;
 }
 
-bool Hub::load_stored(Room& room) {
+Hub::LockedRoom Hub::lock_subscribed(const std::string& room_id, const Peer* peer, Error& refusal) {
+  LockedRoom room = lock_room(room_id, false);
+  if (room && room->subscribers.count(peer)) return room;
+  refusal = refuse(ErrorCode::forbidden, "not in this room: join it first (or you were removed from it)");
+  return {};
+}
+
+Error Hub::unavailable(Room* room, const Error& failure, const char* operation) {
+  log::error("storage failed", {{"operation", operation}, {"error", failure.message}});
+  // The stored state may differ from ours (a commit that reported failure
+  // may have landed): read it again before the room's next write.
+  if (room) room->loaded = false;
+  return Error{ErrorCode::internal, "the server could not reach its storage; try again", ""};
+}
+
+Result<bool> Hub::load_stored(Room& room) {
   if (room.loaded) return true;
   auto stored = storage_.load_room(room.record.id);
-  if (!stored) return false;
-  room.record = *stored;
+  if (!stored) return stored.error();
+  if (!stored.value()) return false;
+  room.record = *stored.value();
   room.loaded = true;
   return true;
+}
+
+std::optional<Error> Hub::ensure_loaded(Room& room) {
+  auto loaded = load_stored(room);
+  if (loaded && loaded.value()) return std::nullopt;
+  return unavailable(&room, loaded ? storage_error("the room is missing from storage") : loaded.error(), "load room");
 }
 
 std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const Identity& user, std::int64_t now) {
@@ -121,31 +143,41 @@ std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const
     if (user.user_id != a && user.user_id != b) return refuse(ErrorCode::forbidden, "this direct room is not yours");
   }
 
-  if (!load_stored(room)) {
+  auto loaded = load_stored(room);
+  if (!loaded) return unavailable(&room, loaded.error(), "load room");
+  if (!loaded.value()) {
     RoomRecord record;
     record.id = room_id;
     record.kind = pair ? "direct" : has_claim(user, room_id) ? "private" : "public";
     record.epoch = random_id("e");
     record.created_at = now;
-    if (!storage_.create_room(record)) record = *storage_.load_room(room_id);
-    room.record = record;
+    std::vector<MemberRecord> first;
     if (pair) {
       // Both sides of a direct room are members from the start.
       for (const auto& id : {pair->first, pair->second}) {
-        storage_.put_member(MemberRecord{room_id, id, id == user.user_id ? user.name : id, "member", 0, 0, now, 0});
+        first.push_back(MemberRecord{room_id, id, id == user.user_id ? user.name : id, "member", 0, 0, now, 0});
       }
     } else {
-      storage_.put_member(MemberRecord{room_id, user.user_id, user.name, "owner", 0, 0, now, now});
+      first.push_back(MemberRecord{room_id, user.user_id, user.name, "owner", 0, 0, now, now});
     }
-    log::info("room created", {{"room", room_id}, {"kind", room.record.kind}, {"by", user.user_id}});
-    room.loaded = true;
+    auto created = storage_.create_room(record, first);
+    if (!created) return unavailable(&room, created.error(), "create room");
+    if (created.value()) {
+      log::info("room created", {{"room", room_id}, {"kind", record.kind}, {"by", user.user_id}});
+      room.record = record;
+      room.loaded = true;
+    } else {
+      // Created meanwhile by another process on the same storage.
+      if (auto failed = ensure_loaded(room)) return failed;
+    }
   }
 
   auto member = storage_.load_member(room_id, user.user_id);
-  if (member) {
-    if (member->name != user.name) {
-      member->name = user.name;  // display names follow the latest token
-      storage_.put_member(*member);
+  if (!member) return unavailable(&room, member.error(), "load member");
+  if (member.value()) {
+    if (member.value()->name != user.name) {
+      member.value()->name = user.name;  // display names follow the latest token
+      if (auto failed = storage_.put_member(*member.value())) return unavailable(&room, *failed, "rename member");
     }
     return std::nullopt;
   }
@@ -153,10 +185,12 @@ std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const
   if (room.record.kind == "private" && !has_claim(user, room_id) && !is_admin(user)) {
     return refuse(ErrorCode::forbidden, "this room is private: you are not a member");
   }
-  if (storage_.members(room_id).size() >= config_.room_max_members) {
-    return refuse(ErrorCode::forbidden, "this room is full");
+  auto members = storage_.members(room_id);
+  if (!members) return unavailable(&room, members.error(), "count members");
+  if (members.value().size() >= config_.room_max_members) return refuse(ErrorCode::forbidden, "this room is full");
+  if (auto failed = storage_.put_member(MemberRecord{room_id, user.user_id, user.name, "member", 0, 0, now, now})) {
+    return unavailable(&room, *failed, "add member");
   }
-  storage_.put_member(MemberRecord{room_id, user.user_id, user.name, "member", 0, 0, now, now});
   return std::nullopt;
 }
 
@@ -166,54 +200,80 @@ std::optional<Error> Hub::join(const Identity& user, const std::shared_ptr<Peer>
   Room& room = *locked;
   if (auto refused = open_for(room, request.roomId, user, now)) return refused;  // tick() evicts it
 
-  bool new_subscription = room.subscribers.emplace(peer.get(), Subscriber{peer, user.user_id}).second;
-  std::optional<PresenceChange> came = new_subscription ? room.presence.connected(user.user_id, now) : std::nullopt;
-
+  // Everything read from storage first: a failure leaves no subscription.
   const RoomRecord& r = room.record;
   s2c::Joined joined;
   joined.ref = request.ref;
   joined.room = protocol::Room{r.id, r.kind};
   joined.epoch = r.epoch;
   joined.headSeq = r.head_seq;
-  joined.members = members_of(room);
   constexpr std::size_t kPage = 50;
+  auto newest_page = [&] { return storage_.messages_before(r.id, r.head_seq + 1, kPage); };
   auto since = request.sinceSeq;
+  StorageResult<std::vector<Message>> messages = std::vector<Message>();
   if (!since) {
-    joined.messages = storage_.messages_before(r.id, r.head_seq + 1, kPage);
+    messages = newest_page();
   } else if (*since > r.head_seq || r.head_seq - *since > static_cast<std::int64_t>(config_.replay_limit)) {
     // Further behind than we replay, or a position in another history.
     joined.reset = true;
-    joined.messages = storage_.messages_before(r.id, r.head_seq + 1, kPage);
+    messages = newest_page();
   } else {
-    joined.messages = storage_.messages_after(r.id, *since, config_.replay_limit);
-    if (*since < r.head_seq && (joined.messages.empty() || joined.messages.front().seq != *since + 1)) {
+    messages = storage_.messages_after(r.id, *since, config_.replay_limit);
+    if (messages && *since < r.head_seq && (messages.value().empty() || messages.value().front().seq != *since + 1)) {
       // What was missed is no longer kept (--history-limit).
       joined.reset = true;
-      joined.messages = storage_.messages_before(r.id, r.head_seq + 1, kPage);
+      messages = newest_page();
     }
   }
+  if (!messages) return unavailable(&room, messages.error(), "read messages");
+  joined.messages = std::move(messages).value();
+  auto records = storage_.members(r.id);
+  if (!records) return unavailable(&room, records.error(), "read members");
+
+  bool new_subscription = room.subscribers.emplace(peer.get(), Subscriber{peer, user.user_id}).second;
+  std::optional<PresenceChange> came = new_subscription ? room.presence.connected(user.user_id, now) : std::nullopt;
+  joined.members = members_of(room, records.value());
   fan_out(dispatch_, {peer}, joined);
   if (came) broadcast_presence(room, {*came});
   return std::nullopt;
 }
 
-void Hub::leave(const std::string& room_id, const Identity& user, const Peer* peer, std::int64_t now) {
+std::optional<Error> Hub::leave(const std::string& room_id, const Identity& user, const Peer* peer, bool forget,
+                                std::int64_t now) {
   LockedRoom room = lock_room(room_id, false);
-  if (!room) return;
-  auto& subs = room->subscribers;
-  if (subs.erase(peer) == 0) return;
-  bool still_here =
-      std::any_of(subs.begin(), subs.end(), [&](const auto& s) { return s.second.user_id == user.user_id; });
-  if (!still_here) stop_typing(*room, user.user_id, user.name);
-  room->presence.disconnected(user.user_id, now);
+  if (!forget) {
+    if (!room) return std::nullopt;
+    auto& subs = room->subscribers;
+    if (subs.erase(peer) == 0) return std::nullopt;
+    bool still_here =
+        std::any_of(subs.begin(), subs.end(), [&](const auto& s) { return s.second.user_id == user.user_id; });
+    if (!still_here) stop_typing(*room, user.user_id, user.name);
+    room->presence.disconnected(user.user_id, now);
+    return std::nullopt;
+  }
+  if (!room || !room->subscribers.count(peer)) {
+    return refuse(ErrorCode::forbidden, "join the room before leaving it for good");
+  }
+  if (room->record.kind == "direct") return refuse(ErrorCode::forbidden, "a direct room cannot be left for good");
+  auto removed = storage_.remove_member(room_id, user.user_id);
+  if (!removed) return unavailable(room.room.get(), removed.error(), "remove member");
+  auto others = unsubscribe_user(*room, user.user_id, user.name, now);
+  std::erase_if(others, [&](const std::shared_ptr<Peer>& p) { return p.get() == peer; });
+  fan_out(dispatch_, others, s2c::Removed{room_id, user.user_id, "you left this room"});
+  broadcast_presence(*room, {PresenceChange{user.user_id, "offline", now}});
+  log::info("member left for good", {{"room", room_id}, {"user", user.user_id}});
+  return std::nullopt;
 }
 
 Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender, const Peer* from,
                               const std::string& client_msg_id, const Draft& draft, std::int64_t now) {
-  LockedRoom room = lock_room(room_id, false);
-  if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
-  if (!room->subscribers.count(from)) return refuse(ErrorCode::forbidden, "not joined to this room");
-  if (auto original = storage_.find_sent(sender.user_id, client_msg_id)) return Posted{*original, true};
+  Error refusal;
+  LockedRoom room = lock_subscribed(room_id, from, refusal);
+  if (!room) return refusal;
+  auto original = storage_.find_sent(room_id, sender.user_id, client_msg_id);
+  if (!original) return unavailable(room.room.get(), original.error(), "find sent message");
+  if (original.value()) return Posted{*original.value(), true};
+  if (auto failed = ensure_loaded(*room)) return *failed;
 
   Message m;
   m.id = random_id("m_");
@@ -228,15 +288,18 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
   m.replyTo = draft.replyTo;
   m.createdAt = now;
   auto stored = storage_.append_message(m);
-  if (stored.duplicate) return Posted{stored.message, true};
+  if (!stored) return unavailable(room.room.get(), stored.error(), "append message");
+  if (stored.value().duplicate) return Posted{stored.value().message, true};
   room->record.head_seq = m.seq;
   // Retention in steps of kPruneEvery, so that pruning costs one statement
   // per kPruneEvery messages: a room keeps between the limit and the limit
-  // plus kPruneEvery - 1 of them.
+  // plus kPruneEvery - 1 of them (a failed prune is done by the next step).
   constexpr std::int64_t kPruneEvery = 64;
   if (auto keep = static_cast<std::int64_t>(config_.history_limit);
       keep > 0 && m.seq > keep && m.seq % kPruneEvery == 0) {
-    storage_.prune_messages(room_id, m.seq - keep + 1);
+    if (auto pruned = storage_.prune_messages(room_id, m.seq - keep + 1); !pruned) {
+      log::error("storage failed", {{"operation", "prune messages"}, {"error", pruned.error().message}});
+    }
   }
 
   stop_typing(*room, sender.user_id, sender.name);
@@ -245,71 +308,101 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
   return Posted{std::move(m), false};
 }
 
-Result<s2c::History> Hub::history(const std::string& room_id, std::optional<std::int64_t> before_seq,
+Result<s2c::History> Hub::history(const std::string& room_id, const Peer* from, std::optional<std::int64_t> before_seq,
                                   std::size_t limit) {
-  LockedRoom room = lock_room(room_id, false);
-  if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
+  Error refusal;
+  LockedRoom room = lock_subscribed(room_id, from, refusal);
+  if (!room) return refusal;
+  if (auto failed = ensure_loaded(*room)) return *failed;
   std::int64_t before = before_seq.value_or(room->record.head_seq + 1);
   s2c::History out;
   out.roomId = room_id;
-  out.messages = storage_.messages_before(room_id, before, limit);
+  auto page = storage_.messages_before(room_id, before, limit);
+  if (!page) return unavailable(room.room.get(), page.error(), "read history");
+  out.messages = std::move(page).value();
   std::int64_t oldest = out.messages.empty() ? before : out.messages.front().seq;
-  out.hasMore = oldest > 1 && !storage_.messages_before(room_id, oldest, 1).empty();
+  out.hasMore = false;
+  if (oldest > 1) {
+    auto older = storage_.messages_before(room_id, oldest, 1);
+    if (!older) return unavailable(room.room.get(), older.error(), "read history");
+    out.hasMore = !older.value().empty();
+  }
   return out;
 }
 
-std::optional<Error> Hub::kick(const std::string& room_id, const Identity& actor, const std::string& target,
-                               std::int64_t now) {
-  LockedRoom room = lock_room(room_id, false);
-  if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
+std::optional<Error> Hub::kick(const std::string& room_id, const Identity& actor, const Peer* from,
+                               const std::string& target, std::int64_t now) {
+  Error refusal;
+  LockedRoom room = lock_subscribed(room_id, from, refusal);
+  if (!room) return refusal;
   auto actor_record = storage_.load_member(room_id, actor.user_id);
-  bool may = is_admin(actor) || (actor_record && (actor_record->role == "owner" || actor_record->role == "admin"));
+  if (!actor_record) return unavailable(room.room.get(), actor_record.error(), "load member");
+  const auto& a = actor_record.value();
+  bool may = is_admin(actor) || (a && (a->role == "owner" || a->role == "admin"));
   if (!may) return refuse(ErrorCode::forbidden, "only the room's owner or admins can remove members");
   auto target_record = storage_.load_member(room_id, target);
-  if (!target_record) return Error{ErrorCode::not_found, target + " is not a member of this room", "/userId"};
-  if (target_record->role == "owner") return Error{ErrorCode::forbidden, "the owner cannot be removed", "/userId"};
-  storage_.remove_member(room_id, target);
+  if (!target_record) return unavailable(room.room.get(), target_record.error(), "load member");
+  if (!target_record.value()) return Error{ErrorCode::not_found, target + " is not a member of this room", "/userId"};
+  if (target_record.value()->role == "owner") {
+    return Error{ErrorCode::forbidden, "the owner cannot be removed", "/userId"};
+  }
+  auto removed_member = storage_.remove_member(room_id, target);
+  if (!removed_member) return unavailable(room.room.get(), removed_member.error(), "remove member");
 
-  std::vector<std::shared_ptr<Peer>> removed;
-  for (auto it = room->subscribers.begin(); it != room->subscribers.end();) {
-    if (it->second.user_id != target) {
+  auto removed = unsubscribe_user(*room, target, target_record.value()->name, now);
+  fan_out(dispatch_, removed, s2c::Removed{room_id, actor.user_id, std::string("removed by ") + actor.name});
+  broadcast_presence(*room, {PresenceChange{target, "offline", now}});
+  log::info("member removed", {{"room", room_id}, {"user", target}, {"by", actor.user_id}});
+  return std::nullopt;
+}
+
+std::vector<std::shared_ptr<Peer>> Hub::unsubscribe_user(Room& room, const std::string& user_id,
+                                                         const std::string& name, std::int64_t now) {
+  std::vector<std::shared_ptr<Peer>> gone;
+  for (auto it = room.subscribers.begin(); it != room.subscribers.end();) {
+    if (it->second.user_id != user_id) {
       ++it;
       continue;
     }
-    if (auto p = it->second.peer.lock()) removed.push_back(std::move(p));
-    room->presence.disconnected(target, now);
-    it = room->subscribers.erase(it);
+    if (auto p = it->second.peer.lock()) gone.push_back(std::move(p));
+    room.presence.disconnected(user_id, now);
+    it = room.subscribers.erase(it);
   }
-  stop_typing(*room, target, target_record->name);
-  fan_out(dispatch_, removed, s2c::Removed{room_id, actor.user_id, std::string("removed by ") + actor.name});
-  PresenceChange gone{target, "offline", now};
-  broadcast_presence(*room, {gone});
-  log::info("member removed", {{"room", room_id}, {"user", target}, {"by", actor.user_id}});
-  return std::nullopt;
+  stop_typing(room, user_id, name);
+  return gone;
 }
 
 Result<MemberRecord> Hub::set_role(const std::string& room_id, const std::string& user_id, const std::string& role,
                                    std::int64_t now) {
   if (role != "admin" && role != "member") return Error{ErrorCode::bad_request, "role is admin or member", "/role"};
   LockedRoom room = lock_room(room_id, true);  // a room not in memory is evicted again by tick()
-  if (!load_stored(*room)) return refuse(ErrorCode::not_found, "no room " + room_id);
-  auto member = storage_.load_member(room_id, user_id);
-  if (!member) return Error{ErrorCode::not_found, user_id + " is not a member of " + room_id, "/userId"};
-  if (member->role == "owner") return Error{ErrorCode::forbidden, "the owner's role does not change", "/userId"};
-  if (member->role != role) {
-    member->role = role;
-    storage_.put_member(*member);
+  auto loaded = load_stored(*room);
+  if (!loaded) return unavailable(room.room.get(), loaded.error(), "load room");
+  if (!loaded.value()) return refuse(ErrorCode::not_found, "no room " + room_id);
+  auto stored = storage_.load_member(room_id, user_id);
+  if (!stored) return unavailable(room.room.get(), stored.error(), "load member");
+  if (!stored.value()) return Error{ErrorCode::not_found, user_id + " is not a member of " + room_id, "/userId"};
+  MemberRecord member = *stored.value();
+  if (member.role == "owner") return Error{ErrorCode::forbidden, "the owner's role does not change", "/userId"};
+  if (member.role != role) {
+    member.role = role;
+    if (auto failed = storage_.put_member(member)) return unavailable(room.room.get(), *failed, "set role");
     auto seen = room->presence.last_seen_of(user_id);
     broadcast_presence(*room, {PresenceChange{user_id, room->presence.status_of(user_id), seen.value_or(now)}});
     log::info("role changed", {{"room", room_id}, {"user", user_id}, {"role", role}});
   }
-  return *member;
+  return member;
 }
 
-void Hub::typing(const std::string& room_id, const Identity& user, bool active, std::int64_t now) {
-  LockedRoom room = lock_room(room_id, false);
-  if (!room) return;
-  if (!active) return stop_typing(*room, user.user_id, user.name);
+std::optional<Error> Hub::typing(const std::string& room_id, const Identity& user, const Peer* from, bool active,
+                                 std::int64_t now) {
+  Error refusal;
+  LockedRoom room = lock_subscribed(room_id, from, refusal);
+  if (!room) return refusal;
+  if (!active) {
+    stop_typing(*room, user.user_id, user.name);
+    return std::nullopt;
+  }
   auto& until = room->typing_until[user.user_id];
   // A refresh inside the first third of the indicator's life adds nothing.
   bool fresh = until > now && until - now > 2 * static_cast<std::int64_t>(config_.typing_ttl_ms) / 3;
@@ -319,6 +412,7 @@ void Hub::typing(const std::string& room_id, const Identity& user, bool active, 
             s2c::Typing{room_id, user.user_id, user.name, true, config_.typing_ttl_ms});
   }
   if (auto back = room->presence.activity(user.user_id, now)) broadcast_presence(*room, {*back});
+  return std::nullopt;
 }
 
 void Hub::stop_typing(Room& room, const std::string& user_id, const std::string& name) {
@@ -326,36 +420,42 @@ void Hub::stop_typing(Room& room, const std::string& user_id, const std::string&
   fan_out(dispatch_, live_subscribers(room, user_id), s2c::Typing{room.record.id, user_id, name, false, 0});
 }
 
-std::optional<Error> Hub::receipt(const std::string& room_id, const Identity& user, Watermark which,
+std::optional<Error> Hub::receipt(const std::string& room_id, const Identity& user, const Peer* from, Watermark which,
                                   std::int64_t up_to_seq) {
-  LockedRoom room = lock_room(room_id, false);
-  if (!room) return refuse(ErrorCode::not_found, "no room " + room_id);
+  Error refusal;
+  LockedRoom room = lock_subscribed(room_id, from, refusal);
+  if (!room) return refusal;
+  if (auto failed = ensure_loaded(*room)) return *failed;
   if (up_to_seq > room->record.head_seq) {
     return Error{ErrorCode::bad_request, "`/upToSeq` is beyond the room's newest message", "/upToSeq"};
   }
   auto before = storage_.load_member(room_id, user.user_id);
-  if (!before) return refuse(ErrorCode::forbidden, "not a member of this room");
-  std::int64_t old = which == Watermark::read ? before->read_seq : before->delivered_seq;
+  if (!before) return unavailable(room.room.get(), before.error(), "load member");
+  if (!before.value()) return refuse(ErrorCode::forbidden, "not a member of this room");
+  std::int64_t old = which == Watermark::read ? before.value()->read_seq : before.value()->delivered_seq;
   auto now_at = storage_.advance_watermark(room_id, user.user_id, which, up_to_seq);
-  if (now_at && *now_at > old) {
+  if (!now_at) return unavailable(room.room.get(), now_at.error(), "advance watermark");
+  if (now_at.value() && *now_at.value() > old) {
     fan_out(dispatch_, live_subscribers(*room),
-            s2c::Receipt{room_id, user.user_id, which == Watermark::read ? "read" : "delivered", *now_at});
+            s2c::Receipt{room_id, user.user_id, which == Watermark::read ? "read" : "delivered", *now_at.value()});
   }
   return std::nullopt;
 }
 
-void Hub::set_status(const std::vector<std::string>& room_ids, const Identity& user, const std::string& status,
-                     std::int64_t now) {
+void Hub::set_status(const std::vector<std::string>& room_ids, const Identity& user, const Peer* from,
+                     const std::string& status, std::int64_t now) {
   for (const auto& id : room_ids) {
-    LockedRoom room = lock_room(id, false);
+    Error ignored;
+    LockedRoom room = lock_subscribed(id, from, ignored);
     if (!room) continue;
     if (auto c = room->presence.set_status(user.user_id, status, now)) broadcast_presence(*room, {*c});
   }
 }
 
-void Hub::activity(const std::vector<std::string>& room_ids, const Identity& user, std::int64_t now) {
+void Hub::activity(const std::vector<std::string>& room_ids, const Identity& user, const Peer* from, std::int64_t now) {
   for (const auto& id : room_ids) {
-    LockedRoom room = lock_room(id, false);
+    Error ignored;
+    LockedRoom room = lock_subscribed(id, from, ignored);
     if (!room) continue;
     if (auto c = room->presence.activity(user.user_id, now)) broadcast_presence(*room, {*c});
   }
@@ -382,7 +482,11 @@ void Hub::tick(std::int64_t now) {
       if (room->loaded) {
         auto changes = room->presence.tick(now);
         for (const auto& c : changes) {
-          if (c.status == "offline") storage_.touch_member(room->record.id, c.user_id, c.last_seen);
+          if (c.status != "offline") continue;
+          // lastSeen is a courtesy: a failed write is logged, not retried.
+          if (auto failed = storage_.touch_member(room->record.id, c.user_id, c.last_seen)) {
+            log::warn("storage failed", {{"operation", "touch member"}, {"error", failed->message}});
+          }
         }
         if (!changes.empty()) broadcast_presence(*room, changes);
       }
@@ -401,9 +505,9 @@ std::vector<std::shared_ptr<Peer>> Hub::live_subscribers(Room& room, const std::
   return out;
 }
 
-std::vector<Member> Hub::members_of(Room& room) {
+std::vector<Member> Hub::members_of(Room& room, const std::vector<MemberRecord>& records) {
   std::vector<Member> out;
-  for (const auto& m : storage_.members(room.record.id)) {
+  for (const auto& m : records) {
     Member member;
     member.userId = m.user_id;
     member.name = m.name;
@@ -422,11 +526,13 @@ void Hub::broadcast_presence(Room& room, const std::vector<PresenceChange>& chan
   s2c::Presence frame;
   frame.roomId = room.record.id;
   for (const auto& c : changes) {
-    auto record = storage_.load_member(room.record.id, c.user_id);
+    // Names and roles from storage; without it, the diff still goes out.
+    auto loaded = storage_.load_member(room.record.id, c.user_id);
+    const std::optional<MemberRecord>* record = loaded ? &loaded.value() : nullptr;
     Member m;
     m.userId = c.user_id;
-    m.name = record ? record->name : c.user_id;
-    if (record) m.role = record->role;
+    m.name = record && *record ? (*record)->name : c.user_id;
+    if (record && *record) m.role = (*record)->role;
     m.status = c.status;
     m.lastSeen = c.last_seen;
     frame.members.push_back(std::move(m));

@@ -7,6 +7,13 @@
 // is held, so every subscriber receives them in seq order. A room nobody is
 // subscribed to, with no presence or typing state left, is evicted by tick()
 // (its state is in Storage), so refused joins and old rooms hold no memory.
+//
+// Every request about a room is checked against the room's subscribers under
+// its lock: a connection that left, or whose user was removed, has no access
+// to the room from that moment, whatever it asks. Storage failures answer the
+// request that met them with `internal` (the client retries); the room is
+// read again from storage on its next use, so a write that did land after all
+// is not missed.
 #pragma once
 
 #include <array>
@@ -40,8 +47,12 @@ class Hub {
   std::optional<protocol::Error> join(const Identity& user, const std::shared_ptr<Peer>& peer,
                                       const protocol::c2s::Join& request, std::int64_t now);
   // Unsubscribes one connection; presence goes offline after the grace period
-  // if it was the user's last one in the room.
-  void leave(const std::string& room_id, const Identity& user, const Peer* peer, std::int64_t now);
+  // if it was the user's last one in the room. The user stays a member and
+  // may join again. With `forget`, the membership ends too (leaving for good):
+  // the user's other connections in the room get `removed`, and a private
+  // room can only be joined again with a token that names it.
+  std::optional<protocol::Error> leave(const std::string& room_id, const Identity& user, const Peer* peer, bool forget,
+                                       std::int64_t now);
 
   // Stores a message and broadcasts it, or returns the original message of a
   // retried (sender, clientMsgId) without storing or broadcasting anything.
@@ -52,13 +63,13 @@ class Hub {
   protocol::Result<Posted> post(const std::string& room_id, const Identity& sender, const Peer* from,
                                 const std::string& client_msg_id, const protocol::Draft& draft, std::int64_t now);
 
-  protocol::Result<protocol::s2c::History> history(const std::string& room_id, std::optional<std::int64_t> before_seq,
-                                                   std::size_t limit);
+  protocol::Result<protocol::s2c::History> history(const std::string& room_id, const Peer* from,
+                                                   std::optional<std::int64_t> before_seq, std::size_t limit);
 
   // Removes `target` from the room: its connections get `removed` and are
   // unsubscribed. Needs the room's owner or admin role, or a token role admin.
-  std::optional<protocol::Error> kick(const std::string& room_id, const Identity& actor, const std::string& target,
-                                      std::int64_t now);
+  std::optional<protocol::Error> kick(const std::string& room_id, const Identity& actor, const Peer* from,
+                                      const std::string& target, std::int64_t now);
 
   // Makes a member `admin` or `member` (the admin API); the room's members
   // see the change in a presence diff. The owner's role does not change.
@@ -66,16 +77,18 @@ class Hub {
                                           const std::string& role, std::int64_t now);
 
   // Relays a typing indicator to the room's other users.
-  void typing(const std::string& room_id, const Identity& user, bool active, std::int64_t now);
+  std::optional<protocol::Error> typing(const std::string& room_id, const Identity& user, const Peer* from, bool active,
+                                        std::int64_t now);
 
   // Moves the user's read or delivered watermark forward and broadcasts it.
-  std::optional<protocol::Error> receipt(const std::string& room_id, const Identity& user, Watermark which,
-                                         std::int64_t up_to_seq);
+  std::optional<protocol::Error> receipt(const std::string& room_id, const Identity& user, const Peer* from,
+                                         Watermark which, std::int64_t up_to_seq);
 
-  // Presence: the user's own status, and activity that ends `idle`.
-  void set_status(const std::vector<std::string>& room_ids, const Identity& user, const std::string& status,
-                  std::int64_t now);
-  void activity(const std::vector<std::string>& room_ids, const Identity& user, std::int64_t now);
+  // Presence: the user's own status, and activity that ends `idle`, in the
+  // rooms `from` is subscribed to among `room_ids`.
+  void set_status(const std::vector<std::string>& room_ids, const Identity& user, const Peer* from,
+                  const std::string& status, std::int64_t now);
+  void activity(const std::vector<std::string>& room_ids, const Identity& user, const Peer* from, std::int64_t now);
 
   // Presence transitions that are due (idle, offline) and typing expiry.
   void tick(std::int64_t now);
@@ -136,9 +149,18 @@ class Hub {
   // The room, locked; created empty when `create` and it is not in memory
   // (then open_for loads or creates it). Empty when absent and not `create`.
   LockedRoom lock_room(const std::string& room_id, bool create);
+  // The room, locked, if `peer` is subscribed to it; else empty (and `refusal`
+  // says why).
+  LockedRoom lock_subscribed(const std::string& room_id, const Peer* peer, protocol::Error& refusal);
   // With the room locked: true when it is loaded, from storage if need be;
   // false when storage has no such room.
-  bool load_stored(Room& room);
+  protocol::Result<bool> load_stored(Room& room);
+  // With the room locked: its record is in memory (read again after a storage
+  // failure), or the error that answers the request.
+  std::optional<protocol::Error> ensure_loaded(Room& room);
+  // A storage failure met while serving a request: logged, the room is read
+  // again on its next use, and the request is answered `internal`.
+  protocol::Error unavailable(Room* room, const protocol::Error& failure, const char* operation);
   // With the room locked: loads or creates it if `user` may, and makes the
   // user a member if they may join; else the refusal.
   std::optional<protocol::Error> open_for(Room& room, const std::string& room_id, const Identity& user,
@@ -146,7 +168,11 @@ class Hub {
   // With the room locked: takes it out of memory if nothing in it is live.
   void evict_if_settled(LockedRoom& room);
   std::vector<std::shared_ptr<Peer>> live_subscribers(Room& room, const std::string& except_user = {});
-  std::vector<protocol::Member> members_of(Room& room);
+  // The members with their presence, from their stored records.
+  std::vector<protocol::Member> members_of(Room& room, const std::vector<MemberRecord>& records);
+  // Unsubscribes every connection of `user_id` in the room; returns them.
+  std::vector<std::shared_ptr<Peer>> unsubscribe_user(Room& room, const std::string& user_id, const std::string& name,
+                                                      std::int64_t now);
   void broadcast_presence(Room& room, const std::vector<PresenceChange>& changes);
   void stop_typing(Room& room, const std::string& user_id, const std::string& name);
 

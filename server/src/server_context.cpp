@@ -149,8 +149,11 @@ void ServerContext::shutdown(std::chrono::milliseconds grace) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
-  storage->flush();
-  log::info("storage flushed", {{"open_connections_left", std::to_string(open_connections())}});
+  if (auto failed = storage->flush()) {
+    log::error("storage flush failed at shutdown", {{"error", failed->message}});
+  } else {
+    log::info("storage flushed", {{"open_connections_left", std::to_string(open_connections())}});
+  }
 }
 
 }  // namespace parley::server

@@ -1,8 +1,8 @@
 // Storage kept in memory: the same contract as the SQLite store (tests run
-// against both), nothing survives the process. No global lock: rooms (with
-// their messages and members) live in shards by room id, dedup keys in shards
-// by sender, each shard with its own lock. A thread holding a room shard may
-// take a sender shard, never the other way round.
+// against both), nothing survives the process and nothing fails. No global
+// lock: rooms (with their messages and members) live in shards by room id,
+// dedup keys in shards by sender, each shard with its own lock. A thread
+// holding a room shard may take a sender shard, never the other way round.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,70 +47,64 @@ struct RoomState {
   ByName<StoredMember> members;                        // by user id
 };
 
-// Where a sent message lives, found by its dedup key.
-struct SentAt {
-  std::string room_id;
-  std::int64_t seq = 0;
-};
-
 class MemoryStorage final : public Storage {
  public:
-  std::optional<RoomRecord> load_room(std::string_view room_id) override {
+  StorageResult<std::optional<RoomRecord>> load_room(std::string_view room_id) override {
     auto [rooms, lock] = rooms_of(room_id);
     const RoomState* room = find_room(rooms, room_id);
-    if (room == nullptr) return std::nullopt;
-    return room->record;
+    if (room == nullptr) return std::optional<RoomRecord>();
+    return std::optional<RoomRecord>(room->record);
   }
 
-  bool create_room(const RoomRecord& record) override {
+  StorageResult<bool> create_room(const RoomRecord& record, const std::vector<MemberRecord>& members) override {
     auto [rooms, lock] = rooms_of(record.id);
-    bool created = rooms.try_emplace(record.id, RoomState{record, {}, {}}).second;
-    if (created) room_count_.fetch_add(1, std::memory_order_relaxed);
-    return created;
+    auto [it, created] = rooms.try_emplace(record.id, RoomState{record, {}, {}});
+    if (!created) return false;
+    for (const auto& m : members) {
+      it->second.members.insert_or_assign(
+          m.user_id, StoredMember{m.name, m.role, m.read_seq, m.delivered_seq, m.joined_at, m.last_seen});
+    }
+    room_count_.fetch_add(1, std::memory_order_relaxed);
+    return true;
   }
 
-  std::size_t room_count() override { return room_count_.load(std::memory_order_relaxed); }
+  std::int64_t room_count() const override { return room_count_.load(std::memory_order_relaxed); }
 
-  Appended append_message(const protocol::Message& message) override {
+  StorageResult<Appended> append_message(const protocol::Message& message) override {
     auto [rooms, lock] = rooms_of(message.roomId);
     RoomState* room = find_room(rooms, message.roomId);
-    if (room == nullptr) throw std::logic_error("append_message: no room '" + message.roomId + "'");
+    if (room == nullptr) return no_room("append_message", message.roomId);
     SentShard& sent = sent_shards_[shard_of(message.senderId)];
     std::unique_lock sent_lock(sent.mutex);
-    if (auto at = find_at(sent, message.senderId, message.clientMsgId)) {
-      if (at->room_id == message.roomId) return Appended{room->messages.at(at->seq), true};
-      // Stored in another room, whose shard may not be taken with ours held.
-      sent_lock.unlock();
-      lock.unlock();
-      return Appended{message_at(*at).value(), true};
+    if (auto seq = find_at(sent, message.roomId, message.senderId, message.clientMsgId)) {
+      return Appended{room->messages.at(*seq), true};
     }
     std::int64_t head = room->record.head_seq;
-    if (message.seq != head + 1) {
-      throw std::logic_error("append_message: seq " + std::to_string(message.seq) + " in room '" + message.roomId +
-                             "' whose head_seq is " + std::to_string(head));
-    }
+    if (message.seq != head + 1) return wrong_seq(message, head);
     protocol::Message stored = message;
     // As in SQLite, where metadata is four nullable columns: none set is none.
     if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();
     room->messages.emplace(stored.seq, stored);
     room->record.head_seq = message.seq;
-    sent.by_sender[message.senderId][message.clientMsgId] = SentAt{message.roomId, message.seq};
+    sent.by_key[key_of(message.roomId, message.senderId, message.clientMsgId)] = message.seq;
     message_count_.fetch_add(1, std::memory_order_relaxed);
     return Appended{std::move(stored), false};
   }
 
-  std::optional<protocol::Message> find_sent(std::string_view sender_id, std::string_view client_msg_id) override {
-    std::optional<SentAt> at;
-    {
-      SentShard& sent = sent_shards_[shard_of(sender_id)];
-      std::lock_guard lock(sent.mutex);
-      at = find_at(sent, sender_id, client_msg_id);
-    }
-    return at ? message_at(*at) : std::nullopt;
+  StorageResult<std::optional<protocol::Message>> find_sent(std::string_view room_id, std::string_view sender_id,
+                                                            std::string_view client_msg_id) override {
+    auto [rooms, lock] = rooms_of(room_id);
+    RoomState* room = find_room(rooms, room_id);
+    if (room == nullptr) return std::optional<protocol::Message>();
+    SentShard& sent = sent_shards_[shard_of(sender_id)];
+    std::lock_guard sent_lock(sent.mutex);
+    auto seq = find_at(sent, room_id, sender_id, client_msg_id);
+    if (!seq) return std::optional<protocol::Message>();
+    return std::optional<protocol::Message>(room->messages.at(*seq));
   }
 
-  std::vector<protocol::Message> messages_after(std::string_view room_id, std::int64_t after_seq,
-                                                std::size_t limit) override {
+  StorageResult<std::vector<protocol::Message>> messages_after(std::string_view room_id, std::int64_t after_seq,
+                                                               std::size_t limit) override {
     auto [rooms, lock] = rooms_of(room_id);
     std::vector<protocol::Message> out;
     const RoomState* room = find_room(rooms, room_id);
@@ -122,8 +115,8 @@ class MemoryStorage final : public Storage {
     return out;
   }
 
-  std::vector<protocol::Message> messages_before(std::string_view room_id, std::int64_t before_seq,
-                                                 std::size_t limit) override {
+  StorageResult<std::vector<protocol::Message>> messages_before(std::string_view room_id, std::int64_t before_seq,
+                                                                std::size_t limit) override {
     auto [rooms, lock] = rooms_of(room_id);
     std::vector<protocol::Message> out;
     const RoomState* room = find_room(rooms, room_id);
@@ -135,12 +128,12 @@ class MemoryStorage final : public Storage {
     return out;
   }
 
-  std::int64_t message_count() override { return message_count_.load(std::memory_order_relaxed); }
+  std::int64_t message_count() const override { return message_count_.load(std::memory_order_relaxed); }
 
-  std::size_t prune_messages(std::string_view room_id, std::int64_t below_seq) override {
+  StorageResult<std::size_t> prune_messages(std::string_view room_id, std::int64_t below_seq) override {
     auto [rooms, lock] = rooms_of(room_id);
     RoomState* room = find_room(rooms, room_id);
-    if (room == nullptr) return 0;
+    if (room == nullptr) return std::size_t{0};
     auto end = room->messages.lower_bound(below_seq);
     std::size_t n = 0;
     for (auto it = room->messages.begin(); it != end; ++n) {
@@ -148,12 +141,8 @@ class MemoryStorage final : public Storage {
       SentShard& sent = sent_shards_[shard_of(it->second.senderId)];
       {
         std::lock_guard sent_lock(sent.mutex);
-        auto by_sender = sent.by_sender.find(it->second.senderId);
-        if (by_sender != sent.by_sender.end()) {
-          auto key = by_sender->second.find(it->second.clientMsgId);
-          if (key != by_sender->second.end()) by_sender->second.erase(key);
-          if (by_sender->second.empty()) sent.by_sender.erase(by_sender);
-        }
+        auto key = sent.by_key.find(key_of(room_id, it->second.senderId, it->second.clientMsgId));
+        if (key != sent.by_key.end()) sent.by_key.erase(key);
       }
       it = room->messages.erase(it);
     }
@@ -161,14 +150,14 @@ class MemoryStorage final : public Storage {
     return n;
   }
 
-  std::optional<MemberRecord> load_member(std::string_view room_id, std::string_view user_id) override {
+  StorageResult<std::optional<MemberRecord>> load_member(std::string_view room_id, std::string_view user_id) override {
     auto [rooms, lock] = rooms_of(room_id);
     const StoredMember* member = find_member(rooms, room_id, user_id);
-    if (member == nullptr) return std::nullopt;
-    return to_record(room_id, std::string(user_id), *member);
+    if (member == nullptr) return std::optional<MemberRecord>();
+    return std::optional<MemberRecord>(to_record(room_id, std::string(user_id), *member));
   }
 
-  std::vector<MemberRecord> members(std::string_view room_id) override {
+  StorageResult<std::vector<MemberRecord>> members(std::string_view room_id) override {
     auto [rooms, lock] = rooms_of(room_id);
     std::vector<MemberRecord> out;
     const RoomState* room = find_room(rooms, room_id);
@@ -177,17 +166,18 @@ class MemoryStorage final : public Storage {
     return out;
   }
 
-  void put_member(const MemberRecord& member) override {
+  StorageStatus put_member(const MemberRecord& member) override {
     auto [rooms, lock] = rooms_of(member.room_id);
     RoomState* room = find_room(rooms, member.room_id);
     // The SQLite store's foreign key says the same.
-    if (room == nullptr) throw std::logic_error("put_member: no room '" + member.room_id + "'");
+    if (room == nullptr) return no_room("put_member", member.room_id);
     room->members.insert_or_assign(
         member.user_id, StoredMember{member.name, member.role, member.read_seq, member.delivered_seq, member.joined_at,
                                      member.last_seen});
+    return std::nullopt;
   }
 
-  bool remove_member(std::string_view room_id, std::string_view user_id) override {
+  StorageResult<bool> remove_member(std::string_view room_id, std::string_view user_id) override {
     auto [rooms, lock] = rooms_of(room_id);
     RoomState* room = find_room(rooms, room_id);
     if (room == nullptr) return false;
@@ -197,22 +187,23 @@ class MemoryStorage final : public Storage {
     return true;
   }
 
-  std::optional<std::int64_t> advance_watermark(std::string_view room_id, std::string_view user_id, Watermark which,
-                                                std::int64_t seq) override {
+  StorageResult<std::optional<std::int64_t>> advance_watermark(std::string_view room_id, std::string_view user_id,
+                                                               Watermark which, std::int64_t seq) override {
     auto [rooms, lock] = rooms_of(room_id);
     StoredMember* member = find_member(rooms, room_id, user_id);
-    if (member == nullptr) return std::nullopt;
+    if (member == nullptr) return std::optional<std::int64_t>();
     std::int64_t& mark = which == Watermark::read ? member->read_seq : member->delivered_seq;
     mark = std::max(mark, seq);
-    return mark;
+    return std::optional<std::int64_t>(mark);
   }
 
-  void touch_member(std::string_view room_id, std::string_view user_id, std::int64_t last_seen) override {
+  StorageStatus touch_member(std::string_view room_id, std::string_view user_id, std::int64_t last_seen) override {
     auto [rooms, lock] = rooms_of(room_id);
     if (StoredMember* member = find_member(rooms, room_id, user_id)) member->last_seen = last_seen;
+    return std::nullopt;
   }
 
-  void flush() override {}
+  StorageStatus flush() override { return std::nullopt; }
 
  private:
   static constexpr std::size_t kShards = 32;
@@ -222,8 +213,27 @@ class MemoryStorage final : public Storage {
   };
   struct SentShard {
     std::mutex mutex;
-    ByName<ByName<SentAt>> by_sender;  // sender id -> client message id -> message
+    ByName<std::int64_t> by_key;  // key_of(room, sender, client message id) -> seq
   };
+  // The dedup key as one string: the parts cannot contain a NUL.
+  static std::string key_of(std::string_view room_id, std::string_view sender_id, std::string_view client_msg_id) {
+    std::string key;
+    key.reserve(room_id.size() + sender_id.size() + client_msg_id.size() + 2);
+    key.append(room_id).push_back('\0');
+    key.append(sender_id).push_back('\0');
+    key.append(client_msg_id);
+    return key;
+  }
+  static protocol::Error no_room(const char* operation, std::string_view room_id) {
+    return protocol::Error{protocol::ErrorCode::not_found,
+                           std::string(operation) + ": no room '" + std::string(room_id) + "'", ""};
+  }
+  static protocol::Error wrong_seq(const protocol::Message& m, std::int64_t head) {
+    return protocol::Error{protocol::ErrorCode::conflict,
+                           "append_message: seq " + std::to_string(m.seq) + " in room '" + m.roomId +
+                               "' whose head_seq is " + std::to_string(head),
+                           ""};
+  }
   static std::size_t shard_of(std::string_view id) { return std::hash<std::string_view>{}(id) % kShards; }
 
   // A room shard's map, locked.
@@ -248,27 +258,16 @@ class MemoryStorage final : public Storage {
     return it == room->members.end() ? nullptr : &it->second;
   }
 
-  static std::optional<SentAt> find_at(SentShard& sent, std::string_view sender_id, std::string_view client_msg_id) {
-    auto by_sender = sent.by_sender.find(sender_id);
-    if (by_sender == sent.by_sender.end()) return std::nullopt;
-    auto at = by_sender->second.find(client_msg_id);
-    if (at == by_sender->second.end()) return std::nullopt;
+  static std::optional<std::int64_t> find_at(SentShard& sent, std::string_view room_id, std::string_view sender_id,
+                                             std::string_view client_msg_id) {
+    auto at = sent.by_key.find(key_of(room_id, sender_id, client_msg_id));
+    if (at == sent.by_key.end()) return std::nullopt;
     return at->second;
-  }
-
-  // The stored message at `at`, with its room's shard locked here.
-  std::optional<protocol::Message> message_at(const SentAt& at) {
-    auto [rooms, lock] = rooms_of(at.room_id);
-    RoomState* room = find_room(rooms, at.room_id);
-    if (room == nullptr) return std::nullopt;
-    auto it = room->messages.find(at.seq);
-    if (it == room->messages.end()) return std::nullopt;
-    return it->second;
   }
 
   std::array<RoomShard, kShards> room_shards_;
   std::array<SentShard, kShards> sent_shards_;
-  std::atomic<std::size_t> room_count_{0};
+  std::atomic<std::int64_t> room_count_{0};
   std::atomic<std::int64_t> message_count_{0};
 };
 

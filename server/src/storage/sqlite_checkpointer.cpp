@@ -45,12 +45,31 @@ SqliteCheckpointer::Stats SqliteCheckpointer::stats() const {
 int SqliteCheckpointer::on_commit(void* self, sqlite3* db, const char*, int wal_pages) {
   auto* c = static_cast<SqliteCheckpointer*>(self);
   if (wal_pages >= c->restart_pages_) {
-    // SQLITE_BUSY when the thread is checkpointing: the next commit tries again.
+    // The thread starts no checkpoint while this one is wanted: one under
+    // way makes this one SQLITE_BUSY (SQLite never waits for the checkpoint
+    // lock), and the next commit tries again once it is over. Without that,
+    // a thread woken by every commit could hold the lock at each of them.
+    {
+      std::lock_guard lock(c->mutex_);
+      c->restart_wanted_ = true;
+    }
     int frames = -1;
     int copied = -1;
     int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
-    std::lock_guard lock(c->mutex_);
-    if (rc == SQLITE_OK && frames >= 0 && copied == frames) ++c->stats_.inline_;
+    std::unique_lock lock(c->mutex_);
+    if (rc == SQLITE_BUSY && wal_pages >= 2 * c->restart_pages_) {
+      // Still under way after a restart's worth of commits (the thread was
+      // descheduled, or its fsync is slow): wait for it, so the WAL stays
+      // bounded whatever the scheduling. The writer pays only then.
+      c->idle_.wait(lock, [c] { return !c->checkpointing_; });
+      lock.unlock();
+      rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+      lock.lock();
+    }
+    if (rc == SQLITE_OK && frames >= 0 && copied == frames) {
+      ++c->stats_.inline_;
+      c->restart_wanted_ = false;  // the next transaction starts the WAL over
+    }
     return SQLITE_OK;
   }
   bool due = false;
@@ -66,14 +85,17 @@ int SqliteCheckpointer::on_commit(void* self, sqlite3* db, const char*, int wal_
 void SqliteCheckpointer::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return stop_ || wal_pages_ >= checkpoint_pages_; });
+    wake_.wait(lock, [this] { return stop_ || (wal_pages_ >= checkpoint_pages_ && !restart_wanted_); });
     if (stop_) return;
     wal_pages_ = 0;  // the next commit says how far the WAL is
+    checkpointing_ = true;
     lock.unlock();
     int frames = -1;  // in the WAL, and copied: -1 when not in WAL mode
     int copied = -1;
     int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
     lock.lock();
+    checkpointing_ = false;
+    idle_.notify_all();
     // A failure is tried again after the next commit; the WAL only grows
     // meanwhile, nothing is lost.
     if (rc == SQLITE_OK && frames >= 0) {

@@ -3,15 +3,21 @@
 // at a time); every statement is prepared once and reused. Checkpoints run on
 // a thread of their own (sqlite_checkpointer.hpp), off the commit path.
 //
-// Schema, version 1 (PRAGMA user_version):
+// Schema, version 2 (PRAGMA user_version):
 //   rooms(id, kind, epoch, head_seq, created_at)
 //   members(room_id, user_id, name, role, read_seq, delivered_seq, joined_at, last_seen)
 //   messages(room_id, seq, id, sender_id, sender_name, client_msg_id, type, content,
 //            file_name, file_size, mime_type, thumbnail_url, reply_to, created_at, updated_at)
-// with the dedup key UNIQUE(sender_id, client_msg_id) on messages.
+// with the dedup key UNIQUE(room_id, sender_id, client_msg_id) on messages.
+// Version 1 had the key without room_id; opening it migrates in place.
+//
+// Errors: SQLite's failures are thrown as exceptions inside this file (the
+// statements' helpers) and turned into values at each public method
+// (guarded()), so no exception leaves the storage.
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -20,6 +26,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,7 +36,7 @@
 namespace parley::server {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 5000;
 // UPDATE ... RETURNING and upserts need 3.35.
 constexpr int kMinSqliteVersion = 3035000;
@@ -78,7 +85,14 @@ CREATE TABLE messages (
   PRIMARY KEY (room_id, seq)
 ) WITHOUT ROWID;
 
-CREATE UNIQUE INDEX messages_dedup ON messages (sender_id, client_msg_id);
+CREATE UNIQUE INDEX messages_dedup ON messages (room_id, sender_id, client_msg_id);
+)sql";
+
+// Version 1 -> 2: the dedup key is per room. The old key was stricter, so
+// every row satisfies the new one.
+constexpr const char* kMigrateTo2 = R"sql(
+DROP INDEX messages_dedup;
+CREATE UNIQUE INDEX messages_dedup ON messages (room_id, sender_id, client_msg_id);
 )sql";
 
 // The order read_message() reads and insert_message binds.
@@ -222,6 +236,9 @@ void create_schema_if_absent(sqlite3* db) {
     if (version == 0) {
       exec(db, kSchema, "schema: create");
       exec(db, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str(), "schema: set user_version");
+    } else if (version == 1) {
+      exec(db, kMigrateTo2, "schema: migrate to version 2");
+      exec(db, "PRAGMA user_version = 2", "schema: set user_version");
     } else if (version != kSchemaVersion) {
       throw std::runtime_error("sqlite storage: the database has schema version " + std::to_string(version) +
                                "; this parleyd knows version " + std::to_string(kSchemaVersion));
@@ -291,7 +308,7 @@ struct Statements {
         set_room_head(prepare(db, "UPDATE rooms SET head_seq = ?2 WHERE id = ?1")),
         insert_message(prepare(db, "INSERT INTO messages (" + std::string(kMessageColumns) +
                                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")),
-        find_sent(prepare(db, select_messages("WHERE sender_id = ?1 AND client_msg_id = ?2"))),
+        find_sent(prepare(db, select_messages("WHERE room_id = ?1 AND sender_id = ?2 AND client_msg_id = ?3"))),
         messages_after(prepare(db, select_messages("WHERE room_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"))),
         messages_before(prepare(db, select_messages("WHERE room_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"))),
         message_count(prepare(db, "SELECT count(*) FROM messages")),
@@ -349,172 +366,227 @@ std::int64_t sql_limit(std::size_t limit) {
       std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
 }
 
+// The value type of what a guarded() body returns: T, or Result<T>.
+template <class R>
+struct Unwrap {
+  using type = R;
+};
+template <class T>
+struct Unwrap<StorageResult<T>> {
+  using type = T;
+};
+
 class SqliteStorage final : public Storage {
  public:
   explicit SqliteStorage(const std::string& data_dir)
       : db_(open_database(data_dir)),
         statements_(db_.get()),
-        checkpointer_(std::make_unique<SqliteCheckpointer>(db_.get(), sqlite3_db_filename(db_.get(), "main"))) {}
+        checkpointer_(std::make_unique<SqliteCheckpointer>(db_.get(), sqlite3_db_filename(db_.get(), "main"))) {
+    // The only scans: once, at start, so that the counts never need one.
+    room_count_ = count(statements_.room_count, "room_count");
+    message_count_ = count(statements_.message_count, "message_count");
+  }
   ~SqliteStorage() override { checkpointer_.reset(); }  // its hook and connection go before ours
 
-  std::optional<RoomRecord> load_room(std::string_view room_id) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.load_room, "load_room");
-    q.bind(1, room_id);
-    if (!q.step()) return std::nullopt;
-    return RoomRecord{q.text(0), q.text(1), q.text(2), q.int64(3), q.int64(4)};
+  StorageResult<std::optional<RoomRecord>> load_room(std::string_view room_id) override {
+    return guarded("load_room", [&] {
+      Query q(db(), statements_.load_room, "load_room");
+      q.bind(1, room_id);
+      if (!q.step()) return std::optional<RoomRecord>();
+      return std::optional<RoomRecord>(RoomRecord{q.text(0), q.text(1), q.text(2), q.int64(3), q.int64(4)});
+    });
   }
 
-  bool create_room(const RoomRecord& room) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.create_room, "create_room");
-    q.bind(1, room.id).bind(2, room.kind).bind(3, room.epoch).bind(4, room.head_seq).bind(5, room.created_at);
-    q.run();
-    return q.changes() == 1;
-  }
-
-  std::size_t room_count() override {
-    auto lock = lock_usable();
-    return static_cast<std::size_t>(count(statements_.room_count, "room_count"));
-  }
-
-  Appended append_message(const protocol::Message& message) override {
-    auto lock = lock_usable();
-    Transaction transaction(*this, "append_message");
-    if (auto original = find_sent_locked(message.senderId, message.clientMsgId)) {
-      return Appended{std::move(*original), true};
-    }
-    std::int64_t head = 0;
-    {
-      Query q(db(), statements_.room_head, "append_message: read head_seq");
-      q.bind(1, message.roomId);
-      if (!q.step()) throw std::logic_error("append_message: no room '" + message.roomId + "'");
-      head = q.int64(0);
-    }
-    if (message.seq != head + 1) {
-      throw std::logic_error("append_message: seq " + std::to_string(message.seq) + " in room '" + message.roomId +
-                             "' whose head_seq is " + std::to_string(head));
-    }
-    insert(message);
-    {
-      Query q(db(), statements_.set_room_head, "append_message: set head_seq");
-      q.bind(1, message.roomId).bind(2, message.seq);
-      q.run();
-    }
-    transaction.commit();
-    protocol::Message stored = message;
-    if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
-    return Appended{std::move(stored), false};
-  }
-
-  std::optional<protocol::Message> find_sent(std::string_view sender_id, std::string_view client_msg_id) override {
-    auto lock = lock_usable();
-    return find_sent_locked(sender_id, client_msg_id);
-  }
-
-  std::vector<protocol::Message> messages_after(std::string_view room_id, std::int64_t after_seq,
-                                                std::size_t limit) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.messages_after, "messages_after");
-    q.bind(1, room_id).bind(2, after_seq).bind(3, sql_limit(limit));
-    std::vector<protocol::Message> out;
-    while (q.step()) out.push_back(read_message(q));
-    return out;
-  }
-
-  std::vector<protocol::Message> messages_before(std::string_view room_id, std::int64_t before_seq,
-                                                 std::size_t limit) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.messages_before, "messages_before");
-    q.bind(1, room_id).bind(2, before_seq).bind(3, sql_limit(limit));
-    std::vector<protocol::Message> out;
-    while (q.step()) out.push_back(read_message(q));
-    std::reverse(out.begin(), out.end());  // read newest first to apply the limit there
-    return out;
-  }
-
-  std::int64_t message_count() override {
-    auto lock = lock_usable();
-    return count(statements_.message_count, "message_count");
-  }
-
-  std::size_t prune_messages(std::string_view room_id, std::int64_t below_seq) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.prune_messages, "prune_messages");
-    q.bind(1, room_id).bind(2, below_seq);
-    q.run();
-    return static_cast<std::size_t>(q.changes());
-  }
-
-  std::optional<MemberRecord> load_member(std::string_view room_id, std::string_view user_id) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.load_member, "load_member");
-    q.bind(1, room_id).bind(2, user_id);
-    if (!q.step()) return std::nullopt;
-    return read_member(q);
-  }
-
-  std::vector<MemberRecord> members(std::string_view room_id) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.members, "members");
-    q.bind(1, room_id);
-    std::vector<MemberRecord> out;
-    while (q.step()) out.push_back(read_member(q));
-    return out;
-  }
-
-  void put_member(const MemberRecord& member) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.put_member, "put_member");
-    q.bind(1, member.room_id).bind(2, member.user_id).bind(3, member.name).bind(4, member.role);
-    q.bind(5, member.read_seq).bind(6, member.delivered_seq).bind(7, member.joined_at).bind(8, member.last_seen);
-    try {
-      q.run();
-    } catch (const std::runtime_error&) {
-      // Same contract as the memory store: a member of no room is a caller bug.
-      if (sqlite3_extended_errcode(db()) == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        throw std::logic_error("put_member: no room '" + member.room_id + "'");
+  StorageResult<bool> create_room(const RoomRecord& room, const std::vector<MemberRecord>& members) override {
+    return guarded("create_room", [&] {
+      Transaction transaction(*this, "create_room");
+      {
+        Query q(db(), statements_.create_room, "create_room");
+        q.bind(1, room.id).bind(2, room.kind).bind(3, room.epoch).bind(4, room.head_seq).bind(5, room.created_at);
+        q.run();
+        if (q.changes() != 1) return false;
       }
-      throw;
-    }
+      for (const auto& m : members) write_member(m);
+      transaction.commit();
+      room_count_.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    });
   }
 
-  bool remove_member(std::string_view room_id, std::string_view user_id) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.remove_member, "remove_member");
-    q.bind(1, room_id).bind(2, user_id);
-    q.run();
-    return q.changes() == 1;
+  std::int64_t room_count() const override { return room_count_.load(std::memory_order_relaxed); }
+
+  StorageResult<Appended> append_message(const protocol::Message& message) override {
+    return guarded("append_message", [&]() -> StorageResult<Appended> {
+      Transaction transaction(*this, "append_message");
+      if (auto original = find_sent_locked(message.roomId, message.senderId, message.clientMsgId)) {
+        return Appended{std::move(*original), true};
+      }
+      std::int64_t head = 0;
+      {
+        Query q(db(), statements_.room_head, "append_message: read head_seq");
+        q.bind(1, message.roomId);
+        if (!q.step()) {
+          return protocol::Error{protocol::ErrorCode::not_found, "append_message: no room '" + message.roomId + "'",
+                                 ""};
+        }
+        head = q.int64(0);
+      }
+      if (message.seq != head + 1) {
+        return protocol::Error{protocol::ErrorCode::conflict,
+                               "append_message: seq " + std::to_string(message.seq) + " in room '" + message.roomId +
+                                   "' whose head_seq is " + std::to_string(head),
+                               ""};
+      }
+      insert(message);
+      {
+        Query q(db(), statements_.set_room_head, "append_message: set head_seq");
+        q.bind(1, message.roomId).bind(2, message.seq);
+        q.run();
+      }
+      transaction.commit();
+      message_count_.fetch_add(1, std::memory_order_relaxed);
+      protocol::Message stored = message;
+      if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
+      return Appended{std::move(stored), false};
+    });
   }
 
-  std::optional<std::int64_t> advance_watermark(std::string_view room_id, std::string_view user_id, Watermark which,
-                                                std::int64_t seq) override {
-    auto lock = lock_usable();
-    const auto& stmt = which == Watermark::read ? statements_.advance_read : statements_.advance_delivered;
-    Query q(db(), stmt, "advance_watermark");
-    q.bind(1, room_id).bind(2, user_id).bind(3, seq);
-    if (!q.step()) return std::nullopt;
-    std::int64_t stored = q.int64(0);
-    q.run();  // RETURNING: finish the statement before it is reset
-    return stored;
+  StorageResult<std::optional<protocol::Message>> find_sent(std::string_view room_id, std::string_view sender_id,
+                                                            std::string_view client_msg_id) override {
+    return guarded("find_sent", [&] { return find_sent_locked(room_id, sender_id, client_msg_id); });
   }
 
-  void touch_member(std::string_view room_id, std::string_view user_id, std::int64_t last_seen) override {
-    auto lock = lock_usable();
-    Query q(db(), statements_.touch_member, "touch_member");
-    q.bind(1, room_id).bind(2, user_id).bind(3, last_seen);
-    q.run();
+  StorageResult<std::vector<protocol::Message>> messages_after(std::string_view room_id, std::int64_t after_seq,
+                                                               std::size_t limit) override {
+    return guarded("messages_after", [&] {
+      Query q(db(), statements_.messages_after, "messages_after");
+      q.bind(1, room_id).bind(2, after_seq).bind(3, sql_limit(limit));
+      std::vector<protocol::Message> out;
+      while (q.step()) out.push_back(read_message(q));
+      return out;
+    });
   }
 
-  void flush() override {
-    auto lock = lock_usable();
-    // What PRAGMA wal_checkpoint(TRUNCATE) does, with a result code to check:
-    // SQLITE_BUSY means a reader elsewhere kept part of the WAL from the file.
-    check(db(), sqlite3_wal_checkpoint_v2(db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr),
-          "flush (wal_checkpoint TRUNCATE)");
+  StorageResult<std::vector<protocol::Message>> messages_before(std::string_view room_id, std::int64_t before_seq,
+                                                                std::size_t limit) override {
+    return guarded("messages_before", [&] {
+      Query q(db(), statements_.messages_before, "messages_before");
+      q.bind(1, room_id).bind(2, before_seq).bind(3, sql_limit(limit));
+      std::vector<protocol::Message> out;
+      while (q.step()) out.push_back(read_message(q));
+      std::reverse(out.begin(), out.end());  // read newest first to apply the limit there
+      return out;
+    });
+  }
+
+  std::int64_t message_count() const override { return message_count_.load(std::memory_order_relaxed); }
+
+  StorageResult<std::size_t> prune_messages(std::string_view room_id, std::int64_t below_seq) override {
+    return guarded("prune_messages", [&] {
+      Query q(db(), statements_.prune_messages, "prune_messages");
+      q.bind(1, room_id).bind(2, below_seq);
+      q.run();
+      auto n = static_cast<std::size_t>(q.changes());
+      message_count_.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);
+      return n;
+    });
+  }
+
+  StorageResult<std::optional<MemberRecord>> load_member(std::string_view room_id, std::string_view user_id) override {
+    return guarded("load_member", [&] {
+      Query q(db(), statements_.load_member, "load_member");
+      q.bind(1, room_id).bind(2, user_id);
+      if (!q.step()) return std::optional<MemberRecord>();
+      return std::optional<MemberRecord>(read_member(q));
+    });
+  }
+
+  StorageResult<std::vector<MemberRecord>> members(std::string_view room_id) override {
+    return guarded("members", [&] {
+      Query q(db(), statements_.members, "members");
+      q.bind(1, room_id);
+      std::vector<MemberRecord> out;
+      while (q.step()) out.push_back(read_member(q));
+      return out;
+    });
+  }
+
+  StorageStatus put_member(const MemberRecord& member) override {
+    return status(guarded("put_member", [&]() -> StorageResult<bool> {
+      try {
+        write_member(member);
+      } catch (const std::runtime_error&) {
+        // Same contract as the memory store: a member of no room is not found.
+        if (sqlite3_extended_errcode(db()) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+          return protocol::Error{protocol::ErrorCode::not_found, "put_member: no room '" + member.room_id + "'", ""};
+        }
+        throw;
+      }
+      return true;
+    }));
+  }
+
+  StorageResult<bool> remove_member(std::string_view room_id, std::string_view user_id) override {
+    return guarded("remove_member", [&] {
+      Query q(db(), statements_.remove_member, "remove_member");
+      q.bind(1, room_id).bind(2, user_id);
+      q.run();
+      return q.changes() == 1;
+    });
+  }
+
+  StorageResult<std::optional<std::int64_t>> advance_watermark(std::string_view room_id, std::string_view user_id,
+                                                               Watermark which, std::int64_t seq) override {
+    return guarded("advance_watermark", [&] {
+      const auto& stmt = which == Watermark::read ? statements_.advance_read : statements_.advance_delivered;
+      Query q(db(), stmt, "advance_watermark");
+      q.bind(1, room_id).bind(2, user_id).bind(3, seq);
+      if (!q.step()) return std::optional<std::int64_t>();
+      std::int64_t stored = q.int64(0);
+      q.run();  // RETURNING: finish the statement before it is reset
+      return std::optional<std::int64_t>(stored);
+    });
+  }
+
+  StorageStatus touch_member(std::string_view room_id, std::string_view user_id, std::int64_t last_seen) override {
+    return status(guarded("touch_member", [&] {
+      Query q(db(), statements_.touch_member, "touch_member");
+      q.bind(1, room_id).bind(2, user_id).bind(3, last_seen);
+      q.run();
+      return true;
+    }));
+  }
+
+  StorageStatus flush() override {
+    return status(guarded("flush", [&] {
+      // What PRAGMA wal_checkpoint(TRUNCATE) does, with a result code to check:
+      // SQLITE_BUSY means a reader elsewhere kept part of the WAL from the file.
+      check(db(), sqlite3_wal_checkpoint_v2(db(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr),
+            "flush (wal_checkpoint TRUNCATE)");
+      return true;
+    }));
   }
 
  private:
+  // Runs `body` with the connection locked; SQLite's failures (thrown by the
+  // helpers above) come back as values. `body` returns a T or a Result<T>.
+  template <class Body, class T = typename Unwrap<std::invoke_result_t<Body&>>::type>
+  StorageResult<T> guarded(std::string_view operation, Body&& body) {
+    try {
+      std::lock_guard lock(mutex_);
+      if (!usable()) return StorageResult<T>(storage_error("sqlite storage: " + unusable_));
+      return StorageResult<T>(body());
+    } catch (const std::exception& e) {
+      std::string what = e.what();
+      if (what.rfind("sqlite storage: ", 0) != 0) what = "sqlite storage: " + std::string(operation) + ": " + what;
+      return StorageResult<T>(storage_error(std::move(what)));
+    }
+  }
+  static StorageStatus status(const StorageResult<bool>& r) {
+    if (r) return std::nullopt;
+    return r.error();
+  }
+
   // BEGIN IMMEDIATE ... COMMIT, rolled back if the scope is left without
   // commit(). IMMEDIATE takes the write lock up front: a deferred transaction
   // that reads then writes can fail with SQLITE_BUSY without waiting.
@@ -552,10 +624,19 @@ class SqliteStorage final : public Storage {
 
   sqlite3* db() const { return db_.get(); }
 
-  std::unique_lock<std::mutex> lock_usable() {
-    std::unique_lock lock(mutex_);
-    if (!unusable_.empty()) throw std::runtime_error("sqlite storage: " + unusable_);
-    return lock;
+  // With the lock held: false while a transaction that failed to roll back
+  // is still open (writes would land in it and never commit). Each call
+  // tries the rollback again, so the store recovers once the cause is gone.
+  bool usable() {
+    if (unusable_.empty()) return true;
+    if (sqlite3_get_autocommit(db()) == 0) {
+      sqlite3_stmt* rollback = statements_.rollback.get();
+      sqlite3_step(rollback);
+      sqlite3_reset(rollback);
+    }
+    if (sqlite3_get_autocommit(db()) == 0) return false;
+    unusable_.clear();
+    return true;
   }
 
   std::int64_t count(const StatementPtr& stmt, std::string_view operation) {
@@ -564,11 +645,19 @@ class SqliteStorage final : public Storage {
     return q.int64(0);
   }
 
-  std::optional<protocol::Message> find_sent_locked(std::string_view sender_id, std::string_view client_msg_id) {
+  std::optional<protocol::Message> find_sent_locked(std::string_view room_id, std::string_view sender_id,
+                                                    std::string_view client_msg_id) {
     Query q(db(), statements_.find_sent, "find_sent");
-    q.bind(1, sender_id).bind(2, client_msg_id);
+    q.bind(1, room_id).bind(2, sender_id).bind(3, client_msg_id);
     if (!q.step()) return std::nullopt;
     return read_message(q);
+  }
+
+  void write_member(const MemberRecord& member) {
+    Query q(db(), statements_.put_member, "put_member");
+    q.bind(1, member.room_id).bind(2, member.user_id).bind(3, member.name).bind(4, member.role);
+    q.bind(5, member.read_seq).bind(6, member.delivered_seq).bind(7, member.joined_at).bind(8, member.last_seen);
+    q.run();
   }
 
   void insert(const protocol::Message& m) {
@@ -588,6 +677,8 @@ class SqliteStorage final : public Storage {
   DatabasePtr db_;        // declared before the statements: they are finalized first
   Statements statements_;
   std::unique_ptr<SqliteCheckpointer> checkpointer_;
+  std::atomic<std::int64_t> room_count_{0};
+  std::atomic<std::int64_t> message_count_{0};
 };
 
 }  // namespace

@@ -6,6 +6,12 @@
 // Implementations are thread-safe: every method may be called from any
 // thread. Calls for one room are serialised by the caller (the hub holds the
 // room's lock), so append_message never races with itself for a room.
+//
+// Failures are values, never exceptions: a full disk, an I/O error or a
+// database busy past its timeout comes back as an Error (code `internal`,
+// with what failed in its message, for the log). Nothing was written then,
+// and the store is usable again as soon as the cause is gone: the caller
+// answers that one request, and every other keeps being served.
 #pragma once
 
 #include <cstdint>
@@ -16,8 +22,14 @@
 #include <vector>
 
 #include "parley/protocol/messages.hpp"
+#include "parley/protocol/result.hpp"
 
 namespace parley::server {
+
+template <class T>
+using StorageResult = protocol::Result<T>;
+// What a write that returns nothing gives: nullopt when it was done.
+using StorageStatus = std::optional<protocol::Error>;
 
 struct RoomRecord {
   std::string id;
@@ -47,51 +59,65 @@ class Storage {
   virtual ~Storage() = default;
 
   // ---- rooms
-  virtual std::optional<RoomRecord> load_room(std::string_view room_id) = 0;
-  // Creates the room; returns false (and changes nothing) if it exists.
-  virtual bool create_room(const RoomRecord& room) = 0;
-  virtual std::size_t room_count() = 0;
+  virtual StorageResult<std::optional<RoomRecord>> load_room(std::string_view room_id) = 0;
+  // Creates the room with its first members, all or nothing; false (and
+  // nothing changed) if it exists.
+  virtual StorageResult<bool> create_room(const RoomRecord& room, const std::vector<MemberRecord>& members) = 0;
+  // Counts kept up to date by the writes themselves: reading them scans
+  // nothing and takes no lock (a /metrics scrape must not stall sends).
+  virtual std::int64_t room_count() const = 0;
 
   // ---- messages
   // Stores `message` (its seq must be the room's head_seq + 1; the room's
   // head_seq becomes message.seq in the same transaction). Returns the
-  // stored message, or, when (senderId, clientMsgId) was already stored, the
-  // original message and nothing is written.
+  // stored message, or, when (roomId, senderId, clientMsgId) was already
+  // stored, the original message and nothing is written. A seq that does not
+  // follow the head, or an unknown room, is refused with `conflict` or
+  // `not_found` (a caller's stale view; it should reload the room).
   struct Appended {
     protocol::Message message;
     bool duplicate = false;
   };
-  virtual Appended append_message(const protocol::Message& message) = 0;
-  virtual std::optional<protocol::Message> find_sent(std::string_view sender_id, std::string_view client_msg_id) = 0;
+  virtual StorageResult<Appended> append_message(const protocol::Message& message) = 0;
+  // The message a sender sent to a room under a client message id (the dedup key).
+  virtual StorageResult<std::optional<protocol::Message>> find_sent(std::string_view room_id,
+                                                                    std::string_view sender_id,
+                                                                    std::string_view client_msg_id) = 0;
   // Messages with seq > after_seq, ascending, at most `limit`.
-  virtual std::vector<protocol::Message> messages_after(std::string_view room_id, std::int64_t after_seq,
-                                                        std::size_t limit) = 0;
+  virtual StorageResult<std::vector<protocol::Message>> messages_after(std::string_view room_id, std::int64_t after_seq,
+                                                                       std::size_t limit) = 0;
   // Messages with seq < before_seq, the newest `limit` of them, ascending.
-  virtual std::vector<protocol::Message> messages_before(std::string_view room_id, std::int64_t before_seq,
-                                                         std::size_t limit) = 0;
-  virtual std::int64_t message_count() = 0;
+  virtual StorageResult<std::vector<protocol::Message>> messages_before(std::string_view room_id,
+                                                                        std::int64_t before_seq, std::size_t limit) = 0;
+  virtual std::int64_t message_count() const = 0;
   // Deletes the room's messages with seq < below_seq (history retention);
   // their dedup keys go with them. Returns how many were deleted.
-  virtual std::size_t prune_messages(std::string_view room_id, std::int64_t below_seq) = 0;
+  virtual StorageResult<std::size_t> prune_messages(std::string_view room_id, std::int64_t below_seq) = 0;
 
   // ---- members
-  virtual std::optional<MemberRecord> load_member(std::string_view room_id, std::string_view user_id) = 0;
-  virtual std::vector<MemberRecord> members(std::string_view room_id) = 0;
-  // Inserts or replaces the whole record.
-  virtual void put_member(const MemberRecord& member) = 0;
-  virtual bool remove_member(std::string_view room_id, std::string_view user_id) = 0;
+  virtual StorageResult<std::optional<MemberRecord>> load_member(std::string_view room_id,
+                                                                 std::string_view user_id) = 0;
+  virtual StorageResult<std::vector<MemberRecord>> members(std::string_view room_id) = 0;
+  // Inserts or replaces the whole record (`not_found` for an unknown room).
+  virtual StorageStatus put_member(const MemberRecord& member) = 0;
+  virtual StorageResult<bool> remove_member(std::string_view room_id, std::string_view user_id) = 0;
   // Moves a watermark forward: max(old, seq). Returns the value now stored,
   // or nullopt when the user is not a member.
-  virtual std::optional<std::int64_t> advance_watermark(std::string_view room_id, std::string_view user_id,
-                                                        Watermark which, std::int64_t seq) = 0;
-  virtual void touch_member(std::string_view room_id, std::string_view user_id, std::int64_t last_seen) = 0;
+  virtual StorageResult<std::optional<std::int64_t>> advance_watermark(std::string_view room_id,
+                                                                       std::string_view user_id, Watermark which,
+                                                                       std::int64_t seq) = 0;
+  virtual StorageStatus touch_member(std::string_view room_id, std::string_view user_id, std::int64_t last_seen) = 0;
 
   // Makes everything durable and compact (WAL checkpoint); called at shutdown.
-  virtual void flush() = 0;
+  virtual StorageStatus flush() = 0;
 };
 
+// A storage failure as a value: code `internal` and what failed.
+protocol::Error storage_error(std::string message);
+
 // The embedded default: a SQLite database (WAL) in `data_dir` (created if
-// missing). Throws std::runtime_error with a clear message on failure.
+// missing). Throws std::runtime_error with a clear message when it cannot be
+// opened: parleyd does not start without its storage.
 std::unique_ptr<Storage> open_sqlite_storage(const std::string& data_dir);
 
 // Everything in memory: nothing survives the process (tests, benchmarks).

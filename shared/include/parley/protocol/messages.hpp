@@ -229,11 +229,13 @@ struct Leave {
   static constexpr std::string_view type = "leave";
   std::optional<std::string> ref;
   std::string roomId;
+  std::optional<bool> forget;  // leave for good: the membership ends
 
   template <class S, class V>
   static void fields(S& s, V& v) {
     v("ref", s.ref);
     v("roomId", s.roomId);
+    v("forget", s.forget);
   }
   bool operator==(const Leave&) const = default;
 };
