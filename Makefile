@@ -19,13 +19,15 @@ CMAKE_WASM := emcmake cmake -S . -B $(BUILD)/wasm -G Ninja -DCMAKE_BUILD_TYPE=Re
               -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node
 
 .PHONY: help setup native asan tsan wasm js demo-app demo test test-native test-asan test-tsan test-wasm test-e2e test-fuzz test-js \
-        fuzz bench format format-check clean
+        fuzz fuzz-campaign soak bench format format-check clean
 
 help:
 	@echo "make demo    build and run parleyd and the chat demo"
 	@echo "make test    build everything and run every suite (installs what is missing)"
 	@echo "make setup   install system packages and npm dependencies"
-	@echo "make fuzz    run each decoder's fuzz target for FUZZ_SECONDS (default 60)"
+	@echo "make fuzz    run each fuzz target for FUZZ_SECONDS (default 60)"
+	@echo "make fuzz-campaign  run each fuzz target for FUZZ_RUNS executions (default 10 M)"
+	@echo "make soak    10 000 connections, light traffic, 10 minutes: memory must stay flat"
 	@echo "make bench   run the benchmarks"
 	@echo "make format  clang-format the C++ sources"
 
@@ -49,7 +51,7 @@ asan: $(BUILD)/asan/build.ninja
 	cmake --build $(BUILD)/asan
 # ThreadSanitizer: the multi-threaded parts, i.e. parleyd (its workers, the hub's
 # shards, the storage and its checkpoint thread) and the tests that drive it.
-TSAN_TARGETS := parleyd server_test limits_test storage_test
+TSAN_TARGETS := parleyd server_test limits_test storage_test conformance_test authorization_test
 tsan: $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan --target $(TSAN_TARGETS)
 wasm: $(BUILD)/wasm/build.ninja
@@ -82,7 +84,7 @@ test-asan: asan
 test-tsan: tsan
 	rm -f $(BUILD)/tsan/tsan-report.*
 	TSAN_OPTIONS="log_path=$(CURDIR)/$(BUILD)/tsan/tsan-report second_deadlock_stack=1" \
-	  ctest --test-dir $(BUILD)/tsan -R '^(server|limits|storage)_test$$' --output-on-failure
+	  ctest --test-dir $(BUILD)/tsan -R '^(server|limits|storage|conformance|authorization)_test$$' --output-on-failure
 	@if ls $(BUILD)/tsan/tsan-report.* >/dev/null 2>&1; then cat $(BUILD)/tsan/tsan-report.*; \
 	  echo "test-tsan: ThreadSanitizer reported the races above"; exit 1; fi
 test-wasm: wasm
@@ -92,6 +94,16 @@ fuzz: $(BUILD)/fuzz/build.ninja
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 test-fuzz:
 	$(MAKE) fuzz FUZZ_SECONDS=10
+# The campaign docs/security.md quotes: FUZZ_RUNS executions of every target.
+FUZZ_RUNS ?= 10000000
+fuzz-campaign: $(BUILD)/fuzz/build.ninja
+	cmake --build $(BUILD)/fuzz
+	FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh
+
+# Outside `make test`: 10 000 connections with light traffic for 10 minutes
+# (bench/soak.mjs; SOAK_SECONDS, SOAK_CONNECTIONS narrow it).
+soak: native
+	node bench/soak.mjs
 
 # bench: the codec micro-benchmarks, then the server comparison (bench/run.mjs, docs/performance.md):
 # parleyd (memory and SQLite) against ws and Socket.IO, the client core's ingest rate and size.

@@ -59,6 +59,8 @@ int LoadGen::run() {
           co_await idle();
         } else if (opt_.scenario == "storm") {
           co_await storm();
+        } else if (opt_.scenario == "soak") {
+          co_await soak();
         } else {
           die("unknown --scenario " + opt_.scenario);
         }

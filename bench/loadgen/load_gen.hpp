@@ -1,6 +1,6 @@
 // The load generator: its connections, publishers and the LoadGen class that drives them. The members are defined
 // in load_gen.cpp (running, timing, sockets and WebSocket frames), protocols.cpp (the three protocol adapters,
-// publishing, receiving) and scenarios.cpp (setup, measuring windows, the four scenarios).
+// publishing, receiving) and scenarios.cpp (setup, measuring windows, the scenarios).
 #pragma once
 
 #include <boost/asio.hpp>
@@ -145,6 +145,7 @@ class LoadGen {
   net::awaitable<void> saturation();
   net::awaitable<void> idle();
   net::awaitable<void> storm();
+  net::awaitable<void> soak();
   std::uint64_t missing() const;
 
   // ---------------------------------------------------------------- state

@@ -78,6 +78,14 @@ Options parse_options(int argc, char** argv) {
       o.storm_timeout_s = std::stod(value());
     } else if (a == "--settle") {
       o.settle_s = std::stod(value());
+    } else if (a == "--duration") {
+      o.duration_s = std::stod(value());
+    } else if (a == "--soak-rate") {
+      o.soak_rate = std::stod(value());
+    } else if (a == "--churn") {
+      o.churn_per_s = std::stod(value());
+    } else if (a == "--sample-every") {
+      o.sample_every_s = std::stod(value());
     } else if (a == "--join") {
       o.join = value() != "0";
     } else if (a == "--sources") {
@@ -88,13 +96,14 @@ Options parse_options(int argc, char** argv) {
       o.setup_timeout_s = std::stod(value());
     } else if (a == "--help" || a == "-h") {
       std::puts(
-          "parley_loadgen --scenario fanout|saturation|idle|storm --proto parley|ws|sio --port N\n"
+          "parley_loadgen --scenario fanout|saturation|idle|storm|soak --proto parley|ws|sio --port N\n"
           "  [--server-pid P] [--secret S] [--rooms 10] [--per-room 100] [--connections N]\n"
           "  fanout:     [--rates 200,1000] [--warmup 1] [--window 5] [--drain 5]   (messages/s)\n"
           "  saturation: [--start-rate 200] [--factor 1.25] [--max-rate 100000] [--step 2] [--step-warmup 0.5] "
           "[--max-p99 500]\n"
           "  idle:       [--connections 10000] [--settle 2]\n"
           "  storm:      [--connections 2000] [--storm-rate 200] [--storm-timeout 40]\n"
+          "  soak:       [--connections 10000] [--duration 600] [--soak-rate 20] [--churn 5] [--sample-every 10]\n"
           "  [--join 1] [--sources 4] [--inflight 256] [--setup-timeout 120]");
       std::exit(0);
     } else {

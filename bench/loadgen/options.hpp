@@ -26,6 +26,10 @@ struct Options {
   double storm_rate = 200;
   double storm_timeout_s = 40;
   double settle_s = 2;
+  double duration_s = 600;     // soak: how long the light traffic runs
+  double soak_rate = 20;       // soak: messages per second over all rooms
+  double churn_per_s = 5;      // soak: connections dropped (and resumed) per second
+  double sample_every_s = 10;  // soak: server RSS sampling period
   int sources = 4;
   bool join = true;
   int inflight = 256;

@@ -1,4 +1,4 @@
-// LoadGen's scenarios (fanout, saturation, idle, storm), the setup of the connections and the measuring windows.
+// LoadGen's scenarios (fanout, saturation, idle, storm, soak), the setup of the connections and the measuring windows.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -330,6 +330,97 @@ net::awaitable<void> LoadGen::storm() {
       .integer("duplicates", static_cast<std::int64_t>(duplicates_))
       .integer("errors", static_cast<std::int64_t>(errors_));
   emit(Json().str("scenario", "storm").raw("result", j.done()).done());
+}
+
+// Soak: many connections, light traffic and a trickle of dropped connections
+// (each resumes with sinceSeq) for a long time, sampling the server's memory:
+// what leaks per connection, per message or per reconnect shows as growth.
+// At the end every member must hold every committed message of its room.
+net::awaitable<void> LoadGen::soak() {
+  track_seen_ = true;
+  double setup = co_await establish();
+  std::fprintf(stderr, "parley_loadgen: %zu connections joined in %.2f s\n", conns_.size(), setup);
+  co_await sleep_s(opt_.settle_s);
+  ProcSample first = sample_proc(opt_.server_pid);
+  std::uint64_t disconnects0 = disconnects_;
+  std::uint64_t churned = 0;
+  std::vector<std::pair<double, std::int64_t>> samples{{0.0, first.rss_kb}};
+  set_rate(opt_.soak_rate);
+  std::int64_t start = now_ns();
+  double next_sample = opt_.sample_every_s;
+  double churn_due = 0;
+  for (;;) {
+    co_await sleep_s(0.25);
+    double elapsed = static_cast<double>(now_ns() - start) / 1e9;
+    churn_due += opt_.churn_per_s * 0.25;
+    for (; churn_due >= 1; churn_due -= 1) {
+      Conn& c = *conns_[rng_() % conns_.size()];
+      if (c.publisher || c.state != State::joined) continue;
+      ++churned;
+      lost(c, "churn");
+    }
+    if (elapsed >= next_sample) {
+      ProcSample now = sample_proc(opt_.server_pid);
+      samples.emplace_back(elapsed, now.rss_kb);
+      std::fprintf(stderr, "parley_loadgen: soak %4.0f s: server RSS %lld kB, %d joined\n", elapsed,
+                   static_cast<long long>(now.rss_kb), joined_);
+      next_sample += opt_.sample_every_s;
+    }
+    if (elapsed >= opt_.duration_s) break;
+  }
+  set_rate(0);
+  // Every publisher's messages acknowledged, every member back and caught up.
+  co_await wait_until(
+      [&] {
+        for (auto& p : publishers_) {
+          if (!p.pending.empty()) return false;
+        }
+        return joined_ == static_cast<int>(conns_.size());
+      },
+      30);
+  co_await wait_until([&] { return missing() == 0; }, 30, 0.1);
+  ProcSample last = sample_proc(opt_.server_pid);
+  samples.emplace_back(static_cast<double>(now_ns() - start) / 1e9, last.rss_kb);
+
+  // Growth after the first quarter (allocators and caches settle first):
+  // the least-squares slope, and the end against the quarter mark.
+  std::size_t from = samples.size() / 4;
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  std::int64_t peak = 0;
+  for (std::size_t i = from; i < samples.size(); ++i) {
+    double x = samples[i].first / 60.0, y = static_cast<double>(samples[i].second);
+    n += 1, sx += x, sy += y, sxx += x * x, sxy += x * y;
+  }
+  for (const auto& s : samples) peak = std::max(peak, s.second);
+  double slope = n > 1 && (n * sxx - sx * sx) > 0 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0;
+  std::string list = "[";
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    list += (i ? "," : "") + std::string("[") + std::to_string(samples[i].first) + "," +
+            std::to_string(samples[i].second) + "]";
+  }
+  list += "]";
+  std::uint64_t committed = 0;
+  for (auto& p : publishers_) committed += p.committed_count;
+  Json j;
+  j.integer("connections", static_cast<std::int64_t>(conns_.size()))
+      .integer("rooms", opt_.rooms)
+      .num("setup_s", setup)
+      .num("duration_s", opt_.duration_s)
+      .num("rate_msgs", opt_.soak_rate)
+      .integer("messages_committed", static_cast<std::int64_t>(committed))
+      .integer("churned", static_cast<std::int64_t>(churned))
+      .integer("unexpected_disconnects", static_cast<std::int64_t>(disconnects_ - disconnects0 - churned))
+      .integer("lost", static_cast<std::int64_t>(missing()))
+      .integer("duplicates", static_cast<std::int64_t>(duplicates_))
+      .integer("errors", static_cast<std::int64_t>(errors_))
+      .integer("rss_start_kb", first.rss_kb)
+      .integer("rss_quarter_kb", samples[from].second)
+      .integer("rss_end_kb", last.rss_kb)
+      .integer("rss_peak_kb", peak)
+      .num("rss_slope_kb_per_min", slope)
+      .num("server_cpu_s", last.cpu_s - first.cpu_s)
+      .raw("rss_samples", list);
+  emit(Json().str("scenario", "soak").raw("result", j.done()).done());
 }
 
 // Storm: committed messages that some member of the room has not received.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "clock.hpp"
@@ -118,6 +119,26 @@ TEST(Server, RefusesAForgedSenderAndBadFramesButKeepsTheConnection) {
   EXPECT_EQ(str(alice.send_text("lobby", "c_12345678", "fine"), "type"), "ack");
   Json elsewhere = alice.send_text("elsewhere", "c_12345679", "x");
   EXPECT_EQ(str(elsewhere, "code"), "forbidden");
+}
+
+// valijson on every frame, on request: the same refusals as the generated
+// decoder (the fuzz differential checks that over millions of frames).
+TEST(Server, StrictSchemaChecksEveryJsonFrameAndRefusesTheSame) {
+  ParleydProcess server({"--strict-schema", "true"});
+  TestClient alice(server.port(), "alice");
+  alice.join("lobby");
+  Json forged = alice.request(R"({"type":"send","ref":"f","roomId":"lobby","clientMsgId":"c_12345678",)"
+                              R"("senderId":"bob","message":{"type":"text","content":"x"}})",
+                              "f");
+  EXPECT_EQ(str(forged, "code"), "bad_request");
+  EXPECT_EQ(str(forged, "path"), "/senderId");
+  EXPECT_EQ(str(alice.send_text("lobby", "c_12345678", "fine"), "type"), "ack");
+  try {
+    ParleydProcess refused({"--strict-schema", "maybe"});
+    ADD_FAILURE() << "parleyd started with --strict-schema maybe";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad value for --strict-schema: maybe"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Server, RefusesUnknownSubprotocols) {
