@@ -49,8 +49,8 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
                     [&](const QueuedSend& p) { return p.client_msg_id == s.client_msg_id; })) {
       continue;
     }
+    join(s.room_id, now);  // its queue must be flushed, so it must be joined (at once if connected)
     Room& room = room_state(s.room_id);
-    room.wanted = true;  // its queue must be flushed, so it must be joined
     Message shown;
     shown.roomId = s.room_id;
     shown.clientMsgId = s.client_msg_id;
@@ -66,8 +66,8 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     notify_room(s.room_id);
   }
   for (const auto& r : state->receipts) {
+    join(r.room_id, now);  // its receipts go out after the (re)join
     Room& room = room_state(r.room_id);
-    room.wanted = true;  // its receipts go out after the rejoin
     room.read_pending = std::max(room.read_pending, r.read);
     room.delivered_pending = std::max(room.delivered_pending, r.delivered);
     receipt_due(room, now);
@@ -77,12 +77,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
   // (before the host deletes the blob it came from), and sent at once if
   // connected.
   if (added) persist_outbox();
-  if (live()) {
-    for (auto& [room_id, room] : rooms_) {
-      if (room.wanted && !room.joined && !room.joining && room.join_due == 0) send_join(room_id, room);
-    }
-    flush_outbox(now);
-  }
+  flush_outbox(now);
   schedule_housekeeping(now);
   return true;
 }
@@ -662,7 +657,7 @@ void Core::start_attempt(std::int64_t now) {
   set_state(ConnectionState::connecting);
   effects_.push_back(Effect{Effect::open_socket, socket_, 0, config_.url, std::string(subprotocol_json)});
   // A token due for its refresh would expire soon after the hello: ask for a fresh one instead.
-  if (auto due = refresh_due(); due && now >= *due) token_.reset();
+  if (std::int64_t due = refresh_due(); due > 0 && now >= due) token_.reset();
   if (!token_) {
     effects_.push_back(Effect{Effect::request_token, 0, 0, {}, {}});
     ++tokens_asked_;
@@ -686,11 +681,11 @@ void Core::close_socket(std::uint16_t code, const char* reason) {
   }
 }
 
-std::optional<std::int64_t> Core::refresh_due() const {
-  if (token_expires_at_ <= 0 || !token_) return std::nullopt;
+std::int64_t Core::refresh_due() const {
+  if (token_expires_at_ <= 0 || !token_) return 0;
   std::int64_t expires = token_expires_at_ - clock_offset_;  // on our clock
   std::int64_t due = expires - std::min(config_.token_refresh_ms, (expires - refresh_from_) / 2);
-  if (due <= refresh_from_) return std::nullopt;  // no life left to refresh in: the server will say so
+  if (due <= refresh_from_) return 0;  // no life left to refresh in: the server will say so
   return due;
 }
 
@@ -845,7 +840,7 @@ std::optional<std::int64_t> Core::next_deadline() const {
     consider(ping_sent_at_ >= 0 ? last_received_at_ + 2 * heartbeat_ms_ : last_received_at_ + heartbeat_ms_);
     if (!stable_) consider(connected_at_ + config_.stable_after_ms);
     if (send_due_ > 0) consider(send_due_);
-    if (auto due = refresh_due(); due && !refreshing_) consider(*due);
+    if (std::int64_t due = refresh_due(); due > 0 && !refreshing_) consider(due);
   } else if (handshaking()) {
     consider(attempt_started_at_ + config_.handshake_timeout_ms);
   }
@@ -860,29 +855,27 @@ std::optional<std::int64_t> Core::next_deadline() const {
 }
 
 void Core::housekeeping(std::int64_t now) {
-  if (handshaking() && now >= attempt_started_at_ + config_.handshake_timeout_ms) {
-    // Never opened, or opened and silent (a proxy that swallows everything):
-    // give up on this socket and try again after the backoff.
+  // No welcome within the handshake timeout (the socket never opened, or
+  // opened and stays silent: a proxy that swallows everything), or nothing
+  // from the server for two heartbeats: the connection is dead. Give up on
+  // this socket and try again after the backoff.
+  if (handshaking() ? now >= attempt_started_at_ + config_.handshake_timeout_ms
+                    : live() && now - last_received_at_ >= 2 * heartbeat_ms_) {
     connection_.last_error = Error{ErrorCode::internal, "no answer from the server", ""};
-    close_socket(close_code::normal, "no answer from the server");
+    close_socket(close_code::going_away, "no answer from the server");
     lost_connection(now, true);
   }
   if (live()) {
-    if (auto due = refresh_due(); due && !refreshing_ && now >= *due) {
-      refreshing_ = true;
-      effects_.push_back(Effect{Effect::request_token, 0, 0, {}, {}});
-      ++tokens_asked_;
-    }
-    if (now - last_received_at_ >= 2 * heartbeat_ms_) {
-      // Nothing from the server for two heartbeats: the connection is dead.
-      connection_.last_error = Error{ErrorCode::internal, "no answer from the server", ""};
-      close_socket(close_code::going_away, "no answer from the server");
-      lost_connection(now, true);
-    } else if (ping_sent_at_ < 0 && now - last_received_at_ >= heartbeat_ms_) {
+    if (ping_sent_at_ < 0 && now - last_received_at_ >= heartbeat_ms_) {
       c2s::Ping ping;
       ping.ref = add_request(Request{Request::other_request});
       send_frame(ping);
       ping_sent_at_ = now;
+    }
+    if (std::int64_t due = refresh_due(); due > 0 && !refreshing_ && now >= due) {
+      refreshing_ = true;
+      effects_.push_back(Effect{Effect::request_token, 0, 0, {}, {}});
+      ++tokens_asked_;
     }
     if (live() && !stable_ && now - connected_at_ >= config_.stable_after_ms) {
       stable_ = true;

@@ -204,8 +204,8 @@ class Core {
   void join_refused(const std::string& room_id, const protocol::Error& error,
                     std::optional<std::int64_t> retry_after_ms, std::int64_t now);
   void close_socket(std::uint16_t code, const char* reason);
-  // When the token should be refreshed (our clock), if it has an expiry and life left.
-  std::optional<std::int64_t> refresh_due() const;
+  // When the token should be refreshed (our clock); 0 if it has no expiry or no life left.
+  std::int64_t refresh_due() const;
   bool live() const { return connection_.state == ConnectionState::connected; }
   bool handshaking() const {
     return connection_.state == ConnectionState::connecting || connection_.state == ConnectionState::authenticating;
