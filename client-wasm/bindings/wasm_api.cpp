@@ -101,7 +101,7 @@ const char* result(Handle& h, bool ok, std::string_view key = {}, std::string_vi
 extern "C" {
 
 // config: JSON {"url", "seed", "clientName", "clientVersion", and optionally
-// "backoffBaseMs", "backoffCapMs", "stableAfterMs", "queueLimit"} (the
+// "backoffBaseMs", "backoffCapMs", "stableAfterMs", "handshakeTimeoutMs", "queueLimit"} (the
 // wrapper checks their ranges; defaults in Config)
 Handle* parley_new(const char* config_json, std::size_t length) {
   Document doc;
@@ -113,6 +113,7 @@ Handle* parley_new(const char* config_json, std::size_t length) {
   if (auto v = integer(doc, root, "backoffBaseMs")) config.backoff_base_ms = *v;
   if (auto v = integer(doc, root, "backoffCapMs")) config.backoff_cap_ms = *v;
   if (auto v = integer(doc, root, "stableAfterMs")) config.stable_after_ms = *v;
+  if (auto v = integer(doc, root, "handshakeTimeoutMs")) config.handshake_timeout_ms = *v;
   if (auto v = integer(doc, root, "queueLimit")) config.queue_limit = static_cast<std::size_t>(*v);
   if (auto name = str(doc, root, "clientName"); !name.empty()) config.client_name = name;
   if (auto version = str(doc, root, "clientVersion"); !version.empty()) config.client_version = version;
@@ -129,7 +130,7 @@ char* parley_buffer(Handle* h, std::size_t size) {
 
 // App calls, as JSON in the scratch buffer: {"op": ...} with
 //   connect | disconnect | reconnectNow | online | offline
-//   setToken {token} | tokenFailed {refused?} | join {roomId} | leave {roomId} | loadOlder {roomId}
+//   setToken {token, expiresAt?} | tokenFailed {refused?} | join {roomId} | leave {roomId} | loadOlder {roomId}
 //   send {roomId, content, type?, replyTo?, metadata?} -> {"ok": true, "key": ...}
 //                                                      or {"ok": false, "code": "queue_full"}
 //   retry {roomId, key} | discard {roomId, key}
@@ -151,7 +152,7 @@ const char* parley_command(Handle* h, std::size_t length, double now) {
   } else if (op == "reconnectNow") {
     core.reconnect_now(t);
   } else if (op == "setToken") {
-    core.set_token(field("token"), t);
+    core.set_token(field("token"), t, integer(doc, root, "expiresAt").value_or(0));
   } else if (op == "tokenFailed") {
     const Node* refused = doc.member(root, "refused");
     core.token_failed(t, refused && refused->kind == Kind::boolean && refused->boolean);

@@ -36,6 +36,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
   if (!state) return false;
   if (!restored_user_.empty() && state->user_id != restored_user_) return false;
   restored_user_ = state->user_id;
+  bool added = false;  // sends or receipts this core did not have
   for (const auto& r : state->rooms) {
     Room& room = room_state(r.room_id);
     room.epoch = r.epoch;
@@ -48,8 +49,8 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
                     [&](const QueuedSend& p) { return p.client_msg_id == s.client_msg_id; })) {
       continue;
     }
+    join(s.room_id, now);  // its queue must be flushed, so it must be joined (at once if connected)
     Room& room = room_state(s.room_id);
-    room.wanted = true;  // its queue must be flushed, so it must be joined
     Message shown;
     shown.roomId = s.room_id;
     shown.clientMsgId = s.client_msg_id;
@@ -61,15 +62,22 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     shown.createdAt = s.created_at;
     room.timeline.add_pending(shown, s.failed ? MessageStatus::failed : MessageStatus::queued, s.failed);
     outbox_.push_back(s);
+    added = true;
     notify_room(s.room_id);
   }
   for (const auto& r : state->receipts) {
+    join(r.room_id, now);  // its receipts go out after the (re)join
     Room& room = room_state(r.room_id);
-    room.wanted = true;  // its receipts go out after the rejoin
     room.read_pending = std::max(room.read_pending, r.read);
     room.delivered_pending = std::max(room.delivered_pending, r.delivered);
-    receipts_saved_ = true;
+    receipt_due(room, now);
+    added = true;
   }
+  // What was adopted is this core's to send now: saved with its own outbox
+  // (before the host deletes the blob it came from), and sent at once if
+  // connected.
+  if (added) persist_outbox();
+  flush_outbox(now);
   schedule_housekeeping(now);
   return true;
 }
@@ -100,8 +108,10 @@ void Core::reconnect_now(std::int64_t now) {
   }
 }
 
-void Core::set_token(std::string token, std::int64_t now) {
+void Core::set_token(std::string token, std::int64_t now, std::int64_t expires_at) {
   token_ = std::move(token);
+  token_expires_at_ = expires_at;
+  refresh_from_ = now;
   token_failures_ = 0;
   bool asked = tokens_asked_ > 0;  // the answer to a RequestToken
   if (asked) --tokens_asked_;
@@ -109,10 +119,27 @@ void Core::set_token(std::string token, std::int64_t now) {
   // the connection closed) starts a closed connection over.
   if (connection_.state == ConnectionState::closed && want_connection_ && !asked) return start_over(now);
   if (socket_open_ && connection_.state == ConnectionState::connecting) send_hello();
+  if (live()) {
+    // Refreshed in place: the server takes the new token on this socket.
+    refreshing_ = true;  // until the server's answer
+    c2s::Auth auth;
+    auth.ref = add_request(Request{Request::auth_request});
+    auth.token = *token_;
+    send_frame(auth);
+  }
+  schedule_housekeeping(now);
 }
 
 void Core::token_failed(std::int64_t now, bool refused) {
   if (tokens_asked_ > 0) --tokens_asked_;
+  if (live() && refreshing_) {
+    refreshing_ = false;
+    if (refused) return give_up(now, Error{ErrorCode::unauthorized, "the app has no token", ""});
+    // The current token still works: try again halfway to its expiry. Past
+    // it the server closes with 4001, and a fresh token is asked for then.
+    refresh_from_ = now;
+    return schedule_housekeeping(now);
+  }
   if (connection_.state != ConnectionState::connecting || token_) return;
   if (refused || ++token_failures_ >= config_.token_attempts) {
     return give_up(now, Error{ErrorCode::unauthorized, refused ? "the app has no token" : "could not get a token", ""});
@@ -367,6 +394,7 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
     persist_outbox();
   }
   restored_user_ = f.user.id;
+  clock_offset_ = f.serverTime - now;
   connection_.user = f.user;
   connection_.last_error.reset();
   auth_refusals_ = 0;
@@ -408,6 +436,7 @@ void Core::on_frame(s2c::Joined& f, std::int64_t now) {
 void Core::on_frame(s2c::Ack& f, std::int64_t now) {
   auto request = take_request(f.ref);
   if (!request) return;
+  if (request->kind == Request::auth_request) refreshing_ = false;  // the next refresh is due before its expiry
   if (request->kind == Request::send_request && f.message) {
     confirm(room_state(request->room_id), *f.message, now);
     notify_room(request->room_id);
@@ -454,6 +483,8 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
     join_refused(request.room_id, error, f.retryAfterMs, now);
   } else if (request.kind == Request::hello_request) {
     hello_refused(error, f.retryAfterMs, now);
+  } else if (request.kind == Request::auth_request) {
+    token_refused(now);  // as if the server had closed with 4001: a fresh token, on a new connection
   } else {
     connection_.last_error = error;
     notify("connection");
@@ -622,12 +653,16 @@ void Core::start_attempt(std::int64_t now) {
   socket_open_ = false;
   connection_.next_attempt_at.reset();
   last_received_at_ = now;
+  attempt_started_at_ = now;
   set_state(ConnectionState::connecting);
   effects_.push_back(Effect{Effect::open_socket, socket_, 0, config_.url, std::string(subprotocol_json)});
+  // A token due for its refresh would expire soon after the hello: ask for a fresh one instead.
+  if (std::int64_t due = refresh_due(); due > 0 && now >= due) token_.reset();
   if (!token_) {
     effects_.push_back(Effect{Effect::request_token, 0, 0, {}, {}});
     ++tokens_asked_;
   }
+  schedule_housekeeping(now);  // the handshake's deadline
 }
 
 void Core::send_hello() {
@@ -646,11 +681,20 @@ void Core::close_socket(std::uint16_t code, const char* reason) {
   }
 }
 
+std::int64_t Core::refresh_due() const {
+  if (token_expires_at_ <= 0 || !token_) return 0;
+  std::int64_t expires = token_expires_at_ - clock_offset_;  // on our clock
+  std::int64_t due = expires - std::min(config_.token_refresh_ms, (expires - refresh_from_) / 2);
+  if (due <= refresh_from_) return 0;  // no life left to refresh in: the server will say so
+  return due;
+}
+
 void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_ms) {
   ++socket_;  // later events from the lost socket are stale
   socket_open_ = false;
   requests_.clear();
   ping_sent_at_ = -1;
+  refreshing_ = false;
   // Only a connection that lasted starts the backoff over; short-lived ones
   // (accepted, then dropped) keep counting up.
   if (stable_) connection_.attempt = 0;
@@ -796,6 +840,9 @@ std::optional<std::int64_t> Core::next_deadline() const {
     consider(ping_sent_at_ >= 0 ? last_received_at_ + 2 * heartbeat_ms_ : last_received_at_ + heartbeat_ms_);
     if (!stable_) consider(connected_at_ + config_.stable_after_ms);
     if (send_due_ > 0) consider(send_due_);
+    if (std::int64_t due = refresh_due(); due > 0 && !refreshing_) consider(due);
+  } else if (handshaking()) {
+    consider(attempt_started_at_ + config_.handshake_timeout_ms);
   }
   for (const auto& [id, room] : rooms_) {
     if (room.typing) consider(room.typing_stop_at);
@@ -808,17 +855,27 @@ std::optional<std::int64_t> Core::next_deadline() const {
 }
 
 void Core::housekeeping(std::int64_t now) {
+  // No welcome within the handshake timeout (the socket never opened, or
+  // opened and stays silent: a proxy that swallows everything), or nothing
+  // from the server for two heartbeats: the connection is dead. Give up on
+  // this socket and try again after the backoff.
+  if (handshaking() ? now >= attempt_started_at_ + config_.handshake_timeout_ms
+                    : live() && now - last_received_at_ >= 2 * heartbeat_ms_) {
+    connection_.last_error = Error{ErrorCode::internal, "no answer from the server", ""};
+    close_socket(close_code::going_away, "no answer from the server");
+    lost_connection(now, true);
+  }
   if (live()) {
-    if (now - last_received_at_ >= 2 * heartbeat_ms_) {
-      // Nothing from the server for two heartbeats: the connection is dead.
-      connection_.last_error = Error{ErrorCode::internal, "no answer from the server", ""};
-      close_socket(close_code::going_away, "dead connection");
-      lost_connection(now, true);
-    } else if (ping_sent_at_ < 0 && now - last_received_at_ >= heartbeat_ms_) {
+    if (ping_sent_at_ < 0 && now - last_received_at_ >= heartbeat_ms_) {
       c2s::Ping ping;
       ping.ref = add_request(Request{Request::other_request});
       send_frame(ping);
       ping_sent_at_ = now;
+    }
+    if (std::int64_t due = refresh_due(); due > 0 && !refreshing_ && now >= due) {
+      refreshing_ = true;
+      effects_.push_back(Effect{Effect::request_token, 0, 0, {}, {}});
+      ++tokens_asked_;
     }
     if (live() && !stable_ && now - connected_at_ >= config_.stable_after_ms) {
       stable_ = true;

@@ -4,8 +4,9 @@
 // what the timeline shows) are the core's; this file carries them out and
 // keeps the latest views for subscribers such as the React hooks.
 import { CoreHandle, type Effect } from './core.js';
+import { OUTBOX, Outboxes } from './outboxes.js';
 import { defaultStore, type BlobStore } from './storage.js';
-import type { ConnectionSnapshot, MessageDraft, ParleyError, RoomSnapshot } from './types.js';
+import type { ConnectionSnapshot, MessageDraft, ParleyError, RoomSnapshot, TokenResult } from './types.js';
 import { loadCore } from './wasm-loader.js';
 
 export interface ClientOptions {
@@ -13,11 +14,14 @@ export interface ClientOptions {
   url: string;
   /**
    * Returns a JWT for this user; called when the core needs one (first
-   * connection, after the server refused one). Return null when there is
-   * none to get (e.g. the user signed out): the client closes with
-   * `unauthorized`. Three failures in a row close it too.
+   * connection, after the server refused one, and before the current one
+   * expires). Return null when there is none to get (e.g. the user signed
+   * out): the client closes with `unauthorized`. Three failures in a row
+   * close it too. The expiry is the JWT's `exp`, unless the provider returns
+   * `{ token, expiresAt }` (ms since the epoch); a token with an expiry is
+   * refreshed before it, on the open connection.
    */
-  getToken: () => string | null | Promise<string | null>;
+  getToken: () => TokenResult | Promise<TokenResult>;
   /**
    * Where queued messages and the room cache survive a reload: IndexedDB in
    * browsers by default (database `parley:<storageKey>`), memory elsewhere.
@@ -40,6 +44,12 @@ export interface ClientOptions {
   };
   /** Unsent messages kept in the offline queue; more are refused with `queue_full`. Default 1000. */
   queueLimit?: number;
+  /**
+   * A connection attempt not welcomed by the server within this time (the
+   * socket never opens, or opens and carries nothing) is closed and retried
+   * after the backoff. Default 10 000 ms.
+   */
+  handshakeTimeoutMs?: number;
 }
 
 // The core's settings from the options, checked here so that a bad value is
@@ -58,6 +68,7 @@ function coreSettings(options: ClientOptions): Record<string, number> {
   take('reconnect.capMs', 'backoffCapMs', r.capMs, 1);
   take('reconnect.stableAfterMs', 'stableAfterMs', r.stableAfterMs, 0);
   take('queueLimit', 'queueLimit', options.queueLimit, 1);
+  take('handshakeTimeoutMs', 'handshakeTimeoutMs', options.handshakeTimeoutMs, 1);
   if ((out.backoffCapMs ?? 10_000) < (out.backoffBaseMs ?? 500)) {
     throw new TypeError('parley: reconnect.capMs must not be less than reconnect.baseMs');
   }
@@ -88,6 +99,27 @@ function emptyRoom(roomId: string): RoomSnapshot {
 
 const textDecoder = new TextDecoder();
 
+/** The `exp` of a JWT in ms since the epoch, if it has one. */
+function jwtExpiry(token: string): number | undefined {
+  try {
+    const payload = token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const { exp } = JSON.parse(atob(payload)) as { exp?: unknown };
+    return typeof exp === 'number' && Number.isFinite(exp) ? Math.floor(exp * 1000) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// The core's setToken command; the expiry from the JWT unless given.
+function tokenCommand({ token, expiresAt }: { token: string; expiresAt?: number }): Record<string, unknown> {
+  const at = expiresAt ?? jwtExpiry(token);
+  return at === undefined ? { op: 'setToken', token } : { op: 'setToken', token, expiresAt: Math.floor(at) };
+}
+
+function failedConnection(error: ParleyError): ConnectionSnapshot {
+  return Object.freeze({ ...INITIAL_CONNECTION, state: 'failed', lastError: Object.freeze(error) }) as ConnectionSnapshot;
+}
+
 /** Thrown by send() when the offline queue is full (code `queue_full`). */
 export class ParleyClientError extends Error {
   constructor(readonly error: ParleyError) {
@@ -112,11 +144,21 @@ export class ParleyClient {
   // Rooms held by useRoom (how many), and rooms the app joined itself.
   private readonly holds = new Map<string, number>();
   private readonly joinedByApp = new Set<string>();
+  // This client's queue among the other tabs' (created when the core loads).
+  private readonly scope: string;
+  private outboxes: Outboxes | null = null;
+  // The last write to the store (writes complete in order).
+  private lastWrite: Promise<void> = Promise.resolve();
+  // The store is being or was deleted: nothing is written any more.
+  private erased = false;
+  private unsubscribeStore: (() => void) | null = null;
+  private wasConnected = false;
 
   /** Creating a client has no side effects: nothing is loaded, opened or listened to before connect(). */
   constructor(private readonly options: ClientOptions) {
     this.settings = coreSettings(options);
-    this.store = options.storage ?? defaultStore(`parley:${options.storageKey ?? 'default'}`);
+    this.scope = `parley:${options.storageKey ?? 'default'}`;
+    this.store = options.storage ?? defaultStore(this.scope);
   }
 
   /** Starts connecting (loading the core and the saved state first if needed). */
@@ -126,11 +168,13 @@ export class ParleyClient {
   }
 
   /**
-   * Hands the client a new token (e.g. after the user signed in again); a
-   * connection closed because its token was refused starts over with it.
+   * Hands the client a new token (e.g. after the user signed in again): an
+   * open connection takes it in place, a connection closed because its token
+   * was refused starts over with it. `expiresAt` (ms since the epoch)
+   * defaults to the JWT's `exp`.
    */
-  setToken(token: string): void {
-    void this.call({ op: 'setToken', token });
+  setToken(token: string, expiresAt?: number): void {
+    void this.call(tokenCommand({ token, expiresAt }));
   }
 
   /** Closes the connection; queued messages stay queued. */
@@ -138,9 +182,13 @@ export class ParleyClient {
     void this.call({ op: 'disconnect' });
   }
 
-  /** Skips the wait of a reconnection backoff; a connection closed for a refused token starts over (asking getToken). */
+  /**
+   * Skips the wait of a reconnection backoff; a connection closed for a
+   * refused token starts over (asking getToken); after the core failed to
+   * load (state `failed`) it is loaded again.
+   */
   reconnectNow(): void {
-    void this.call({ op: 'reconnectNow' });
+    void this.call({ op: this.getConnection().state === 'failed' ? 'connect' : 'reconnectNow' });
   }
 
   /** Joins a room (and rejoins it after every reconnect) until leave(). */
@@ -186,6 +234,7 @@ export class ParleyClient {
   async send(roomId: string, message: string | MessageDraft): Promise<string> {
     const draft = typeof message === 'string' ? { content: message } : message;
     const result = await this.call({ op: 'send', roomId, ...draft });
+    if (result.code === 'load_failed') throw new ParleyClientError(this.getConnection().lastError!);
     if (result.code === 'queue_full') {
       const limit = this.settings.queueLimit ?? 1000;
       throw new ParleyClientError({ code: 'queue_full', message: `${limit} messages are already waiting to be sent` });
@@ -239,8 +288,33 @@ export class ParleyClient {
     return () => set.delete(listener);
   }
 
+  /**
+   * Signs out on this device: disconnects, and deletes everything the client
+   * stored for this user (the offline queues of every tab, unsent receipts,
+   * the room cache), so the next person on the device finds nothing. Clients
+   * of other tabs on the same store stop (state `closed`, lastError
+   * `unauthorized`). Messages still queued are dropped. The client cannot be
+   * used afterwards. Resolves once the stored state is deleted.
+   */
+  async signOut(): Promise<void> {
+    this.erased = true;
+    this.shutDown();
+    // Deleted while this client still holds its lock, so that no other tab
+    // adopts its queue in between; released after.
+    await this.lastWrite.catch(() => {});
+    await this.store.destroy();
+    this.release();
+    this.showSignedOut();
+  }
+
   /** Disconnects and releases everything; the client cannot be used afterwards. */
   dispose(): void {
+    this.shutDown();
+    this.release();
+  }
+
+  // Stops all activity: sockets, timers, window events, the core.
+  private shutDown(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.detachWindow?.();
@@ -256,10 +330,18 @@ export class ParleyClient {
     this.core = null;
   }
 
+  // Lets go of this client's queue (another tab's to adopt now) and the store.
+  private release(): void {
+    this.outboxes?.dispose();
+    this.unsubscribeStore?.();
+    this.unsubscribeStore = null;
+  }
+
   // ------------------------------------------------------------- internals
 
   private coreReady(): Promise<CoreHandle> {
-    this.loading ??= (async () => {
+    if (this.loading) return this.loading;
+    const loading = (async () => {
       const [m, saved] = await Promise.all([
         loadCore({ wasmBinary: this.options.wasmBinary }),
         this.store.loadAll().catch(() => new Map<string, Uint8Array>()),
@@ -272,14 +354,82 @@ export class ParleyClient {
         clientVersion: '0.1.0',
         ...this.settings,
       });
-      for (const [key, blob] of saved) core.restore(key, blob, Date.now());
+      if (this.disposed) {
+        core.dispose();
+        return core;
+      }
+      this.core = core;
+      // The room cache (any tab's newest), then the queues of tabs that are
+      // gone (adopted) or still open (watched until they go).
+      const rooms = saved.get('rooms');
+      if (rooms) core.restore('rooms', rooms, Date.now());
+      const locks = typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null;
+      this.outboxes = new Outboxes(this.store, this.scope, locks, (blob) => this.adopt(core, blob));
+      this.unsubscribeStore = this.store.onDestroyed?.(() => this.signedOutElsewhere()) ?? null;
+      await this.outboxes.start(saved);
       return core;
     })();
-    return this.loading;
+    this.loading = loading;
+    loading.catch((error: unknown) => this.loadFailed(error));
+    return loading;
+  }
+
+  // The WebAssembly core could not be loaded (a 404, a CSP without
+  // 'wasm-unsafe-eval', ...): the connection says so, state `failed`.
+  private loadFailed(error: unknown): void {
+    this.loading = null; // connect() or reconnectNow() tries again
+    if (this.disposed) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error('parley: could not load the client core', error);
+    this.views.set('connection', failedConnection({ code: 'load_failed', message: `could not load the client core: ${reason}` }));
+    this.emit('connection');
+  }
+
+  // Another client deleted the store (signed out in another tab): stop, show nothing.
+  private signedOutElsewhere(): void {
+    if (this.disposed) return;
+    this.erased = true;
+    this.shutDown();
+    this.release();
+    this.showSignedOut();
+  }
+
+  // Closed, unauthorized; no rooms.
+  private showSignedOut(): void {
+    this.views.clear();
+    this.views.set(
+      'connection',
+      Object.freeze({
+        ...INITIAL_CONNECTION,
+        state: 'closed',
+        lastError: Object.freeze({ code: 'unauthorized', message: 'signed out on this device' }),
+      }) as ConnectionSnapshot,
+    );
+    for (const topic of this.listeners.keys()) this.emit(topic);
+  }
+
+  // Hands a gone tab's queue to the core; true once it is saved under this client's key.
+  private async adopt(core: CoreHandle, blob: Uint8Array): Promise<boolean> {
+    if (this.disposed || this.erased) return false;
+    const adopted = core.restore(OUTBOX, blob, Date.now());
+    this.perform(core.takeEffects());
+    await this.lastWrite;
+    return adopted;
+  }
+
+  private emit(topic: string): void {
+    for (const listener of this.listeners.get(topic) ?? []) listener();
   }
 
   private async call(op: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const core = (this.core = await this.coreReady());
+    // After a failed load only connect() (or reconnectNow()) loads again.
+    if (this.getConnection().state === 'failed' && op.op !== 'connect') return { ok: false, code: 'load_failed' };
+    let core: CoreHandle;
+    try {
+      core = await this.coreReady();
+    } catch {
+      return { ok: false, code: 'load_failed' };
+    }
     if (this.disposed) return { ok: false, error: 'the client was disposed' };
     const result = core.command(op, Date.now());
     this.perform(core.takeEffects());
@@ -323,9 +473,14 @@ export class ParleyClient {
           clearTimeout(this.timers.get(e.timer));
           this.timers.delete(e.timer);
           break;
-        case 'persist':
-          this.store.put(e.key, e.blob).catch((error: unknown) => console.error('parley: could not save state', error));
+        case 'persist': {
+          if (this.erased) break;
+          const own = e.key === OUTBOX;
+          const write = this.store.put(own ? (this.outboxes?.key ?? OUTBOX) : e.key, e.blob);
+          this.lastWrite = write;
+          write.then(() => own && this.outboxes?.saved(), (error: unknown) => console.error('parley: could not save state', error));
           break;
+        }
         case 'token':
           this.fetchToken();
           break;
@@ -372,10 +527,12 @@ export class ParleyClient {
     Promise.resolve()
       .then(() => this.options.getToken())
       .then(
-        (token) =>
+        (result) => {
+          const token = typeof result === 'string' ? { token: result } : result;
           this.input((core, now) =>
-            core.command(token ? { op: 'setToken', token } : { op: 'tokenFailed', refused: true }, now),
-          ),
+            core.command(token?.token ? tokenCommand(token) : { op: 'tokenFailed', refused: true }, now),
+          );
+        },
         (error: unknown) => {
           console.error('parley: getToken failed', error);
           this.input((core, now) => core.command({ op: 'tokenFailed' }, now));
@@ -399,8 +556,12 @@ export class ParleyClient {
     this.dirty.clear();
     for (const topic of topics) {
       this.views.set(topic, Object.freeze(core.view(topic)));
-      for (const listener of this.listeners.get(topic) ?? []) listener();
+      this.emit(topic);
     }
+    // Each reconnect looks for queues of tabs that went meanwhile.
+    const connected = this.getConnection().state === 'connected';
+    if (connected && !this.wasConnected) void this.outboxes?.rescan();
+    this.wasConnected = connected;
   }
 
   private attachWindowEvents(): () => void {

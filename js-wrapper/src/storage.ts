@@ -1,18 +1,39 @@
 // Where the core's persisted blobs live: IndexedDB in browsers (so a reload
 // keeps queued messages), memory elsewhere (Node, tests, private modes that
-// refuse IndexedDB).
+// refuse IndexedDB). One store holds one user's state on one device: every
+// tab's offline queue (`outbox:<tab>`), the room cache (`rooms`).
 export interface BlobStore {
   loadAll(): Promise<Map<string, Uint8Array>>;
   put(key: string, blob: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  /**
+   * Deletes everything stored (signing out). Clients of other tabs on the
+   * same store are told (onDestroyed) and stop writing.
+   */
+  destroy(): Promise<void>;
+  /** Calls `listener` when another client destroyed the store; returns the unsubscribe. */
+  onDestroyed?(listener: () => void): () => void;
 }
 
 export class MemoryStore implements BlobStore {
   private readonly blobs = new Map<string, Uint8Array>();
+  private readonly listeners = new Set<() => void>();
   async loadAll(): Promise<Map<string, Uint8Array>> {
     return new Map(this.blobs);
   }
   async put(key: string, blob: Uint8Array): Promise<void> {
-    this.blobs.set(key, blob);
+    this.blobs.set(key, blob.slice());
+  }
+  async delete(key: string): Promise<void> {
+    this.blobs.delete(key);
+  }
+  async destroy(): Promise<void> {
+    this.blobs.clear();
+    for (const listener of [...this.listeners]) listener();
+  }
+  onDestroyed(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }
 
@@ -27,14 +48,30 @@ function request<T>(r: IDBRequest<T>): Promise<T> {
 
 export class IndexedDbStore implements BlobStore {
   private db: Promise<IDBDatabase> | null = null;
+  // Deleted (signed out, here or in another tab): nothing is written again.
+  private gone = false;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly name: string) {}
 
   private open(): Promise<IDBDatabase> {
+    if (this.gone) return Promise.reject(new Error('parley: the stored state was deleted (signed out)'));
     this.db ??= new Promise((resolve, reject) => {
       const r = indexedDB.open(this.name, 1);
       r.onupgradeneeded = () => r.result.createObjectStore(STORE);
-      r.onsuccess = () => resolve(r.result);
+      r.onsuccess = () => {
+        const db = r.result;
+        // Another tab deletes the database (signs out): let it, and stop.
+        db.onversionchange = (e) => {
+          db.close();
+          this.db = null;
+          if (e.newVersion === null) {
+            this.gone = true;
+            for (const listener of [...this.listeners]) listener();
+          }
+        };
+        resolve(db);
+      };
       r.onerror = () => reject(r.error);
     });
     return this.db;
@@ -49,16 +86,44 @@ export class IndexedDbStore implements BlobStore {
     return out;
   }
 
-  async put(key: string, blob: Uint8Array): Promise<void> {
+  private async write(change: (store: IDBObjectStore) => void): Promise<void> {
     const db = await this.open();
     const tx = db.transaction(STORE, 'readwrite');
-    // Store a copy: the effect's bytes view WASM memory that later calls reuse.
-    tx.objectStore(STORE).put(blob.slice().buffer, key);
+    change(tx.objectStore(STORE));
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
       tx.onerror = () => reject(tx.error);
       tx.onabort = () => reject(tx.error);
     });
+  }
+
+  put(key: string, blob: Uint8Array): Promise<void> {
+    // Store a copy: the effect's bytes view WASM memory that later calls reuse.
+    return this.write((store) => store.put(blob.slice().buffer, key));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.write((store) => store.delete(key));
+  }
+
+  async destroy(): Promise<void> {
+    this.gone = true;
+    const db = this.db;
+    this.db = null;
+    if (db) (await db.catch(() => null))?.close();
+    await new Promise<void>((resolve, reject) => {
+      const r = indexedDB.deleteDatabase(this.name);
+      r.onsuccess = () => resolve();
+      r.onerror = () => reject(r.error);
+      // Open connections elsewhere are asked to close (versionchange); the
+      // deletion completes when they have.
+      r.onblocked = () => resolve();
+    });
+  }
+
+  onDestroyed(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }
 

@@ -11,10 +11,23 @@ export type ConnectionState =
   | 'connected'
   | 'backoff'
   | 'offline'
-  | 'closed';
+  | 'closed'
+  /** The client core could not be loaded (see lastError, code `load_failed`); reconnectNow() tries again. */
+  | 'failed';
+
+/**
+ * What getToken returns: a JWT (its `exp` is its expiry), the token with its
+ * expiry in ms since the epoch, or null when there is none (signed out).
+ */
+export type TokenResult = string | { token: string; expiresAt?: number } | null;
 
 export interface ParleyError {
-  code: ErrorCode | 'queue_full';
+  /**
+   * The server's codes, and two of the client's own: `queue_full` (send()
+   * refused: the offline queue is full) and `load_failed` (the WebAssembly
+   * core could not be loaded: a 404, a CSP without 'wasm-unsafe-eval', ...).
+   */
+  code: ErrorCode | 'queue_full' | 'load_failed';
   message: string;
   /** JSON pointer of the offending field, when the error is about one. */
   path?: string;

@@ -45,7 +45,10 @@ async function instantiate(options: LoadOptions): Promise<WebAssembly.Instance> 
     return (await WebAssembly.instantiateStreaming(response, imports)).instance;
   } catch {
     // A server that does not say application/wasm: compile from the bytes.
-    const { instance } = await WebAssembly.instantiate(await (await fetch(url)).arrayBuffer(), imports);
+    // (A failure here is the one reported: a 404, a CSP without 'wasm-unsafe-eval'.)
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`HTTP ${r.status} for ${url}`);
+    const { instance } = await WebAssembly.instantiate(await r.arrayBuffer(), imports);
     return instance;
   }
 }

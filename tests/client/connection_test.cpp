@@ -311,6 +311,289 @@ TEST(Connection, AnInvalidServerFrameDropsTheConnection) {
   EXPECT_EQ(host.core.connection().last_error->path, "/message");
 }
 
+// ---- the handshake deadline: an attempt that never completes is abandoned
+
+// The close effects the core asked for on `socket`.
+std::size_t closes_of(const FakeHost& host, std::uint32_t socket) {
+  return static_cast<std::size_t>(
+      std::count_if(host.closes.begin(), host.closes.end(), [&](const client::Effect& e) { return e.id == socket; }));
+}
+
+TEST(Handshake, ASocketThatNeverOpensIsAbandonedAfterTheTimeoutAndRetried) {
+  FakeHost host;  // handshake_timeout_ms = 10 000
+  host.core.connect(host.now);
+  host.drain();
+  std::uint32_t first = host.socket;
+  host.advance(9'999);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);
+  EXPECT_EQ(closes_of(host, first), 0u);
+  host.advance(1);
+  EXPECT_EQ(closes_of(host, first), 1u) << "the attempt is closed at the deadline";
+  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.core.connection().attempt, 1);
+  ASSERT_TRUE(host.core.connection().last_error);
+  EXPECT_EQ(host.core.connection().last_error->message, "no answer from the server");
+  std::int64_t delay = *host.core.connection().next_attempt_at - host.now;
+  EXPECT_LE(delay, 500) << "retried after the backoff, as any failed attempt";
+  host.advance(delay);
+  EXPECT_EQ(host.opens, 2);
+  EXPECT_NE(host.socket, first);
+  host.core.socket_opened(first, subprotocol_json, host.now);  // the abandoned socket opens after all
+  host.drain();
+  EXPECT_TRUE(host.take_sent_of<c2s::Hello>().empty()) << "events of the abandoned socket are ignored";
+  host.accept("alice", "Alice");
+  EXPECT_EQ(host.core.connection().state, ConnectionState::connected);
+}
+
+TEST(Handshake, ASocketThatOpensAndStaysSilentIsAbandonedWhileAuthenticating) {
+  FakeHost host;
+  host.core.connect(host.now);
+  host.drain();
+  host.core.socket_opened(host.socket, subprotocol_json, host.now);
+  host.core.set_token("t", host.now);
+  auto hello = host.expect_sent<c2s::Hello>();
+  EXPECT_EQ(host.core.connection().state, ConnectionState::authenticating);
+  std::uint32_t silent = host.socket;
+  host.advance(9'999);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::authenticating) << "a black hole: no close, no answer";
+  host.advance(1);
+  EXPECT_EQ(closes_of(host, silent), 1u);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+  // The welcome the black hole held back is for an abandoned socket.
+  s2c::Welcome late;
+  late.ref = hello.ref;
+  late.sessionId = "s";
+  late.user = {"alice", "Alice"};
+  late.heartbeatMs = 25'000;
+  host.core.received(silent, encode(s2c::Frame{late}, Codec::json), host.now);
+  host.drain();
+  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+}
+
+TEST(Handshake, TheDeadlineCountsFromTheStartOfTheAttemptAndRepeatsWithGrowingBackoff) {
+  FakeHost host;
+  host.core.connect(host.now);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    host.drain();
+    std::uint32_t socket = host.socket;
+    std::int64_t started = host.now;
+    host.advance(9'000);
+    host.core.socket_opened(socket, subprotocol_json, host.now);  // opens late, then silence
+    host.core.set_token("t", host.now);
+    host.advance(999);
+    EXPECT_EQ(closes_of(host, socket), 0u) << "attempt " << attempt;
+    host.advance(1);
+    EXPECT_EQ(closes_of(host, socket), 1u) << "10 s after the attempt started, not after it opened";
+    EXPECT_EQ(host.now - started, 10'000);
+    EXPECT_EQ(host.core.connection().attempt, attempt + 1);
+    std::int64_t delay = *host.core.connection().next_attempt_at - host.now;
+    EXPECT_LE(delay, std::min<std::int64_t>(10'000, 500LL << attempt));
+    host.advance(delay);
+  }
+  EXPECT_EQ(host.opens, 6);
+}
+
+TEST(Handshake, UsesTheConfiguredTimeoutAndNoneOnceWelcomed) {
+  client::Config config = FakeHost::default_config();
+  config.handshake_timeout_ms = 3'000;
+  FakeHost host(config);
+  host.core.connect(host.now);
+  host.drain();
+  host.advance(2'999);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);
+  host.advance(1);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+  host.advance(*host.core.connection().next_attempt_at - host.now);
+  host.accept("alice", "Alice", 1'000'000);
+  host.advance(60'000);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::connected) << "the heartbeat watches a welcomed socket";
+  EXPECT_EQ(host.opens, 2);
+}
+
+TEST(Handshake, MessagesQueuedDuringBlackHoledAttemptsAreSentOnceWhenAConnectionWorks) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  host.core.join("lobby", host.now);
+  auto join = host.expect_sent<c2s::Join>();
+  host.deliver(test::make_joined(join.ref, "lobby", 0));
+  host.drop();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 15; ++i)
+    keys.push_back(host.core.send("lobby", test::text("m" + std::to_string(i)), host.now).key);
+  // Three attempts open and hear nothing.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    host.advance(*host.core.connection().next_attempt_at - host.now);
+    host.core.socket_opened(host.socket, subprotocol_json, host.now);
+    EXPECT_EQ(host.take_sent_of<c2s::Hello>().size(), 1u) << "said hello into the void";
+    host.advance(10'000);
+    ASSERT_EQ(host.core.connection().state, ConnectionState::backoff) << "attempt " << attempt;
+  }
+  EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
+  host.advance(*host.core.connection().next_attempt_at - host.now);
+  host.accept("alice", "Alice");
+  auto rejoin = host.expect_sent<c2s::Join>();
+  host.deliver(test::make_joined(rejoin.ref, "lobby", 0));
+  auto sends = host.take_sent_of<c2s::Send>();
+  ASSERT_EQ(sends.size(), 15u);
+  for (std::size_t i = 0; i < sends.size(); ++i) EXPECT_EQ(sends[i].clientMsgId, keys[i]);
+}
+
+// ---- token refresh in place
+
+// Opens the attempt under way with a token that expires at `expires_at` and
+// welcomes it; the server's clock reads `server_time` then.
+void welcome_with_expiring_token(FakeHost& host, std::int64_t expires_at, std::int64_t server_time = 0) {
+  host.drain();
+  host.core.socket_opened(host.socket, subprotocol_json, host.now);
+  host.core.set_token("token-1", host.now, expires_at);
+  auto hello = host.expect_sent<c2s::Hello>();
+  s2c::Welcome welcome;
+  welcome.ref = hello.ref;
+  welcome.sessionId = "s1";
+  welcome.user = {"alice", "Alice"};
+  welcome.serverTime = server_time == 0 ? host.now : server_time;
+  welcome.heartbeatMs = 1'000'000;  // out of the way
+  welcome.limits = {65536, 4000, 1, 1000};
+  host.deliver(welcome);
+}
+
+TEST(Refresh, ATokenIsRefreshedBeforeItExpiresOnTheSameSocket) {
+  FakeHost host;  // token_refresh_ms = 30 000
+  host.core.connect(host.now);
+  welcome_with_expiring_token(host, host.now + 600'000);
+  std::uint32_t socket = host.socket;
+  EXPECT_EQ(host.token_requests, 1);
+  for (int refresh = 0; refresh < 3; ++refresh) {
+    std::int64_t expires = host.now + 600'000;
+    if (refresh > 0) {
+      host.core.set_token("token-" + std::to_string(refresh + 1), host.now, expires);
+      auto auth = host.expect_sent<c2s::Auth>();
+      host.deliver(s2c::Ack{*auth.ref, std::nullopt});
+    }
+    host.advance(600'000 - 30'001);
+    EXPECT_EQ(host.token_requests, refresh + 1) << "not yet";
+    host.advance(1);
+    EXPECT_EQ(host.token_requests, refresh + 2) << "30 s before the expiry";
+    EXPECT_EQ(host.now, expires - 30'000);
+  }
+  EXPECT_EQ(host.opens, 1);
+  EXPECT_TRUE(host.closes.empty());
+  EXPECT_EQ(host.socket, socket);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::connected);
+}
+
+TEST(Refresh, TheFreshTokenGoesOutAsAuthAndSendsAreNotHeldBack) {
+  FakeHost host;
+  host.core.connect(host.now);
+  std::int64_t expires = host.now + 4'000;  // a short-lived token: refreshed halfway
+  welcome_with_expiring_token(host, expires);
+  host.core.join("lobby", host.now);
+  auto join = host.expect_sent<c2s::Join>();
+  host.deliver(test::make_joined(join.ref, "lobby", 0));
+  host.advance(1'999);
+  EXPECT_EQ(host.token_requests, 1);
+  host.advance(1);
+  EXPECT_EQ(host.token_requests, 2) << "halfway through a life shorter than twice the margin";
+  // While the app fetches the token, messages go out as usual.
+  std::string key = host.core.send("lobby", test::text("during the refresh"), host.now).key;
+  EXPECT_EQ(host.expect_sent<c2s::Send>().clientMsgId, key);
+  host.advance(500);
+  host.core.set_token("token-2", host.now, expires + 4'000);
+  auto auth = host.expect_sent<c2s::Auth>();
+  EXPECT_EQ(auth.token, "token-2");
+  ASSERT_TRUE(auth.ref);
+  key = host.core.send("lobby", test::text("before the auth ack"), host.now).key;
+  EXPECT_EQ(host.expect_sent<c2s::Send>().clientMsgId, key);
+  host.deliver(s2c::Ack{*auth.ref, std::nullopt});
+  EXPECT_TRUE(host.take_sent_of<c2s::Hello>().empty());
+  EXPECT_TRUE(host.closes.empty()) << "no reconnect";
+  EXPECT_EQ(host.opens, 1);
+  // The next refresh is measured from the new token: halfway through its 5.5 s.
+  host.advance(2'749);
+  EXPECT_EQ(host.token_requests, 2);
+  host.advance(1);
+  EXPECT_EQ(host.token_requests, 3);
+}
+
+TEST(Refresh, TheExpiryIsReadOnTheServersClock) {
+  FakeHost host;
+  host.core.connect(host.now);
+  std::int64_t server_now = host.now + 300'000;  // the server's clock is 5 minutes ahead
+  welcome_with_expiring_token(host, server_now + 60'000, server_now);
+  host.advance(29'999);
+  EXPECT_EQ(host.token_requests, 1);
+  host.advance(1);
+  EXPECT_EQ(host.token_requests, 2) << "30 s before the expiry as the server counts";
+}
+
+TEST(Refresh, AnAppThatOffersATokenWhileConnectedHandsItOverInPlace) {
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  host.core.set_token("signed-in-again", host.now);
+  EXPECT_EQ(host.expect_sent<c2s::Auth>().token, "signed-in-again");
+  EXPECT_TRUE(host.closes.empty());
+  EXPECT_EQ(host.opens, 1);
+}
+
+TEST(Refresh, ARefusedRefreshFallsBackToTheUnauthorizedPath) {
+  FakeHost host;
+  host.core.connect(host.now);
+  welcome_with_expiring_token(host, host.now + 60'000);
+  host.advance(30'000);
+  ASSERT_EQ(host.token_requests, 2);
+  host.core.set_token("refused", host.now, host.now + 60'000);
+  auto auth = host.expect_sent<c2s::Auth>();
+  host.deliver(make_error(auth.ref, "unauthorized", "bad signature"));
+  EXPECT_EQ(host.closes.size(), 1u) << "closed, as after a 4001";
+  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unauthorized);
+  host.advance(10'000);
+  EXPECT_EQ(host.token_requests, 3) << "a fresh token for the next attempt";
+  hello_with_token(host, "refused-too");
+  host.drop(close_code::unauthorized);
+  EXPECT_EQ(host.core.connection().state, ConnectionState::closed) << "refused right after a fresh token";
+}
+
+TEST(Refresh, ATokenProviderThatFailsIsAskedAgainHalfwayAndNullClosesAsSignedOut) {
+  FakeHost host;
+  host.core.connect(host.now);
+  welcome_with_expiring_token(host, host.now + 60'000);
+  host.advance(30'000);
+  ASSERT_EQ(host.token_requests, 2);
+  host.core.token_failed(host.now);
+  host.drain();
+  EXPECT_EQ(host.core.connection().state, ConnectionState::connected) << "the current token still works";
+  host.advance(14'999);
+  EXPECT_EQ(host.token_requests, 2);
+  host.advance(1);
+  EXPECT_EQ(host.token_requests, 3) << "halfway to the expiry";
+  host.core.token_failed(host.now, true);  // no token: the user signed out
+  host.drain();
+  EXPECT_EQ(host.core.connection().state, ConnectionState::closed);
+  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unauthorized);
+}
+
+TEST(Refresh, AReconnectWithATokenDueForRefreshAsksForAFreshOne) {
+  FakeHost host;
+  host.core.connect(host.now);
+  welcome_with_expiring_token(host, host.now + 60'000);
+  host.advance(20'000);
+  host.drop();
+  host.advance(*host.core.connection().next_attempt_at - host.now);
+  host.core.socket_opened(host.socket, subprotocol_json, host.now);
+  EXPECT_EQ(host.expect_sent<c2s::Hello>().token, "token-1") << "40 s of life left: the token is reused";
+  EXPECT_EQ(host.token_requests, 1);
+  host.core.network_offline(host.now);
+  host.advance(11'000);  // 29 s left: inside the refresh window
+  host.core.network_online(host.now);
+  host.drain();
+  EXPECT_EQ(host.token_requests, 2) << "a fresh token rather than one about to expire";
+  host.core.socket_opened(host.socket, subprotocol_json, host.now);
+  EXPECT_TRUE(host.take_sent_of<c2s::Hello>().empty()) << "no hello with the old token";
+  host.core.set_token("token-2", host.now, host.now + 60'000);
+  EXPECT_EQ(host.expect_sent<c2s::Hello>().token, "token-2");
+}
+
 TEST(Connection, DisconnectClosesAndStaysClosed) {
   FakeHost host;
   host.connect_as("alice", "Alice");

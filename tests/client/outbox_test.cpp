@@ -395,6 +395,116 @@ TEST(Outbox, ReceiptsMadeOfflineArePersistedAndAReloadedCoreSendsThemAfterTheRej
   EXPECT_TRUE(again.take_sent_of<c2s::Delivered>().empty());
 }
 
+// ---- outboxes of other tabs: each tab persists its own; a later core, or a
+// tab still open, adopts the outbox of a tab that is gone.
+
+// A tab of alice that was connected and joined to `rooms`, went offline and
+// queued `texts` in `room`; returns its persisted outbox.
+std::string offline_tab_outbox(const std::string& room, const std::vector<std::string>& texts,
+                               std::vector<std::string>* keys = nullptr, std::uint64_t seed = 42) {
+  client::Config config = FakeHost::default_config();
+  config.seed = seed;
+  FakeHost tab(config);
+  tab.connect_as("alice", "Alice");
+  tab.core.join(room, tab.now);
+  auto join = tab.expect_sent<c2s::Join>();
+  tab.deliver(make_joined(join.ref, room, 0));
+  tab.core.network_offline(tab.now);
+  for (const auto& t : texts) {
+    std::string key = tab.core.send(room, text(t), tab.now).key;
+    if (keys) keys->push_back(key);
+  }
+  tab.drain();
+  return tab.storage.at(kOutboxKey);
+}
+
+TEST(Outbox, TheOutboxesOfTwoClosedTabsAreAdoptedByALaterOneAndEachMessageIsSentOnce) {
+  std::vector<std::string> keys_a;
+  std::vector<std::string> keys_b;
+  std::string a = offline_tab_outbox("lobby", {"a1", "a2", "a3"}, &keys_a, 1);
+  std::string b = offline_tab_outbox("lobby", {"b1", "b2"}, &keys_b, 2);
+
+  FakeHost later;  // a new tab, after both were closed (in either order)
+  ASSERT_TRUE(later.core.restore(kOutboxKey, b, later.now));
+  ASSERT_TRUE(later.core.restore(kOutboxKey, a, later.now));
+  later.drain();
+  // Its own outbox holds both now, before the host deletes theirs.
+  auto own = decode_outbox(later.storage.at(kOutboxKey));
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->sends.size(), 5u);
+  EXPECT_EQ(later.core.queued(), 5u);
+
+  later.connect_as("alice", "Alice");
+  auto join = later.expect_sent<c2s::Join>();
+  later.deliver(make_joined(join.ref, "lobby", 0));
+  auto sends = later.take_sent_of<c2s::Send>();
+  std::vector<std::string> sent;
+  for (const auto& f : sends) sent.push_back(f.clientMsgId);
+  EXPECT_EQ(sent, (std::vector<std::string>{keys_b[0], keys_b[1], keys_a[0], keys_a[1], keys_a[2]}))
+      << "each tab's messages in their order, with their clientMsgIds";
+  std::int64_t seq = 0;
+  for (const auto& f : sends) later.deliver(s2c::Ack{*f.ref, make_message("lobby", ++seq, "alice", f.clientMsgId, "")});
+  EXPECT_EQ(later.core.queued(), 0u);
+  EXPECT_TRUE(decode_outbox(later.storage.at(kOutboxKey))->sends.empty());
+  later.advance(60'000);
+  EXPECT_TRUE(later.take_sent_of<c2s::Send>().empty()) << "nothing twice";
+}
+
+TEST(Outbox, AnOutboxAdoptedWhileConnectedGoesOutAtOnceAndItsRoomsAreJoined) {
+  std::vector<std::string> keys;
+  std::string gone = offline_tab_outbox("random", {"r1", "r2"}, &keys, 7);
+
+  FakeHost survivor;
+  survivor.connect_as("alice", "Alice");
+  join_lobby(survivor);
+  std::string mine = survivor.core.send("lobby", text("mine"), survivor.now).key;
+  survivor.take_sent_of<c2s::Send>();
+  ASSERT_TRUE(survivor.core.restore(kOutboxKey, gone, survivor.now));
+  survivor.drain();
+  auto own = decode_outbox(survivor.storage.at(kOutboxKey));
+  ASSERT_TRUE(own);
+  ASSERT_EQ(own->sends.size(), 3u) << "its own message and the adopted ones, saved at once";
+  EXPECT_EQ(own->sends[0].client_msg_id, mine);
+  auto join = survivor.expect_sent<c2s::Join>();
+  EXPECT_EQ(join.roomId, "random") << "a room of the adopted queue is joined";
+  EXPECT_TRUE(survivor.take_sent_of<c2s::Send>().empty()) << "not before its join";
+  survivor.deliver(make_joined(join.ref, "random", 0));
+  auto sends = survivor.take_sent_of<c2s::Send>();
+  ASSERT_EQ(sends.size(), 2u);
+  EXPECT_EQ(sends[0].clientMsgId, keys[0]);
+  EXPECT_EQ(sends[1].clientMsgId, keys[1]);
+  auto view = survivor.core.room("random");
+  ASSERT_EQ(view.items.size(), 2u);
+  EXPECT_EQ(view.items[0].status, MessageStatus::sending);
+  EXPECT_TRUE(view.items[0].mine);
+}
+
+TEST(Outbox, AnOutboxAdoptedTwiceAddsNothingTheSecondTime) {
+  std::string gone = offline_tab_outbox("lobby", {"only once"});
+  FakeHost host;
+  host.connect_as("alice", "Alice");
+  join_lobby(host);
+  ASSERT_TRUE(host.core.restore(kOutboxKey, gone, host.now));
+  ASSERT_EQ(host.take_sent_of<c2s::Send>().size(), 1u);
+  host.storage.clear();
+  EXPECT_TRUE(host.core.restore(kOutboxKey, gone, host.now));
+  host.drain();
+  EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
+  EXPECT_FALSE(host.storage.count(kOutboxKey)) << "nothing new to save";
+  EXPECT_EQ(host.core.room("lobby").items.size(), 1u);
+}
+
+TEST(Outbox, AnotherUsersOutboxIsNotAdopted) {
+  std::string alices = offline_tab_outbox("lobby", {"alice's"});
+  FakeHost bob;
+  bob.core.connect(bob.now);
+  bob.accept("bob", "Bob");
+  EXPECT_FALSE(bob.core.restore(kOutboxKey, alices, bob.now));
+  bob.drain();
+  EXPECT_EQ(bob.core.queued(), 0u);
+  EXPECT_TRUE(bob.take_sent_of<c2s::Send>().empty());
+}
+
 TEST(Outbox, AnOutboxSavedByTheFirstVersionIsStillRestored) {
   // Version 1 wrote, after cereal's endianness byte: version, kind, user id,
   // sends. Version 2 appends the receipts (an empty list: its 8-byte size).

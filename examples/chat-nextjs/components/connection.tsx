@@ -20,6 +20,7 @@ const PILL: Record<UseConnection['state'], string> = {
   backoff: 'Reconnecting…',
   offline: 'Offline',
   closed: 'Disconnected',
+  failed: 'Unavailable',
 };
 
 export function ConnectionPill() {
@@ -36,7 +37,7 @@ export function ConnectionPill() {
 }
 
 export function ConnectionBanner() {
-  const { state, nextRetryAt, reconnectNow, attempt, announcement } = useConnection();
+  const { state, nextRetryAt, reconnectNow, attempt, announcement, lastError } = useConnection();
   const ever = useEverConnected(state);
   const now = useNow(state === 'backoff' ? 250 : null);
 
@@ -73,6 +74,21 @@ export function ConnectionBanner() {
     );
   } else if (state === 'closed' && ever) {
     body = <span className="banner-text">Disconnected</span>;
+  } else if (state === 'failed') {
+    // The client could not start (its WebAssembly did not load): nothing will
+    // connect until it does, so say so rather than spin.
+    tone = 'error';
+    body = (
+      <>
+        <span className="banner-text" role="alert">
+          Chat could not start: this browser could not load the chat client.
+          {lastError && <span className="banner-detail">{lastError.message}</span>}
+        </span>
+        <button type="button" className="banner-action" onClick={reconnectNow}>
+          Try again
+        </button>
+      </>
+    );
   }
 
   return (

@@ -78,7 +78,9 @@ export function RoomView({
       : 'Direct message'
     : room.members.length === 0
       ? stale
-        ? 'Waiting for the connection…'
+        ? connection.state === 'failed'
+          ? 'Chat unavailable'
+          : 'Waiting for the connection…'
         : 'Public room'
       : `${room.members.length} ${room.members.length === 1 ? 'member' : 'members'}${stale ? '' : ` · ${online} online`}`;
 

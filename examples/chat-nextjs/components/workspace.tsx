@@ -8,7 +8,7 @@ import { ConnectionBanner, ConnectionPill } from '@/components/connection';
 import { RoomView } from '@/components/room-view';
 import { Sidebar } from '@/components/sidebar';
 import { useHashRoom } from '@/lib/hooks';
-import { directPeer, directRoomId, isDirect, LOBBY, loadRooms, saveRooms, type SavedRoom } from '@/lib/rooms';
+import { directPeer, directRoomId, forgetRooms, isDirect, LOBBY, loadRooms, saveRooms, type SavedRoom } from '@/lib/rooms';
 import type { Session } from '@/lib/session';
 
 export interface Me {
@@ -25,6 +25,22 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(false);
   const drafts = useRef(new Map<string, string>());
+  const signingOut = useRef(false);
+
+  // Signing out leaves nothing of this user on the device: the client deletes
+  // what it stored (every tab's unsent queue, receipts, the room cache), and
+  // the demo forgets its room list.
+  const signOut = useCallback(async () => {
+    if (signingOut.current) return;
+    signingOut.current = true;
+    try {
+      await client.signOut();
+    } catch (error) {
+      console.error('sign-out: could not delete the stored state', error);
+    }
+    forgetRooms(session.userId);
+    onSignOut();
+  }, [client, session.userId, onSignOut]);
 
   // A room opened by link or Back joins the sidebar (not someone else's direct room).
   useEffect(() => {
@@ -32,7 +48,9 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
     setRooms((list) => (list.some((r) => r.id === current) ? list : [...list, { id: current }]));
   }, [current, session.userId]);
 
-  useEffect(() => saveRooms(session.userId, rooms), [session.userId, rooms]);
+  useEffect(() => {
+    if (!signingOut.current) saveRooms(session.userId, rooms);
+  }, [session.userId, rooms]);
 
   // Escape closes an open drawer (rooms or members).
   useEffect(() => {
@@ -90,7 +108,7 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
         rooms={rooms}
         current={current}
         onOpen={openRoom}
-        onSignOut={onSignOut}
+        onSignOut={() => void signOut()}
         onClose={() => setDrawerOpen(false)}
         status={<ConnectionPill />}
       />

@@ -70,3 +70,12 @@ export function saveRooms(userId: string, rooms: SavedRoom[]): void {
     // Not fatal: the list is rebuilt from the lobby next time.
   }
 }
+
+/** Drops the user's room list (signing out). */
+export function forgetRooms(userId: string): void {
+  try {
+    window.localStorage.removeItem(roomsKey(userId));
+  } catch {
+    // Nothing stored, or storage refused: nothing to forget.
+  }
+}

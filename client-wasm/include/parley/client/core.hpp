@@ -50,6 +50,13 @@ struct Config {
   std::size_t cached_messages = 100;           // per room, persisted for the next start
   std::size_t timeline_limit = 500;            // confirmed messages kept per room (more after load_older)
   std::size_t page_size = 50;                  // history page of load_older
+  // An attempt not welcomed this long after it started (socket never open,
+  // or open and silent) is abandoned: closed, then retried after the backoff.
+  std::int64_t handshake_timeout_ms = 10'000;
+  // A token with a known expiry is refreshed in place (`auth` on the open
+  // socket) this long before it expires, or halfway through what is left of
+  // its life if that is shorter.
+  std::int64_t token_refresh_ms = 30'000;
 };
 
 // Timer ids the core uses.
@@ -76,8 +83,12 @@ class Core {
   explicit Core(Config config);
 
   // ---- app
-  // Gives back a blob persisted by an earlier core (call before connect).
-  // Returns false for a blob it cannot read (it is then ignored).
+  // Gives back a blob persisted by an earlier core, or by another tab's core
+  // that is gone (its outbox, adopted: the messages keep their clientMsgIds,
+  // so the server's dedup makes a resend harmless). May be called at any
+  // time: while connected, adopted messages go out at once. Sends or
+  // receipts it adds are persisted with this core's outbox. Returns false for
+  // a blob it cannot read, or another user's (it is then ignored).
   bool restore(const std::string& key, std::string_view blob, std::int64_t now);
   void connect(std::int64_t now);
   void disconnect(std::int64_t now);
@@ -85,7 +96,11 @@ class Core {
   void reconnect_now(std::int64_t now);
   // A token from the app: the answer to RequestToken, or one it offers by
   // itself, which starts a connection closed for a refused token over.
-  void set_token(std::string token, std::int64_t now);
+  // `expires_at`: when it expires (ms since the epoch, the server's clock;
+  // 0: unknown). A token with an expiry is refreshed before it (RequestToken
+  // again) and handed to the server on the open connection (`auth`): no
+  // reconnect. On a connected socket any new token goes over the same way.
+  void set_token(std::string token, std::int64_t now, std::int64_t expires_at = 0);
   // The app could not get a token (`refused`: it says there is none to get,
   // e.g. the user signed out). Config::token_attempts failures in a row, or
   // one refusal, close the connection with last_error unauthorized.
@@ -157,7 +172,14 @@ class Core {
   };
   // A request waiting for its answer (the one with the same ref).
   struct Request {
-    enum Kind : std::uint8_t { hello_request, join_request, send_request, history_request, other_request };
+    enum Kind : std::uint8_t {
+      hello_request,
+      join_request,
+      send_request,
+      history_request,
+      auth_request,
+      other_request
+    };
     explicit Request(Kind k, std::string room = {}, std::string message = {}, bool page = false, std::int64_t from = -1)
         : kind(k), room_id(std::move(room)), client_msg_id(std::move(message)), older(page), gap_from(from) {}
     Kind kind;
@@ -182,7 +204,12 @@ class Core {
   void join_refused(const std::string& room_id, const protocol::Error& error,
                     std::optional<std::int64_t> retry_after_ms, std::int64_t now);
   void close_socket(std::uint16_t code, const char* reason);
+  // When the token should be refreshed (our clock); 0 if it has no expiry or no life left.
+  std::int64_t refresh_due() const;
   bool live() const { return connection_.state == ConnectionState::connected; }
+  bool handshaking() const {
+    return connection_.state == ConnectionState::connecting || connection_.state == ConnectionState::authenticating;
+  }
 
   // frames
   void on_frame(protocol::s2c::Welcome& f, std::int64_t now);
@@ -239,6 +266,11 @@ class Core {
   bool socket_open_ = false;
   bool want_connection_ = false;  // connect() called and not disconnected
   std::optional<std::string> token_;
+  std::int64_t token_expires_at_ = 0;  // its expiry on the server's clock (0: unknown)
+  std::int64_t refresh_from_ = 0;      // its refresh window is measured from then (our clock)
+  bool refreshing_ = false;            // a refresh is under way: token asked for, or auth sent
+  std::int64_t clock_offset_ = 0;      // the server's clock minus ours (from welcome)
+  std::int64_t attempt_started_at_ = 0;
   int tokens_asked_ = 0;               // RequestToken effects not answered yet
   int auth_refusals_ = 0;              // tokens the server refused since the last welcome
   int token_failures_ = 0;             // token_failed() in a row
