@@ -105,6 +105,12 @@ TEST(Authorization, LeaveKeepsTheMembershipAndLeavingForGoodEndsIt) {
   EXPECT_EQ(str(bob.join("secret"), "code"), "forbidden") << "a private room needs an invitation again";
   EXPECT_EQ(str(invited.join("secret"), "type"), "joined") << "a token naming the room is one";
 
+  // A forget that is not a boolean is refused before anything happens.
+  Json bad = invited.request(request_frame("leave", "b", "secret", R"(,"forget":"yes")"), "b");
+  EXPECT_EQ(str(bad, "code"), "bad_request");
+  EXPECT_EQ(str(bad, "path"), "/forget");
+  EXPECT_EQ(str(invited.send_text("secret", "c_bob000003", "still in"), "type"), "ack");
+
   // Leaving for good needs the room joined, and a direct room cannot be left.
   TestClient carol(server.port(), "carol");
   EXPECT_EQ(str(carol.request(request_frame("leave", "f", "secret", R"(,"forget":true)"), "f"), "code"), "forbidden");

@@ -103,15 +103,20 @@ TEST(Server, BroadcastsWithTheServerSetSenderAndAcksOnce) {
   EXPECT_EQ(alice.drain("ack").size(), 0u);
 }
 
+// A send that names its sender: refused, whoever checks the frame.
+void expect_forged_sender_refused(TestClient& client) {
+  Json forged = client.request(R"({"type":"send","ref":"f","roomId":"lobby","clientMsgId":"c_12345678",)"
+                               R"("senderId":"bob","message":{"type":"text","content":"x"}})",
+                               "f");
+  EXPECT_EQ(str(forged, "code"), "bad_request");
+  EXPECT_EQ(str(forged, "path"), "/senderId");
+}
+
 TEST(Server, RefusesAForgedSenderAndBadFramesButKeepsTheConnection) {
   ParleydProcess server;
   TestClient alice(server.port(), "alice");
   alice.join("lobby");
-  Json forged = alice.request(R"({"type":"send","ref":"f","roomId":"lobby","clientMsgId":"c_12345678",)"
-                              R"("senderId":"bob","message":{"type":"text","content":"x"}})",
-                              "f");
-  EXPECT_EQ(str(forged, "code"), "bad_request");
-  EXPECT_EQ(str(forged, "path"), "/senderId");
+  expect_forged_sender_refused(alice);
   Json bad = alice.request(R"({"type":"send","ref":"b","roomId":"lobby","clientMsgId":"c_12345678",)"
                            R"("message":{"type":"video","content":"x"}})",
                            "b");
@@ -127,11 +132,7 @@ TEST(Server, StrictSchemaChecksEveryJsonFrameAndRefusesTheSame) {
   ParleydProcess server({"--strict-schema", "true"});
   TestClient alice(server.port(), "alice");
   alice.join("lobby");
-  Json forged = alice.request(R"({"type":"send","ref":"f","roomId":"lobby","clientMsgId":"c_12345678",)"
-                              R"("senderId":"bob","message":{"type":"text","content":"x"}})",
-                              "f");
-  EXPECT_EQ(str(forged, "code"), "bad_request");
-  EXPECT_EQ(str(forged, "path"), "/senderId");
+  expect_forged_sender_refused(alice);
   EXPECT_EQ(str(alice.send_text("lobby", "c_12345678", "fine"), "type"), "ack");
   try {
     ParleydProcess refused({"--strict-schema", "maybe"});
