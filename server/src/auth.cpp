@@ -92,7 +92,7 @@ protocol::Result<Identity> TokenVerifier::verify(std::string_view token, std::in
   if (!header_json || !payload_json || !signature) return refuse("not base64url");
 
   rapidjson::Document header;
-  header.Parse(header_json->data(), header_json->size());
+  header.Parse<rapidjson::kParseIterativeFlag>(header_json->data(), header_json->size());
   if (header.HasParseError() || !header.IsObject()) return refuse("the header is not a JSON object");
   auto alg = header.FindMember("alg");
   if (alg == header.MemberEnd() || !alg->value.IsString() || std::string_view(alg->value.GetString()) != "HS256") {
@@ -105,7 +105,7 @@ protocol::Result<Identity> TokenVerifier::verify(std::string_view token, std::in
   }
 
   rapidjson::Document claims;
-  claims.Parse(payload_json->data(), payload_json->size());
+  claims.Parse<rapidjson::kParseIterativeFlag>(payload_json->data(), payload_json->size());
   if (claims.HasParseError() || !claims.IsObject()) return refuse("the payload is not a JSON object");
   bool malformed = false;
   auto exp = seconds_claim(claims, "exp", malformed);

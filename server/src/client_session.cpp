@@ -30,7 +30,8 @@ constexpr std::int64_t kInternalRetryMs = 1'000;
 std::optional<std::string> salvage_ref(std::string_view bytes, Codec codec) {
   if (codec != Codec::json) return std::nullopt;
   rapidjson::Document doc;
-  doc.Parse(bytes.data(), bytes.size());
+  // Iterative: a frame nested 60 000 deep must not recurse as deep on the stack.
+  doc.Parse<rapidjson::kParseIterativeFlag>(bytes.data(), bytes.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
   auto ref = doc.FindMember("ref");
   if (ref == doc.MemberEnd() || !ref->value.IsString() || ref->value.GetStringLength() > 64) return std::nullopt;

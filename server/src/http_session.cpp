@@ -100,7 +100,7 @@ void HttpSession::admin(const Request& req, std::string_view target) {
   }
   if (target == "/admin/broadcast" && req.method() == http::verb::post) {
     rapidjson::Document body;
-    body.Parse(req.body().data(), req.body().size());
+    body.Parse<rapidjson::kParseIterativeFlag>(req.body().data(), req.body().size());
     auto text = body.IsObject() ? body.FindMember("text") : body.MemberEnd();
     if (body.HasParseError() || !body.IsObject() || text == body.MemberEnd() || !text->value.IsString() ||
         text->value.GetStringLength() == 0 || text->value.GetStringLength() > 2000) {
@@ -125,7 +125,7 @@ void HttpSession::admin(const Request& req, std::string_view target) {
     std::string room(target.substr(kRooms.size(), at - kRooms.size()));
     std::string user(target.substr(at + kMembers.size()));
     rapidjson::Document body;
-    body.Parse(req.body().data(), req.body().size());
+    body.Parse<rapidjson::kParseIterativeFlag>(req.body().data(), req.body().size());
     auto role = body.IsObject() ? body.FindMember("role") : body.MemberEnd();
     if (body.HasParseError() || !body.IsObject() || role == body.MemberEnd() || !role->value.IsString()) {
       return respond(http::status::bad_request, "text/plain", "send {\"role\": \"admin|member\"}\n");

@@ -488,6 +488,31 @@ TEST_F(Conformance, Limits_DeepNestingWithinTheLimitIsABadRequest) {
   expect_pong(*ws, "alive");
 }
 
+TEST_F(Conformance, Limits_DeeplyNestedTokenIsUnauthorized) {
+  // A token's header and claims are JSON too: 3000 levels deep fit in a token.
+  auto base64url = [](const std::string& in) {
+    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char c : in) {
+      acc = (acc << 8) | static_cast<unsigned char>(c);
+      for (bits += 8; bits >= 6; bits -= 6) out.push_back(alphabet[(acc >> (bits - 6)) & 0x3F]);
+    }
+    if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 0x3F]);
+    return out;
+  };
+  std::string deep = base64url(std::string(2900, '['));
+  for (const std::string& token : {deep + ".e30.c2ln", base64url(R"({"alg":"HS256"})") + "." + deep + ".c2ln"}) {
+    RawWs ws(port());
+    ws.send_text(R"({"type":"hello","ref":"h","v":1,"token":")" + token + R"("})");
+    auto answer = ws.next();
+    ASSERT_TRUE(answer);
+    EXPECT_NE(answer->payload.find(R"("code":"unauthorized")"), std::string::npos) << answer->payload;
+    EXPECT_EQ(ws.wait_close().code, 4001);
+  }
+}
+
 TEST_F(Conformance, Limits_ControlFramesDoNotCountAgainstTheMessage) {
   // A message at the limit, with pings between its fragments.
   auto ws = welcomed();
