@@ -271,8 +271,18 @@ void WsConnection::sweep() {
     log::debug("idle connection dropped", {{"ip", remote_ip_}});
     return finish();
   }
-  if (now - last_sent_ >= std::chrono::milliseconds(config.ping_interval_ms)) {
+  // Ping when nothing went out for an interval (so proxies and NATs keep the
+  // connection), and when nothing came in for one: a client that only
+  // listens sends nothing while deliveries flow to it, and its pong is what
+  // tells it is alive (without that ping, the soak found thousands of
+  // listeners dropped as idle). Once welcomed, state_since_ is when the last
+  // ping went out: a silent peer gets one per interval, not one per sweep.
+  auto ping_every = std::chrono::milliseconds(config.ping_interval_ms);
+  bool quiet_out = now - last_sent_ >= ping_every;
+  bool quiet_in = now - last_received_ >= ping_every && now - state_since_ >= ping_every;
+  if (quiet_out || quiet_in) {
     enqueue(control_frame(ws::make_frame(ws::Opcode::ping, "")));
+    state_since_ = now;
   } else if (queue_.empty() && !write_in_flight_) {
     // Between writes: give back what the queues kept for bursts, so that an
     // idle connection holds no write buffers (a busy one reallocates once

@@ -77,7 +77,9 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   std::size_t queued_bytes_ = 0;  // both of the above
   std::uint32_t registry_index_ = kNotRegistered;
 
-  Clock::time_point state_since_;  // opened (for the handshake timeout), or began closing
+  // By state: opened (the handshake timeout), the last ping sent (open and
+  // welcomed), or began closing (the close grace).
+  Clock::time_point state_since_;
   Clock::time_point last_received_;
   Clock::time_point last_sent_;
 };

@@ -264,6 +264,27 @@ TEST(Limits, PingsKeepAReadingConnectionAliveAndASilentOneIsDropped) {
   EXPECT_EQ(silent.wait_closed(std::chrono::seconds(2)), 1006) << "dropped without a close frame";
 }
 
+TEST(Limits, AClientThatOnlyListensToAStreamIsPingedAndKept) {
+  // Deliveries flow to the listener all along, so its connection is never
+  // quiet on the way out; it sends nothing itself. The server must still
+  // ping it (and take its pongs) instead of dropping it as idle.
+  ParleydProcess server({"--ping-interval-ms", "150", "--idle-timeout-ms", "600"});
+  TestClient listener(server.port(), "alice");
+  TestClient talker(server.port(), "bob");
+  listener.join("lobby");
+  talker.join("lobby");
+  constexpr int kMessages = 24;  // 2.4 s: four idle timeouts
+  for (int i = 0; i < kMessages; ++i) {
+    talker.send(R"({"type":"send","roomId":"lobby","clientMsgId":")" + cmid("stream", i) +
+                R"(","message":{"type":"text","content":"tick"}})");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // pacing the stream, not waiting for a result
+    Json message = listener.next("message", std::chrono::seconds(2));
+    ASSERT_TRUE(message.IsObject()) << "the listener lost its connection at message " << i << ": "
+                                    << (listener.closed() ? listener.closed()->reason : "");
+  }
+  EXPECT_FALSE(listener.closed());
+}
+
 TEST(Limits, AClientThatPingsAndNeverReadsIsASlowConsumer) {
   ParleydProcess server({"--max-queue-bytes", "65536"});
   TestClient flooder(server.port(), "mallory", "", 4096);
