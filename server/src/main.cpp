@@ -44,6 +44,12 @@ int main(int argc, char** argv) {
     log::error("cannot start", {{"error", e.what()}});
     return 1;
   }
+  // Signals arrive on their own little loop; shutdown then runs here. Set up
+  // before "listening" is logged: a SIGTERM right after it must not kill
+  // parleyd uncleanly.
+  net::io_context signals_ioc;
+  net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+
   context->start();
   listener->run();
   log::info("listening", {{"host", config->host},
@@ -51,9 +57,6 @@ int main(int argc, char** argv) {
                           {"threads", std::to_string(config->threads)},
                           {"storage", config->storage == "sqlite" ? config->data_dir : "memory"}});
 
-  // Signals arrive on their own little loop; shutdown then runs here.
-  net::io_context signals_ioc;
-  net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
   int received = 0;
   signals.async_wait([&](const boost::system::error_code&, int signal) { received = signal; });
   signals_ioc.run();
