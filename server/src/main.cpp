@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "config.hpp"
+#include "descriptors.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 #include "server_context.hpp"
@@ -50,6 +51,14 @@ int main(int argc, char** argv) {
   net::io_context signals_ioc;
   net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
 
+  // Storage, event loops and the listener are open: fit the connections to
+  // the descriptors left.
+  std::uint32_t max_connections = fit_descriptor_limit(config->max_connections);
+  if (max_connections == 0 && config->max_connections > 0) {
+    log::error("cannot start: the descriptor limit leaves no room for a connection (raise ulimit -n)");
+    return 1;
+  }
+  context->admission.set_max_connections(max_connections);
   context->start();
   listener->run();
   log::info("listening", {{"host", config->host},
