@@ -63,6 +63,7 @@ const PARLEY_LIMITS = [
   '--user-rate-messages', '1000000/1000000',
   '--max-connections', '100000',
   '--max-connections-per-ip', '100000',
+  '--max-handshakes-per-ip', '100000', // the load generator opens hundreds at once from a few addresses
   '--max-connections-per-user', '1000',
   '--max-queue-bytes', String(64 * 1024 * 1024),
 ];

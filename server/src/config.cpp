@@ -11,6 +11,11 @@
 namespace parley::server {
 namespace {
 
+// A bad value whose message says what is wrong with it.
+struct BadValue : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
 std::uint32_t to_uint(const std::string& value, std::uint32_t max) {
   std::size_t used = 0;
   unsigned long v = std::stoul(value, &used);
@@ -59,6 +64,35 @@ const std::vector<Option>& options() {
        [](Config& c, const std::string& v) { c.jwt_secret = v; }},
       {"--admin-token", "PARLEY_ADMIN_TOKEN", "bearer token for /admin/* (default: admin API off)",
        [](Config& c, const std::string& v) { c.admin_token = v; }},
+      {"--allowed-origins", "PARLEY_ALLOWED_ORIGINS",
+       "browser origins that may connect, comma-separated (https://app.example.com, https://*.example.com); "
+       "403 for others (default *: tokens are not cookies)",
+       [](Config& c, const std::string& v) {
+         std::string why;
+         auto policy = OriginPolicy::parse(v, why);
+         if (!policy) throw BadValue(why);
+         c.allowed_origins = *policy;
+       }},
+      {"--trusted-proxies", "PARLEY_TRUSTED_PROXIES",
+       "reverse proxies (addresses or CIDR ranges, comma-separated) whose forwarding header names the client "
+       "(default none)",
+       [](Config& c, const std::string& v) {
+         std::string why;
+         auto list = ProxyList::parse(v, why);
+         if (!list) throw BadValue(why);
+         c.trusted_proxies = *list;
+       }},
+      {"--proxy-header", "PARLEY_PROXY_HEADER",
+       "the header the trusted proxies set: x-forwarded-for (default) or forwarded (RFC 7239)",
+       [](Config& c, const std::string& v) {
+         if (v == "x-forwarded-for") {
+           c.proxy_header = ProxyHeader::x_forwarded_for;
+         } else if (v == "forwarded") {
+           c.proxy_header = ProxyHeader::forwarded;
+         } else {
+           throw BadValue("x-forwarded-for or forwarded");
+         }
+       }},
       {"--storage", "PARLEY_STORAGE", "sqlite (default) or memory (nothing survives a restart)",
        [](Config& c, const std::string& v) {
          if (v != "sqlite" && v != "memory") throw std::invalid_argument(v);
@@ -85,10 +119,21 @@ const std::vector<Option>& options() {
          c.max_queue_bytes = to_uint(v, 1u << 30);
          if (c.max_queue_bytes < 4096) throw std::invalid_argument(v);
        }},
-      {"--max-connections", "PARLEY_MAX_CONNECTIONS", "connections in total (default 10000)",
+      {"--max-connections", "PARLEY_MAX_CONNECTIONS",
+       "TCP connections in total, HTTP and WebSocket; more get 503 (default 10000; lowered if the descriptor limit "
+       "cannot hold them)",
        PARLEY_UINT(max_connections, 10'000'000)},
-      {"--max-connections-per-ip", "PARLEY_MAX_CONNECTIONS_PER_IP", "connections per client address (default 1000)",
+      {"--max-connections-per-ip", "PARLEY_MAX_CONNECTIONS_PER_IP",
+       "WebSocket connections per client address (behind a trusted proxy, the forwarded one); more get 429 "
+       "(default 1000)",
        PARLEY_UINT(max_connections_per_ip, 10'000'000)},
+      {"--max-handshakes-per-ip", "PARLEY_MAX_HANDSHAKES_PER_IP",
+       "TCP connections of one address still in their HTTP phase, at least 1; more get 503; trusted proxies "
+       "exempt (default 100)",
+       [](Config& c, const std::string& v) {
+         c.max_handshakes_per_ip = to_uint(v, 10'000'000);
+         if (c.max_handshakes_per_ip == 0) throw BadValue("at least 1");
+       }},
       {"--max-connections-per-user", "PARLEY_MAX_CONNECTIONS_PER_USER", "connections per user (default 20)",
        PARLEY_UINT(max_connections_per_user, 1'000'000)},
       {"--room-max-members", "PARLEY_ROOM_MAX_MEMBERS", "members per room (default 10000)",
@@ -160,6 +205,9 @@ std::optional<Config> parse_config(int argc, char** argv, std::string& error) {
     if (!v || !*v) continue;
     try {
       o.set(config, v);
+    } catch (const BadValue& e) {
+      error = std::string("bad value in the environment: ") + o.env + "=" + v + ": " + e.what();
+      return std::nullopt;
     } catch (const std::exception&) {
       error = std::string("bad value in the environment: ") + o.env + "=" + v;
       return std::nullopt;
@@ -185,6 +233,9 @@ std::optional<Config> parse_config(int argc, char** argv, std::string& error) {
     }
     try {
       o->set(config, value);
+    } catch (const BadValue& e) {
+      error = "bad value for " + arg + ": " + value + ": " + e.what();
+      return std::nullopt;
     } catch (const std::exception&) {
       error = "bad value for " + arg + ": " + value;
       return std::nullopt;

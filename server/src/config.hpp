@@ -6,6 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "client_address.hpp"
+#include "handshake.hpp"
+
 namespace parley::server {
 
 // A token bucket's refill rate (per second) and burst (bucket size).
@@ -23,6 +26,10 @@ struct Config {
   std::string jwt_secret;  // empty: the development default, with a loud warning
   bool dev_secret = false;
   std::string admin_token;  // empty: /admin/* is disabled
+  // ---- the edge: handshake, proxies (docs/server.md)
+  OriginPolicy allowed_origins;  // default: every origin (tokens are not cookies)
+  ProxyList trusted_proxies;     // default: none (the TCP peer is the client)
+  ProxyHeader proxy_header = ProxyHeader::x_forwarded_for;
   // ---- storage
   std::string storage = "sqlite";  // sqlite | memory
   std::string data_dir = "./data";
@@ -37,6 +44,7 @@ struct Config {
   std::uint32_t max_connections = 10000;
   std::uint32_t max_connections_per_ip = 1000;
   std::uint32_t max_connections_per_user = 20;
+  std::uint32_t max_handshakes_per_ip = 100;  // TCP connections of one peer still in their HTTP phase
   std::uint32_t room_max_members = 10000;
   std::uint32_t replay_limit = 1000;           // messages a rejoin may replay before answering `reset`
   std::uint32_t history_limit = 0;             // messages kept per room, 0: all

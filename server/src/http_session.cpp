@@ -8,6 +8,7 @@
 #include <boost/asio/dispatch.hpp>
 
 #include "clock.hpp"
+#include "handshake.hpp"
 #include "log.hpp"
 #include "server_context.hpp"
 #include "worker.hpp"
@@ -30,24 +31,15 @@ std::string websocket_accept(std::string_view key) {
   return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
 }
 
-bool header_has_token(std::string_view value, std::string_view token) {
-  // Comma-separated, case-insensitive (Connection: keep-alive, Upgrade).
-  while (!value.empty()) {
-    auto comma = value.find(',');
-    auto item = value.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (beast::iequals(item, token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
+std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
+
+// How long a connection closed after a malformed request keeps draining input.
+constexpr auto kLinger = std::chrono::seconds(2);
 
 }  // namespace
 
-HttpSession::HttpSession(Socket&& socket, Worker& worker, ServerContext& context)
-    : stream_(std::move(socket)), worker_(worker), context_(context) {}
+HttpSession::HttpSession(Socket&& socket, Worker& worker, ServerContext& context, ConnectionSlot slot, IpAddress peer)
+    : stream_(std::move(socket)), worker_(worker), context_(context), slot_(std::move(slot)), peer_(peer) {}
 
 void HttpSession::run() {
   net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
@@ -64,10 +56,29 @@ void HttpSession::do_read() {
 
 void HttpSession::on_read(beast::error_code ec, std::size_t) {
   if (ec == http::error::end_of_stream) {
+    slot_.release();
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
     return;
   }
-  if (ec) return;  // timeouts and resets end the connection quietly
+  if (ec == http::error::header_limit) {
+    lingering_ = true;
+    context_.admission.count_handshake_refused(431);
+    return refuse(431, "the request's header is larger than 8 KiB\n");
+  }
+  if (ec == http::error::body_limit) {
+    lingering_ = true;
+    context_.admission.count_handshake_refused(413);
+    return refuse(413, "the request's body is larger than 64 KiB\n");
+  }
+  // Malformed HTTP: a clear 400. Timeouts, resets and a request cut short
+  // by the peer end the connection quietly.
+  if (ec && ec.category() == beast::http::make_error_code(http::error::bad_method).category() &&
+      ec != http::error::partial_message) {
+    lingering_ = true;
+    context_.admission.count_handshake_refused(400);
+    return refuse(400, "malformed HTTP request: " + ec.message() + "\n");
+  }
+  if (ec) return;
   route(parser_->get());
 }
 
@@ -75,10 +86,7 @@ void HttpSession::route(const Request& req) {
   std::string_view target(req.target().data(), req.target().size());
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
   bool get = req.method() == http::verb::get || req.method() == http::verb::head;
-  if (target == "/ws") {
-    if (header_has_token(req[http::field::upgrade], "websocket")) return upgrade(req);
-    return respond(http::status::upgrade_required, "text/plain", "this is a WebSocket endpoint\n");
-  }
+  if (target == "/ws") return upgrade(req);
   if (target == "/healthz" && get) return respond(http::status::ok, "application/json", "{\"status\":\"ok\"}\n");
   if (target == "/metrics" && get) {
     return respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8", context_.metrics_text());
@@ -146,11 +154,18 @@ void HttpSession::admin(const Request& req, std::string_view target) {
 }
 
 void HttpSession::upgrade(const Request& req) {
-  if (req[http::field::sec_websocket_version] != "13") {
-    return respond(http::status::upgrade_required, "text/plain", "WebSocket version 13 only\n");
+  UpgradeRequest request;
+  request.method = view(req.method_string());
+  request.version = req.version();
+  for (const auto& field : req) request.fields.push_back({view(field.name_string()), view(field.value())});
+  request.has_body = !req.body().empty() || req.chunked();
+  UpgradeVerdict verdict = check_upgrade(request, context_.config.allowed_origins);
+  if (!verdict.ok()) {
+    context_.admission.count_handshake_refused(verdict.status);
+    log::debug("handshake refused",
+               {{"status", std::to_string(verdict.status)}, {"reason", verdict.reason}, {"ip", peer_.to_string()}});
+    return refuse(static_cast<unsigned>(verdict.status), std::move(verdict.reason), std::move(verdict.headers));
   }
-  auto key = req[http::field::sec_websocket_key];
-  if (key.size() != 24) return respond(http::status::bad_request, "text/plain", "missing Sec-WebSocket-Key\n");
 
   // Pick the codec from the subprotocols the client offers, in its order.
   std::optional<protocol::Codec> codec;
@@ -167,31 +182,29 @@ void HttpSession::upgrade(const Request& req) {
     offered = comma == std::string_view::npos ? std::string_view() : offered.substr(comma + 1);
   }
   if (!codec) {
-    return respond(http::status::bad_request, "text/plain",
-                   "unsupported WebSocket subprotocol; this server speaks parley.v1.json and parley.v1.bin\n");
+    context_.admission.count_handshake_refused(400);
+    return refuse(400, "unsupported WebSocket subprotocol; this server speaks parley.v1.json and parley.v1.bin\n");
   }
 
-  boost::system::error_code ec;
-  auto endpoint = stream_.socket().remote_endpoint(ec);
-  std::string ip = ec ? "unknown" : endpoint.address().to_string();
-  switch (context_.admit_connection(ip)) {
-    case ServerContext::Admission::server_full:
-      return respond(http::status::service_unavailable, "text/plain", "the server is at capacity; retry later\n", "5");
-    case ServerContext::Admission::address_full:
-      return respond(http::status::too_many_requests, "text/plain", "too many connections from this address\n", "5");
-    case ServerContext::Admission::ok:
-      break;
+  // Behind a trusted proxy the client is the one its forwarding header names.
+  const Config& config = context_.config;
+  auto forwarded =
+      field_values(request.fields, config.proxy_header == ProxyHeader::forwarded ? "forwarded" : "x-forwarded-for");
+  std::string ip = client_address(peer_, config.trusted_proxies, config.proxy_header, forwarded).to_string();
+  if (context_.admission.upgrade(slot_, ip) != Admission::Refusal::none) {
+    return refuse(429, "too many connections from this address\n", {{"Retry-After", "5"}});
   }
 
   std::string response =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nServer: parleyd\r\n"
       "Sec-WebSocket-Accept: " +
-      websocket_accept(std::string_view(key.data(), key.size())) + "\r\n";
+      websocket_accept(verdict.key) + "\r\n";
   if (!chosen.empty()) response += "Sec-WebSocket-Protocol: " + chosen + "\r\n";
   response += "\r\n";
   std::string leftover = beast::buffers_to_string(buffer_.data());
   stream_.expires_never();
-  auto connection = std::make_shared<WsConnection>(stream_.release_socket(), worker_, context_, *codec, std::move(ip));
+  auto connection = std::make_shared<WsConnection>(stream_.release_socket(), worker_, context_, *codec, std::move(ip),
+                                                   std::move(slot_));
   connection->start(std::move(response), std::move(leftover));
 }
 
@@ -206,6 +219,29 @@ void HttpSession::respond(http::status status, std::string content_type, std::st
   res->body() = std::move(body);
   res->prepare_payload();
   bool keep_alive = res->keep_alive();
+  send(std::move(res), keep_alive);
+}
+
+void HttpSession::refuse(unsigned status, std::string reason, Headers headers) {
+  unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+  auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), version);
+  res->set(http::field::server, "parleyd");
+  res->set(http::field::content_type, "text/plain; charset=utf-8");
+  res->set(http::field::cache_control, "no-store");
+  bool upgrade = false;
+  for (auto& [name, value] : headers) {
+    upgrade = upgrade || beast::iequals(name, "Upgrade");
+    res->set(name, value);
+  }
+  res->keep_alive(false);
+  // An Upgrade header in a response goes with the upgrade option (RFC 9110 §7.8).
+  if (upgrade && version >= 11) res->set(http::field::connection, "Upgrade, close");
+  res->body() = std::move(reason);
+  res->prepare_payload();
+  send(std::move(res), false);
+}
+
+void HttpSession::send(std::shared_ptr<http::response<http::string_body>> res, bool keep_alive) {
   http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
     self->on_write(keep_alive, ec);
   });
@@ -213,11 +249,30 @@ void HttpSession::respond(http::status status, std::string content_type, std::st
 
 void HttpSession::on_write(bool keep_alive, beast::error_code ec) {
   if (ec) return;
-  if (!keep_alive) {
-    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
-    return;
-  }
-  do_read();
+  if (keep_alive) return do_read();
+  boost::system::error_code ignored;
+  // Input the peer sent past the request would turn our close into a reset,
+  // which can destroy the answer before the peer reads it: drain it first.
+  if (lingering_ || buffer_.size() > 0 || stream_.socket().available(ignored) > 0) return linger();
+  // The place is given back before the peer can see the end of the
+  // connection: a client that read to the end may count on it.
+  slot_.release();
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+}
+
+void HttpSession::linger() {
+  lingering_ = true;
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(kLinger);
+  drain();
+}
+
+void HttpSession::drain() {
+  buffer_.consume(buffer_.size());
+  stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (!ec) self->drain();  // until the peer's end, an error or kLinger
+  });
 }
 
 }  // namespace parley::server

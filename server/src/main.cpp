@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "config.hpp"
+#include "descriptors.hpp"
 #include "listener.hpp"
 #include "log.hpp"
 #include "server_context.hpp"
@@ -44,6 +45,20 @@ int main(int argc, char** argv) {
     log::error("cannot start", {{"error", e.what()}});
     return 1;
   }
+  // Signals arrive on their own little loop; shutdown then runs here. Set up
+  // before "listening" is logged: a SIGTERM right after it must not kill
+  // parleyd uncleanly.
+  net::io_context signals_ioc;
+  net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+
+  // Storage, event loops and the listener are open: fit the connections to
+  // the descriptors left.
+  std::uint32_t max_connections = fit_descriptor_limit(config->max_connections);
+  if (max_connections == 0 && config->max_connections > 0) {
+    log::error("cannot start: the descriptor limit leaves no room for a connection (raise ulimit -n)");
+    return 1;
+  }
+  context->admission.set_max_connections(max_connections);
   context->start();
   listener->run();
   log::info("listening", {{"host", config->host},
@@ -51,9 +66,6 @@ int main(int argc, char** argv) {
                           {"threads", std::to_string(config->threads)},
                           {"storage", config->storage == "sqlite" ? config->data_dir : "memory"}});
 
-  // Signals arrive on their own little loop; shutdown then runs here.
-  net::io_context signals_ioc;
-  net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
   int received = 0;
   signals.async_wait([&](const boost::system::error_code&, int signal) { received = signal; });
   signals_ioc.run();

@@ -31,6 +31,7 @@ std::chrono::milliseconds tick_interval(const Config& c) {
 
 ServerContext::ServerContext(Config c)
     : config(std::move(c)),
+      admission({config.max_connections, config.max_connections_per_ip, config.max_handshakes_per_ip}),
       storage(open_storage(config)),
       verifier(config.jwt_secret),
       workers([&] {
@@ -70,24 +71,6 @@ void ServerContext::deliver(std::size_t worker, Delivery delivery) { workers[wor
 
 Worker& ServerContext::next_worker() { return *workers[next_worker_++ % workers.size()]; }
 
-ServerContext::Admission ServerContext::admit_connection(const std::string& ip) {
-  std::lock_guard lock(admission_mutex_);
-  if (total_ >= config.max_connections) return Admission::server_full;
-  auto& n = per_ip_[ip];
-  if (n >= config.max_connections_per_ip) return Admission::address_full;
-  ++n;
-  ++total_;
-  return Admission::ok;
-}
-
-void ServerContext::release_connection(const std::string& ip) {
-  std::lock_guard lock(admission_mutex_);
-  auto it = per_ip_.find(ip);
-  if (it == per_ip_.end()) return;
-  if (--it->second == 0) per_ip_.erase(it);
-  --total_;
-}
-
 std::int64_t ServerContext::open_connections() {
   std::int64_t n = 0;
   for (const auto& w : workers) n += w->metrics().connections.load(std::memory_order_relaxed);
@@ -101,7 +84,7 @@ std::string ServerContext::metrics_text() {
   g.rooms_loaded = static_cast<std::int64_t>(hub.rooms_loaded());
   g.messages_stored = storage->message_count();
   g.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-  return render_metrics(all, g);
+  return render_metrics(all, g) + admission.metrics_text();
 }
 
 std::string ServerContext::stats_json() {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "admission.hpp"
 #include "auth.hpp"
 #include "config.hpp"
 #include "hub.hpp"
@@ -28,6 +29,8 @@ class ServerContext : public Dispatch {
   ~ServerContext() override;
 
   Config config;
+  // Before the workers: it outlives every connection's slot.
+  Admission admission;
   std::unique_ptr<Storage> storage;
   TokenVerifier verifier;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -45,10 +48,6 @@ class ServerContext : public Dispatch {
   // Round robin over the workers, for new connections.
   Worker& next_worker();
 
-  enum class Admission : std::uint8_t { ok, server_full, address_full };
-  Admission admit_connection(const std::string& ip);
-  void release_connection(const std::string& ip);
-
   std::string metrics_text();
   std::string stats_json();
   // Sends an announcement to every authenticated connection.
@@ -60,9 +59,6 @@ class ServerContext : public Dispatch {
 
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_worker_{0};
-  std::mutex admission_mutex_;
-  std::unordered_map<std::string, std::uint32_t> per_ip_;
-  std::uint32_t total_ = 0;
   std::unique_ptr<boost::asio::steady_timer> tick_timer_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

@@ -30,8 +30,9 @@ constexpr auto kCloseGrace = std::chrono::seconds(2);
 }  // namespace
 
 WsConnection::WsConnection(Socket socket, Worker& worker, ServerContext& context, protocol::Codec codec,
-                           std::string remote_ip)
-    : socket_(std::move(socket)),
+                           std::string remote_ip, ConnectionSlot slot)
+    : slot_(std::move(slot)),
+      socket_(std::move(socket)),
       worker_(worker),
       context_(context),
       remote_ip_(std::move(remote_ip)),
@@ -45,7 +46,6 @@ WsConnection::~WsConnection() {
   // connection torn down with its worker arrives unfinished.
   count_closed();
   session_.reset();  // leaves rooms while `this` is still a valid key
-  context_.release_connection(remote_ip_);
   worker_.metrics().queued_bytes.fetch_sub(static_cast<std::int64_t>(queued_bytes_), std::memory_order_relaxed);
 }
 

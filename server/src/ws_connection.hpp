@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "admission.hpp"
 #include "client_session.hpp"
 #include "peer.hpp"
 #include "worker.hpp"
@@ -23,7 +24,10 @@ class ServerContext;
 
 class WsConnection : public Peer, public std::enable_shared_from_this<WsConnection> {
  public:
-  WsConnection(Socket socket, Worker& worker, ServerContext& context, protocol::Codec codec, std::string remote_ip);
+  // `slot` is the connection's place in the limits, taken over from the
+  // HttpSession that upgraded it; it is given back when this is destroyed.
+  WsConnection(Socket socket, Worker& worker, ServerContext& context, protocol::Codec codec, std::string remote_ip,
+               ConnectionSlot slot);
   ~WsConnection() override;
 
   // Joins the worker's registry, sends the 101 response, then reads.
@@ -58,6 +62,7 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   void finish();
   void count_closed();
 
+  ConnectionSlot slot_;  // first: given back after the socket is closed
   Socket socket_;
   Worker& worker_;
   ServerContext& context_;

@@ -79,12 +79,22 @@ std::string HttpResponse::header(const std::string& name) const {
   return it == headers.end() ? "" : it->second;
 }
 
-RawSocket::RawSocket(std::uint16_t port, int receive_buffer) {
+RawSocket::RawSocket(std::uint16_t port, int receive_buffer, const std::string& source) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
   if (receive_buffer > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (!source.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      int e = errno;
+      ::close(fd_);
+      throw std::runtime_error("bind to " + source + ": " + std::strerror(e));
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -227,7 +237,8 @@ HttpResponse raw_http(std::uint16_t port, const std::string& request) {
   return s.read_http();
 }
 
-RawWs::RawWs(std::uint16_t port, const std::string& subprotocol, int receive_buffer) : socket_(port, receive_buffer) {
+RawWs::RawWs(std::uint16_t port, const std::string& subprotocol, int receive_buffer, const std::string& source)
+    : socket_(port, receive_buffer, source) {
   std::string extra = subprotocol.empty() ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n";
   socket_.write(upgrade_request(extra));
   HttpResponse res = socket_.read_http();
@@ -289,9 +300,9 @@ CloseSeen RawWs::wait_close(std::chrono::milliseconds timeout) {
   return seen;
 }
 
-std::optional<std::string> check_served(std::uint16_t port) {
+std::optional<std::string> check_served(std::uint16_t port, const std::string& source) {
   try {
-    RawWs ws(port);
+    RawWs ws(port, "parley.v1.json", 0, source);
     if (!ws.hello("fresh")) return "a fresh client was not welcomed";
     ws.send_text(R"({"type":"ping","ref":"p"})");
     auto f = ws.next();

@@ -47,7 +47,9 @@ struct ServerFrame {
 
 class RawSocket {
  public:
-  explicit RawSocket(std::uint16_t port, int receive_buffer = 0);
+  // `source`: a local address to connect from ("127.0.0.2": another client
+  // address on the loopback), or the system's choice when empty.
+  explicit RawSocket(std::uint16_t port, int receive_buffer = 0, const std::string& source = "");
   ~RawSocket();
   RawSocket(const RawSocket&) = delete;
   RawSocket& operator=(const RawSocket&) = delete;
@@ -87,7 +89,8 @@ struct CloseSeen {
 class RawWs {
  public:
   // Upgrades with the given subprotocol (none if empty); the upgrade must succeed.
-  explicit RawWs(std::uint16_t port, const std::string& subprotocol = "parley.v1.json", int receive_buffer = 0);
+  explicit RawWs(std::uint16_t port, const std::string& subprotocol = "parley.v1.json", int receive_buffer = 0,
+                 const std::string& source = "");
 
   bool send_raw(std::string_view bytes, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     return socket_.write(bytes, timeout);
@@ -117,6 +120,7 @@ std::string upgrade_request(const std::string& extra = "", const std::string& dr
 
 // A client that connects, says hello, pings and gets its pong: proof that
 // parleyd still serves. Returns an explanation when it does not.
-std::optional<std::string> check_served(std::uint16_t port);
+// `source` as for RawSocket.
+std::optional<std::string> check_served(std::uint16_t port, const std::string& source = "");
 
 }  // namespace parley::test
