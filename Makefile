@@ -51,7 +51,8 @@ asan: $(BUILD)/asan/build.ninja
 	cmake --build $(BUILD)/asan
 # ThreadSanitizer: the multi-threaded parts, i.e. parleyd (its workers, the hub's
 # shards, the storage and its checkpoint thread) and the tests that drive it.
-TSAN_TARGETS := parleyd server_test limits_test storage_test conformance_test authorization_test
+TSAN_TARGETS := parleyd server_test limits_test storage_test conformance_test authorization_test handshake_test \
+                exhaustion_test
 tsan: $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan --target $(TSAN_TARGETS)
 wasm: $(BUILD)/wasm/build.ninja
@@ -84,7 +85,8 @@ test-asan: asan
 test-tsan: tsan
 	rm -f $(BUILD)/tsan/tsan-report.*
 	TSAN_OPTIONS="log_path=$(CURDIR)/$(BUILD)/tsan/tsan-report second_deadlock_stack=1" \
-	  ctest --test-dir $(BUILD)/tsan -R '^(server|limits|storage|conformance|authorization)_test$$' --output-on-failure
+	  ctest --test-dir $(BUILD)/tsan -R '^(server|limits|storage|conformance|authorization|handshake|exhaustion)_test$$' \
+	  --output-on-failure
 	@if ls $(BUILD)/tsan/tsan-report.* >/dev/null 2>&1; then cat $(BUILD)/tsan/tsan-report.*; \
 	  echo "test-tsan: ThreadSanitizer reported the races above"; exit 1; fi
 test-wasm: wasm

@@ -134,9 +134,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   boost::system::error_code ec;
   socket.assign(boost::asio::ip::tcp::v4(), fds[0], ec);
   if (ec) std::abort();
-  if (context.admit_connection("fuzz") != ServerContext::Admission::ok) std::abort();
+  Admission::Refusal refusal = Admission::Refusal::none;
+  ConnectionSlot slot = context.admission.admit("fuzz", false, refusal);
+  if (!slot || context.admission.upgrade(slot, "fuzz") != Admission::Refusal::none) std::abort();
   {
-    auto connection = std::make_shared<WsConnection>(std::move(socket), worker, context, codec, "fuzz");
+    auto connection =
+        std::make_shared<WsConnection>(std::move(socket), worker, context, codec, "fuzz", std::move(slot));
     connection->start("HTTP/1.1 101 Switching Protocols\r\n\r\n", "");
   }
   ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
@@ -158,8 +161,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ::close(fds[1]);
 
   const WorkerMetrics& m = worker.metrics();
-  if (worker.connection_count() != 0) std::abort();  // still registered after its end
-  if (m.connections.load() != 0) std::abort();       // the gauge does not balance
-  if (m.queued_bytes.load() != 0) std::abort();      // queued bytes not given back
+  if (worker.connection_count() != 0) std::abort();         // still registered after its end
+  if (m.connections.load() != 0) std::abort();              // the gauge does not balance
+  if (m.queued_bytes.load() != 0) std::abort();             // queued bytes not given back
+  if (context.admission.counts().total != 0) std::abort();  // its place in the limits not given back
   return 0;
 }
