@@ -3,13 +3,15 @@
 // connections with light traffic and a trickle of dropped-and-resumed
 // connections for 10 minutes (build/native/bench/parley_loadgen --scenario
 // soak). It prints the server's memory over time and fails unless memory
-// stays flat after the first quarter, every member of every room received
+// stays flat over the second half, every member of every room received
 // every committed message, and no connection was lost but the dropped ones.
+// "Flat" is judged over the second half: SQLite's page cache (2 MB for each
+// of its two connections) and the allocator fill up during the first.
 // Results go to bench/results/soak.json; docs/performance.md quotes them.
 //
 // Environment: SOAK_CONNECTIONS (10000), SOAK_SECONDS (600), SOAK_RATE
 // (messages/s over all rooms, 20), SOAK_CHURN (connections dropped per
-// second, 5), SOAK_MAX_GROWTH (allowed RSS growth from the quarter mark to
+// second, 5), SOAK_MAX_GROWTH (allowed RSS growth from the half-way mark to
 // the end, as a fraction, 0.05), SOAK_OUT (bench/results/soak.json).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,15 +84,15 @@ const stopped = await server.done;
 const errorLines = server.err.split('\n').filter((l) => l.includes('level=error'));
 if (errorLines.length) console.log(`soak: parleyd logged errors:\n${errorLines.slice(0, 20).join('\n')}`);
 
-const growth = (r.rss_end_kb - r.rss_quarter_kb) / r.rss_quarter_kb;
+const growth = (r.rss_end_kb - r.rss_half_kb) / r.rss_half_kb;
 const result = {
   when: new Date().toISOString(),
   connections: r.connections, seconds: r.duration_s, rate_msgs: r.rate_msgs,
   messages_committed: r.messages_committed, churned: r.churned,
   unexpected_disconnects: r.unexpected_disconnects, lost: r.lost, duplicates: r.duplicates, errors: r.errors,
-  rss_start_kb: r.rss_start_kb, rss_quarter_kb: r.rss_quarter_kb, rss_end_kb: r.rss_end_kb, rss_peak_kb: r.rss_peak_kb,
-  rss_growth_after_quarter: growth, rss_slope_kb_per_min: r.rss_slope_kb_per_min,
-  rss_per_connection_bytes: (r.rss_quarter_kb * 1024) / r.connections,
+  rss_start_kb: r.rss_start_kb, rss_half_kb: r.rss_half_kb, rss_end_kb: r.rss_end_kb, rss_peak_kb: r.rss_peak_kb,
+  rss_growth_second_half: growth, rss_slope_kb_per_min: r.rss_slope_kb_per_min,
+  rss_per_connection_bytes: (r.rss_half_kb * 1024) / r.connections,
   server_cpu_s: r.server_cpu_s, server_exit: stopped,
   rss_samples: r.rss_samples,
 };
@@ -104,13 +106,13 @@ console.log(`
 | duration | ${r.duration_s} s |
 | messages committed | ${r.messages_committed} (${r.rate_msgs}/s, each to 100 members) |
 | connections dropped and resumed | ${r.churned} |
-| server RSS at start / quarter / end / peak | ${mb(r.rss_start_kb)} / ${mb(r.rss_quarter_kb)} / ${mb(r.rss_end_kb)} / ${mb(r.rss_peak_kb)} MB |
-| growth after the quarter mark | ${(growth * 100).toFixed(2)} % (slope ${r.rss_slope_kb_per_min.toFixed(1)} kB/min) |
+| server RSS at start / half-way / end / peak | ${mb(r.rss_start_kb)} / ${mb(r.rss_half_kb)} / ${mb(r.rss_end_kb)} / ${mb(r.rss_peak_kb)} MB |
+| growth over the second half | ${(growth * 100).toFixed(2)} % (slope ${r.rss_slope_kb_per_min.toFixed(1)} kB/min) |
 | lost / duplicates / errors / unexpected disconnects | ${r.lost} / ${r.duplicates} / ${r.errors} / ${r.unexpected_disconnects} |
 | server CPU | ${r.server_cpu_s.toFixed(1)} s |
 `);
 const problems = [];
-if (growth > MAX_GROWTH) problems.push(`RSS grew ${(growth * 100).toFixed(1)} % after the quarter mark (allowed ${MAX_GROWTH * 100} %)`);
+if (growth > MAX_GROWTH) problems.push(`RSS grew ${(growth * 100).toFixed(1)} % over the second half (allowed ${MAX_GROWTH * 100} %)`);
 if (r.lost > 0) problems.push(`${r.lost} committed messages never reached a member`);
 if (r.unexpected_disconnects > 0) problems.push(`${r.unexpected_disconnects} connections lost besides the dropped ones`);
 if (r.errors > 0) problems.push(`${r.errors} error answers`);
