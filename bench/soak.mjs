@@ -112,6 +112,7 @@ console.log(`
 | server CPU | ${r.server_cpu_s.toFixed(1)} s |
 `);
 const problems = [];
+if (!Number.isFinite(growth)) problems.push('no memory figures from the load generator (is build/native up to date?)');
 if (growth > MAX_GROWTH) problems.push(`RSS grew ${(growth * 100).toFixed(1)} % over the second half (allowed ${MAX_GROWTH * 100} %)`);
 if (r.lost > 0) problems.push(`${r.lost} committed messages never reached a member`);
 if (r.unexpected_disconnects > 0) problems.push(`${r.unexpected_disconnects} connections lost besides the dropped ones`);
