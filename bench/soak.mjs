@@ -92,7 +92,6 @@ const result = {
   unexpected_disconnects: r.unexpected_disconnects, lost: r.lost, duplicates: r.duplicates, errors: r.errors,
   rss_start_kb: r.rss_start_kb, rss_half_kb: r.rss_half_kb, rss_end_kb: r.rss_end_kb, rss_peak_kb: r.rss_peak_kb,
   rss_growth_second_half: growth, rss_slope_kb_per_min: r.rss_slope_kb_per_min,
-  rss_per_connection_bytes: (r.rss_half_kb * 1024) / r.connections,
   server_cpu_s: r.server_cpu_s, server_exit: stopped,
   rss_samples: r.rss_samples,
 };
