@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target (protocol codecs, WebSocket framing, a whole connection in process) from seeds made
 # of the shared test vectors; fails on any crash or sanitizer report.
-#   scripts/fuzz.sh [seconds]           each target for N seconds (default 60): `make fuzz`, `make test-fuzz`
+#   scripts/fuzz.sh [seconds]           each target for N seconds (default 60): `make test-fuzz` (10 s)
 #   FUZZ_RUNS=n scripts/fuzz.sh         each target for n executions in all, split over FUZZ_JOBS processes
-#                                       (default 2, one per core) sharing the corpus: `make fuzz-campaign`
+#                                       (default 2) sharing the corpus: `make fuzz` (10 M, one process per core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
