@@ -2,7 +2,13 @@
 
 #include "parley/protocol/limits.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <boost/asio/ip/address.hpp>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <stdexcept>
 #include <thread>
@@ -42,6 +48,7 @@ struct Option {
   const char* env;
   const char* help;
   std::function<void(Config&, const std::string&)> set;
+  bool is_switch = false;  // given alone on the command line (its variable takes true/false)
 };
 
 bool to_bool(const std::string& v) {
@@ -50,18 +57,58 @@ bool to_bool(const std::string& v) {
   throw std::invalid_argument(v);
 }
 
+// The secret in a file (a mounted Kubernetes or Docker secret): a regular
+// file of at most 64 KiB, one trailing newline ignored.
+std::string read_secret_file(const std::string& path) {
+  constexpr std::size_t kMax = 64 * 1024;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) throw BadValue(std::strerror(errno));
+  struct stat st {};
+  std::string out;
+  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (regular && static_cast<std::size_t>(st.st_size) <= kMax) {
+    char buf[4096];
+    ssize_t n;
+    while (out.size() <= kMax && (n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (!regular) throw BadValue("not a regular file");
+  if (out.size() > kMax || static_cast<std::size_t>(st.st_size) > kMax) throw BadValue("larger than 64 KiB");
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  if (!out.empty() && out.back() == '\r') out.pop_back();
+  if (out.empty()) throw BadValue("the file is empty");
+  return out;
+}
+
 #define PARLEY_UINT(field, max) [](Config& c, const std::string& v) { c.field = to_uint(v, max); }
 #define PARLEY_RATE(field) [](Config& c, const std::string& v) { c.field = to_rate(v); }
 
 const std::vector<Option>& options() {
   static const std::vector<Option> table = {
-      {"--host", "PARLEY_HOST", "address to listen on (default 127.0.0.1; 0.0.0.0 for all)",
-       [](Config& c, const std::string& v) { c.host = v; }},
+      {"--host", "PARLEY_HOST", "IPv4 or IPv6 address to listen on (default 127.0.0.1; 0.0.0.0 for all)",
+       [](Config& c, const std::string& v) {
+         boost::system::error_code ec;
+         boost::asio::ip::make_address(v, ec);
+         if (ec) throw BadValue("an IPv4 or IPv6 address, such as 127.0.0.1, 0.0.0.0 or ::");
+         c.host = v;
+       }},
       {"--port", "PARLEY_PORT", "TCP port, 0 for any free port (default 8787)",
        [](Config& c, const std::string& v) { c.port = static_cast<std::uint16_t>(to_uint(v, 65535)); }},
       {"--threads", "PARLEY_THREADS", "I/O threads (default: one per core)", PARLEY_UINT(threads, 256)},
       {"--jwt-secret", "PARLEY_JWT_SECRET", "HS256 secret of client tokens (required in production)",
-       [](Config& c, const std::string& v) { c.jwt_secret = v; }},
+       [](Config& c, const std::string& v) {
+         if (v.empty()) throw BadValue("empty");
+         c.jwt_secret = v;
+       }},
+      {"--jwt-secret-file", "PARLEY_JWT_SECRET_FILE",
+       "file holding the HS256 secret (a mounted secret; one trailing newline ignored), instead of --jwt-secret",
+       [](Config& c, const std::string& v) {
+         c.jwt_secret_file = v;
+         c.jwt_secret_from_file = read_secret_file(v);
+       }},
+      {"--allow-dev-secret", "PARLEY_ALLOW_DEV_SECRET",
+       "without a secret, listen on a non-loopback address with the public development secret anyway",
+       [](Config& c, const std::string& v) { c.allow_dev_secret = to_bool(v); }, true},
       {"--admin-token", "PARLEY_ADMIN_TOKEN", "bearer token for /admin/* (default: admin API off)",
        [](Config& c, const std::string& v) { c.admin_token = v; }},
       {"--allowed-origins", "PARLEY_ALLOWED_ORIGINS",
@@ -104,7 +151,9 @@ const std::vector<Option>& options() {
        "also check every JSON frame with valijson against the schemas: true or false (default false)",
        [](Config& c, const std::string& v) { c.strict_schema = to_bool(v); }},
       {"--log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error (default info)",
-       [](Config& c, const std::string& v) { c.log_level = v; }},
+       [](Config& c, const std::string& v) {
+         if (!log::parse_level(v, c.log_level)) throw BadValue("debug, info, warn or error");
+       }},
       {"--max-frame-bytes", "PARLEY_MAX_FRAME_BYTES", "largest inbound message, else close 1009 (default 65536)",
        PARLEY_UINT(max_frame_bytes, 64u << 20)},
       {"--max-content-length", "PARLEY_MAX_CONTENT_LENGTH",
@@ -190,58 +239,46 @@ const Option* find_option(const std::string& flag) {
 }  // namespace
 
 std::string usage() {
-  std::string out = "usage: parleyd [options]   (every option also reads its environment variable)\n\n";
-  for (const auto& o : options()) {
-    std::string flag = std::string(o.flag) + " <v>";
-    out += "  " + flag + std::string(flag.size() < 30 ? 30 - flag.size() : 1, ' ') + o.help + "  [" + o.env + "]\n";
-  }
+  std::string out = "usage: parleyd [options]   (every option also reads its environment variable; the flag wins)\n\n";
+  auto line = [&](const std::string& flag, const std::string& help, const std::string& env) {
+    out += "  " + flag + std::string(flag.size() < 30 ? 30 - flag.size() : 1, ' ') + help;
+    out += env.empty() ? "\n" : "  [" + env + "]\n";
+  };
+  for (const auto& o : options()) line(std::string(o.flag) + (o.is_switch ? "" : " <v>"), o.help, o.env);
+  line("--version", "print the version and exit", "");
+  line("--help", "print this and exit", "");
   return out;
 }
 
-std::optional<Config> parse_config(int argc, char** argv, std::string& error) {
-  Config config;
-  for (const auto& o : options()) {
-    const char* v = std::getenv(o.env);
-    if (!v || !*v) continue;
-    try {
-      o.set(config, v);
-    } catch (const BadValue& e) {
-      error = std::string("bad value in the environment: ") + o.env + "=" + v + ": " + e.what();
-      return std::nullopt;
-    } catch (const std::exception&) {
-      error = std::string("bad value in the environment: ") + o.env + "=" + v;
-      return std::nullopt;
-    }
+std::string version() { return std::string("parleyd ") + PARLEY_VERSION + " (protocol parley.v1)"; }
+
+bool is_loopback(const std::string& host) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return false;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback();
   }
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") return std::nullopt;
-    std::string value;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      error = "missing value for " + arg;
-      return std::nullopt;
+  return address.is_loopback();
+}
+
+namespace {
+
+// Checks that hold between options, once all are read.
+std::string finish(Config& config) {
+  if (!config.jwt_secret_file.empty()) {
+    if (!config.jwt_secret.empty()) {
+      return "both --jwt-secret and --jwt-secret-file are set (flags or PARLEY_ variables): keep one";
     }
-    const Option* o = find_option(arg);
-    if (!o) {
-      error = "unknown option " + arg;
-      return std::nullopt;
-    }
-    try {
-      o->set(config, value);
-    } catch (const BadValue& e) {
-      error = "bad value for " + arg + ": " + value + ": " + e.what();
-      return std::nullopt;
-    } catch (const std::exception&) {
-      error = "bad value for " + arg + ": " + value;
-      return std::nullopt;
-    }
+    config.jwt_secret = std::move(config.jwt_secret_from_file);
+    config.jwt_secret_from_file.clear();
   }
   if (config.jwt_secret.empty()) {
+    if (!is_loopback(config.host) && !config.allow_dev_secret) {
+      return "no --jwt-secret or --jwt-secret-file, and --host " + config.host +
+             " is reachable from other machines: anyone could forge tokens with the public development secret. "
+             "Set a secret, or pass --allow-dev-secret to run a demo anyway";
+    }
     config.jwt_secret = kDevJwtSecret;
     config.dev_secret = true;
   }
@@ -250,7 +287,68 @@ std::optional<Config> parse_config(int argc, char** argv, std::string& error) {
   if (config.max_content_length == 0) {
     config.max_content_length = static_cast<std::uint32_t>(protocol::limits::content_max_length);
   }
-  return config;
+  return {};
+}
+
+CommandLine refuse(std::string error) {
+  CommandLine out;
+  out.action = CommandLine::Action::refuse;
+  out.error = std::move(error);
+  return out;
+}
+
+}  // namespace
+
+CommandLine parse_command_line(int argc, const char* const* argv) {
+  CommandLine out;
+  Config& config = out.config;
+  for (const auto& o : options()) {
+    const char* v = std::getenv(o.env);
+    if (!v || !*v) continue;
+    try {
+      o.set(config, v);
+    } catch (const BadValue& e) {
+      return refuse(std::string("bad value in the environment: ") + o.env + "=" + v + ": " + e.what());
+    } catch (const std::exception&) {
+      return refuse(std::string("bad value in the environment: ") + o.env + "=" + v);
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      out.action = CommandLine::Action::help;
+      return out;
+    }
+    if (arg == "--version") {
+      out.action = CommandLine::Action::version;
+      return out;
+    }
+    std::optional<std::string> value;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    const Option* o = find_option(arg);
+    if (!o) {
+      if (arg.empty() || arg[0] != '-') return refuse("unexpected argument " + arg + " (options start with --)");
+      return refuse("unknown option " + arg);
+    }
+    if (o->is_switch) {
+      if (!value) value = "true";
+    } else if (!value) {
+      if (i + 1 >= argc) return refuse("missing value for " + arg);
+      value = argv[++i];
+    }
+    try {
+      o->set(config, *value);
+    } catch (const BadValue& e) {
+      return refuse("bad value for " + arg + ": " + *value + ": " + e.what());
+    } catch (const std::exception&) {
+      return refuse("bad value for " + arg + ": " + *value);
+    }
+  }
+  if (std::string error = finish(config); !error.empty()) return refuse(std::move(error));
+  return out;
 }
 
 }  // namespace parley::server

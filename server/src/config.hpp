@@ -8,6 +8,7 @@
 
 #include "client_address.hpp"
 #include "handshake.hpp"
+#include "log.hpp"
 
 namespace parley::server {
 
@@ -23,9 +24,12 @@ struct Config {
   std::uint16_t port = 8787;  // 0: any free port (the log says which)
   unsigned threads = 0;       // 0: one per core
   // ---- security
-  std::string jwt_secret;  // empty: the development default, with a loud warning
-  bool dev_secret = false;
-  std::string admin_token;  // empty: /admin/* is disabled
+  std::string jwt_secret;       // empty: the development default, with a loud warning
+  std::string jwt_secret_file;  // where the secret was read from, if from a file
+  std::string jwt_secret_from_file;
+  bool dev_secret = false;        // running on the public development secret
+  bool allow_dev_secret = false;  // ... even on a non-loopback address
+  std::string admin_token;        // empty: /admin/* is disabled
   // ---- the edge: handshake, proxies (docs/server.md)
   OriginPolicy allowed_origins;  // default: every origin (tokens are not cookies)
   ProxyList trusted_proxies;     // default: none (the TCP peer is the client)
@@ -36,7 +40,7 @@ struct Config {
   // ---- protocol
   bool strict_schema = false;  // also check every JSON frame with valijson (the schemas' oracle)
   // ---- logs
-  std::string log_level = "info";
+  log::Level log_level = log::Level::info;
   // ---- limits
   std::uint32_t max_frame_bytes = 65536;
   std::uint32_t max_content_length = 0;      // code points of a message's content; 0: the schema's maximum
@@ -68,9 +72,18 @@ struct Config {
 
 inline constexpr const char* kDevJwtSecret = "parley-dev-secret-do-not-use-in-production";
 
-// Parses flags over the environment. On a bad or unknown flag returns nullopt
-// and sets `error`; on --help returns nullopt with `error` empty.
-std::optional<Config> parse_config(int argc, char** argv, std::string& error);
+// What the command line asks parleyd to do. Flags are read over the
+// environment; an unknown flag, a bad value or options that contradict each
+// other refuse to start with `error` saying what is wrong.
+struct CommandLine {
+  enum class Action { run, help, version, refuse };
+  Action action = Action::run;
+  Config config;      // run
+  std::string error;  // refuse
+};
+CommandLine parse_command_line(int argc, const char* const* argv);
 std::string usage();
+std::string version();
+bool is_loopback(const std::string& host);
 
 }  // namespace parley::server

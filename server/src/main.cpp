@@ -13,26 +13,29 @@ namespace net = boost::asio;
 using namespace parley::server;
 
 int main(int argc, char** argv) {
-  std::string error;
-  auto config = parse_config(argc, argv, error);
-  if (!config) {
-    if (error.empty()) {
+  CommandLine command_line = parse_command_line(argc, argv);
+  switch (command_line.action) {
+    case CommandLine::Action::help:
       std::fputs(usage().c_str(), stdout);
       return 0;
-    }
-    std::fprintf(stderr, "parleyd: %s\n\n%s", error.c_str(), usage().c_str());
-    return 2;
+    case CommandLine::Action::version:
+      std::puts(version().c_str());
+      return 0;
+    case CommandLine::Action::refuse:
+      std::fprintf(stderr, "parleyd: %s\n(parleyd --help lists the options)\n", command_line.error.c_str());
+      return 2;
+    case CommandLine::Action::run:
+      break;
   }
-  log::Level level;
-  if (!log::parse_level(config->log_level, level)) {
-    std::fprintf(stderr, "parleyd: unknown log level %s\n", config->log_level.c_str());
-    return 2;
-  }
-  log::set_level(level);
+  const Config* config = &command_line.config;
+  log::set_level(config->log_level);
   if (config->dev_secret) {
     log::warn(
         "NO JWT SECRET CONFIGURED: using the public development secret. Anyone can forge tokens. "
-        "Set --jwt-secret or PARLEY_JWT_SECRET before exposing this server.");
+        "Set --jwt-secret or --jwt-secret-file before exposing this server.");
+  } else if (config->jwt_secret.size() < 32) {
+    log::warn("the JWT secret is shorter than 32 bytes: HS256 wants at least 32 random bytes",
+              {{"bytes", std::to_string(config->jwt_secret.size())}});
   }
 
   std::unique_ptr<ServerContext> context;

@@ -8,13 +8,10 @@
 //
 // Also here: --allowed-origins, and the client address behind
 // --trusted-proxies (the per-address limit counts the forwarded address
-// only when the TCP peer is trusted), and parleyd refusing bad values of
-// these flags at start.
+// only when the TCP peer is trusted). Bad values of these flags are in
+// command_line_test.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -333,53 +330,6 @@ TEST(Proxies, HostileForwardingHeadersAreHarmless) {
   }
   EXPECT_FALSE(check_served(server.port()));
   EXPECT_FALSE(check_served(forwarded.port()));
-}
-
-// ---- bad values of the flags stop parleyd at start
-
-struct StartResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-StartResult run_parleyd(const std::string& env, const std::string& args) {
-  std::string command = env + " " + PARLEYD_PATH + " --port 0 --storage memory " + args + " 2>&1";
-  StartResult r;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-TEST(EdgeFlags, BadValuesStopParleydWithAClearMessage) {
-  struct Case {
-    std::string env, args, message;
-  };
-  std::vector<Case> cases = {
-      {"", "--trusted-proxies 10.0.0.0/33", "bad value for --trusted-proxies: 10.0.0.0/33: the prefix length"},
-      {"", "--trusted-proxies 10.0.0.1/8", "did you mean 10.0.0.0/8?"},
-      {"", "--trusted-proxies 'proxy.internal'", "not an IPv4 or IPv6 address: proxy.internal"},
-      {"", "--trusted-proxies '10.0.0.0/8,,::1'", "an empty entry"},
-      {"PARLEY_TRUSTED_PROXIES=2001:db8::/200", "",
-       "bad value in the environment: PARLEY_TRUSTED_PROXIES=2001:db8::/200: the prefix length"},
-      {"", "--allowed-origins https://chat.example.com/", "no path"},
-      {"", "--allowed-origins chat.example.com", "scheme://host"},
-      {"", "--allowed-origins 'https://a.*.example.com'", "not a host name"},
-      {"", "--allowed-origins=", "bad value for --allowed-origins"},
-      {"PARLEY_ALLOWED_ORIGINS='https://ok.example,ftp//bad'", "", "PARLEY_ALLOWED_ORIGINS"},
-      {"", "--proxy-header x-real-ip", "x-forwarded-for or forwarded"},
-      {"", "--max-handshakes-per-ip 0", "at least 1"},
-      {"", "--max-handshakes-per-ip many", "bad value for --max-handshakes-per-ip"},
-  };
-  for (const auto& c : cases) {
-    StartResult r = run_parleyd(c.env, c.args);
-    EXPECT_EQ(r.exit_code, 2) << c.args << c.env << "\n" << r.output;
-    EXPECT_NE(r.output.find(c.message), std::string::npos) << c.args << c.env << "\n" << r.output;
-  }
 }
 
 }  // namespace

@@ -25,10 +25,14 @@ namespace parley::test {
 
 ParleydProcess::ParleydProcess(std::vector<std::string> args, SpawnOptions options) {
   std::vector<std::string> argv_storage = options.prefix;
-  argv_storage.insert(argv_storage.end(),
-                      {PARLEYD_PATH, "--port", "0", "--jwt-secret", kSecret, "--log-level", "info"});
+  argv_storage.insert(argv_storage.end(), {PARLEYD_PATH, "--port", "0", "--log-level", "info"});
   bool has_storage = false;
-  for (const auto& a : args) has_storage = has_storage || a == "--data-dir" || a == "--storage";
+  bool has_secret = false;
+  for (const auto& a : args) {
+    has_storage = has_storage || a == "--data-dir" || a == "--storage";
+    has_secret = has_secret || a.rfind("--jwt-secret", 0) == 0 || a.rfind("--allow-dev-secret", 0) == 0;
+  }
+  if (!has_secret) argv_storage.insert(argv_storage.end(), {"--jwt-secret", kSecret});
   if (!has_storage) {
     // The default store, on a real SQLite file in a folder of the test's own.
     own_data_dir_ = std::make_unique<TempDir>();

@@ -36,6 +36,7 @@ struct SpawnOptions {
 class ParleydProcess {
  public:
   // Starts parleyd on a free port with `args` added; waits until it listens.
+  // Tokens are signed with kSecret unless `args` choose the secret.
   // Without --data-dir or --storage in `args` it gets a fresh folder of its
   // own (removed with it), so it runs on a real SQLite file. Its log is read
   // all along (parleyd never blocks on a full pipe) and kept for log().
