@@ -11,7 +11,6 @@
 #include "parley/protocol/limits.hpp"
 #include "parley/protocol/schema.hpp"
 #include "parley/protocol/utf8.hpp"
-#include "server_context.hpp"
 
 namespace parley::server {
 
@@ -50,17 +49,14 @@ std::int64_t steady_us() {
 
 }  // namespace
 
-ClientSession::ClientSession(ServerContext& context, WorkerMetrics& metrics, std::weak_ptr<Peer> self)
-    : context_(context),
+ClientSession::ClientSession(SessionServices services, WorkerMetrics& metrics, std::weak_ptr<Peer> self)
+    : services_(services),
       metrics_(metrics),
       self_(std::move(self)),
       key_(self_.lock().get()),
       session_number_(next_session_number()),
       codec_(self_.lock() ? self_.lock()->codec() : Codec::json),
-      messages_(context.config.rate_messages),
-      typing_(context.config.rate_typing),
-      receipts_(context.config.rate_receipts),
-      other_(context.config.rate_other) {}
+      buckets_(services.config.rates) {}
 
 bool ClientSession::joined(const std::string& room_id) const {
   return std::binary_search(rooms_.begin(), rooms_.end(), room_id);
@@ -85,7 +81,7 @@ void ClientSession::on_frame(std::string_view bytes, std::int64_t now_ms) {
   auto decoded = decode_client_frame(bytes, codec_);
   // The generated decoder enforces the schemas' rules; valijson, the schemas'
   // oracle, costs 15 times as much and runs only when asked (--strict-schema).
-  if (decoded && codec_ == Codec::json && context_.config.strict_schema) {
+  if (decoded && codec_ == Codec::json && services_.config.strict_schema) {
     if (auto error = validate_json_frame(bytes, Direction::client_to_server)) decoded = std::move(*error);
   }
   if (!decoded) {
@@ -130,11 +126,12 @@ void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
             wait);
       }
     }
-    Limit limit = limit_for(variant_index<c2s::Frame, Frame>());
-    std::int64_t wait = limit.bucket.take(limit.rate, now_ms);
+    const RateClass which = rate_class_of(variant_index<c2s::Frame, Frame>());
+    const Rate& rate = services_.config.rates[which];
+    std::int64_t wait = buckets_[which].take(rate, now_ms);
     if (wait == 0) {
-      wait = context_.hub.take_user_token(identity_->user_id, limit.which, now_ms);
-      if (wait > 0) limit.bucket.give_back(limit.rate);  // the request was not served after all
+      wait = services_.users.take(identity_->user_id, which, now_ms);
+      if (wait > 0) buckets_[which].give_back(rate);  // the request was not served after all
     }
     if (wait > 0) {
       WorkerMetrics::add(metrics_.rate_limited);
@@ -152,17 +149,17 @@ void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
   handle(f, now_ms);
 }
 
-ClientSession::Limit ClientSession::limit_for(std::size_t frame_index) {
+RateClass ClientSession::rate_class_of(std::size_t frame_index) {
   switch (frame_index) {
     case variant_index<c2s::Frame, c2s::Send>():
-      return {messages_, context_.config.rate_messages, RateClass::messages};
+      return RateClass::messages;
     case variant_index<c2s::Frame, c2s::Typing>():
-      return {typing_, context_.config.rate_typing, RateClass::typing};
+      return RateClass::typing;
     case variant_index<c2s::Frame, c2s::Read>():
     case variant_index<c2s::Frame, c2s::Delivered>():
-      return {receipts_, context_.config.rate_receipts, RateClass::receipts};
+      return RateClass::receipts;
     default:
-      return {other_, context_.config.rate_other, RateClass::other};
+      return RateClass::other;
   }
 }
 
@@ -180,15 +177,15 @@ std::int64_t ClientSession::held_back(const c2s::Send& f, std::int64_t now_ms) {
 bool ClientSession::abusive(std::int64_t now_ms) {
   std::erase_if(limited_at_, [&](std::int64_t t) { return t < now_ms - 10'000; });
   limited_at_.push_back(now_ms);
-  return limited_at_.size() >= context_.config.abuse_limit;
+  return limited_at_.size() >= services_.config.abuse_limit;
 }
 
 void ClientSession::on_closed(std::int64_t now_ms) {
   if (identity_) {
-    for (const auto& room : rooms_) context_.hub.leave(room, *identity_, key_, false, now_ms);
+    for (const auto& room : rooms_) services_.hub.leave(room, *identity_, key_, false, now_ms);
   }
   rooms_.clear();
-  if (counted_) context_.hub.remove_user_connection(identity_->user_id);
+  if (counted_) services_.users.remove_connection(identity_->user_id);
   counted_ = false;
 }
 
@@ -199,16 +196,16 @@ void ClientSession::expire() {
 
 void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
   if (identity_) return reply_error(f.ref, Error{ErrorCode::conflict, "already said hello", ""});
-  auto identity = context_.verifier.verify(f.token, now_ms);
+  auto identity = services_.verifier.verify(f.token, now_ms);
   if (!identity) {
     log::info("auth refused", {{"session", session_id()}, {"reason", identity.error().message}});
     reply_error(f.ref, identity.error());
     return close(close_code::unauthorized, "unauthorized");
   }
-  if (!context_.hub.add_user_connection(identity.value().user_id)) {
+  if (!services_.users.add_connection(identity.value().user_id)) {
     reply_error(f.ref, Error{ErrorCode::forbidden,
                              "too many connections for this user (limit " +
-                                 std::to_string(context_.config.max_connections_per_user) + ")",
+                                 std::to_string(services_.config.max_connections_per_user) + ")",
                              ""});
     return close(close_code::try_again_later, "too many connections for this user");
   }
@@ -220,20 +217,22 @@ void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
   welcome.sessionId = session_id();
   welcome.user = User{identity_->user_id, identity_->name};
   welcome.serverTime = now_ms;
-  welcome.heartbeatMs = context_.config.ping_interval_ms;
+  welcome.heartbeatMs = services_.config.ping_interval_ms;
   // The tighter of the connection's and the user's send limits, so a client
   // that paces itself to it is not refused while it is the user's only one.
-  double per_second = std::min(context_.config.rate_messages.per_second, context_.config.user_rate_messages.per_second);
-  double burst = std::min(context_.config.rate_messages.burst, context_.config.user_rate_messages.burst);
+  const Rate& connection = services_.config.rates[RateClass::messages];
+  const Rate& user = services_.config.user_rates[RateClass::messages];
+  double per_second = std::min(connection.per_second, user.per_second);
+  double burst = std::min(connection.burst, user.burst);
   welcome.limits =
-      protocol::Limits{context_.config.max_frame_bytes, static_cast<std::int64_t>(context_.config.max_content_length),
+      protocol::Limits{services_.config.max_frame_bytes, static_cast<std::int64_t>(services_.config.max_content_length),
                        static_cast<std::int64_t>(std::ceil(1000.0 / per_second)),
                        std::max<std::int64_t>(1, static_cast<std::int64_t>(burst))};
   reply(welcome);
 }
 
 void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
-  auto identity = context_.verifier.verify(f.token, now_ms);
+  auto identity = services_.verifier.verify(f.token, now_ms);
   if (!identity) return reply_error(f.ref, identity.error());
   if (identity.value().user_id != identity_->user_id) {
     return reply_error(f.ref, Error{ErrorCode::forbidden, "a refreshed token must name the same user", "/token"});
@@ -245,7 +244,7 @@ void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
 void ClientSession::handle(c2s::Join& f, std::int64_t now_ms) {
   auto self = self_.lock();
   if (!self) return;
-  if (auto refused = context_.hub.join(*identity_, self, f, now_ms)) return reply_error(f.ref, *refused);
+  if (auto refused = services_.hub.join(*identity_, self, f, now_ms)) return reply_error(f.ref, *refused);
   if (!joined(f.roomId)) rooms_.insert(std::lower_bound(rooms_.begin(), rooms_.end(), f.roomId), f.roomId);
 }
 
@@ -256,7 +255,7 @@ void ClientSession::handle(c2s::Leave& f, std::int64_t now_ms) {
       return reply_error(f.ref, Error{ErrorCode::forbidden, "join the room before leaving it for good", "/roomId"});
     return acknowledge(f.ref);  // leaving twice is fine
   }
-  if (auto refused = context_.hub.leave(f.roomId, *identity_, key_, forget, now_ms)) {
+  if (auto refused = services_.hub.leave(f.roomId, *identity_, key_, forget, now_ms)) {
     return reply_error(f.ref, *refused);
   }
   rooms_.erase(std::lower_bound(rooms_.begin(), rooms_.end(), f.roomId));
@@ -270,20 +269,20 @@ void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
                        Error{ErrorCode::forbidden, "`system` messages come from the server only", "/message/type"});
   }
   // The decoder checked the protocol's limit; the server's own may be lower.
-  if (protocol::utf8_length(f.message.content).value_or(0) > context_.config.max_content_length) {
+  if (protocol::utf8_length(f.message.content).value_or(0) > services_.config.max_content_length) {
     return reply_error(f.ref, Error{ErrorCode::too_large,
                                     "`/message/content` is longer than this server's limit of " +
-                                        std::to_string(context_.config.max_content_length) + " characters",
+                                        std::to_string(services_.config.max_content_length) + " characters",
                                     "/message/content"});
   }
-  auto posted = context_.hub.post(f.roomId, *identity_, key_, f.clientMsgId, f.message, now_ms);
+  auto posted = services_.hub.post(f.roomId, *identity_, key_, f.clientMsgId, f.message, now_ms);
   if (!posted) return reply_error(f.ref, posted.error());
   if (f.ref) reply(s2c::Ack{*f.ref, posted.value().message});
 }
 
 void ClientSession::handle(c2s::Typing& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "typing in it")) return;
-  if (auto refused = context_.hub.typing(f.roomId, *identity_, key_, f.active, now_ms)) {
+  if (auto refused = services_.hub.typing(f.roomId, *identity_, key_, f.active, now_ms)) {
     return reply_error(f.ref, *refused);
   }
   acknowledge(f.ref);
@@ -291,29 +290,29 @@ void ClientSession::handle(c2s::Typing& f, std::int64_t now_ms) {
 
 void ClientSession::handle(c2s::Read& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "marking it read")) return;
-  if (auto e = context_.hub.receipt(f.roomId, *identity_, key_, Watermark::read, f.upToSeq)) {
+  if (auto e = services_.hub.receipt(f.roomId, *identity_, key_, Watermark::read, f.upToSeq)) {
     return reply_error(f.ref, *e);
   }
-  context_.hub.activity({f.roomId}, *identity_, key_, now_ms);
+  services_.hub.activity({f.roomId}, *identity_, key_, now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Delivered& f, std::int64_t) {
   if (!in_room(f.ref, f.roomId, "acknowledging delivery")) return;
-  if (auto e = context_.hub.receipt(f.roomId, *identity_, key_, Watermark::delivered, f.upToSeq)) {
+  if (auto e = services_.hub.receipt(f.roomId, *identity_, key_, Watermark::delivered, f.upToSeq)) {
     return reply_error(f.ref, *e);
   }
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Presence& f, std::int64_t now_ms) {
-  context_.hub.set_status(room_list(), *identity_, key_, f.status, now_ms);
+  services_.hub.set_status(room_list(), *identity_, key_, f.status, now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::History& f, std::int64_t) {
   if (!in_room(f.ref, f.roomId, "reading its history")) return;
-  auto history = context_.hub.history(f.roomId, key_, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
+  auto history = services_.hub.history(f.roomId, key_, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
   if (!history) return reply_error(f.ref, history.error());
   history.value().ref = f.ref;
   reply(history.value());
@@ -323,7 +322,7 @@ void ClientSession::handle(c2s::Ping& f, std::int64_t now_ms) { reply(s2c::Pong{
 
 void ClientSession::handle(c2s::Kick& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "removing members")) return;
-  if (auto e = context_.hub.kick(f.roomId, *identity_, key_, f.userId, now_ms)) return reply_error(f.ref, *e);
+  if (auto e = services_.hub.kick(f.roomId, *identity_, key_, f.userId, now_ms)) return reply_error(f.ref, *e);
   acknowledge(f.ref);
 }
 
@@ -339,7 +338,7 @@ void ClientSession::acknowledge(const std::optional<std::string>& ref) {
 
 void ClientSession::reply(const s2c::Frame& frame) {
   // Through the worker's queue like broadcasts, so replies keep their place among them.
-  if (auto p = self_.lock()) fan_out(context_, {p}, frame);
+  if (auto p = self_.lock()) fan_out(services_.dispatch, {p}, frame);
 }
 
 void ClientSession::reply_error(const std::optional<std::string>& ref, const Error& error,

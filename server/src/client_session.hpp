@@ -14,19 +14,30 @@
 #include "auth.hpp"
 #include "config.hpp"
 #include "hub.hpp"
+#include "hub/user_limits.hpp"
 #include "metrics.hpp"
 #include "peer.hpp"
 #include "rate_limit.hpp"
 
 namespace parley::server {
 
-class ServerContext;
+// What a session uses of the server, and nothing more. parleyd hands it its
+// own (ServerContext::session_services); a test builds one from a hub on
+// memory storage, a Dispatch that hands frames straight to fake peers, and
+// times of its choosing.
+struct SessionServices {
+  const Config& config;
+  const TokenVerifier& verifier;
+  Hub& hub;
+  UserLimits& users;
+  Dispatch& dispatch;  // replies take the same way as the rooms' broadcasts, so they keep their order
+};
 
 class ClientSession {
  public:
   // `self` is the connection's Peer (alive at construction): replies go
   // through it and the hub holds it.
-  ClientSession(ServerContext& context, WorkerMetrics& metrics, std::weak_ptr<Peer> self);
+  ClientSession(SessionServices services, WorkerMetrics& metrics, std::weak_ptr<Peer> self);
   ~ClientSession();
 
   void on_frame(std::string_view bytes, std::int64_t now_ms);
@@ -55,13 +66,8 @@ class ClientSession {
   void handle(protocol::c2s::Ping& f, std::int64_t now_ms);
   void handle(protocol::c2s::Kick& f, std::int64_t now_ms);
 
-  // The bucket a frame type draws from, and its rate.
-  struct Limit {
-    TokenBucket& bucket;
-    const Rate& rate;
-    RateClass which;
-  };
-  Limit limit_for(std::size_t frame_index);
+  // The rate class a frame type counts against.
+  static RateClass rate_class_of(std::size_t frame_index);
   // Records a rate-limited answer; true when the client keeps ignoring them.
   bool abusive(std::int64_t now_ms);
   // How long `f` must wait behind a send refused for the rate (0: it may go).
@@ -77,7 +83,7 @@ class ClientSession {
   bool joined(const std::string& room_id) const;
 
   // Fields ordered for size: every connection has a session.
-  ServerContext& context_;  // the hub, the token verifier, the configuration
+  SessionServices services_;
   WorkerMetrics& metrics_;
   std::weak_ptr<Peer> self_;
   const Peer* key_;               // self_, still usable as a key while the connection is being destroyed
@@ -86,10 +92,7 @@ class ClientSession {
   bool counted_ = false;  // counted in the hub's per-user connections
   std::optional<Identity> identity_;
   std::vector<std::string> rooms_;  // sorted: a flat set (no tree node per room)
-  TokenBucket messages_;
-  TokenBucket typing_;
-  TokenBucket receipts_;
-  TokenBucket other_;
+  RateBuckets buckets_;
   // Recent rate-limited answers, oldest first. A vector: empty, it costs no
   // heap (a std::deque allocates ~600 bytes up front, per connection).
   std::vector<std::int64_t> limited_at_;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <boost/asio/ip/address.hpp>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -44,9 +45,9 @@ Rate to_rate(const std::string& value) {
 }
 
 struct Option {
-  const char* flag;
-  const char* env;
-  const char* help;
+  std::string flag;
+  std::string env;
+  std::string help;
   std::function<void(Config&, const std::string&)> set;
   bool is_switch = false;  // given alone on the command line (its variable takes true/false)
 };
@@ -81,10 +82,9 @@ std::string read_secret_file(const std::string& path) {
 }
 
 #define PARLEY_UINT(field, max) [](Config& c, const std::string& v) { c.field = to_uint(v, max); }
-#define PARLEY_RATE(field) [](Config& c, const std::string& v) { c.field = to_rate(v); }
 
-const std::vector<Option>& options() {
-  static const std::vector<Option> table = {
+std::vector<Option> options() {
+  return {
       {"--host", "PARLEY_HOST", "IPv4 or IPv6 address to listen on (default 127.0.0.1; 0.0.0.0 for all)",
        [](Config& c, const std::string& v) {
          boost::system::error_code ec;
@@ -198,22 +198,6 @@ const std::vector<Option>& options() {
        "WebSocket ping interval, announced as heartbeatMs (default 25000)", PARLEY_UINT(ping_interval_ms, 3'600'000)},
       {"--idle-timeout-ms", "PARLEY_IDLE_TIMEOUT_MS", "close a connection silent this long (default 2 x ping interval)",
        PARLEY_UINT(idle_timeout_ms, 86'400'000)},
-      {"--rate-messages", "PARLEY_RATE_MESSAGES", "sends per second per connection, as rate[/burst] (default 10/20)",
-       PARLEY_RATE(rate_messages)},
-      {"--rate-typing", "PARLEY_RATE_TYPING", "typing frames per second per connection (default 3/6)",
-       PARLEY_RATE(rate_typing)},
-      {"--rate-receipts", "PARLEY_RATE_RECEIPTS", "read/delivered frames per second per connection (default 10/30)",
-       PARLEY_RATE(rate_receipts)},
-      {"--rate-other", "PARLEY_RATE_OTHER", "other requests per second per connection (default 20/40)",
-       PARLEY_RATE(rate_other)},
-      {"--user-rate-messages", "PARLEY_USER_RATE_MESSAGES", "sends per second per user (default 20/40)",
-       PARLEY_RATE(user_rate_messages)},
-      {"--user-rate-typing", "PARLEY_USER_RATE_TYPING", "typing frames per second per user (default 6/12)",
-       PARLEY_RATE(user_rate_typing)},
-      {"--user-rate-receipts", "PARLEY_USER_RATE_RECEIPTS", "read/delivered frames per second per user (default 20/60)",
-       PARLEY_RATE(user_rate_receipts)},
-      {"--user-rate-other", "PARLEY_USER_RATE_OTHER", "other requests per second per user (default 40/80)",
-       PARLEY_RATE(user_rate_other)},
       {"--abuse-limit", "PARLEY_ABUSE_LIMIT", "rate-limited answers within 10 s before closing with 1008 (default 30)",
        PARLEY_UINT(abuse_limit, 1'000'000)},
       {"--idle-after-ms", "PARLEY_IDLE_AFTER_MS", "inactivity before presence turns idle (default 300000)",
@@ -223,14 +207,54 @@ const std::vector<Option>& options() {
       {"--typing-ttl-ms", "PARLEY_TYPING_TTL_MS", "lifetime of a typing indicator (default 5000)",
        PARLEY_UINT(typing_ttl_ms, 60000)},
   };
-  return table;
+}
+
+// --rate-<class> and --user-rate-<class>, from the one list of rate classes.
+std::vector<Option> rate_options() {
+  std::vector<Option> out;
+  auto text = [](const Rate& r) {
+    auto number = [](double v) {
+      std::string s = std::to_string(v);
+      s.erase(s.find_last_not_of('0') + 1);
+      if (s.back() == '.') s.pop_back();
+      return s;
+    };
+    return number(r.per_second) + "/" + number(r.burst);
+  };
+  for (bool per_user : {false, true}) {
+    for (const auto& c : kRateClasses) {
+      std::string name = c.name;
+      std::string upper = name;
+      for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      Rate fallback = per_user ? c.per_user : c.per_connection;
+      RateClass which = c.which;
+      out.push_back(Option{std::string(per_user ? "--user-rate-" : "--rate-") + name,
+                           std::string(per_user ? "PARLEY_USER_RATE_" : "PARLEY_RATE_") + upper,
+                           std::string(c.counts) + " per second " +
+                               (per_user ? "per user, over all their connections" : "per connection") +
+                               ", as rate[/burst] (default " + text(fallback) + ")",
+                           [per_user, which](Config& config, const std::string& v) {
+                             (per_user ? config.user_rates : config.rates)[which] = to_rate(v);
+                           }});
+    }
+  }
+  return out;
+}
+
+const std::vector<Option>& all_options() {
+  static const std::vector<Option> all = [] {
+    std::vector<Option> out = options();
+    auto rates = rate_options();
+    out.insert(out.end(), rates.begin(), rates.end());
+    return out;
+  }();
+  return all;
 }
 
 #undef PARLEY_UINT
-#undef PARLEY_RATE
 
 const Option* find_option(const std::string& flag) {
-  for (const auto& o : options()) {
+  for (const auto& o : all_options()) {
     if (flag == o.flag) return &o;
   }
   return nullptr;
@@ -244,7 +268,7 @@ std::string usage() {
     out += "  " + flag + std::string(flag.size() < 30 ? 30 - flag.size() : 1, ' ') + help;
     out += env.empty() ? "\n" : "  [" + env + "]\n";
   };
-  for (const auto& o : options()) line(std::string(o.flag) + (o.is_switch ? "" : " <v>"), o.help, o.env);
+  for (const auto& o : all_options()) line(o.flag + (o.is_switch ? "" : " <v>"), o.help, o.env);
   line("--version", "print the version and exit", "");
   line("--help", "print this and exit", "");
   return out;
@@ -302,15 +326,15 @@ CommandLine refuse(std::string error) {
 CommandLine parse_command_line(int argc, const char* const* argv) {
   CommandLine out;
   Config& config = out.config;
-  for (const auto& o : options()) {
-    const char* v = std::getenv(o.env);
+  for (const auto& o : all_options()) {
+    const char* v = std::getenv(o.env.c_str());
     if (!v || !*v) continue;
     try {
       o.set(config, v);
     } catch (const BadValue& e) {
-      return refuse(std::string("bad value in the environment: ") + o.env + "=" + v + ": " + e.what());
+      return refuse("bad value in the environment: " + o.env + "=" + v + ": " + e.what());
     } catch (const std::exception&) {
-      return refuse(std::string("bad value in the environment: ") + o.env + "=" + v);
+      return refuse("bad value in the environment: " + o.env + "=" + v);
     }
   }
   for (int i = 1; i < argc; ++i) {

@@ -9,14 +9,9 @@
 #include "client_address.hpp"
 #include "handshake.hpp"
 #include "log.hpp"
+#include "rate_limit.hpp"
 
 namespace parley::server {
-
-// A token bucket's refill rate (per second) and burst (bucket size).
-struct Rate {
-  double per_second = 10;
-  double burst = 20;
-};
 
 struct Config {
   // ---- network
@@ -55,15 +50,9 @@ struct Config {
   std::uint32_t handshake_timeout_ms = 10000;  // upgrade to `welcome`
   std::uint32_t ping_interval_ms = 25000;      // announced as heartbeatMs
   std::uint32_t idle_timeout_ms = 0;           // 0: twice the ping interval
-  Rate rate_messages{10, 20};                  // per connection
-  Rate rate_typing{3, 6};
-  Rate rate_receipts{10, 30};
-  Rate rate_other{20, 40};
-  Rate user_rate_messages{20, 40};  // per user, over all their connections
-  Rate user_rate_typing{6, 12};
-  Rate user_rate_receipts{20, 60};
-  Rate user_rate_other{40, 80};
-  std::uint32_t abuse_limit = 30;  // rate-limited answers within 10 s before closing with 1008
+  Rates rates = default_rates(false);          // per connection, by RateClass (kRateClasses)
+  Rates user_rates = default_rates(true);      // per user, over all their connections
+  std::uint32_t abuse_limit = 30;              // rate-limited answers within 10 s before closing with 1008
   // ---- presence and typing
   std::uint32_t idle_after_ms = 300000;
   std::uint32_t offline_grace_ms = 5000;

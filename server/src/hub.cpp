@@ -47,16 +47,7 @@ Hub::Hub(Storage& storage, Dispatch& dispatch, const Config& config)
     : storage_(storage),
       dispatch_(dispatch),
       config_(config),
-      timings_{config.idle_after_ms, config.offline_grace_ms},
-      user_buckets_always_([&config] {
-        auto tighter = [](const Rate& user, const Rate& connection) {
-          return user.per_second < connection.per_second || user.burst < connection.burst;
-        };
-        return tighter(config.user_rate_messages, config.rate_messages) ||
-               tighter(config.user_rate_typing, config.rate_typing) ||
-               tighter(config.user_rate_receipts, config.rate_receipts) ||
-               tighter(config.user_rate_other, config.rate_other);
-      }()) {}
+      timings_{config.idle_after_ms, config.offline_grace_ms} {}
 
 Hub::~Hub() = default;
 
@@ -538,41 +529,6 @@ void Hub::broadcast_presence(Room& room, const std::vector<PresenceChange>& chan
     frame.members.push_back(std::move(m));
   }
   fan_out(dispatch_, live_subscribers(room), frame);
-}
-
-bool Hub::add_user_connection(const std::string& user_id) {
-  UserShard& shard = user_shards_[shard_of(user_id)];
-  std::lock_guard lock(shard.mutex);
-  UserState& user = shard.users[user_id];
-  if (user.connections >= static_cast<int>(config_.max_connections_per_user)) {
-    if (user.connections == 0) shard.users.erase(user_id);
-    return false;
-  }
-  ++user.connections;
-  if (!user.buckets && (user.connections > 1 || user_buckets_always_)) {
-    user.buckets = std::make_unique<std::array<TokenBucket, 4>>(
-        std::array<TokenBucket, 4>{TokenBucket(config_.user_rate_messages), TokenBucket(config_.user_rate_typing),
-                                   TokenBucket(config_.user_rate_receipts), TokenBucket(config_.user_rate_other)});
-  }
-  return true;
-}
-
-void Hub::remove_user_connection(const std::string& user_id) {
-  UserShard& shard = user_shards_[shard_of(user_id)];
-  std::lock_guard lock(shard.mutex);
-  auto it = shard.users.find(user_id);
-  if (it != shard.users.end() && --it->second.connections <= 0) shard.users.erase(it);
-}
-
-std::int64_t Hub::take_user_token(const std::string& user_id, RateClass which, std::int64_t now) {
-  static constexpr Rate Config::*kRates[] = {&Config::user_rate_messages, &Config::user_rate_typing,
-                                             &Config::user_rate_receipts, &Config::user_rate_other};
-  auto index = static_cast<std::size_t>(which);
-  UserShard& shard = user_shards_[shard_of(user_id)];
-  std::lock_guard lock(shard.mutex);
-  auto it = shard.users.find(user_id);
-  if (it == shard.users.end() || !it->second.buckets) return 0;
-  return (*it->second.buckets)[index].take(config_.*kRates[index], now);
 }
 
 }  // namespace parley::server

@@ -31,7 +31,6 @@
 #include "parley/protocol/result.hpp"
 #include "peer.hpp"
 #include "presence.hpp"
-#include "rate_limit.hpp"
 #include "storage/storage.hpp"
 
 namespace parley::server {
@@ -93,13 +92,6 @@ class Hub {
   // Presence transitions that are due (idle, offline) and typing expiry.
   void tick(std::int64_t now);
 
-  // Counts connections per user; false when the user is at the limit.
-  bool add_user_connection(const std::string& user_id);
-  void remove_user_connection(const std::string& user_id);
-  // The per-user budget of a class of requests, over all the user's
-  // connections: 0, or milliseconds until the next request is allowed.
-  std::int64_t take_user_token(const std::string& user_id, RateClass which, std::int64_t now);
-
   // Rooms in memory (subscribed, or settling presence).
   std::size_t rooms_loaded() const;
 
@@ -126,23 +118,10 @@ class Hub {
     Room& operator*() const { return *room; }
     explicit operator bool() const { return room != nullptr; }
   };
-  struct UserState {
-    int connections = 0;
-    // By RateClass; only once they can refuse what the connection's own
-    // buckets allow: a user with one connection whose user rates are at least
-    // its connection rates (the defaults) never drains them first. They start
-    // full when a second connection comes, which is generous by one burst.
-    std::unique_ptr<std::array<TokenBucket, 4>> buckets;
-  };
-
   static constexpr std::size_t kShards = 32;
   struct RoomShard {
     mutable std::mutex mutex;
     std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
-  };
-  struct UserShard {
-    std::mutex mutex;
-    std::unordered_map<std::string, UserState> users;
   };
   static std::size_t shard_of(const std::string& id) { return std::hash<std::string>{}(id) % kShards; }
 
@@ -184,9 +163,7 @@ class Hub {
   // A shard's lock guards its map only: it is released before a room's lock
   // is taken (evict_if_settled takes it with a room locked, never the other
   // way round).
-  bool user_buckets_always_;  // some user rate is tighter than its per-connection rate
   std::array<RoomShard, kShards> room_shards_;
-  std::array<UserShard, kShards> user_shards_;
 };
 
 }  // namespace parley::server

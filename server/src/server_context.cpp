@@ -39,7 +39,8 @@ ServerContext::ServerContext(Config c)
         for (unsigned i = 0; i < config.threads; ++i) w.push_back(std::make_unique<Worker>(i, sweep_interval(config)));
         return w;
       }()),
-      hub(*storage, *this, config) {}
+      hub(*storage, *this, config),
+      users(config.max_connections_per_user, config.rates, config.user_rates) {}
 
 ServerContext::~ServerContext() {
   for (auto& w : workers) w->stop();

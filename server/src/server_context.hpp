@@ -14,8 +14,10 @@
 
 #include "admission.hpp"
 #include "auth.hpp"
+#include "client_session.hpp"
 #include "config.hpp"
 #include "hub.hpp"
+#include "hub/user_limits.hpp"
 #include "peer.hpp"
 #include "storage/storage.hpp"
 #include "worker.hpp"
@@ -35,6 +37,7 @@ class ServerContext : public Dispatch {
   TokenVerifier verifier;
   std::vector<std::unique_ptr<Worker>> workers;
   Hub hub;
+  UserLimits users;
 
   // Starts the worker threads and the hub's clock.
   void start();
@@ -44,6 +47,9 @@ class ServerContext : public Dispatch {
 
   // Dispatch
   void deliver(std::size_t worker, Delivery delivery) override;
+
+  // What each connection's session uses.
+  SessionServices session_services() { return {config, verifier, hub, users, *this}; }
 
   // Round robin over the workers, for new connections.
   Worker& next_worker();

@@ -56,7 +56,7 @@ void WsConnection::start(std::string handshake_response, std::string leftover) {
   WorkerMetrics::add(worker_.metrics().connections_opened);
   worker_.metrics().connections.fetch_add(1, std::memory_order_relaxed);
   counted_ = true;
-  session_ = std::make_unique<ClientSession>(context_, worker_.metrics(), weak_from_this());
+  session_ = std::make_unique<ClientSession>(context_.session_services(), worker_.metrics(), weak_from_this());
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   enqueue(control_frame(std::move(handshake_response)));
