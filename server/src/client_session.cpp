@@ -306,7 +306,9 @@ void ClientSession::handle(c2s::Delivered& f, std::int64_t) {
 }
 
 void ClientSession::handle(c2s::Presence& f, std::int64_t now_ms) {
-  services_.hub.set_status(room_list(), *identity_, key_, f.status, now_ms);
+  // The decoder allows only online, idle and away.
+  services_.hub.set_status(room_list(), *identity_, key_,
+                           parse_presence_status(f.status).value_or(PresenceStatus::online), now_ms);
   acknowledge(f.ref);
 }
 

@@ -13,7 +13,7 @@
 
 #include "auth.hpp"
 #include "config.hpp"
-#include "hub.hpp"
+#include "hub/hub.hpp"
 #include "hub/user_limits.hpp"
 #include "metrics.hpp"
 #include "peer.hpp"

@@ -308,9 +308,6 @@ std::string finish(Config& config) {
   }
   if (config.threads == 0) config.threads = std::max(1u, std::thread::hardware_concurrency());
   if (config.idle_timeout_ms == 0) config.idle_timeout_ms = 2 * config.ping_interval_ms;
-  if (config.max_content_length == 0) {
-    config.max_content_length = static_cast<std::uint32_t>(protocol::limits::content_max_length);
-  }
   return {};
 }
 

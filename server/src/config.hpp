@@ -9,6 +9,7 @@
 #include "client_address.hpp"
 #include "handshake.hpp"
 #include "log.hpp"
+#include "parley/protocol/limits.hpp"
 #include "rate_limit.hpp"
 
 namespace parley::server {
@@ -38,7 +39,8 @@ struct Config {
   log::Level log_level = log::Level::info;
   // ---- limits
   std::uint32_t max_frame_bytes = 65536;
-  std::uint32_t max_content_length = 0;      // code points of a message's content; 0: the schema's maximum
+  std::uint32_t max_content_length =  // code points of a message's content
+      static_cast<std::uint32_t>(protocol::limits::content_max_length);
   std::uint32_t max_queue_bytes = 1u << 20;  // per connection, then closed with 4003
   std::uint32_t max_connections = 10000;
   std::uint32_t max_connections_per_ip = 1000;

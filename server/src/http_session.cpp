@@ -146,9 +146,9 @@ void HttpSession::admin(const Request& req, std::string_view target) {
                                                              : http::status::bad_request;
       return respond(status, "text/plain", changed.error().message + "\n");
     }
-    return respond(
-        http::status::ok, "application/json",
-        "{\"roomId\":\"" + room + "\",\"userId\":\"" + user + "\",\"role\":\"" + changed.value().role + "\"}\n");
+    return respond(http::status::ok, "application/json",
+                   "{\"roomId\":\"" + room + "\",\"userId\":\"" + user + "\",\"role\":\"" +
+                       std::string(to_string(changed.value().role)) + "\"}\n");
   }
   respond(http::status::not_found, "text/plain", "not found\n");
 }

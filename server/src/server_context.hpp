@@ -16,7 +16,7 @@
 #include "auth.hpp"
 #include "client_session.hpp"
 #include "config.hpp"
-#include "hub.hpp"
+#include "hub/hub.hpp"
 #include "hub/user_limits.hpp"
 #include "peer.hpp"
 #include "storage/storage.hpp"

@@ -34,52 +34,7 @@ TEST(Limits, RateLimitsAnswerWithRetryAfterAndLoseNothingAccepted) {
   EXPECT_GE(metric(http_get(server.port(), "/metrics").substr(4), "parley_rate_limited_total"), 3);
 }
 
-TEST(Limits, SendsInFlightBehindARateLimitedOneAreHeldBackSoTheOrderHolds) {
-  // Abuse limit 3: the sends held back must not count as ignoring the limit.
-  ParleydProcess server({"--rate-messages", "2/1", "--abuse-limit", "3"});
-  WsClient raw(server.port());
-  raw.send(R"({"type":"hello","ref":"1","v":1,"token":")" + token_for("carol", "Carol") + "\"}");
-  Json welcome = parse_json(*raw.receive());
-  EXPECT_EQ(welcome["limits"]["sendIntervalMs"].GetInt64(), 500) << "the limit is advertised";
-  EXPECT_EQ(welcome["limits"]["sendBurst"].GetInt64(), 1);
-
-  TestClient alice(server.port(), "alice");
-  alice.join("lobby");
-  auto frame = [](int i) {
-    return R"({"type":"send","ref":"s)" + std::to_string(i) + R"(","roomId":"lobby","clientMsgId":")" + cmid("o", i) +
-           R"(","message":{"type":"text","content":"m)" + std::to_string(i) + R"("}})";
-  };
-  for (int i = 1; i <= 5; ++i) alice.send(frame(i));  // all in flight at once
-  EXPECT_EQ(str(alice.answer("s1"), "type"), "ack");
-  Json refused = alice.answer("s2");
-  ASSERT_EQ(str(refused, "code"), "rate_limited");
-  std::int64_t wait = refused["retryAfterMs"].GetInt64();
-  EXPECT_GT(wait, 0);
-  EXPECT_LE(wait, 500);
-  for (int i = 3; i <= 5; ++i) {
-    Json held = alice.answer("s" + std::to_string(i));
-    EXPECT_EQ(str(held, "code"), "rate_limited") << "s" << i << " must wait behind s2";
-    EXPECT_NE(str(held, "message").find("order"), std::string::npos) << str(held, "message");
-  }
-
-  // Once s2's token is due, s3 still may not overtake it.
-  std::this_thread::sleep_for(std::chrono::milliseconds(wait));
-  Json early = alice.request(frame(3), "s3");
-  EXPECT_EQ(str(early, "code"), "rate_limited");
-  EXPECT_EQ(str(alice.request(frame(2), "s2"), "type"), "ack");
-  for (int i = 3; i <= 5; ++i) {
-    // Paced to the advertised interval, as the client core does.
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    EXPECT_EQ(str(alice.request(frame(i), "s" + std::to_string(i)), "type"), "ack") << "s" << i;
-  }
-  EXPECT_FALSE(alice.closed()) << "held-back sends are not abuse";
-
-  TestClient bob(server.port(), "bob");
-  Json joined = bob.join("lobby");
-  std::vector<std::string> contents;
-  for (const auto& m : joined["messages"].GetArray()) contents.push_back(m["content"].GetString());
-  EXPECT_EQ(contents, (std::vector<std::string>{"m1", "m2", "m3", "m4", "m5"}));
-}
+// Sends held back behind a rate-limited one, at exact times: session_test.
 
 TEST(Limits, AClientThatIgnoresRateLimitsIsClosedWith1008) {
   ParleydProcess server({"--rate-other", "1/1", "--abuse-limit", "5"});

@@ -49,7 +49,7 @@ class TempDir {
 };
 
 RoomRecord room(const std::string& id, std::int64_t created_at = 1000) {
-  return RoomRecord{id, "public", "e_" + id, 0, created_at};
+  return RoomRecord{id, RoomKind::public_room, "e_" + id, 0, created_at};
 }
 
 Message message(const std::string& room_id, std::int64_t seq, const std::string& sender = "alice",
@@ -66,7 +66,7 @@ Message message(const std::string& room_id, std::int64_t seq, const std::string&
   return m;
 }
 
-MemberRecord member(const std::string& room_id, const std::string& user_id, const std::string& role = "member") {
+MemberRecord member(const std::string& room_id, const std::string& user_id, Role role = Role::member) {
   return MemberRecord{room_id, user_id, "Name of " + user_id, role, 0, 0, 2000, 3000};
 }
 
@@ -132,14 +132,14 @@ class StorageTest : public ::testing::TestWithParam<Backend> {
 TEST_P(StorageTest, CreatesAndLoadsRooms) {
   EXPECT_EQ(ok(storage_->load_room("lobby")), std::nullopt);
   EXPECT_EQ(storage_->room_count(), 0);
-  RoomRecord lobby{"lobby", "public", "e1", 0, 1234};
+  RoomRecord lobby{"lobby", RoomKind::public_room, "e1", 0, 1234};
   EXPECT_TRUE(ok(storage_->create_room(lobby, {})));
-  EXPECT_TRUE(ok(storage_->create_room(RoomRecord{"dm", "direct", "e2", 0, 5678}, {})));
+  EXPECT_TRUE(ok(storage_->create_room(RoomRecord{"dm", RoomKind::direct, "e2", 0, 5678}, {})));
 
-  RoomRecord other_lobby{"lobby", "private", "e9", 0, 9999};
+  RoomRecord other_lobby{"lobby", RoomKind::private_room, "e9", 0, 9999};
   EXPECT_FALSE(ok(storage_->create_room(other_lobby, {})));
   EXPECT_EQ(ok(storage_->load_room("lobby")), lobby);  // unchanged by the second create
-  EXPECT_EQ(ok(storage_->load_room("dm")), (RoomRecord{"dm", "direct", "e2", 0, 5678}));
+  EXPECT_EQ(ok(storage_->load_room("dm")), (RoomRecord{"dm", RoomKind::direct, "e2", 0, 5678}));
   EXPECT_EQ(ok(storage_->load_room("Lobby")), std::nullopt);
   EXPECT_EQ(storage_->room_count(), 2);
 }
@@ -282,15 +282,15 @@ TEST_P(StorageTest, PutsLoadsListsAndRemovesMembers) {
   EXPECT_TRUE(ok(storage_->members("r")).empty());
 
   done(storage_->put_member(member("r", "carol")));
-  done(storage_->put_member(member("r", "alice", "owner")));
+  done(storage_->put_member(member("r", "alice", Role::owner)));
   done(storage_->put_member(member("r", "bob")));
   done(storage_->put_member(member("other", "alice")));
-  EXPECT_EQ(ok(storage_->load_member("r", "alice")), member("r", "alice", "owner"));
+  EXPECT_EQ(ok(storage_->load_member("r", "alice")), member("r", "alice", Role::owner));
   EXPECT_EQ(ok(storage_->members("r")),
-            (std::vector<MemberRecord>{member("r", "alice", "owner"), member("r", "bob"), member("r", "carol")}));
+            (std::vector<MemberRecord>{member("r", "alice", Role::owner), member("r", "bob"), member("r", "carol")}));
 
   // put replaces the whole record.
-  MemberRecord changed{"r", "bob", "Robert", "admin", 7, 9, 111, 222};
+  MemberRecord changed{"r", "bob", "Robert", Role::admin, 7, 9, 111, 222};
   done(storage_->put_member(changed));
   EXPECT_EQ(ok(storage_->load_member("r", "bob")), changed);
   EXPECT_EQ(ok(storage_->members("r")).size(), 3u);
@@ -469,8 +469,8 @@ class SqliteStorageTest : public ::testing::Test {
 
   // Everything the reopen tests expect to find again.
   static void write_sample(Storage& storage) {
-    ASSERT_TRUE(ok(storage.create_room(RoomRecord{"lobby", "public", "e-lobby", 0, 1111}, {})));
-    ASSERT_TRUE(ok(storage.create_room(RoomRecord{"dm", "direct", "e-dm", 0, 2222}, {})));
+    ASSERT_TRUE(ok(storage.create_room(RoomRecord{"lobby", RoomKind::public_room, "e-lobby", 0, 1111}, {})));
+    ASSERT_TRUE(ok(storage.create_room(RoomRecord{"dm", RoomKind::direct, "e-dm", 0, 2222}, {})));
     for (std::int64_t seq = 1; seq <= 5; ++seq)
       ASSERT_FALSE(ok(storage.append_message(message("lobby", seq))).duplicate);
     Message with_extras = message("dm", 1, "bob");
@@ -478,7 +478,7 @@ class SqliteStorageTest : public ::testing::Test {
     with_extras.replyTo = "m_lobby_1";
     with_extras.updatedAt = 77;
     ASSERT_FALSE(ok(storage.append_message(with_extras)).duplicate);
-    done(storage.put_member(member("lobby", "alice", "owner")));
+    done(storage.put_member(member("lobby", "alice", Role::owner)));
     done(storage.put_member(member("lobby", "bob")));
     ASSERT_EQ(ok(storage.advance_watermark("lobby", "alice", Watermark::read, 4)), 4);
     ASSERT_EQ(ok(storage.advance_watermark("lobby", "alice", Watermark::delivered, 5)), 5);
@@ -487,8 +487,8 @@ class SqliteStorageTest : public ::testing::Test {
   static void expect_sample(Storage& storage) {
     EXPECT_EQ(storage.room_count(), 2);
     EXPECT_EQ(storage.message_count(), 6);
-    EXPECT_EQ(ok(storage.load_room("lobby")), (RoomRecord{"lobby", "public", "e-lobby", 5, 1111}));
-    EXPECT_EQ(ok(storage.load_room("dm")), (RoomRecord{"dm", "direct", "e-dm", 1, 2222}));
+    EXPECT_EQ(ok(storage.load_room("lobby")), (RoomRecord{"lobby", RoomKind::public_room, "e-lobby", 5, 1111}));
+    EXPECT_EQ(ok(storage.load_room("dm")), (RoomRecord{"dm", RoomKind::direct, "e-dm", 1, 2222}));
     EXPECT_EQ(ok(storage.messages_after("lobby", 0, 10)),
               (std::vector<Message>{message("lobby", 1), message("lobby", 2), message("lobby", 3), message("lobby", 4),
                                     message("lobby", 5)}));
@@ -498,7 +498,7 @@ class SqliteStorageTest : public ::testing::Test {
     EXPECT_EQ(dm[0].replyTo, "m_lobby_1");
     EXPECT_EQ(dm[0].updatedAt, 77);
 
-    MemberRecord alice = member("lobby", "alice", "owner");
+    MemberRecord alice = member("lobby", "alice", Role::owner);
     alice.read_seq = 4;
     alice.delivered_seq = 5;
     EXPECT_EQ(ok(storage.members("lobby")), (std::vector<MemberRecord>{alice, member("lobby", "bob")}));

@@ -29,7 +29,7 @@ using ByName = std::map<std::string, V, std::less<>>;
 // which spares two strings per member of every room.
 struct StoredMember {
   std::string name;
-  std::string role;
+  Role role = Role::member;
   std::int64_t read_seq = 0;
   std::int64_t delivered_seq = 0;
   std::int64_t joined_at = 0;

@@ -357,8 +357,18 @@ protocol::Message read_message(const Query& q) {
   return m;
 }
 
+// A stored word this version does not know (a newer parleyd's, or a damaged
+// file) is a storage failure, not a guess.
+template <class Enum>
+Enum read_word(const Query& q, int column, std::optional<Enum> (*parse)(std::string_view), const char* what) {
+  std::string word = q.text(column);
+  if (auto value = parse(word)) return *value;
+  throw std::runtime_error(std::string("unknown ") + what + " '" + word + "' in the database");
+}
+
 MemberRecord read_member(const Query& q) {
-  return MemberRecord{q.text(0), q.text(1), q.text(2), q.text(3), q.int64(4), q.int64(5), q.int64(6), q.int64(7)};
+  return MemberRecord{q.text(0),  q.text(1),  q.text(2),  read_word(q, 3, parse_role, "role"),
+                      q.int64(4), q.int64(5), q.int64(6), q.int64(7)};
 }
 
 std::int64_t sql_limit(std::size_t limit) {
@@ -393,7 +403,8 @@ class SqliteStorage final : public Storage {
       Query q(db(), statements_.load_room, "load_room");
       q.bind(1, room_id);
       if (!q.step()) return std::optional<RoomRecord>();
-      return std::optional<RoomRecord>(RoomRecord{q.text(0), q.text(1), q.text(2), q.int64(3), q.int64(4)});
+      return std::optional<RoomRecord>(
+          RoomRecord{q.text(0), read_word(q, 1, parse_room_kind, "room kind"), q.text(2), q.int64(3), q.int64(4)});
     });
   }
 
@@ -402,7 +413,11 @@ class SqliteStorage final : public Storage {
       Transaction transaction(*this, "create_room");
       {
         Query q(db(), statements_.create_room, "create_room");
-        q.bind(1, room.id).bind(2, room.kind).bind(3, room.epoch).bind(4, room.head_seq).bind(5, room.created_at);
+        q.bind(1, room.id)
+            .bind(2, to_string(room.kind))
+            .bind(3, room.epoch)
+            .bind(4, room.head_seq)
+            .bind(5, room.created_at);
         q.run();
         if (q.changes() != 1) return false;
       }
@@ -655,7 +670,7 @@ class SqliteStorage final : public Storage {
 
   void write_member(const MemberRecord& member) {
     Query q(db(), statements_.put_member, "put_member");
-    q.bind(1, member.room_id).bind(2, member.user_id).bind(3, member.name).bind(4, member.role);
+    q.bind(1, member.room_id).bind(2, member.user_id).bind(3, member.name).bind(4, to_string(member.role));
     q.bind(5, member.read_seq).bind(6, member.delivered_seq).bind(7, member.joined_at).bind(8, member.last_seen);
     q.run();
   }

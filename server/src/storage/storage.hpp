@@ -23,6 +23,7 @@
 
 #include "parley/protocol/messages.hpp"
 #include "parley/protocol/result.hpp"
+#include "storage/records.hpp"
 
 namespace parley::server {
 
@@ -30,29 +31,6 @@ template <class T>
 using StorageResult = protocol::Result<T>;
 // What a write that returns nothing gives: nullopt when it was done.
 using StorageStatus = std::optional<protocol::Error>;
-
-struct RoomRecord {
-  std::string id;
-  std::string kind;  // public | private | direct
-  std::string epoch;
-  std::int64_t head_seq = 0;  // seq of the newest message, 0 when empty
-  std::int64_t created_at = 0;
-  bool operator==(const RoomRecord&) const = default;
-};
-
-struct MemberRecord {
-  std::string room_id;
-  std::string user_id;
-  std::string name;
-  std::string role = "member";  // owner | admin | member
-  std::int64_t read_seq = 0;
-  std::int64_t delivered_seq = 0;
-  std::int64_t joined_at = 0;
-  std::int64_t last_seen = 0;
-  bool operator==(const MemberRecord&) const = default;
-};
-
-enum class Watermark : std::uint8_t { read, delivered };
 
 class Storage {
  public:

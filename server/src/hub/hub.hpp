@@ -1,36 +1,36 @@
-// Rooms: who may join them, who is subscribed, their gap-free seq, replay,
-// history, receipts, presence and typing. Persists through Storage and
-// reaches connections only through Peer and fan_out, so it knows nothing of
-// sockets. Thread-safe without a global lock: each room has its own lock,
-// and the maps from room and user ids are split into shards with a lock
-// each, held only for a lookup. A room's frames are fanned out while its lock
-// is held, so every subscriber receives them in seq order. A room nobody is
-// subscribed to, with no presence or typing state left, is evicted by tick()
-// (its state is in Storage), so refused joins and old rooms hold no memory.
+// The hub: what happens in rooms. It coordinates the parts in this folder
+//   room_registry  the rooms in memory, a lock each, evicted when settled
+//   access_policy  who may join, leave for good, remove members, set roles
+//   replay         what a join replays, and pages of history
+//   presence       online, idle, away and offline per room, over time
+//   typing         who is typing, and when the room is told again
+// with Storage (what survives a restart) and fan-out (frames to peers, in
+// each room's order). It knows nothing of sockets. Per-user limits are
+// UserLimits, beside it.
 //
-// Every request about a room is checked against the room's subscribers under
-// its lock: a connection that left, or whose user was removed, has no access
-// to the room from that moment, whatever it asks. Storage failures answer the
-// request that met them with `internal` (the client retries); the room is
-// read again from storage on its next use, so a write that did land after all
-// is not missed.
+// Thread-safe without a global lock: each request takes its room's lock,
+// and a room's frames are fanned out while it is held, so every subscriber
+// receives them in seq order. Every request about a room is checked against
+// the room's subscribers under that lock: a connection that left, or whose
+// user was removed, has no access to the room from that moment, whatever it
+// asks. Storage failures answer the request that met them with `internal`
+// (the client retries); the room is read again from storage on its next
+// use, so a write that did land after all is not missed.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "auth.hpp"
 #include "config.hpp"
+#include "hub/presence.hpp"
+#include "hub/room_registry.hpp"
 #include "parley/protocol/messages.hpp"
 #include "parley/protocol/result.hpp"
 #include "peer.hpp"
-#include "presence.hpp"
 #include "storage/storage.hpp"
 
 namespace parley::server {
@@ -66,7 +66,7 @@ class Hub {
                                                    std::optional<std::int64_t> before_seq, std::size_t limit);
 
   // Removes `target` from the room: its connections get `removed` and are
-  // unsubscribed. Needs the room's owner or admin role, or a token role admin.
+  // unsubscribed (access_policy says who may).
   std::optional<protocol::Error> kick(const std::string& room_id, const Identity& actor, const Peer* from,
                                       const std::string& target, std::int64_t now);
 
@@ -75,7 +75,7 @@ class Hub {
   protocol::Result<MemberRecord> set_role(const std::string& room_id, const std::string& user_id,
                                           const std::string& role, std::int64_t now);
 
-  // Relays a typing indicator to the room's other users.
+  // Relays a typing indicator to the room's other users (see typing.hpp).
   std::optional<protocol::Error> typing(const std::string& room_id, const Identity& user, const Peer* from, bool active,
                                         std::int64_t now);
 
@@ -86,51 +86,17 @@ class Hub {
   // Presence: the user's own status, and activity that ends `idle`, in the
   // rooms `from` is subscribed to among `room_ids`.
   void set_status(const std::vector<std::string>& room_ids, const Identity& user, const Peer* from,
-                  const std::string& status, std::int64_t now);
+                  PresenceStatus status, std::int64_t now);
   void activity(const std::vector<std::string>& room_ids, const Identity& user, const Peer* from, std::int64_t now);
 
-  // Presence transitions that are due (idle, offline) and typing expiry.
+  // Presence transitions that are due (idle, offline), typing expiry, and
+  // eviction of settled rooms.
   void tick(std::int64_t now);
 
   // Rooms in memory (subscribed, or settling presence).
-  std::size_t rooms_loaded() const;
+  std::size_t rooms_loaded() const { return rooms_.size(); }
 
  private:
-  struct Subscriber {
-    std::weak_ptr<Peer> peer;
-    std::string user_id;
-  };
-  struct Room {
-    explicit Room(PresenceTimings t) : presence(t) {}
-    std::mutex mutex;
-    bool loaded = false;   // record holds the stored room
-    bool evicted = false;  // taken out of its shard: look it up again
-    RoomRecord record;     // its id is set from the start, the rest once loaded
-    std::unordered_map<const Peer*, Subscriber> subscribers;
-    RoomPresence presence;
-    std::unordered_map<std::string, std::int64_t> typing_until;  // user -> expiry
-  };
-  // A room with its lock held.
-  struct LockedRoom {
-    std::shared_ptr<Room> room;
-    std::unique_lock<std::mutex> lock;
-    Room* operator->() const { return room.get(); }
-    Room& operator*() const { return *room; }
-    explicit operator bool() const { return room != nullptr; }
-  };
-  static constexpr std::size_t kShards = 32;
-  struct RoomShard {
-    mutable std::mutex mutex;
-    std::unordered_map<std::string, std::shared_ptr<Room>> rooms;
-  };
-  static std::size_t shard_of(const std::string& id) { return std::hash<std::string>{}(id) % kShards; }
-
-  // The room, locked; created empty when `create` and it is not in memory
-  // (then open_for loads or creates it). Empty when absent and not `create`.
-  LockedRoom lock_room(const std::string& room_id, bool create);
-  // The room, locked, if `peer` is subscribed to it; else empty (and `refusal`
-  // says why).
-  LockedRoom lock_subscribed(const std::string& room_id, const Peer* peer, protocol::Error& refusal);
   // With the room locked: true when it is loaded, from storage if need be;
   // false when storage has no such room.
   protocol::Result<bool> load_stored(Room& room);
@@ -144,9 +110,6 @@ class Hub {
   // user a member if they may join; else the refusal.
   std::optional<protocol::Error> open_for(Room& room, const std::string& room_id, const Identity& user,
                                           std::int64_t now);
-  // With the room locked: takes it out of memory if nothing in it is live.
-  void evict_if_settled(LockedRoom& room);
-  std::vector<std::shared_ptr<Peer>> live_subscribers(Room& room, const std::string& except_user = {});
   // The members with their presence, from their stored records.
   std::vector<protocol::Member> members_of(Room& room, const std::vector<MemberRecord>& records);
   // Unsubscribes every connection of `user_id` in the room; returns them.
@@ -158,12 +121,7 @@ class Hub {
   Storage& storage_;
   Dispatch& dispatch_;
   const Config& config_;
-  PresenceTimings timings_;
-
-  // A shard's lock guards its map only: it is released before a room's lock
-  // is taken (evict_if_settled takes it with a room locked, never the other
-  // way round).
-  std::array<RoomShard, kShards> room_shards_;
+  RoomRegistry rooms_;
 };
 
 }  // namespace parley::server

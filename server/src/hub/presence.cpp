@@ -1,19 +1,24 @@
-#include "presence.hpp"
+#include "hub/presence.hpp"
 
 namespace parley::server {
 
 namespace {
-
-constexpr const char* kStatusWords[] = {"offline", "online", "idle", "away"};
-
-std::string word(std::uint8_t status) { return kStatusWords[status]; }
-
+constexpr std::string_view kWords[] = {"offline", "online", "idle", "away"};
 }  // namespace
+
+std::string_view to_string(PresenceStatus status) { return kWords[static_cast<std::size_t>(status)]; }
+
+std::optional<PresenceStatus> parse_presence_status(std::string_view word) {
+  for (std::size_t i = 0; i < std::size(kWords); ++i) {
+    if (kWords[i] == word) return static_cast<PresenceStatus>(i);
+  }
+  return std::nullopt;
+}
 
 std::optional<PresenceChange> RoomPresence::change(const std::string& user_id, Entry& e, Status status) {
   if (e.status == status) return std::nullopt;
   e.status = status;
-  return PresenceChange{user_id, word(static_cast<std::uint8_t>(status)), e.last_seen};
+  return PresenceChange{user_id, status, e.last_seen};
 }
 
 std::optional<PresenceChange> RoomPresence::connected(const std::string& user_id, std::int64_t now) {
@@ -46,11 +51,11 @@ std::optional<PresenceChange> RoomPresence::activity(const std::string& user_id,
   return std::nullopt;
 }
 
-std::optional<PresenceChange> RoomPresence::set_status(const std::string& user_id, const std::string& status,
+std::optional<PresenceChange> RoomPresence::set_status(const std::string& user_id, PresenceStatus chosen,
                                                        std::int64_t now) {
   auto it = users_.find(user_id);
   if (it == users_.end() || it->second.connections == 0) return std::nullopt;
-  Status chosen = status == "away" ? Status::away : status == "idle" ? Status::idle : Status::online;
+  if (chosen == Status::offline) chosen = Status::online;  // a connected user is not offline
   Entry& e = it->second;
   e.away = chosen == Status::away;
   e.last_seen = now;
@@ -72,9 +77,9 @@ std::vector<PresenceChange> RoomPresence::tick(std::int64_t now) {
   return out;
 }
 
-std::string RoomPresence::status_of(const std::string& user_id) const {
+PresenceStatus RoomPresence::status_of(const std::string& user_id) const {
   auto it = users_.find(user_id);
-  return word(static_cast<std::uint8_t>(it == users_.end() ? Status::offline : it->second.status));
+  return it == users_.end() ? Status::offline : it->second.status;
 }
 
 std::optional<std::int64_t> RoomPresence::last_seen_of(const std::string& user_id) const {

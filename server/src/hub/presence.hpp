@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace parley::server {
@@ -21,9 +22,14 @@ struct PresenceTimings {
   std::int64_t offline_grace_ms = 5000;
 };
 
+// The wire's status words, as a byte: one entry per member of a room.
+enum class PresenceStatus : std::uint8_t { offline, online, idle, away };
+std::string_view to_string(PresenceStatus status);
+std::optional<PresenceStatus> parse_presence_status(std::string_view word);
+
 struct PresenceChange {
   std::string user_id;
-  std::string status;  // online | idle | away | offline
+  PresenceStatus status = PresenceStatus::offline;
   std::int64_t last_seen = 0;
 };
 
@@ -36,12 +42,12 @@ class RoomPresence {
   // A request from the user (send, typing, read, ...): idle turns online.
   std::optional<PresenceChange> activity(const std::string& user_id, std::int64_t now);
   // The user's own choice: online, idle or away.
-  std::optional<PresenceChange> set_status(const std::string& user_id, const std::string& status, std::int64_t now);
+  std::optional<PresenceChange> set_status(const std::string& user_id, PresenceStatus status, std::int64_t now);
   // Transitions that are due at `now` (idle, offline).
   std::vector<PresenceChange> tick(std::int64_t now);
 
-  // "offline" for users never seen.
-  std::string status_of(const std::string& user_id) const;
+  // offline for users never seen.
+  PresenceStatus status_of(const std::string& user_id) const;
   std::optional<std::int64_t> last_seen_of(const std::string& user_id) const;
   // Users with at least one connection in the room.
   std::size_t connected_users() const;
@@ -50,8 +56,7 @@ class RoomPresence {
   bool settled() const;
 
  private:
-  // The wire's status words, as a byte: one entry per member of a room.
-  enum class Status : std::uint8_t { offline, online, idle, away };
+  using Status = PresenceStatus;
   struct Entry {
     int connections = 0;
     Status status = Status::offline;

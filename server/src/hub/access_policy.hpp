@@ -1,0 +1,57 @@
+// Who may do what in a room: pure decisions over the room's kind, the
+// user's token and the roles stored for the room's members. The hub asks
+// before it writes anything; nothing here touches storage or sockets.
+//
+//   join     public: anyone; private: members, a token whose `rooms` claim
+//            names it, or an admin token; direct ("dm:<a>:<b>", a < b):
+//            its two users only. A full room takes no new member.
+//   leave    for good: any room but a direct one.
+//   kick     the room's owner or admins, or an admin token; never the owner.
+//   set role admin or member (the admin API); the owner's role never changes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "auth.hpp"
+#include "parley/protocol/errors.hpp"
+#include "parley/protocol/result.hpp"
+#include "storage/records.hpp"
+
+namespace parley::server::access {
+
+// The two users a direct room's id names.
+struct DirectPair {
+  std::string first;
+  std::string second;
+};
+
+// nullopt for a room id that is not a direct one; the pair when it is one
+// and names `user`; otherwise why not (a malformed id, or another pair's).
+protocol::Result<std::optional<DirectPair>> direct_room(const std::string& room_id, const Identity& user);
+
+// The kind a room opened by `user` gets: private when their token names it.
+RoomKind kind_of_new_room(const std::string& room_id, bool direct, const Identity& user);
+
+// Whether `user`, not yet a member, may become one; then whether the room
+// has space for one more.
+std::optional<protocol::Error> may_become_member(RoomKind kind, const std::string& room_id, const Identity& user);
+std::optional<protocol::Error> has_space(std::size_t members, std::uint32_t max_members);
+
+std::optional<protocol::Error> may_leave_for_good(RoomKind kind);
+
+// `actor_role`: the actor's role in the room (nullopt: not a member);
+// `target_role`: the target's (nullopt: not a member).
+std::optional<protocol::Error> may_remove(const Identity& actor, std::optional<Role> actor_role,
+                                          const std::string& target, std::optional<Role> target_role);
+
+std::optional<protocol::Error> may_set_role(Role current, Role wanted);
+
+// The role word of the admin API: admin or member.
+protocol::Result<Role> settable_role(const std::string& word);
+
+bool is_admin(const Identity& user);
+
+}  // namespace parley::server::access
