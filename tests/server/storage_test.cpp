@@ -526,6 +526,36 @@ TEST_F(SqliteStorageTest, CreatesTheFolderAndAVersionedSchemaInWalMode) {
   EXPECT_EQ(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'messages_dedup'"), 1);
 }
 
+// A room kind or role this version does not know (a newer parleyd's file, or
+// a damaged one) is a storage failure for the requests that meet it, never a
+// guess, and the rest of the file is still served.
+TEST_F(SqliteStorageTest, AnUnknownStoredKindOrRoleIsAStorageFailureNotAGuess) {
+  {
+    auto storage = open_sqlite_storage(data_dir());
+    write_sample(*storage);
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "UPDATE rooms SET kind = 'broadcast' WHERE id = 'dm';"
+                           "UPDATE members SET role = 'moderator' WHERE user_id = 'bob';",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto storage = open_sqlite_storage(data_dir());
+  auto room = storage->load_room("dm");
+  ASSERT_FALSE(room);
+  EXPECT_EQ(room.error().code, protocol::ErrorCode::internal);
+  EXPECT_NE(room.error().message.find("unknown room kind 'broadcast'"), std::string::npos) << room.error().message;
+  auto bob = storage->load_member("lobby", "bob");
+  ASSERT_FALSE(bob);
+  EXPECT_NE(bob.error().message.find("unknown role 'moderator'"), std::string::npos) << bob.error().message;
+  EXPECT_EQ(ok(storage->load_room("lobby")).value().kind, RoomKind::public_room) << "the rest is served";
+  EXPECT_EQ(ok(storage->load_member("lobby", "alice")).value().role, Role::owner);
+}
+
 TEST_F(SqliteStorageTest, EverythingSurvivesCloseAndReopen) {
   {
     auto storage = open_sqlite_storage(data_dir());
