@@ -68,9 +68,8 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
   for (const auto& r : state->receipts) {
     join(r.room_id, now);  // its receipts go out after the (re)join
     Room& room = room_state(r.room_id);
-    room.read_pending = std::max(room.read_pending, r.read);
-    room.delivered_pending = std::max(room.delivered_pending, r.delivered);
-    receipt_due(room, now);
+    room.receipts.advance(Receipts::read, r.read, now, config_.receipt_delay_ms);
+    room.receipts.advance(Receipts::delivered, r.delivered, now, config_.receipt_delay_ms);
     added = true;
   }
   // What was adopted is this core's to send now: saved with its own outbox
@@ -123,7 +122,7 @@ void Core::set_token(std::string token, std::int64_t now, std::int64_t expires_a
     // Refreshed in place: the server takes the new token on this socket.
     refreshing_ = true;  // until the server's answer
     c2s::Auth auth;
-    auth.ref = add_request(Request{Request::auth_request});
+    auth.ref = requests_.add(Request{Request::auth_request});
     auth.token = *token_;
     send_frame(auth);
   }
@@ -182,7 +181,7 @@ SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now)
   Room& room = room_state(room_id);
   // A reply says everything before it was seen: its receipts go first, so
   // that the others never see the reply above a "sent" mark.
-  if (room.receipts_due > 0) flush_receipts(room_id, room, now);
+  if (room.receipts.deadline()) flush_receipts(room_id, room, now);
   if (!room.wanted && !invalid) join(room_id, now);
   QueuedSend pending;
   pending.room_id = room_id;
@@ -246,26 +245,17 @@ void Core::load_older(const std::string& room_id, std::int64_t) {
 void Core::set_typing(const std::string& room_id, bool active, std::int64_t now) {
   Room& room = room_state(room_id);
   if (!active) return stop_typing(room_id, room, true);
-  room.typing_stop_at = now + config_.typing_idle_ms;
-  bool due = !room.typing || room.typing_sent_at < 0 || now - room.typing_sent_at >= config_.typing_throttle_ms;
-  room.typing = true;
-  if (due && live() && room.joined) {
-    // Typing is volatile: never queued for later.
+  if (room.typing.typed(now, config_.typing_throttle_ms, config_.typing_idle_ms, live() && room.joined)) {
     c2s::Typing frame;
     frame.roomId = room_id;
     frame.active = true;
     send_frame(frame);
-    room.typing_sent_at = now;
   }
   schedule_housekeeping(now);
 }
 
 void Core::stop_typing(const std::string& room_id, Room& room, bool tell_server) {
-  if (!room.typing) return;
-  room.typing = false;
-  bool was_sent = room.typing_sent_at >= 0;
-  room.typing_sent_at = -1;
-  if (tell_server && was_sent && live() && room.joined) {
+  if (room.typing.stop() && tell_server && live() && room.joined) {
     c2s::Typing frame;
     frame.roomId = room_id;
     frame.active = false;
@@ -275,10 +265,10 @@ void Core::stop_typing(const std::string& room_id, Room& room, bool tell_server)
 
 void Core::mark_read(const std::string& room_id, std::int64_t up_to_seq, std::int64_t now) {
   Room& room = room_state(room_id);
-  std::int64_t seq = std::min(up_to_seq, room.timeline.last_seq());
-  if (seq <= std::max(room.read_pending, room.read_sent)) return;
-  room.read_pending = seq;
-  receipt_due(room, now);
+  if (!room.receipts.advance(Receipts::read, std::min(up_to_seq, room.timeline.last_seq()), now,
+                             config_.receipt_delay_ms)) {
+    return;
+  }
   if (!live() || !room.joined) persist_outbox();  // it waits for the rejoin: a reload must not lose it
   schedule_housekeeping(now);
 }
@@ -386,7 +376,7 @@ void Core::network_offline(std::int64_t now) {
 
 void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   if (connection_.state != ConnectionState::authenticating) return;
-  take_request(f.ref);
+  requests_.take(f.ref);
   if (!restored_user_.empty() && restored_user_ != f.user.id) {
     // The saved state belongs to someone else: drop it rather than send as them.
     outbox_.clear();
@@ -413,7 +403,7 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
 }
 
 void Core::on_frame(s2c::Joined& f, std::int64_t now) {
-  take_request(f.ref);
+  requests_.take(f.ref);
   Room& room = room_state(f.room.id);
   room.joining = false;
   if (!room.wanted) return;  // left meanwhile
@@ -434,7 +424,7 @@ void Core::on_frame(s2c::Joined& f, std::int64_t now) {
 }
 
 void Core::on_frame(s2c::Ack& f, std::int64_t now) {
-  auto request = take_request(f.ref);
+  auto request = requests_.take(f.ref);
   if (!request) return;
   if (request->kind == Request::auth_request) refreshing_ = false;  // the next refresh is due before its expiry
   if (request->kind == Request::send_request && f.message) {
@@ -446,7 +436,7 @@ void Core::on_frame(s2c::Ack& f, std::int64_t now) {
 
 void Core::on_frame(s2c::Error& f, std::int64_t now) {
   Error error{error_code_from_string(f.code).value_or(ErrorCode::internal), f.message, f.path.value_or("")};
-  auto taken = take_request(f.ref);
+  auto taken = requests_.take(f.ref);
   if (!taken) {
     connection_.last_error = error;
     // A wait the server asks for holds for the next connection attempt too.
@@ -551,8 +541,7 @@ void Core::on_frame(s2c::MessageEvent& f, std::int64_t now) {
   confirm(room, f.message, now);
   // Memory stays bounded: the oldest messages go (load_older brings them back).
   if (room.timeline.trim_oldest(std::max(room.keep, config_.timeline_limit))) room.has_more = true;
-  auto typist = room.typists.find(f.message.senderId);
-  if (typist != room.typists.end()) room.typists.erase(typist);
+  room.typists.stopped(f.message.senderId);
   notify_room(f.message.roomId);
 }
 
@@ -560,9 +549,9 @@ void Core::on_frame(s2c::Typing& f, std::int64_t now) {
   Room& room = room_state(f.roomId);
   if (f.userId == me()) return;
   if (f.active) {
-    room.typists[f.userId] = Typist{f.name, now + f.ttlMs};
+    room.typists.started(f.userId, f.name, now + f.ttlMs);
   } else {
-    room.typists.erase(f.userId);
+    room.typists.stopped(f.userId);
   }
   notify_room(f.roomId);
 }
@@ -578,7 +567,7 @@ void Core::on_frame(s2c::Presence& f, std::int64_t) {
     slot = m;
     if (!slot.readSeq) slot.readSeq = read;
     if (!slot.deliveredSeq) slot.deliveredSeq = delivered;
-    if (m.status == "offline") room.typists.erase(m.userId);
+    if (m.status == "offline") room.typists.stopped(m.userId);
   }
   notify_room(f.roomId);
 }
@@ -595,7 +584,7 @@ void Core::on_frame(s2c::Receipt& f, std::int64_t) {
 
 void Core::on_frame(s2c::History& f, std::int64_t now) {
   Request request{Request::history_request, f.roomId};
-  if (auto asked = take_request(f.ref)) request = std::move(*asked);
+  if (auto asked = requests_.take(f.ref)) request = std::move(*asked);
   Room& room = room_state(f.roomId);
   std::int64_t first = 0;
   for (const auto& m : f.messages) {
@@ -612,7 +601,7 @@ void Core::on_frame(s2c::History& f, std::int64_t now) {
   notify_room(f.roomId);
 }
 
-void Core::on_frame(s2c::Pong& f, std::int64_t) { take_request(f.ref); }
+void Core::on_frame(s2c::Pong& f, std::int64_t) { requests_.take(f.ref); }
 
 void Core::on_frame(s2c::Announcement& f, std::int64_t) {
   connection_.announcement = Announcement{f.text, f.level};
@@ -638,10 +627,9 @@ void Core::confirm(Room& room, const Message& message, std::int64_t now) {
                                  [&](const QueuedSend& p) { return p.client_msg_id == message.clientMsgId; }),
                   outbox_.end());
     if (outbox_.size() != before) persist_outbox();
-  } else if (message.seq > std::max(room.delivered_pending, room.delivered_sent)) {
-    // Tell the sender it reached us (coalesced).
-    room.delivered_pending = message.seq;
-    receipt_due(room, now);
+  } else {
+    // Tell the sender it reached us.
+    room.receipts.advance(Receipts::delivered, message.seq, now, config_.receipt_delay_ms);
   }
 }
 
@@ -667,7 +655,7 @@ void Core::start_attempt(std::int64_t now) {
 
 void Core::send_hello() {
   c2s::Hello hello;
-  hello.ref = add_request(Request{Request::hello_request});
+  hello.ref = requests_.add(Request{Request::hello_request});
   hello.token = *token_;
   hello.client = ClientInfo{config_.client_name, config_.client_version};
   send_frame(hello);
@@ -710,7 +698,7 @@ void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_m
     room.join_due = 0;  // the rejoin after the next welcome
     room.loading_older = false;
     room.typists.clear();
-    room.typing_sent_at = -1;
+    room.typing.connection_lost();
     notify_room(room_id);
   }
   if (unsent_receipts()) persist_outbox();  // they wait for the rejoin: a reload must not lose them
@@ -737,7 +725,7 @@ void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
 void Core::send_join(const std::string& room_id, Room& room) {
   room.joining = true;
   c2s::Join join;
-  join.ref = add_request(Request{Request::join_request, room_id});
+  join.ref = requests_.add(Request{Request::join_request, room_id});
   join.roomId = room_id;
   if (room.timeline.last_seq() > 0) join.sinceSeq = room.timeline.last_seq();
   send_frame(join);
@@ -777,7 +765,7 @@ void Core::flush_outbox(std::int64_t now) {
 void Core::transmit(QueuedSend& pending) {
   pending.in_flight = true;
   c2s::Send frame;
-  frame.ref = add_request(Request{Request::send_request, pending.room_id, pending.client_msg_id});
+  frame.ref = requests_.add(Request{Request::send_request, pending.room_id, pending.client_msg_id});
   frame.roomId = pending.room_id;
   frame.clientMsgId = pending.client_msg_id;
   frame.message = pending.draft;
@@ -789,7 +777,7 @@ void Core::transmit(QueuedSend& pending) {
 void Core::request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
                            std::int64_t gap_from) {
   c2s::History frame;
-  frame.ref = add_request(Request{Request::history_request, room_id, {}, older, gap_from});
+  frame.ref = requests_.add(Request{Request::history_request, room_id, {}, older, gap_from});
   frame.roomId = room_id;
   frame.beforeSeq = before_seq;
   frame.limit = std::clamp<std::int64_t>(limit, 1, kHistoryMax);
@@ -800,33 +788,16 @@ void Core::fill_gap(const std::string& room_id, std::int64_t before_seq, std::in
   request_history(room_id, before_seq, before_seq - gap_from - 1, false, gap_from);
 }
 
-// Watermarks are coalesced, leading edge first: the first after a quiet spell
-// goes at once (the sender sees "delivered" promptly), the next ones wait
-// until receipt_delay_ms after it.
-void Core::receipt_due(Room& room, std::int64_t now) {
-  if (room.receipts_due == 0) room.receipts_due = std::max(now, room.receipts_sent_at + config_.receipt_delay_ms);
-}
-
 void Core::flush_receipts(const std::string& room_id, Room& room, std::int64_t now) {
   if (!live() || !room.joined) return;  // kept for after the rejoin
-  room.receipts_due = 0;
-  auto watermark = [&](auto frame, std::int64_t pending, std::int64_t& sent) {
-    if (pending <= sent) return;
-    frame.roomId = room_id;
-    frame.upToSeq = pending;
-    send_frame(frame);
-    sent = pending;
-    room.receipts_sent_at = now;
-  };
-  watermark(c2s::Read{}, room.read_pending, room.read_sent);
-  watermark(c2s::Delivered{}, room.delivered_pending, room.delivered_sent);
+  Receipts::Unsent marks = room.receipts.take(now);
+  if (marks.read > 0) send_frame(c2s::Read{std::nullopt, room_id, marks.read});
+  if (marks.delivered > 0) send_frame(c2s::Delivered{std::nullopt, room_id, marks.delivered});
   if (receipts_saved_ && !unsent_receipts()) persist_outbox();  // the saved ones went out
 }
 
 bool Core::unsent_receipts() const {
-  return std::any_of(rooms_.begin(), rooms_.end(), [](const auto& r) {
-    return r.second.read_pending > r.second.read_sent || r.second.delivered_pending > r.second.delivered_sent;
-  });
+  return std::any_of(rooms_.begin(), rooms_.end(), [](const auto& r) { return r.second.receipts.any_unsent(); });
 }
 
 // ======================================================================= time
@@ -845,10 +816,10 @@ std::optional<std::int64_t> Core::next_deadline() const {
     consider(attempt_started_at_ + config_.handshake_timeout_ms);
   }
   for (const auto& [id, room] : rooms_) {
-    if (room.typing) consider(room.typing_stop_at);
-    if (room.receipts_due > 0 && room.joined) consider(room.receipts_due);
+    if (auto stop = room.typing.deadline()) consider(*stop);
+    if (auto due = room.receipts.deadline(); due && room.joined) consider(*due);
     if (room.join_due > 0 && live()) consider(room.join_due);
-    for (const auto& [user, t] : room.typists) consider(t.until);
+    if (auto shown = room.typists.deadline()) consider(*shown);
   }
   if (rooms_dirty_) consider(rooms_persist_due_);
   return at;
@@ -868,7 +839,7 @@ void Core::housekeeping(std::int64_t now) {
   if (live()) {
     if (ping_sent_at_ < 0 && now - last_received_at_ >= heartbeat_ms_) {
       c2s::Ping ping;
-      ping.ref = add_request(Request{Request::other_request});
+      ping.ref = requests_.add(Request{Request::other_request});
       send_frame(ping);
       ping_sent_at_ = now;
     }
@@ -889,18 +860,9 @@ void Core::housekeeping(std::int64_t now) {
       room.join_due = 0;
       if (room.wanted && !room.joined) send_join(room_id, room);
     }
-    if (room.typing && now >= room.typing_stop_at) stop_typing(room_id, room, true);
-    if (room.receipts_due > 0 && now >= room.receipts_due) flush_receipts(room_id, room, now);
-    bool expired = false;
-    for (auto it = room.typists.begin(); it != room.typists.end();) {
-      if (it->second.until <= now) {
-        it = room.typists.erase(it);
-        expired = true;
-      } else {
-        ++it;
-      }
-    }
-    if (expired) notify_room(room_id);
+    if (auto stop = room.typing.deadline(); stop && now >= *stop) stop_typing(room_id, room, true);
+    if (auto due = room.receipts.deadline(); due && now >= *due) flush_receipts(room_id, room, now);
+    if (room.typists.expire(now)) notify_room(room_id);
   }
   if (rooms_dirty_ && now >= rooms_persist_due_) persist_rooms();
 }
@@ -922,9 +884,8 @@ void Core::schedule_housekeeping(std::int64_t now) {
 void Core::persist_outbox() {
   std::vector<SavedReceipt> receipts;
   for (const auto& [id, room] : rooms_) {
-    std::int64_t read = room.read_pending > room.read_sent ? room.read_pending : 0;
-    std::int64_t delivered = room.delivered_pending > room.delivered_sent ? room.delivered_pending : 0;
-    if (read > 0 || delivered > 0) receipts.push_back(SavedReceipt{id, read, delivered});
+    Receipts::Unsent left = room.receipts.unsent();
+    if (left.read > 0 || left.delivered > 0) receipts.push_back(SavedReceipt{id, left.read, left.delivered});
   }
   receipts_saved_ = !receipts.empty();
   effects_.push_back(Effect{Effect::persist, 0, 0, kOutboxKey, encode_outbox(me(), outbox_, receipts)});
@@ -945,20 +906,6 @@ void Core::persist_rooms() {
 
 void Core::send_frame(const c2s::Frame& frame) {
   effects_.push_back(Effect{Effect::send_frame, socket_, 0, encode_json(frame), {}});
-}
-
-std::string Core::add_request(Request request) {
-  std::string ref = std::to_string(next_ref_++);
-  requests_.emplace(ref, std::move(request));
-  return ref;
-}
-
-std::optional<Core::Request> Core::take_request(const std::optional<std::string>& ref) {
-  auto it = ref ? requests_.find(*ref) : requests_.end();
-  if (it == requests_.end()) return std::nullopt;
-  Request request = std::move(it->second);
-  requests_.erase(it);
-  return request;
 }
 
 std::uint64_t Core::random() {  // splitmix64
@@ -1006,7 +953,7 @@ RoomView Core::room(const std::string& room_id) const {
   view.joined = room.joined;
   for (const auto& [id, m] : room.members) view.members.push_back(m);
   view.items = room.timeline.items(room.members, me());
-  for (const auto& [id, t] : room.typists) view.typing.push_back(TypingUser{id, t.name});
+  for (const auto& [id, t] : room.typists.all()) view.typing.push_back(TypingUser{id, t.name});
   view.has_more = room.has_more;
   view.loading_older = room.loading_older;
   return view;

@@ -145,7 +145,7 @@ std::string Core::room_json(const std::string& room_id) const {
   w.end_array();
   w.key("typing");
   w.start_array();
-  for (const auto& [id, t] : room.typists) {
+  for (const auto& [id, t] : room.typists.all()) {
     w.start_object();
     key_string(w, "userId", id);
     key_string(w, "name", t.name);

@@ -23,8 +23,11 @@
 
 #include "parley/client/effects.hpp"
 #include "parley/client/queued_send.hpp"
+#include "parley/client/receipts.hpp"
+#include "parley/client/requests.hpp"
 #include "parley/client/send_pacer.hpp"
 #include "parley/client/timeline.hpp"
+#include "parley/client/typing.hpp"
 #include "parley/client/views.hpp"
 #include "parley/protocol/codec.hpp"
 
@@ -141,10 +144,6 @@ class Core {
   std::size_t queued() const { return outbox_.size(); }
 
  private:
-  struct Typist {
-    std::string name;
-    std::int64_t until = 0;
-  };
   struct Room {
     bool wanted = false;        // the app joined it: rejoin after every reconnect
     bool joined = false;        // joined on the current connection
@@ -154,39 +153,12 @@ class Core {
     std::string epoch;
     Timeline timeline;
     Timeline::Members members;
-    std::map<std::string, Typist> typists;  // others typing
+    Typists typists;  // others typing
     bool has_more = false;
     bool loading_older = false;
     std::size_t keep = 0;  // timeline size limit; grows with each older page loaded
-    // Outgoing typing.
-    bool typing = false;
-    std::int64_t typing_sent_at = -1;
-    std::int64_t typing_stop_at = 0;
-    // Receipts waiting to be sent (watermarks), and what was sent.
-    std::int64_t read_pending = 0;
-    std::int64_t delivered_pending = 0;
-    std::int64_t read_sent = 0;
-    std::int64_t delivered_sent = 0;
-    std::int64_t receipts_due = 0;               // when the waiting watermarks go (0: none wait)
-    std::int64_t receipts_sent_at = -1'000'000;  // the last flush
-  };
-  // A request waiting for its answer (the one with the same ref).
-  struct Request {
-    enum Kind : std::uint8_t {
-      hello_request,
-      join_request,
-      send_request,
-      history_request,
-      auth_request,
-      other_request
-    };
-    explicit Request(Kind k, std::string room = {}, std::string message = {}, bool page = false, std::int64_t from = -1)
-        : kind(k), room_id(std::move(room)), client_msg_id(std::move(message)), older(page), gap_from(from) {}
-    Kind kind;
-    std::string room_id;
-    std::string client_msg_id;
-    bool older = false;          // history: a page for load_older (else a gap fill)
-    std::int64_t gap_from = -1;  // gap fill: the seq after which messages are missing (-1: not one)
+    OwnTyping typing;      // ours
+    Receipts receipts;     // our watermarks on their way
   };
 
   // connection
@@ -233,7 +205,6 @@ class Core {
   void request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
                        std::int64_t gap_from = -1);
   void fill_gap(const std::string& room_id, std::int64_t before_seq, std::int64_t gap_from);
-  void receipt_due(Room& room, std::int64_t now);
   void flush_receipts(const std::string& room_id, Room& room, std::int64_t now);
   bool unsent_receipts() const;
   void stop_typing(const std::string& room_id, Room& room, bool tell_server);
@@ -247,8 +218,6 @@ class Core {
   void persist_rooms();
 
   void send_frame(const protocol::c2s::Frame& frame);
-  std::string add_request(Request request);  // returns its ref
-  std::optional<Request> take_request(const std::optional<std::string>& ref);
   std::string new_client_msg_id();
   std::uint64_t random();
   void set_state(ConnectionState state);
@@ -276,8 +245,7 @@ class Core {
   int token_failures_ = 0;             // token_failed() in a row
   std::int64_t retry_not_before_ = 0;  // the server's retryAfterMs for the connection
   bool receipts_saved_ = false;        // the persisted outbox holds unsent receipts
-  std::uint64_t next_ref_ = 1;
-  std::map<std::string, Request> requests_;  // by ref
+  Requests requests_;
   std::map<std::string, Room> rooms_;
   std::vector<QueuedSend> outbox_;  // in send order
   // Sends leave in outbox order, paced to the server's limit. After a
