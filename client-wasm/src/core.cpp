@@ -45,10 +45,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     notify_room(r.room_id);
   }
   for (const auto& s : state->sends) {
-    if (std::any_of(outbox_.begin(), outbox_.end(),
-                    [&](const QueuedSend& p) { return p.client_msg_id == s.client_msg_id; })) {
-      continue;
-    }
+    if (outbox_.find(s.client_msg_id)) continue;
     join(s.room_id, now);  // its queue must be flushed, so it must be joined (at once if connected)
     Room& room = room_state(s.room_id);
     Message shown;
@@ -61,7 +58,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     shown.replyTo = s.draft.replyTo;
     shown.createdAt = s.created_at;
     room.timeline.add_pending(shown, s.failed ? MessageStatus::failed : MessageStatus::queued, s.failed);
-    outbox_.push_back(s);
+    outbox_.push(s);
     added = true;
     notify_room(s.room_id);
   }
@@ -174,9 +171,7 @@ void Core::leave(const std::string& room_id, std::int64_t now) {
 }
 
 SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now) {
-  std::size_t unsent = static_cast<std::size_t>(
-      std::count_if(outbox_.begin(), outbox_.end(), [](const QueuedSend& p) { return !p.failed; }));
-  if (unsent >= config_.queue_limit) return SendResult{{}, SendRefusal::queue_full};
+  if (outbox_.unsent() >= config_.queue_limit) return SendResult{{}, SendRefusal::queue_full};
   std::optional<Error> invalid = check_draft(room_id, draft);
   Room& room = room_state(room_id);
   // A reply says everything before it was seen: its receipts go first, so
@@ -202,7 +197,7 @@ SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now)
   // A message the server would refuse fails at once, with the same reason.
   room.timeline.add_pending(shown, invalid ? MessageStatus::failed : MessageStatus::queued, invalid);
   pending.failed = invalid;
-  outbox_.push_back(std::move(pending));
+  outbox_.push(std::move(pending));
   stop_typing(room_id, room, false);  // the server clears it when the message lands
   persist_outbox();
   flush_outbox(now);
@@ -212,9 +207,9 @@ SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now)
 }
 
 bool Core::retry(const std::string& room_id, const std::string& key, std::int64_t now) {
-  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const QueuedSend& p) { return p.client_msg_id == key; });
-  if (it == outbox_.end() || !it->failed) return false;
-  it->failed.reset();
+  QueuedSend* failed = outbox_.find(key);
+  if (!failed || !failed->failed) return false;
+  failed->failed.reset();
   room_state(room_id).timeline.set_pending_status(key, MessageStatus::queued);
   persist_outbox();
   flush_outbox(now);
@@ -223,9 +218,9 @@ bool Core::retry(const std::string& room_id, const std::string& key, std::int64_
 }
 
 bool Core::discard(const std::string& room_id, const std::string& key, std::int64_t) {
-  auto it = std::find_if(outbox_.begin(), outbox_.end(), [&](const QueuedSend& p) { return p.client_msg_id == key; });
-  if (it == outbox_.end() || it->in_flight) return false;  // the server may already have it
-  outbox_.erase(it);
+  QueuedSend* queued = outbox_.find(key);
+  if (!queued || queued->in_flight) return false;  // the server may already have it
+  outbox_.remove(key);
   room_state(room_id).timeline.remove_pending(key);
   persist_outbox();
   notify_room(room_id);
@@ -390,9 +385,7 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   auth_refusals_ = 0;
   retry_not_before_ = 0;
   heartbeat_ms_ = f.heartbeatMs;
-  pacer_.reset(f.limits.sendIntervalMs, f.limits.sendBurst, now);
-  send_hold_until_ = 0;
-  one_at_a_time_ = false;
+  outbox_.welcomed(f.limits.sendIntervalMs, f.limits.sendBurst, now);
   connected_at_ = now;
   stable_ = false;
   set_state(ConnectionState::connected);
@@ -430,7 +423,7 @@ void Core::on_frame(s2c::Ack& f, std::int64_t now) {
   if (request->kind == Request::send_request && f.message) {
     confirm(room_state(request->room_id), *f.message, now);
     notify_room(request->room_id);
-    if (one_at_a_time_) flush_outbox(now);
+    if (outbox_.one_at_a_time()) flush_outbox(now);
   }
 }
 
@@ -446,9 +439,8 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
   }
   Request& request = *taken;
   if (request.kind == Request::send_request) {
-    auto p = std::find_if(outbox_.begin(), outbox_.end(),
-                          [&](const QueuedSend& x) { return x.client_msg_id == request.client_msg_id; });
-    if (p == outbox_.end()) return;
+    QueuedSend* p = outbox_.find(request.client_msg_id);
+    if (!p) return;
     p->in_flight = false;
     Room& room = room_state(request.room_id);
     if (permanent(error.code)) {
@@ -460,8 +452,7 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
       // Transient: it goes again, first in line, after the delay the server
       // asked for. Refusals of the sends that were in flight behind it (the
       // server holds them back to keep the order) leave that delay alone.
-      if (send_hold_until_ <= now) send_hold_until_ = now + f.retryAfterMs.value_or(config_.backoff_base_ms);
-      one_at_a_time_ = true;
+      outbox_.refused_for_now(now, f.retryAfterMs.value_or(config_.backoff_base_ms));
       room.timeline.set_pending_status(request.client_msg_id, MessageStatus::queued, error);
       flush_outbox(now);  // sets when to try again
     }
@@ -511,7 +502,7 @@ void Core::join_refused(const std::string& room_id, const Error& error, std::opt
   room.wanted = false;
   connection_.last_error = error;
   // Messages queued for a room we may not join can never be sent.
-  for (auto& p : outbox_) {
+  for (auto& p : outbox_.all()) {
     if (p.room_id == room_id && !p.failed) {
       p.failed = error;
       room.timeline.set_pending_status(p.client_msg_id, MessageStatus::failed, error);
@@ -622,11 +613,7 @@ void Core::confirm(Room& room, const Message& message, std::int64_t now) {
   room.timeline.confirm(message, self);
   rooms_dirty_ = true;
   if (message.senderId == self) {
-    auto before = outbox_.size();
-    outbox_.erase(std::remove_if(outbox_.begin(), outbox_.end(),
-                                 [&](const QueuedSend& p) { return p.client_msg_id == message.clientMsgId; }),
-                  outbox_.end());
-    if (outbox_.size() != before) persist_outbox();
+    if (outbox_.remove(message.clientMsgId)) persist_outbox();
   } else {
     // Tell the sender it reached us.
     room.receipts.advance(Receipts::delivered, message.seq, now, config_.receipt_delay_ms);
@@ -687,7 +674,7 @@ void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_m
   // (accepted, then dropped) keep counting up.
   if (stable_) connection_.attempt = 0;
   stable_ = false;
-  for (auto& pending : outbox_) {
+  for (auto& pending : outbox_.all()) {
     if (!pending.in_flight) continue;
     pending.in_flight = false;
     room_state(pending.room_id).timeline.set_pending_status(pending.client_msg_id, MessageStatus::queued);
@@ -732,38 +719,23 @@ void Core::send_join(const std::string& room_id, Room& room) {
 }
 
 void Core::flush_outbox(std::int64_t now) {
-  send_due_ = 0;
-  if (std::all_of(outbox_.begin(), outbox_.end(), [](const QueuedSend& p) { return p.failed.has_value(); })) {
-    one_at_a_time_ = false;  // drained
-  }
-  if (!live()) return;
-  if (now < send_hold_until_) {
-    send_due_ = send_hold_until_;
-    return;
-  }
-  for (auto& pending : outbox_) {
-    if (pending.failed) continue;
-    if (pending.in_flight) {
-      if (one_at_a_time_) return;
-      continue;
-    }
-    auto room = rooms_.find(pending.room_id);
-    if (room == rooms_.end() || !room->second.joined) continue;  // all of that room waits for its join
-    if (std::int64_t wait = pacer_.take(now); wait > 0) {
-      // Say why it waits, as if the server had refused it (it would have).
-      send_due_ = now + wait;
-      room->second.timeline.set_pending_status(pending.client_msg_id, MessageStatus::queued,
-                                               Error{ErrorCode::rate_limited, "paced to the server's send limit", ""});
-      notify_room(pending.room_id);
-      return;
-    }
-    transmit(pending);
-    if (one_at_a_time_) return;
-  }
+  outbox_.flush(
+      now, live(),
+      [&](const std::string& room_id) {
+        auto room = rooms_.find(room_id);
+        return room != rooms_.end() && room->second.joined;
+      },
+      [&](QueuedSend& pending) { transmit(pending); },
+      [&](const QueuedSend& pending) {
+        // Say why it waits, as if the server had refused it (it would have).
+        room_state(pending.room_id)
+            .timeline.set_pending_status(pending.client_msg_id, MessageStatus::queued,
+                                         Error{ErrorCode::rate_limited, "paced to the server's send limit", ""});
+        notify_room(pending.room_id);
+      });
 }
 
 void Core::transmit(QueuedSend& pending) {
-  pending.in_flight = true;
   c2s::Send frame;
   frame.ref = requests_.add(Request{Request::send_request, pending.room_id, pending.client_msg_id});
   frame.roomId = pending.room_id;
@@ -810,7 +782,7 @@ std::optional<std::int64_t> Core::next_deadline() const {
   if (live()) {
     consider(ping_sent_at_ >= 0 ? last_received_at_ + 2 * heartbeat_ms_ : last_received_at_ + heartbeat_ms_);
     if (!stable_) consider(connected_at_ + config_.stable_after_ms);
-    if (send_due_ > 0) consider(send_due_);
+    if (auto due = outbox_.deadline()) consider(*due);
     if (std::int64_t due = refresh_due(); due > 0 && !refreshing_) consider(due);
   } else if (handshaking()) {
     consider(attempt_started_at_ + config_.handshake_timeout_ms);
@@ -888,7 +860,7 @@ void Core::persist_outbox() {
     if (left.read > 0 || left.delivered > 0) receipts.push_back(SavedReceipt{id, left.read, left.delivered});
   }
   receipts_saved_ = !receipts.empty();
-  effects_.push_back(Effect{Effect::persist, 0, 0, kOutboxKey, encode_outbox(me(), outbox_, receipts)});
+  effects_.push_back(Effect{Effect::persist, 0, 0, kOutboxKey, encode_outbox(me(), outbox_.all(), receipts)});
 }
 
 void Core::persist_rooms() {

@@ -3,6 +3,7 @@
 // is tested through a fake host (connection_test, outbox_test, rooms_test).
 #include <gtest/gtest.h>
 
+#include "parley/client/outbox.hpp"
 #include "parley/client/receipts.hpp"
 #include "parley/client/requests.hpp"
 #include "parley/client/typing.hpp"
@@ -84,6 +85,69 @@ TEST(Receipts, MarksOnlyMoveForwardAndAreCoalescedLeadingEdgeFirst) {
   EXPECT_FALSE(receipts.deadline());
   Receipts::Unsent nothing = receipts.take(2'000);
   EXPECT_EQ(nothing.read + nothing.delivered, 0);
+}
+
+// ---- outbox
+
+QueuedSend queued(const std::string& room, const std::string& id) {
+  QueuedSend s;
+  s.room_id = room;
+  s.client_msg_id = id;
+  s.draft.type = "text";
+  s.draft.content = id;
+  return s;
+}
+
+// Flushes and returns what went on the wire, and what waits for the pacer.
+struct Flushed {
+  std::vector<std::string> sent;
+  std::vector<std::string> paced;
+};
+Flushed flush(Outbox& outbox, std::int64_t now, bool live = true, const std::string& unjoined = "") {
+  Flushed out;
+  outbox.flush(
+      now, live, [&](const std::string& room) { return room != unjoined; },
+      [&](QueuedSend& s) { out.sent.push_back(s.client_msg_id); },
+      [&](const QueuedSend& s) { out.paced.push_back(s.client_msg_id); });
+  return out;
+}
+
+TEST(Outbox, SendsInOrderPacedToTheServersLimitAndWaitsForItsRoomsJoin) {
+  Outbox outbox;
+  outbox.welcomed(100, 2, 0);  // one send per 100 ms after a burst of 2 (paced: a burst of 1, 106 ms)
+  for (const char* id : {"a1", "b1", "a2"}) outbox.push(queued(id[0] == 'a' ? "a" : "b", id));
+  EXPECT_TRUE(flush(outbox, 0, false).sent.empty()) << "nothing leaves while offline";
+  Flushed first = flush(outbox, 0, true, "b");
+  EXPECT_EQ(first.sent, std::vector<std::string>{"a1"}) << "b1 waits for its room's join";
+  EXPECT_EQ(first.paced, std::vector<std::string>{"a2"});
+  EXPECT_EQ(outbox.deadline(), 106);
+  EXPECT_TRUE(flush(outbox, 105).sent.empty());
+  EXPECT_EQ(flush(outbox, 106).sent, std::vector<std::string>{"b1"}) << "queue order once b is joined";
+  EXPECT_TRUE(outbox.find("a1")->in_flight);
+  EXPECT_EQ(outbox.unsent(), 3u);
+  EXPECT_TRUE(outbox.remove("a1"));
+  EXPECT_FALSE(outbox.remove("a1"));
+}
+
+TEST(Outbox, AfterATransientRefusalNothingLeavesBeforeTheWaitThenOneAtATime) {
+  Outbox outbox;
+  for (const char* id : {"m1", "m2", "m3"}) outbox.push(queued("r", id));
+  EXPECT_EQ(flush(outbox, 0).sent, (std::vector<std::string>{"m1", "m2", "m3"})) << "unpaced until welcome says";
+  for (auto& s : outbox.all()) s.in_flight = false;  // m1 refused, m2 and m3 held back behind it
+  outbox.refused_for_now(0, 500);
+  outbox.refused_for_now(1, 9'999);  // the held-back ones' refusals leave the wait alone
+  EXPECT_TRUE(flush(outbox, 499).sent.empty());
+  EXPECT_EQ(outbox.deadline(), 500);
+  EXPECT_EQ(flush(outbox, 500).sent, std::vector<std::string>{"m1"});
+  EXPECT_TRUE(flush(outbox, 600).sent.empty()) << "one at a time: m1 is in flight";
+  outbox.remove("m1");
+  EXPECT_EQ(flush(outbox, 700).sent, std::vector<std::string>{"m2"});
+  outbox.remove("m2");
+  outbox.find("m3")->failed = protocol::Error{protocol::ErrorCode::too_large, "too long", "/message/content"};
+  EXPECT_TRUE(flush(outbox, 800).sent.empty()) << "a failed message is not sent";
+  EXPECT_FALSE(outbox.one_at_a_time()) << "drained: back to sending freely";
+  EXPECT_EQ(outbox.unsent(), 0u);
+  EXPECT_EQ(outbox.size(), 1u) << "the failed one stays until retried or discarded";
 }
 
 }  // namespace

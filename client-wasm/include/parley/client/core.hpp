@@ -22,10 +22,9 @@
 #include <vector>
 
 #include "parley/client/effects.hpp"
-#include "parley/client/queued_send.hpp"
+#include "parley/client/outbox.hpp"
 #include "parley/client/receipts.hpp"
 #include "parley/client/requests.hpp"
-#include "parley/client/send_pacer.hpp"
 #include "parley/client/timeline.hpp"
 #include "parley/client/typing.hpp"
 #include "parley/client/views.hpp"
@@ -247,15 +246,7 @@ class Core {
   bool receipts_saved_ = false;        // the persisted outbox holds unsent receipts
   Requests requests_;
   std::map<std::string, Room> rooms_;
-  std::vector<QueuedSend> outbox_;  // in send order
-  // Sends leave in outbox order, paced to the server's limit. After a
-  // rate_limited refusal nothing leaves until the server's retryAfterMs,
-  // and then one at a time until the queue drains: the server refuses
-  // every send behind a refused one, so the order holds either way.
-  SendPacer pacer_;
-  std::int64_t send_hold_until_ = 0;
-  bool one_at_a_time_ = false;
-  std::int64_t send_due_ = 0;  // when flush_outbox has something to send again (0: nothing waits)
+  Outbox outbox_;
   std::string restored_user_;  // who wrote the restored blobs
   std::string presence_status_ = "online";
 
