@@ -25,7 +25,10 @@ constexpr auto kHistoryMax = static_cast<std::int64_t>(limits::c2s_history_limit
 std::string_view to_string(SendRefusal) { return "queue_full"; }
 
 Core::Core(Config config)
-    : config_(std::move(config)), rng_(config_.seed), heartbeat_ms_(config_.default_heartbeat_ms) {}
+    : config_(std::move(config)),
+      connection_(Connection::Timings{config_.backoff_base_ms, config_.backoff_cap_ms, config_.stable_after_ms,
+                                      config_.handshake_timeout_ms, config_.default_heartbeat_ms}),
+      rng_(config_.seed) {}
 
 // ======================================================================= app
 
@@ -80,11 +83,11 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
 
 void Core::connect(std::int64_t now) {
   want_connection_ = true;
-  if (connection_.state == ConnectionState::idle || connection_.state == ConnectionState::closed) start_over(now);
+  if (connection_.state() == ConnectionState::idle || connection_.state() == ConnectionState::closed) start_over(now);
 }
 
 void Core::start_over(std::int64_t now) {
-  connection_.attempt = 0;
+  connection_.forget_attempts();
   auth_refusals_ = 0;
   token_failures_ = 0;
   start_attempt(now);
@@ -92,14 +95,14 @@ void Core::start_over(std::int64_t now) {
 
 void Core::disconnect(std::int64_t now) {
   want_connection_ = false;
-  if (connection_.state == ConnectionState::closed) return;
+  if (connection_.state() == ConnectionState::closed) return;
   stop_connection(ConnectionState::closed, "client disconnect", now);
 }
 
 void Core::reconnect_now(std::int64_t now) {
-  if (connection_.state == ConnectionState::backoff || connection_.state == ConnectionState::offline) {
+  if (connection_.state() == ConnectionState::backoff || connection_.state() == ConnectionState::offline) {
     start_attempt(now);
-  } else if (connection_.state == ConnectionState::closed && want_connection_) {
+  } else if (connection_.state() == ConnectionState::closed && want_connection_) {
     start_over(now);  // closed by a refused token: try again
   }
 }
@@ -113,8 +116,8 @@ void Core::set_token(std::string token, std::int64_t now, std::int64_t expires_a
   if (asked) --tokens_asked_;
   // A token the app offers by itself (not the answer to a request made before
   // the connection closed) starts a closed connection over.
-  if (connection_.state == ConnectionState::closed && want_connection_ && !asked) return start_over(now);
-  if (socket_open_ && connection_.state == ConnectionState::connecting) send_hello();
+  if (connection_.state() == ConnectionState::closed && want_connection_ && !asked) return start_over(now);
+  if (connection_.socket_open() && connection_.state() == ConnectionState::connecting) send_hello();
   if (live()) {
     // Refreshed in place: the server takes the new token on this socket.
     refreshing_ = true;  // until the server's answer
@@ -136,11 +139,11 @@ void Core::token_failed(std::int64_t now, bool refused) {
     refresh_from_ = now;
     return schedule_housekeeping(now);
   }
-  if (connection_.state != ConnectionState::connecting || token_) return;
+  if (connection_.state() != ConnectionState::connecting || token_) return;
   if (refused || ++token_failures_ >= config_.token_attempts) {
     return give_up(now, Error{ErrorCode::unauthorized, refused ? "the app has no token" : "could not get a token", ""});
   }
-  connection_.last_error = Error{ErrorCode::unauthorized, "could not get a token", ""};
+  connection_.view().last_error = Error{ErrorCode::unauthorized, "could not get a token", ""};
   close_socket(close_code::normal, "no token");
   lost_connection(now, true);
 }
@@ -193,7 +196,7 @@ SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now)
   shown.replyTo = pending.draft.replyTo;
   shown.createdAt = now;
   shown.senderId = me();
-  if (connection_.user) shown.senderName = connection_.user->name;
+  if (connection_.view().user) shown.senderName = connection_.view().user->name;
   // A message the server would refuse fails at once, with the same reason.
   room.timeline.add_pending(shown, invalid ? MessageStatus::failed : MessageStatus::queued, invalid);
   pending.failed = invalid;
@@ -279,26 +282,21 @@ void Core::set_presence(const std::string& status, std::int64_t) {
 // ======================================================== transport events
 
 void Core::socket_opened(std::uint32_t socket, std::string_view subprotocol, std::int64_t now) {
-  if (socket != socket_ || connection_.state != ConnectionState::connecting) return;
+  if (!connection_.is_current(socket) || connection_.state() != ConnectionState::connecting) return;
+  connection_.socket_opened(now);
   if (subprotocol != subprotocol_json) {
     // Another protocol (or none) would be misread frame by frame: stop, and say why.
-    socket_open_ = true;
     return give_up(now, Error{ErrorCode::unsupported_version, "the server does not speak parley.v1.json", ""});
   }
-  socket_open_ = true;
-  last_received_at_ = now;
   if (token_) send_hello();
 }
 
 void Core::socket_closed(std::uint32_t socket, std::uint16_t code, std::int64_t now) {
-  if (socket != socket_) return;  // a socket we already gave up on
+  if (!connection_.is_current(socket)) return;  // a socket we already gave up on
   if (code == close_code::unauthorized) return token_refused(now);
   // 1013, "try again later" (the server is at capacity): the wait is drawn
   // from the upper half of the backoff range.
-  std::int64_t at_least =
-      code == close_code::try_again_later
-          ? backoff_ceiling(connection_.attempt, config_.backoff_base_ms, config_.backoff_cap_ms) / 2
-          : 0;
+  std::int64_t at_least = code == close_code::try_again_later ? connection_.backoff_ceiling() / 2 : 0;
   lost_connection(now, true, at_least);
 }
 
@@ -308,13 +306,13 @@ void Core::token_refused(std::int64_t now) {
     // Refused again right after a fresh token: retrying cannot help.
     return give_up(now, Error{ErrorCode::unauthorized, "the server refused a fresh token", ""});
   }
-  connection_.last_error = Error{ErrorCode::unauthorized, "the server refused the token", ""};
+  connection_.view().last_error = Error{ErrorCode::unauthorized, "the server refused the token", ""};
   close_socket(close_code::normal, "unauthorized");
   lost_connection(now, true);
 }
 
 void Core::give_up(std::int64_t now, Error error) {
-  connection_.last_error = std::move(error);
+  connection_.view().last_error = std::move(error);
   token_.reset();
   stop_connection(ConnectionState::closed, "closed by the client", now);
 }
@@ -327,13 +325,12 @@ void Core::stop_connection(ConnectionState state, const char* reason, std::int64
 }
 
 void Core::received(std::uint32_t socket, std::string_view bytes, std::int64_t now) {
-  if (socket != socket_ || !socket_open_) return;
-  last_received_at_ = now;
-  ping_sent_at_ = -1;
+  if (!connection_.is_current(socket) || !connection_.socket_open()) return;
+  connection_.received(now);
   auto decoded = decode_server_json(bytes);
   if (!decoded) {
     // A server that speaks garbage cannot be trusted with the rest of the stream.
-    connection_.last_error = decoded.error();
+    connection_.view().last_error = decoded.error();
     close_socket(close_code::protocol_error, "invalid frame from server");
     lost_connection(now, true);
     return;
@@ -344,7 +341,7 @@ void Core::received(std::uint32_t socket, std::string_view bytes, std::int64_t n
 
 void Core::timer_fired(std::uint32_t timer, std::int64_t now) {
   if (timer == reconnect_timer) {
-    if (connection_.state == ConnectionState::backoff) start_attempt(now);
+    if (connection_.state() == ConnectionState::backoff) start_attempt(now);
   } else if (timer == housekeeping_timer) {
     housekeeping_at_.reset();
     housekeeping(now);
@@ -353,14 +350,14 @@ void Core::timer_fired(std::uint32_t timer, std::int64_t now) {
 }
 
 void Core::network_online(std::int64_t now) {
-  if (connection_.state != ConnectionState::offline) return;
-  connection_.attempt = 0;
+  if (connection_.state() != ConnectionState::offline) return;
+  connection_.forget_attempts();
   start_attempt(now);
 }
 
 void Core::network_offline(std::int64_t now) {
-  if (connection_.state == ConnectionState::closed || connection_.state == ConnectionState::idle ||
-      connection_.state == ConnectionState::offline) {
+  if (connection_.state() == ConnectionState::closed || connection_.state() == ConnectionState::idle ||
+      connection_.state() == ConnectionState::offline) {
     return;
   }
   // Browsers may keep an open socket across a network change; treat it as lost.
@@ -370,7 +367,7 @@ void Core::network_offline(std::int64_t now) {
 // ===================================================================== frames
 
 void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
-  if (connection_.state != ConnectionState::authenticating) return;
+  if (connection_.state() != ConnectionState::authenticating) return;
   requests_.take(f.ref);
   if (!restored_user_.empty() && restored_user_ != f.user.id) {
     // The saved state belongs to someone else: drop it rather than send as them.
@@ -380,14 +377,11 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   }
   restored_user_ = f.user.id;
   clock_offset_ = f.serverTime - now;
-  connection_.user = f.user;
-  connection_.last_error.reset();
+  connection_.view().user = f.user;
+  connection_.view().last_error.reset();
   auth_refusals_ = 0;
-  retry_not_before_ = 0;
-  heartbeat_ms_ = f.heartbeatMs;
   outbox_.welcomed(f.limits.sendIntervalMs, f.limits.sendBurst, now);
-  connected_at_ = now;
-  stable_ = false;
+  connection_.welcomed(f.heartbeatMs, now);
   set_state(ConnectionState::connected);
   if (presence_status_ != "online") set_presence(presence_status_, now);
   for (auto& [room_id, room] : rooms_) {
@@ -431,9 +425,9 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
   Error error{error_code_from_string(f.code).value_or(ErrorCode::internal), f.message, f.path.value_or("")};
   auto taken = requests_.take(f.ref);
   if (!taken) {
-    connection_.last_error = error;
+    connection_.view().last_error = error;
     // A wait the server asks for holds for the next connection attempt too.
-    if (f.retryAfterMs) retry_not_before_ = std::max(retry_not_before_, now + *f.retryAfterMs);
+    if (f.retryAfterMs) connection_.hold_until(now + *f.retryAfterMs);
     notify("connection");
     return;
   }
@@ -467,7 +461,7 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
   } else if (request.kind == Request::auth_request) {
     token_refused(now);  // as if the server had closed with 4001: a fresh token, on a new connection
   } else {
-    connection_.last_error = error;
+    connection_.view().last_error = error;
     notify("connection");
   }
 }
@@ -479,8 +473,8 @@ void Core::hello_refused(const Error& error, std::optional<std::int64_t> retry_a
   }
   // Transient (rate_limited, internal, too many connections): try again
   // later, not before the wait the server asked for.
-  connection_.last_error = error;
-  if (retry_after_ms) retry_not_before_ = std::max(retry_not_before_, now + *retry_after_ms);
+  connection_.view().last_error = error;
+  if (retry_after_ms) connection_.hold_until(now + *retry_after_ms);
   close_socket(close_code::normal, "hello refused");
   lost_connection(now, true);
 }
@@ -500,7 +494,7 @@ void Core::join_refused(const std::string& room_id, const Error& error, std::opt
     return;
   }
   room.wanted = false;
-  connection_.last_error = error;
+  connection_.view().last_error = error;
   // Messages queued for a room we may not join can never be sent.
   for (auto& p : outbox_.all()) {
     if (p.room_id == room_id && !p.failed) {
@@ -595,7 +589,7 @@ void Core::on_frame(s2c::History& f, std::int64_t now) {
 void Core::on_frame(s2c::Pong& f, std::int64_t) { requests_.take(f.ref); }
 
 void Core::on_frame(s2c::Announcement& f, std::int64_t) {
-  connection_.announcement = Announcement{f.text, f.level};
+  connection_.view().announcement = Announcement{f.text, f.level};
   notify("connection");
 }
 
@@ -603,7 +597,7 @@ void Core::on_frame(s2c::Removed& f, std::int64_t) {
   Room& room = room_state(f.roomId);
   room.wanted = false;
   room.joined = false;
-  connection_.last_error = Error{ErrorCode::forbidden, "removed from " + f.roomId + " by " + f.by, "/roomId"};
+  connection_.view().last_error = Error{ErrorCode::forbidden, "removed from " + f.roomId + " by " + f.by, "/roomId"};
   notify_room(f.roomId);
   notify("connection");
 }
@@ -624,13 +618,9 @@ void Core::confirm(Room& room, const Message& message, std::int64_t now) {
 
 void Core::start_attempt(std::int64_t now) {
   effects_.push_back(Effect{Effect::cancel_timer, reconnect_timer, 0, {}, {}});
-  ++socket_;
-  socket_open_ = false;
-  connection_.next_attempt_at.reset();
-  last_received_at_ = now;
-  attempt_started_at_ = now;
+  std::uint32_t socket = connection_.begin_attempt(now);
   set_state(ConnectionState::connecting);
-  effects_.push_back(Effect{Effect::open_socket, socket_, 0, config_.url, std::string(subprotocol_json)});
+  effects_.push_back(Effect{Effect::open_socket, socket, 0, config_.url, std::string(subprotocol_json)});
   // A token due for its refresh would expire soon after the hello: ask for a fresh one instead.
   if (std::int64_t due = refresh_due(); due > 0 && now >= due) token_.reset();
   if (!token_) {
@@ -650,9 +640,8 @@ void Core::send_hello() {
 }
 
 void Core::close_socket(std::uint16_t code, const char* reason) {
-  if (connection_.state == ConnectionState::connecting || connection_.state == ConnectionState::authenticating ||
-      connection_.state == ConnectionState::connected) {
-    effects_.push_back(Effect{Effect::close_socket, socket_, code, reason, {}});
+  if (connection_.handshaking() || connection_.live()) {
+    effects_.push_back(Effect{Effect::close_socket, connection_.socket(), code, reason, {}});
   }
 }
 
@@ -665,15 +654,9 @@ std::int64_t Core::refresh_due() const {
 }
 
 void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_ms) {
-  ++socket_;  // later events from the lost socket are stale
-  socket_open_ = false;
+  connection_.lost();  // later events from the lost socket are stale
   requests_.clear();
-  ping_sent_at_ = -1;
   refreshing_ = false;
-  // Only a connection that lasted starts the backoff over; short-lived ones
-  // (accepted, then dropped) keep counting up.
-  if (stable_) connection_.attempt = 0;
-  stable_ = false;
   for (auto& pending : outbox_.all()) {
     if (!pending.in_flight) continue;
     pending.in_flight = false;
@@ -689,8 +672,8 @@ void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_m
     notify_room(room_id);
   }
   if (unsent_receipts()) persist_outbox();  // they wait for the rejoin: a reload must not lose them
-  if (retry && want_connection_ && connection_.state != ConnectionState::closed &&
-      connection_.state != ConnectionState::offline) {
+  if (retry && want_connection_ && connection_.state() != ConnectionState::closed &&
+      connection_.state() != ConnectionState::offline) {
     schedule_retry(now, at_least_ms);
   }
   notify("connection");
@@ -698,12 +681,9 @@ void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_m
 
 void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
   double unit = static_cast<double>(random() >> 11) / 9007199254740992.0;  // [0, 1)
-  std::int64_t delay = backoff_delay(connection_.attempt, config_.backoff_base_ms, config_.backoff_cap_ms, unit);
   // Not before the server's retryAfterMs, or the floor the close asked for.
-  delay = std::max({delay, at_least_ms, retry_not_before_ - now});
-  ++connection_.attempt;
-  connection_.next_attempt_at = now + delay;
   set_state(ConnectionState::backoff);
+  std::int64_t delay = connection_.backoff(now, unit, at_least_ms);
   effects_.push_back(Effect{Effect::start_timer, reconnect_timer, delay, {}, {}});
 }
 
@@ -780,13 +760,10 @@ std::optional<std::int64_t> Core::next_deadline() const {
     if (!at || t < *at) at = t;
   };
   if (live()) {
-    consider(ping_sent_at_ >= 0 ? last_received_at_ + 2 * heartbeat_ms_ : last_received_at_ + heartbeat_ms_);
-    if (!stable_) consider(connected_at_ + config_.stable_after_ms);
     if (auto due = outbox_.deadline()) consider(*due);
     if (std::int64_t due = refresh_due(); due > 0 && !refreshing_) consider(due);
-  } else if (handshaking()) {
-    consider(attempt_started_at_ + config_.handshake_timeout_ms);
   }
+  if (auto due = connection_.deadline()) consider(*due);
   for (const auto& [id, room] : rooms_) {
     if (auto stop = room.typing.deadline()) consider(*stop);
     if (auto due = room.receipts.deadline(); due && room.joined) consider(*due);
@@ -802,29 +779,23 @@ void Core::housekeeping(std::int64_t now) {
   // opened and stays silent: a proxy that swallows everything), or nothing
   // from the server for two heartbeats: the connection is dead. Give up on
   // this socket and try again after the backoff.
-  if (handshaking() ? now >= attempt_started_at_ + config_.handshake_timeout_ms
-                    : live() && now - last_received_at_ >= 2 * heartbeat_ms_) {
-    connection_.last_error = Error{ErrorCode::internal, "no answer from the server", ""};
+  if (connection_.dead(now)) {
+    connection_.view().last_error = Error{ErrorCode::internal, "no answer from the server", ""};
     close_socket(close_code::going_away, "no answer from the server");
     lost_connection(now, true);
   }
   if (live()) {
-    if (ping_sent_at_ < 0 && now - last_received_at_ >= heartbeat_ms_) {
+    if (connection_.ping_due(now)) {
       c2s::Ping ping;
       ping.ref = requests_.add(Request{Request::other_request});
       send_frame(ping);
-      ping_sent_at_ = now;
     }
     if (std::int64_t due = refresh_due(); due > 0 && !refreshing_ && now >= due) {
       refreshing_ = true;
       effects_.push_back(Effect{Effect::request_token, 0, 0, {}, {}});
       ++tokens_asked_;
     }
-    if (live() && !stable_ && now - connected_at_ >= config_.stable_after_ms) {
-      stable_ = true;
-      connection_.attempt = 0;  // a stable connection starts the backoff over
-      notify("connection");
-    }
+    if (connection_.became_stable(now)) notify("connection");  // the backoff starts over
     flush_outbox(now);
   }
   for (auto& [room_id, room] : rooms_) {
@@ -877,7 +848,7 @@ void Core::persist_rooms() {
 // ==================================================================== helpers
 
 void Core::send_frame(const c2s::Frame& frame) {
-  effects_.push_back(Effect{Effect::send_frame, socket_, 0, encode_json(frame), {}});
+  effects_.push_back(Effect{Effect::send_frame, connection_.socket(), 0, encode_json(frame), {}});
 }
 
 std::uint64_t Core::random() {  // splitmix64
@@ -901,10 +872,7 @@ std::string Core::new_client_msg_id() {
 }
 
 void Core::set_state(ConnectionState state) {
-  if (connection_.state == state) return;
-  connection_.state = state;
-  if (state != ConnectionState::backoff) connection_.next_attempt_at.reset();
-  notify("connection");
+  if (connection_.set_state(state)) notify("connection");
 }
 
 void Core::notify(std::string topic) {

@@ -82,7 +82,7 @@ void member(Writer& w, const protocol::Member& m) {
 }  // namespace
 
 std::string Core::connection_json() const {
-  const ConnectionView& view = connection_;
+  const ConnectionView& view = connection_.view();
   std::string out;
   Writer w(out);
   w.start_object();

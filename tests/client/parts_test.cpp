@@ -3,6 +3,7 @@
 // is tested through a fake host (connection_test, outbox_test, rooms_test).
 #include <gtest/gtest.h>
 
+#include "parley/client/connection.hpp"
 #include "parley/client/outbox.hpp"
 #include "parley/client/receipts.hpp"
 #include "parley/client/requests.hpp"
@@ -85,6 +86,68 @@ TEST(Receipts, MarksOnlyMoveForwardAndAreCoalescedLeadingEdgeFirst) {
   EXPECT_FALSE(receipts.deadline());
   Receipts::Unsent nothing = receipts.take(2'000);
   EXPECT_EQ(nothing.read + nothing.delivered, 0);
+}
+
+// ---- connection
+
+Connection::Timings timings() { return Connection::Timings{500, 10'000, 5'000, 10'000, 25'000}; }
+
+TEST(Connection, AnAttemptNotWelcomedInTimeIsDeadAndEventsOfALostSocketAreStale) {
+  Connection c(timings());
+  std::uint32_t first = c.begin_attempt(1'000);
+  c.set_state(ConnectionState::connecting);
+  EXPECT_EQ(c.deadline(), 11'000) << "the handshake's deadline";
+  EXPECT_FALSE(c.dead(10'999));
+  EXPECT_TRUE(c.dead(11'000));
+  c.lost();
+  EXPECT_FALSE(c.is_current(first));
+  std::uint32_t second = c.begin_attempt(12'000);
+  EXPECT_TRUE(c.is_current(second));
+  EXPECT_NE(first, second);
+}
+
+TEST(Connection, BacksOffWithJitterWithinTheCeilingAndNeverBeforeTheServersWait) {
+  Connection c(timings());
+  c.begin_attempt(0);
+  c.lost();
+  c.set_state(ConnectionState::backoff);
+  EXPECT_EQ(c.backoff(0, 0.999), 500) << "attempt 0: up to the base";
+  EXPECT_EQ(c.view().next_attempt_at, 500);
+  EXPECT_EQ(c.view().attempt, 1);
+  EXPECT_EQ(c.backoff_ceiling(), 1'000);
+  EXPECT_EQ(c.backoff(0, 0.0), 0);
+  c.hold_until(3'000);
+  EXPECT_EQ(c.backoff(1'000, 0.0), 2'000) << "the server's retryAfterMs";
+  EXPECT_EQ(c.backoff(1'000, 0.0, 2'500), 2'500) << "the floor a close asked for";
+  for (int i = 0; i < 30; ++i) EXPECT_LE(c.backoff(5'000, 0.999), 10'000) << "the cap";
+  c.set_state(ConnectionState::connecting);
+  EXPECT_FALSE(c.view().next_attempt_at) << "only in backoff";
+}
+
+TEST(Connection, PingsAfterAQuietHeartbeatIsDeadAfterTwoAndStableAfterAWhile) {
+  Connection c(timings());
+  c.begin_attempt(0);
+  c.set_state(ConnectionState::connecting);
+  c.socket_opened(0);
+  c.set_state(ConnectionState::authenticating);
+  c.welcomed(1'000, 100);
+  c.set_state(ConnectionState::connected);
+  EXPECT_TRUE(c.live());
+  EXPECT_EQ(c.deadline(), 1'000) << "the first heartbeat (stable at 5100)";
+  EXPECT_FALSE(c.ping_due(999));
+  EXPECT_TRUE(c.ping_due(1'000));
+  EXPECT_FALSE(c.ping_due(1'500)) << "one ping per quiet heartbeat";
+  EXPECT_EQ(c.deadline(), 2'000);
+  c.received(1'900);  // the pong
+  EXPECT_FALSE(c.dead(3'899));
+  EXPECT_TRUE(c.dead(3'900));
+  c.received(5'000);
+  EXPECT_FALSE(c.became_stable(5'099));
+  c.backoff(5'099, 0.5);  // a failed attempt counted meanwhile
+  c.set_state(ConnectionState::connected);
+  EXPECT_TRUE(c.became_stable(5'100));
+  EXPECT_EQ(c.view().attempt, 0) << "a stable connection starts the backoff over";
+  EXPECT_FALSE(c.became_stable(9'000)) << "once";
 }
 
 // ---- outbox

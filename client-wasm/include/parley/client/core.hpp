@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "parley/client/connection.hpp"
 #include "parley/client/effects.hpp"
 #include "parley/client/outbox.hpp"
 #include "parley/client/receipts.hpp"
@@ -130,7 +131,7 @@ class Core {
 
   // ---- outputs
   std::vector<Effect> take_effects();
-  const ConnectionView& connection() const { return connection_; }
+  const ConnectionView& connection() const { return connection_.view(); }
   RoomView room(const std::string& room_id) const;
   // The same views as JSON, what the JS wrapper hands to React (camelCase):
   // {"state", "attempt", "nextAttemptAt", "lastError", "user", "announcement"}
@@ -177,10 +178,7 @@ class Core {
   void close_socket(std::uint16_t code, const char* reason);
   // When the token should be refreshed (our clock); 0 if it has no expiry or no life left.
   std::int64_t refresh_due() const;
-  bool live() const { return connection_.state == ConnectionState::connected; }
-  bool handshaking() const {
-    return connection_.state == ConnectionState::connecting || connection_.state == ConnectionState::authenticating;
-  }
+  bool live() const { return connection_.live(); }
 
   // frames
   void on_frame(protocol::s2c::Welcome& f, std::int64_t now);
@@ -223,26 +221,22 @@ class Core {
   void notify(std::string topic);
   void notify_room(const std::string& room_id) { notify("room:" + room_id); }
   Room& room_state(const std::string& room_id) { return rooms_[room_id]; }
-  std::string me() const { return connection_.user ? connection_.user->id : restored_user_; }
+  std::string me() const { return connection_.view().user ? connection_.view().user->id : restored_user_; }
   std::optional<std::int64_t> next_deadline() const;
 
   Config config_;
-  ConnectionView connection_;
+  Connection connection_;
   std::vector<Effect> effects_;
   std::uint64_t rng_;
-  std::uint32_t socket_ = 0;  // id of the current socket; events for older ones are ignored
-  bool socket_open_ = false;
   bool want_connection_ = false;  // connect() called and not disconnected
   std::optional<std::string> token_;
   std::int64_t token_expires_at_ = 0;  // its expiry on the server's clock (0: unknown)
   std::int64_t refresh_from_ = 0;      // its refresh window is measured from then (our clock)
   bool refreshing_ = false;            // a refresh is under way: token asked for, or auth sent
   std::int64_t clock_offset_ = 0;      // the server's clock minus ours (from welcome)
-  std::int64_t attempt_started_at_ = 0;
   int tokens_asked_ = 0;               // RequestToken effects not answered yet
   int auth_refusals_ = 0;              // tokens the server refused since the last welcome
   int token_failures_ = 0;             // token_failed() in a row
-  std::int64_t retry_not_before_ = 0;  // the server's retryAfterMs for the connection
   bool receipts_saved_ = false;        // the persisted outbox holds unsent receipts
   Requests requests_;
   std::map<std::string, Room> rooms_;
@@ -250,11 +244,6 @@ class Core {
   std::string restored_user_;  // who wrote the restored blobs
   std::string presence_status_ = "online";
 
-  std::int64_t heartbeat_ms_;
-  std::int64_t last_received_at_ = 0;
-  std::int64_t ping_sent_at_ = -1;
-  std::int64_t connected_at_ = 0;
-  bool stable_ = false;
   bool rooms_dirty_ = false;
   std::int64_t rooms_persist_due_ = 0;
   std::optional<std::int64_t> housekeeping_at_;
