@@ -884,19 +884,4 @@ void Core::notify(std::string topic) {
 
 std::vector<Effect> Core::take_effects() { return std::exchange(effects_, {}); }
 
-RoomView Core::room(const std::string& room_id) const {
-  RoomView view;
-  view.room_id = room_id;
-  auto it = rooms_.find(room_id);
-  if (it == rooms_.end()) return view;
-  const Room& room = it->second;
-  view.joined = room.joined;
-  for (const auto& [id, m] : room.members) view.members.push_back(m);
-  view.items = room.timeline.items(room.members, me());
-  for (const auto& [id, t] : room.typists.all()) view.typing.push_back(TypingUser{id, t.name});
-  view.has_more = room.has_more;
-  view.loading_older = room.loading_older;
-  return view;
-}
-
 }  // namespace parley::client

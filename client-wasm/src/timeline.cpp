@@ -10,7 +10,6 @@ void Timeline::add_pending(const protocol::Message& draft, MessageStatus status,
   item.message = draft;
   item.status = status;
   item.error = std::move(error);
-  item.mine = true;
   pending_.push_back(std::move(item));
 }
 
@@ -43,7 +42,6 @@ bool Timeline::confirm(const protocol::Message& message, const std::string& me) 
   item.key = message.clientMsgId;
   item.message = message;
   item.status = MessageStatus::sent;
-  item.mine = mine;
   confirmed_.emplace(message.seq, std::move(item));
   return true;
 }
@@ -62,19 +60,6 @@ std::vector<protocol::Message> Timeline::newest(std::size_t keep) const {
   auto start =
       confirmed_.size() > keep ? std::prev(confirmed_.end(), static_cast<std::ptrdiff_t>(keep)) : confirmed_.begin();
   for (auto it = start; it != confirmed_.end(); ++it) out.push_back(it->second.message);
-  return out;
-}
-
-std::vector<TimelineItem> Timeline::items(const Members& members, const std::string& me) const {
-  std::vector<TimelineItem> out;
-  out.reserve(confirmed_.size() + pending_.size());
-  each(members, me,
-       [&](const TimelineItem& item, bool mine, MessageStatus status, const std::vector<std::string>& read_by) {
-         TimelineItem& view = out.emplace_back(item);
-         view.mine = mine;
-         view.status = status;
-         view.read_by = read_by;
-       });
   return out;
 }
 

@@ -28,14 +28,14 @@ TEST(Outbox, SendsAtOnceWhenJoinedAndTheAckConfirmsInPlace) {
   std::string key = host.core.send("lobby", text("hello bob"), host.now).key;
   auto send = host.expect_sent<c2s::Send>();
   EXPECT_EQ(send.clientMsgId, key);
-  auto view = host.core.room("lobby");
+  auto view = host.room("lobby");
   ASSERT_EQ(view.items.size(), 1u);
   EXPECT_EQ(view.items[0].status, MessageStatus::sending);
   EXPECT_EQ(view.items[0].message.senderName, "Alice");
 
   host.deliver(s2c::MessageEvent{make_message("lobby", 1, "alice", key, "hello bob")});  // the echo first
   host.deliver(s2c::Ack{*send.ref, make_message("lobby", 1, "alice", key, "hello bob")});
-  view = host.core.room("lobby");
+  view = host.room("lobby");
   ASSERT_EQ(view.items.size(), 1u) << "no duplicate";
   EXPECT_EQ(view.items[0].key, key) << "same key from pending to confirmed";
   EXPECT_EQ(view.items[0].status, MessageStatus::sent);
@@ -51,7 +51,7 @@ TEST(Outbox, QueuesWhileDisconnectedAndFlushesInOrderAfterTheRejoin) {
   std::vector<std::string> keys;
   for (const char* t : {"one", "two", "three"}) keys.push_back(host.core.send("lobby", text(t), host.now).key);
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "nothing goes out while disconnected";
-  for (const auto& item : host.core.room("lobby").items) {
+  for (const auto& item : host.room("lobby").items) {
     if (item.mine) {
       EXPECT_EQ(item.status, MessageStatus::queued);
     }
@@ -83,7 +83,7 @@ TEST(Outbox, ASendWhoseAckWasLostIsRetriedWithTheSameClientMsgId) {
   EXPECT_EQ(again.clientMsgId, first.clientMsgId);
   EXPECT_EQ(again.clientMsgId, key);
   host.deliver(s2c::Ack{*again.ref, make_message("lobby", 1, "alice", key, "once")});
-  EXPECT_EQ(host.core.room("lobby").items.size(), 1u);
+  EXPECT_EQ(host.room("lobby").items.size(), 1u);
 }
 
 TEST(Outbox, IsPersistedAndAReloadedCoreFlushesItInOrder) {
@@ -105,7 +105,7 @@ TEST(Outbox, IsPersistedAndAReloadedCoreFlushesItInOrder) {
 
   FakeHost reloaded;  // a new page
   for (const auto& [key, blob] : saved) EXPECT_TRUE(reloaded.core.restore(key, blob, reloaded.now));
-  auto view = reloaded.core.room("lobby");
+  auto view = reloaded.room("lobby");
   ASSERT_EQ(view.items.size(), 4u) << "cached messages and the queued ones";
   EXPECT_EQ(view.items[2].status, MessageStatus::queued);
   EXPECT_EQ(view.items[3].message.content, "second");
@@ -149,7 +149,7 @@ TEST(Outbox, APermanentRefusalFailsThatMessageAndTheRestGoOn) {
   ASSERT_EQ(sends.size(), 2u);
   host.deliver(make_error(sends[0].ref, "forbidden", "not allowed"));
   host.deliver(s2c::Ack{*sends[1].ref, make_message("lobby", 1, "alice", good, "fine")});
-  auto view = host.core.room("lobby");
+  auto view = host.room("lobby");
   ASSERT_EQ(view.items.size(), 2u);
   EXPECT_EQ(view.items[0].message.content, "fine");
   EXPECT_EQ(view.items[0].status, MessageStatus::sent);
@@ -158,7 +158,7 @@ TEST(Outbox, APermanentRefusalFailsThatMessageAndTheRestGoOn) {
   EXPECT_EQ(view.items[1].error->code, ErrorCode::forbidden);
 
   EXPECT_TRUE(host.core.discard("lobby", bad, host.now));
-  EXPECT_EQ(host.core.room("lobby").items.size(), 1u);
+  EXPECT_EQ(host.room("lobby").items.size(), 1u);
 }
 
 TEST(Outbox, AFailedMessageRetriedGoesAgainWithTheSameClientMsgIdAndCanSucceed) {
@@ -168,7 +168,7 @@ TEST(Outbox, AFailedMessageRetriedGoesAgainWithTheSameClientMsgIdAndCanSucceed) 
   std::string key = host.core.send("lobby", text("try me"), host.now).key;
   auto first = host.expect_sent<c2s::Send>();
   host.deliver(make_error(first.ref, "forbidden", "read-only for now"));
-  ASSERT_EQ(host.core.room("lobby").items.at(0).status, MessageStatus::failed);
+  ASSERT_EQ(host.room("lobby").items.at(0).status, MessageStatus::failed);
   host.advance(20'000);
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "a failed message is not retried by itself";
   EXPECT_FALSE(host.core.retry("lobby", "c-unknown-key", host.now));
@@ -177,12 +177,12 @@ TEST(Outbox, AFailedMessageRetriedGoesAgainWithTheSameClientMsgIdAndCanSucceed) 
   auto again = host.expect_sent<c2s::Send>();
   EXPECT_EQ(again.clientMsgId, key);
   EXPECT_EQ(again.message.content, "try me");
-  auto item = host.core.room("lobby").items.at(0);
+  auto item = host.room("lobby").items.at(0);
   EXPECT_EQ(item.status, MessageStatus::sending);
   EXPECT_FALSE(item.error) << "the old reason is gone";
   EXPECT_FALSE(host.core.retry("lobby", key, host.now)) << "only a failed message can be retried";
   host.deliver(s2c::Ack{*again.ref, make_message("lobby", 1, "alice", key, "try me")});
-  auto view = host.core.room("lobby");
+  auto view = host.room("lobby");
   ASSERT_EQ(view.items.size(), 1u);
   EXPECT_EQ(view.items[0].key, key);
   EXPECT_EQ(view.items[0].status, MessageStatus::sent);
@@ -201,12 +201,12 @@ TEST(Outbox, EachAckReplacesItsMessageInPlaceAmongPendingAndConfirmedOnes) {
   ASSERT_EQ(sends.size(), 3u);
   auto keys = [&] {
     std::vector<std::string> out;
-    for (const auto& item : host.core.room("lobby").items) out.push_back(item.key);
+    for (const auto& item : host.room("lobby").items) out.push_back(item.key);
     return out;
   };
   auto statuses = [&] {
     std::vector<MessageStatus> out;
-    for (const auto& item : host.core.room("lobby").items) out.push_back(item.status);
+    for (const auto& item : host.room("lobby").items) out.push_back(item.status);
     return out;
   };
   const std::vector<std::string> order = {"c_bbbbbbb1", "c_bbbbbbb2", mine[0], mine[1], mine[2]};
@@ -216,7 +216,7 @@ TEST(Outbox, EachAckReplacesItsMessageInPlaceAmongPendingAndConfirmedOnes) {
   host.deliver(s2c::Ack{*sends[0].ref, make_message("lobby", 3, "alice", mine[0], "a")});
   EXPECT_EQ(keys(), order);
   EXPECT_EQ(statuses(), (std::vector<S>{S::sent, S::sent, S::sent, S::sending, S::sending}));
-  EXPECT_EQ(host.core.room("lobby").items[2].message.seq, 3);
+  EXPECT_EQ(host.room("lobby").items[2].message.seq, 3);
 
   // Bob's message lands between two of ours: it goes before the pending ones.
   host.deliver(s2c::MessageEvent{make_message("lobby", 4, "bob", "c_bbbbbbb4", "b4")});
@@ -229,7 +229,7 @@ TEST(Outbox, EachAckReplacesItsMessageInPlaceAmongPendingAndConfirmedOnes) {
   host.deliver(s2c::Ack{*sends[1].ref, make_message("lobby", 5, "alice", mine[1], "b")});
   EXPECT_EQ(keys(), with_bob);
   std::vector<std::int64_t> seqs;
-  for (const auto& item : host.core.room("lobby").items) seqs.push_back(item.message.seq);
+  for (const auto& item : host.room("lobby").items) seqs.push_back(item.message.seq);
   EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6}));
   EXPECT_EQ(host.core.queued(), 0u);
 }
@@ -240,12 +240,12 @@ TEST(Outbox, AMessageTheServerWouldRefuseFailsAtOnceAndCanBeRetriedOrDiscarded) 
   join_lobby(host);
   std::string key = host.core.send("lobby", text(std::string(4001, 'x')), host.now).key;
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
-  auto item = host.core.room("lobby").items.at(0);
+  auto item = host.room("lobby").items.at(0);
   EXPECT_EQ(item.status, MessageStatus::failed);
   EXPECT_EQ(item.error->code, ErrorCode::too_large);
   EXPECT_EQ(item.error->path, "/message/content");
   EXPECT_TRUE(host.core.discard("lobby", key, host.now));
-  EXPECT_TRUE(host.core.room("lobby").items.empty());
+  EXPECT_TRUE(host.room("lobby").items.empty());
 }
 
 TEST(Outbox, ATransientRefusalIsRetriedAfterTheDelayTheServerAskedFor) {
@@ -255,7 +255,7 @@ TEST(Outbox, ATransientRefusalIsRetriedAfterTheDelayTheServerAskedFor) {
   std::string key = host.core.send("lobby", text("later"), host.now).key;
   auto send = host.expect_sent<c2s::Send>();
   host.deliver(make_error(send.ref, "rate_limited", "slow down", 1200));
-  EXPECT_EQ(host.core.room("lobby").items[0].status, MessageStatus::queued);
+  EXPECT_EQ(host.room("lobby").items[0].status, MessageStatus::queued);
   host.advance(1199);
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty()) << "not before retryAfterMs";
   host.advance(1);
@@ -282,7 +282,7 @@ TEST(Outbox, SendsArePacedToTheLimitTheServerAdvertises) {
   for (const char* t : {"a", "b", "c", "d"}) host.core.send("lobby", text(t), host.now);
   // One token of the burst is kept back for jitter, and the interval is 5% longer.
   EXPECT_EQ(contents(host.take_sent_of<c2s::Send>()), (std::vector<std::string>{"a", "b"}));
-  auto waiting = host.core.room("lobby").items[2];
+  auto waiting = host.room("lobby").items[2];
   EXPECT_EQ(waiting.status, MessageStatus::queued);
   ASSERT_TRUE(waiting.error);
   EXPECT_EQ(waiting.error->code, ErrorCode::rate_limited) << "the app can say why it waits";
@@ -290,7 +290,7 @@ TEST(Outbox, SendsArePacedToTheLimitTheServerAdvertises) {
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
   host.advance(1);
   EXPECT_EQ(contents(host.take_sent_of<c2s::Send>()), (std::vector<std::string>{"c"}));
-  EXPECT_FALSE(host.core.room("lobby").items[2].error);
+  EXPECT_FALSE(host.room("lobby").items[2].error);
   host.advance(526);
   EXPECT_EQ(contents(host.take_sent_of<c2s::Send>()), (std::vector<std::string>{"d"}));
 }
@@ -323,7 +323,7 @@ TEST(Outbox, ARateLimitedSendGoesAgainFirstAndTheRestFollowOneAtATime) {
   for (const char* t : {"4", "5"}) host.core.send("lobby", text(t), host.now);
   EXPECT_EQ(contents(host.take_sent_of<c2s::Send>()), (std::vector<std::string>{"4", "5"}));
   std::vector<std::int64_t> seqs;
-  for (const auto& item : host.core.room("lobby").items) seqs.push_back(item.message.seq);
+  for (const auto& item : host.room("lobby").items) seqs.push_back(item.message.seq);
   EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 2, 3, 0, 0}));
 }
 
@@ -338,11 +338,11 @@ TEST(Outbox, IsBoundedAndRefusesTheNextWithQueueFull) {
   EXPECT_EQ(to_string(*full.refused), "queue_full");
   EXPECT_TRUE(full.key.empty());
   EXPECT_EQ(host.core.queued(), 3u) << "nothing was queued";
-  EXPECT_EQ(host.core.room("lobby").items.size(), 3u) << "nor shown";
+  EXPECT_EQ(host.room("lobby").items.size(), 3u) << "nor shown";
   // A failed message does not hold a place: it waits for the user, not the network.
   auto too_long = host.core.send("lobby", text(std::string(4001, 'x')), host.now);
   EXPECT_FALSE(too_long) << "full is full, whatever the message";
-  std::string key = host.core.room("lobby").items[0].key;
+  std::string key = host.room("lobby").items[0].key;
   EXPECT_TRUE(host.core.discard("lobby", key, host.now));
   EXPECT_TRUE(host.core.send("lobby", text("room again"), host.now));
 }
@@ -473,7 +473,7 @@ TEST(Outbox, AnOutboxAdoptedWhileConnectedGoesOutAtOnceAndItsRoomsAreJoined) {
   ASSERT_EQ(sends.size(), 2u);
   EXPECT_EQ(sends[0].clientMsgId, keys[0]);
   EXPECT_EQ(sends[1].clientMsgId, keys[1]);
-  auto view = survivor.core.room("random");
+  auto view = survivor.room("random");
   ASSERT_EQ(view.items.size(), 2u);
   EXPECT_EQ(view.items[0].status, MessageStatus::sending);
   EXPECT_TRUE(view.items[0].mine);
@@ -491,7 +491,7 @@ TEST(Outbox, AnOutboxAdoptedTwiceAddsNothingTheSecondTime) {
   host.drain();
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
   EXPECT_FALSE(host.storage.count(kOutboxKey)) << "nothing new to save";
-  EXPECT_EQ(host.core.room("lobby").items.size(), 1u);
+  EXPECT_EQ(host.room("lobby").items.size(), 1u);
 }
 
 TEST(Outbox, AnotherUsersOutboxIsNotAdopted) {

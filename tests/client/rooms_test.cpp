@@ -9,6 +9,7 @@ namespace parley::client {
 namespace {
 
 using namespace protocol;
+using test::RoomView;
 using test::FakeHost;
 using test::make_error;
 using test::make_joined;
@@ -59,17 +60,17 @@ TEST_F(Joined, ResumesFromTheLastSeqWithoutDuplicates) {
       {}, "lobby", 5,
       {make_message("lobby", 4, "bob", "c_bbbbbbb4", "four"), make_message("lobby", 5, "bob", "c_bbbbbbb5", "five")}));
   EXPECT_EQ(join.sinceSeq, 3);
-  EXPECT_EQ(seqs(host.core.room("lobby")), (std::vector<std::int64_t>{2, 3, 4, 5}));
+  EXPECT_EQ(seqs(host.room("lobby")), (std::vector<std::int64_t>{2, 3, 4, 5}));
   host.deliver(s2c::MessageEvent{make_message("lobby", 5, "bob", "c_bbbbbbb5", "five")});
-  EXPECT_EQ(host.core.room("lobby").items.size(), 4u) << "a seq already there is ignored";
+  EXPECT_EQ(host.room("lobby").items.size(), 4u) << "a seq already there is ignored";
 }
 
 TEST_F(Joined, AResetReplacesTheTimelineWithTheLatestPage) {
   auto answer = make_joined({}, "lobby", 900, {make_message("lobby", 900, "bob", "c_bbbbb900", "latest")});
   answer.reset = true;
   rejoin(answer);
-  EXPECT_EQ(seqs(host.core.room("lobby")), (std::vector<std::int64_t>{900}));
-  EXPECT_TRUE(host.core.room("lobby").has_more);
+  EXPECT_EQ(seqs(host.room("lobby")), (std::vector<std::int64_t>{900}));
+  EXPECT_TRUE(host.room("lobby").has_more);
 }
 
 TEST_F(Joined, AGapInLiveMessagesFetchesTheMissingOnes) {
@@ -83,7 +84,7 @@ TEST_F(Joined, AGapInLiveMessagesFetchesTheMissingOnes) {
   for (std::int64_t s : {4, 5, 6})
     page.messages.push_back(make_message("lobby", s, "bob", "c_bbbbbbb" + std::to_string(s), "x"));
   host.deliver(page);
-  EXPECT_EQ(seqs(host.core.room("lobby")), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(seqs(host.room("lobby")), (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7}));
 }
 
 // Answers a history request with the messages [from, to] of bob.
@@ -114,7 +115,7 @@ TEST_F(Joined, AGapWiderThanAHistoryPageIsFetchedPageByPageUntilFilled) {
   EXPECT_TRUE(host.take_sent_of<c2s::History>().empty()) << "filled";
   std::vector<std::int64_t> expected;
   for (std::int64_t s = 2; s <= 254; ++s) expected.push_back(s);
-  EXPECT_EQ(seqs(host.core.room("lobby")), expected);
+  EXPECT_EQ(seqs(host.room("lobby")), expected);
 }
 
 TEST_F(Joined, AGapWiderThanTheTimelineKeepsStartsOverFromTheNewestPage) {
@@ -124,7 +125,7 @@ TEST_F(Joined, AGapWiderThanTheTimelineKeepsStartsOverFromTheNewestPage) {
   EXPECT_EQ(request.limit, 50) << "one page, like a reset";
   host.deliver(page_of(request, 4950, 4999));
   EXPECT_TRUE(host.take_sent_of<c2s::History>().empty());
-  auto view = host.core.room("lobby");
+  auto view = host.room("lobby");
   EXPECT_EQ(view.items.size(), 51u);
   EXPECT_EQ(view.items.front().message.seq, 4950);
   EXPECT_TRUE(view.has_more) << "what is older loads on demand";
@@ -142,7 +143,7 @@ TEST_F(Joined, AJoinRefusedForATransientReasonIsRetriedAfterTheServersWait) {
   auto join = host.expect_sent<c2s::Join>();
   std::string key = host.core.send("busy", text("hello busy"), host.now).key;
   host.deliver(make_error(join.ref, "rate_limited", "slow down", 2'000));
-  auto item = host.core.room("busy").items.at(0);
+  auto item = host.room("busy").items.at(0);
   EXPECT_EQ(item.status, MessageStatus::queued) << "its queue waits";
   host.core.join("busy", host.now);
   EXPECT_TRUE(host.take_sent_of<c2s::Join>().empty()) << "not before the wait, even when asked again";
@@ -170,7 +171,7 @@ TEST_F(Joined, AJoinRefusedForGoodFailsItsQueueAndIsNotRejoined) {
     std::string key = host.core.send(room, text("let me in"), host.now).key;
     auto join = host.expect_sent<c2s::Join>();
     host.deliver(make_error(join.ref, code, "no", 10));  // the wait is ignored: retrying cannot help
-    auto item = host.core.room(room).items.at(0);
+    auto item = host.room(room).items.at(0);
     EXPECT_EQ(item.status, MessageStatus::failed) << code;
     EXPECT_EQ(to_string(item.error->code), code);
     host.advance(20'000);
@@ -180,11 +181,11 @@ TEST_F(Joined, AJoinRefusedForGoodFailsItsQueueAndIsNotRejoined) {
 }
 
 TEST_F(Joined, LoadOlderPagesBackwards) {
-  EXPECT_TRUE(host.core.room("lobby").has_more);
+  EXPECT_TRUE(host.room("lobby").has_more);
   host.core.load_older("lobby", host.now);
   auto history = host.expect_sent<c2s::History>();
   EXPECT_EQ(history.beforeSeq, 2);
-  EXPECT_TRUE(host.core.room("lobby").loading_older);
+  EXPECT_TRUE(host.room("lobby").loading_older);
   host.core.load_older("lobby", host.now);
   EXPECT_TRUE(host.take_sent_of<c2s::History>().empty()) << "one page at a time";
   s2c::History page;
@@ -193,7 +194,7 @@ TEST_F(Joined, LoadOlderPagesBackwards) {
   page.messages.push_back(make_message("lobby", 1, "bob", "c_bbbbbbb1", "one"));
   page.hasMore = false;
   host.deliver(page);
-  auto view = host.core.room("lobby");
+  auto view = host.room("lobby");
   EXPECT_EQ(seqs(view), (std::vector<std::int64_t>{1, 2, 3}));
   EXPECT_FALSE(view.has_more);
   EXPECT_FALSE(view.loading_older);
@@ -227,15 +228,15 @@ TEST_F(Joined, TypingIsThrottledStopsByItselfAndBySending) {
 
 TEST_F(Joined, IncomingTypingExpiresAfterItsTtl) {
   host.deliver(s2c::Typing{"lobby", "bob", "Bob", true, 1500});
-  ASSERT_EQ(host.core.room("lobby").typing.size(), 1u);
-  EXPECT_EQ(host.core.room("lobby").typing[0].name, "Bob");
+  ASSERT_EQ(host.room("lobby").typing.size(), 1u);
+  EXPECT_EQ(host.room("lobby").typing[0].name, "Bob");
   host.advance(1499);
-  EXPECT_EQ(host.core.room("lobby").typing.size(), 1u);
+  EXPECT_EQ(host.room("lobby").typing.size(), 1u);
   host.advance(1);
-  EXPECT_TRUE(host.core.room("lobby").typing.empty());
+  EXPECT_TRUE(host.room("lobby").typing.empty());
   host.deliver(s2c::Typing{"lobby", "bob", "Bob", true, 1500});
   host.deliver(s2c::MessageEvent{make_message("lobby", 4, "bob", "c_bbbbbbb4", "sent")});
-  EXPECT_TRUE(host.core.room("lobby").typing.empty()) << "his message ends his indicator";
+  EXPECT_TRUE(host.room("lobby").typing.empty()) << "his message ends his indicator";
 }
 
 TEST_F(Joined, MarkReadIsCoalescedIntoOneWatermark) {
@@ -297,7 +298,7 @@ TEST_F(Joined, StatusesAndReadByFollowTheOtherMembersWatermarks) {
   std::string key = host.core.send("lobby", text("mine"), host.now).key;
   auto send = host.expect_sent<c2s::Send>();
   host.deliver(s2c::Ack{*send.ref, make_message("lobby", 4, "alice", key, "mine")});
-  auto mine = [&] { return host.core.room("lobby").items.back(); };
+  auto mine = [&] { return host.room("lobby").items.back(); };
   EXPECT_EQ(mine().status, MessageStatus::sent);
   host.deliver(s2c::Receipt{"lobby", "bob", "delivered", 4});
   EXPECT_EQ(mine().status, MessageStatus::delivered);
@@ -311,7 +312,7 @@ TEST_F(Joined, PresenceDiffsUpdateMembers) {
   away.status = "offline";
   away.lastSeen = 123;
   host.deliver(s2c::Presence{"lobby", {away}, {}});
-  auto members = host.core.room("lobby").members;
+  auto members = host.room("lobby").members;
   auto bob = std::find_if(members.begin(), members.end(), [](const Member& m) { return m.userId == "bob"; });
   ASSERT_NE(bob, members.end());
   EXPECT_EQ(bob->status, "offline");
@@ -322,7 +323,7 @@ TEST_F(Joined, KeepsTheTimelineBoundedAndLetsOlderPagesBack) {
   for (std::int64_t s = 4; s <= 700; ++s) {
     host.deliver(s2c::MessageEvent{make_message("lobby", s, "bob", "c_b" + std::to_string(100000 + s), "x")});
   }
-  auto view = host.core.room("lobby");
+  auto view = host.room("lobby");
   EXPECT_EQ(view.items.size(), 500u);
   EXPECT_EQ(view.items.front().message.seq, 201);
   EXPECT_TRUE(view.has_more);
@@ -337,12 +338,12 @@ TEST_F(Joined, KeepsTheTimelineBoundedAndLetsOlderPagesBack) {
   page.hasMore = true;
   host.deliver(page);
   host.deliver(s2c::MessageEvent{make_message("lobby", 701, "bob", "c_b100701", "x")});
-  EXPECT_EQ(host.core.room("lobby").items.front().message.seq, 152) << "what was scrolled back to mostly stays";
+  EXPECT_EQ(host.room("lobby").items.front().message.seq, 152) << "what was scrolled back to mostly stays";
 }
 
 TEST_F(Joined, RemovedFromARoomStopsRejoiningIt) {
   host.deliver(s2c::Removed{"lobby", "bob", {}});
-  EXPECT_FALSE(host.core.room("lobby").joined);
+  EXPECT_FALSE(host.room("lobby").joined);
   host.drop();
   host.advance(10'000);
   host.accept("alice", "Alice");

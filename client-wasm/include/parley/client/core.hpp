@@ -132,13 +132,12 @@ class Core {
   // ---- outputs
   std::vector<Effect> take_effects();
   const ConnectionView& connection() const { return connection_.view(); }
-  RoomView room(const std::string& room_id) const;
   // The same views as JSON, what the JS wrapper hands to React (camelCase):
   // {"state", "attempt", "nextAttemptAt", "lastError", "user", "announcement"}
   // and {"roomId", "joined", "messages": [{"key", "status", "mine",
   // "readBy", "error"?, ...message fields}], "members", "typing", "hasMore",
   // "loadingOlder"}. The room's is written straight from the core's state,
-  // without building a RoomView (see view_json.cpp).
+  // with nothing copied (see view_json.cpp). Tests read the same JSON.
   std::string connection_json() const;
   std::string room_json(const std::string& room_id) const;
   std::size_t queued() const { return outbox_.size(); }

@@ -45,8 +45,8 @@ class Timeline {
   // Calls visit(item, mine, status, read_by) for each line, in order: the
   // status of this client's confirmed messages is derived from the other
   // members' watermarks (delivered, read), and read_by names the members
-  // whose read watermark covers it. Nothing is copied (the JSON view is
-  // written from this); items() is the same, copied.
+  // whose read watermark covers it. Nothing is copied: the JSON view is
+  // written from this.
   template <class Visit>
   void each(const Members& members, const std::string& me, Visit&& visit) const {
     std::vector<std::string> read_by;
@@ -68,7 +68,6 @@ class Timeline {
     read_by.clear();
     for (const auto& item : pending_) visit(item, true, item.status, read_by);
   }
-  std::vector<TimelineItem> items(const Members& members, const std::string& me) const;
 
  private:
   std::map<std::int64_t, TimelineItem> confirmed_;  // by seq

@@ -1,4 +1,5 @@
-// What the core shows the app: connection state and rooms.
+// What the core shows the app: the connection's state, and the lines of a
+// room's timeline (the room view itself is JSON, written by view_json.cpp).
 #pragma once
 
 #include <cstdint>
@@ -43,28 +44,13 @@ std::string_view to_string(MessageStatus status);
 // One line of a room's timeline: a confirmed message, or a pending send of
 // this client (no id or seq yet). `key` (the clientMsgId) is stable from the
 // first optimistic render to the confirmed message, so a UI never re-mounts.
+// Whether it is mine, the status of a confirmed one and who read it are
+// worked out as the view is written (Timeline::each).
 struct TimelineItem {
   std::string key;
   protocol::Message message;
   MessageStatus status = MessageStatus::sent;
   std::optional<protocol::Error> error;  // why it failed
-  bool mine = false;
-  std::vector<std::string> read_by;  // names of other members whose read watermark covers it
-};
-
-struct TypingUser {
-  std::string user_id;
-  std::string name;
-};
-
-struct RoomView {
-  std::string room_id;
-  bool joined = false;
-  std::vector<TimelineItem> items;  // confirmed by seq, then pending in send order
-  std::vector<protocol::Member> members;
-  std::vector<TypingUser> typing;  // others typing now
-  bool has_more = false;           // older history exists on the server
-  bool loading_older = false;
 };
 
 }  // namespace parley::client

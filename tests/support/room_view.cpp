@@ -1,0 +1,127 @@
+#include "support/room_view.hpp"
+
+#include <gtest/gtest.h>
+
+namespace parley::test {
+namespace {
+
+using Value = rapidjson::Value;
+
+std::string text(const Value& v, const char* key) {
+  auto it = v.FindMember(key);
+  if (it == v.MemberEnd() || !it->value.IsString()) {
+    ADD_FAILURE() << "the view has no string " << key;
+    return {};
+  }
+  return it->value.GetString();
+}
+
+std::optional<std::string> optional_text(const Value& v, const char* key) {
+  auto it = v.FindMember(key);
+  if (it == v.MemberEnd()) return std::nullopt;
+  return text(v, key);
+}
+
+std::optional<std::int64_t> optional_int(const Value& v, const char* key) {
+  auto it = v.FindMember(key);
+  if (it == v.MemberEnd()) return std::nullopt;
+  if (!it->value.IsInt64()) {
+    ADD_FAILURE() << "the view's " << key << " is not an integer";
+    return std::nullopt;
+  }
+  return it->value.GetInt64();
+}
+
+bool flag(const Value& v, const char* key) {
+  auto it = v.FindMember(key);
+  if (it == v.MemberEnd() || !it->value.IsBool()) {
+    ADD_FAILURE() << "the view has no boolean " << key;
+    return false;
+  }
+  return it->value.GetBool();
+}
+
+const Value& array(const Value& v, const char* key) {
+  static const Value empty(rapidjson::kArrayType);
+  auto it = v.FindMember(key);
+  if (it == v.MemberEnd() || !it->value.IsArray()) {
+    ADD_FAILURE() << "the view has no array " << key;
+    return empty;
+  }
+  return it->value;
+}
+
+client::MessageStatus status_of(const std::string& word) {
+  using client::MessageStatus;
+  for (auto s : {MessageStatus::queued, MessageStatus::sending, MessageStatus::sent, MessageStatus::delivered,
+                 MessageStatus::read, MessageStatus::failed}) {
+    if (client::to_string(s) == word) return s;
+  }
+  ADD_FAILURE() << "unknown message status " << word;
+  return MessageStatus::sent;
+}
+
+ViewItem item_of(const Value& v) {
+  ViewItem item;
+  item.key = text(v, "key");
+  protocol::Message& m = item.message;
+  m.id = optional_text(v, "id").value_or("");
+  m.seq = optional_int(v, "seq").value_or(0);
+  m.roomId = text(v, "roomId");
+  m.senderId = text(v, "senderId");
+  m.senderName = text(v, "senderName");
+  m.clientMsgId = text(v, "clientMsgId");
+  m.type = text(v, "type");
+  m.content = text(v, "content");
+  if (auto meta = v.FindMember("metadata"); meta != v.MemberEnd()) {
+    m.metadata = protocol::Metadata{optional_text(meta->value, "fileName"), optional_int(meta->value, "fileSize"),
+                                    optional_text(meta->value, "mimeType"), optional_text(meta->value, "thumbnailUrl")};
+  }
+  m.replyTo = optional_text(v, "replyTo");
+  m.createdAt = optional_int(v, "createdAt").value_or(0);
+  item.status = status_of(text(v, "status"));
+  item.mine = flag(v, "mine");
+  for (const auto& name : array(v, "readBy").GetArray()) item.read_by.push_back(name.GetString());
+  if (auto e = v.FindMember("error"); e != v.MemberEnd()) {
+    std::string code = text(e->value, "code");
+    auto parsed = protocol::error_code_from_string(code);
+    if (!parsed) ADD_FAILURE() << "unknown error code " << code;
+    item.error = protocol::Error{parsed.value_or(protocol::ErrorCode::internal), text(e->value, "message"),
+                                 optional_text(e->value, "path").value_or("")};
+  }
+  return item;
+}
+
+protocol::Member member_of(const Value& v) {
+  protocol::Member m;
+  m.userId = text(v, "userId");
+  m.name = text(v, "name");
+  m.role = optional_text(v, "role");
+  m.status = text(v, "status");
+  m.lastSeen = optional_int(v, "lastSeen");
+  m.readSeq = optional_int(v, "readSeq");
+  m.deliveredSeq = optional_int(v, "deliveredSeq");
+  return m;
+}
+
+}  // namespace
+
+RoomView parse_room_view(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  RoomView view;
+  if (doc.HasParseError() || !doc.IsObject()) {
+    ADD_FAILURE() << "room_json is not a JSON object: " << json;
+    return view;
+  }
+  view.room_id = text(doc, "roomId");
+  view.joined = flag(doc, "joined");
+  for (const auto& m : array(doc, "messages").GetArray()) view.items.push_back(item_of(m));
+  for (const auto& m : array(doc, "members").GetArray()) view.members.push_back(member_of(m));
+  for (const auto& t : array(doc, "typing").GetArray()) view.typing.push_back({text(t, "userId"), text(t, "name")});
+  view.has_more = flag(doc, "hasMore");
+  view.loading_older = flag(doc, "loadingOlder");
+  return view;
+}
+
+}  // namespace parley::test

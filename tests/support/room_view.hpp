@@ -1,0 +1,48 @@
+// A room as the browser sees it: the test side reads Core::room_json, the
+// JSON the JS wrapper hands to React, into plain structs. The native suites
+// assert on this, so what they check is the view that ships (there is no
+// second, test-only view path in the core).
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "parley/client/views.hpp"
+#include "parley/protocol/errors.hpp"
+#include "parley/protocol/messages.hpp"
+
+namespace parley::test {
+
+struct ViewItem {
+  std::string key;
+  protocol::Message message;
+  client::MessageStatus status = client::MessageStatus::sent;
+  std::optional<protocol::Error> error;
+  bool mine = false;
+  std::vector<std::string> read_by;
+};
+
+struct TypingUser {
+  std::string user_id;
+  std::string name;
+};
+
+struct RoomView {
+  std::string room_id;
+  bool joined = false;
+  std::vector<ViewItem> items;
+  std::vector<protocol::Member> members;
+  std::vector<TypingUser> typing;
+  bool has_more = false;
+  bool loading_older = false;
+};
+
+// Parses room_json's output; a field missing or of the wrong type fails the
+// test that reads it (the wrapper would misread it too).
+RoomView parse_room_view(const std::string& json);
+
+}  // namespace parley::test
