@@ -110,6 +110,14 @@ std::string Core::connection_json() const {
   } else {
     w.null();
   }
+  w.key("limits");
+  if (view.limits) {
+    w.start_object();
+    key_int(w, "maxContentLength", view.limits->maxContentLength);
+    w.end_object();
+  } else {
+    w.null();
+  }
   w.key("announcement");
   if (view.announcement) {
     w.start_object();
@@ -127,35 +135,40 @@ std::string Core::room_json(const std::string& room_id) const {
   std::string out;
   Writer w(out);
   auto it = rooms_.find(room_id);
-  Room none;
-  const Room& room = it == rooms_.end() ? none : it->second;
+  const Room* room = it == rooms_.end() ? nullptr : &it->second;  // a room never heard of: empty
   w.start_object();
   key_string(w, "roomId", room_id);
   w.key("joined");
-  w.boolean(room.joined);
+  w.boolean(room && room->joined);
   w.key("messages");
   w.start_array();
-  room.timeline.each(room.members, me(),
-                     [&](const TimelineItem& line, bool mine, MessageStatus status,
-                         const std::vector<std::string>& read_by) { item(w, line, mine, status, read_by); });
+  if (room) {
+    room->timeline.each(room->members, me(),
+                        [&](const TimelineItem& line, bool mine, MessageStatus status,
+                            const std::vector<std::string>& read_by) { item(w, line, mine, status, read_by); });
+  }
   w.end_array();
   w.key("members");
   w.start_array();
-  for (const auto& [id, m] : room.members) member(w, m);
+  if (room) {
+    for (const auto& [id, m] : room->members) member(w, m);
+  }
   w.end_array();
   w.key("typing");
   w.start_array();
-  for (const auto& [id, t] : room.typists.all()) {
-    w.start_object();
-    key_string(w, "userId", id);
-    key_string(w, "name", t.name);
-    w.end_object();
+  if (room) {
+    for (const auto& [id, t] : room->typists.all()) {
+      w.start_object();
+      key_string(w, "userId", id);
+      key_string(w, "name", t.name);
+      w.end_object();
+    }
   }
   w.end_array();
   w.key("hasMore");
-  w.boolean(room.has_more);
+  w.boolean(room && room->has_more);
   w.key("loadingOlder");
-  w.boolean(room.loading_older);
+  w.boolean(room && room->loading_older);
   w.end_object();
   return out;
 }

@@ -3,41 +3,14 @@
 namespace parley::client {
 
 std::string_view to_string(ConnectionState state) {
-  switch (state) {
-    case ConnectionState::idle:
-      return "idle";
-    case ConnectionState::connecting:
-      return "connecting";
-    case ConnectionState::authenticating:
-      return "authenticating";
-    case ConnectionState::connected:
-      return "connected";
-    case ConnectionState::backoff:
-      return "backoff";
-    case ConnectionState::offline:
-      return "offline";
-    case ConnectionState::closed:
-      return "closed";
-  }
-  return "idle";
+  constexpr std::string_view kWords[] = {"idle",    "connecting", "authenticating", "connected",
+                                         "backoff", "offline",    "closed"};
+  return kWords[static_cast<std::size_t>(state)];
 }
 
 std::string_view to_string(MessageStatus status) {
-  switch (status) {
-    case MessageStatus::queued:
-      return "queued";
-    case MessageStatus::sending:
-      return "sending";
-    case MessageStatus::sent:
-      return "sent";
-    case MessageStatus::delivered:
-      return "delivered";
-    case MessageStatus::read:
-      return "read";
-    case MessageStatus::failed:
-      return "failed";
-  }
-  return "queued";
+  constexpr std::string_view kWords[] = {"queued", "sending", "sent", "delivered", "read", "failed"};
+  return kWords[static_cast<std::size_t>(status)];
 }
 
 }  // namespace parley::client

@@ -29,13 +29,25 @@ TEST(Connection, ConnectOpensAsksForATokenAndSaysHello) {
   host.drain();
   EXPECT_EQ(host.opens, 1);
   EXPECT_EQ(host.token_requests, 1);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);
+  EXPECT_EQ(host.connection().state, ConnectionState::connecting);
   host.core.socket_opened(host.socket, subprotocol_json, host.now);
   EXPECT_TRUE(host.take_sent().empty()) << "no hello before the token";
   host.core.set_token("jwt-1", host.now);
   auto hello = host.expect_sent<c2s::Hello>();
   EXPECT_EQ(hello.token, "jwt-1");
-  EXPECT_EQ(host.core.connection().state, ConnectionState::authenticating);
+  EXPECT_EQ(host.connection().state, ConnectionState::authenticating);
+}
+
+TEST(Connection, TheViewShowsTheUserAndTheServersLimitsFromWelcome) {
+  FakeHost host;
+  EXPECT_FALSE(host.connection().limits) << "unknown before welcome";
+  host.core.connect(host.now);
+  host.accept("alice", "Alice", 25000, protocol::Limits{65536, 280, 100, 20});
+  auto view = host.connection();
+  ASSERT_TRUE(view.user);
+  EXPECT_EQ(view.user->name, "Alice");
+  ASSERT_TRUE(view.limits) << "the UI sizes its composer from them";
+  EXPECT_EQ(view.limits->maxContentLength, 280);
 }
 
 TEST(Connection, BacksOffWithGrowingCeilingsAndStartsOverAfterAStableConnection) {
@@ -44,9 +56,9 @@ TEST(Connection, BacksOffWithGrowingCeilingsAndStartsOverAfterAStableConnection)
   host.drain();
   for (int attempt = 0; attempt < 6; ++attempt) {
     host.drop();
-    ASSERT_EQ(host.core.connection().state, ConnectionState::backoff);
-    EXPECT_EQ(host.core.connection().attempt, attempt + 1);
-    std::int64_t delay = *host.core.connection().next_attempt_at - host.now;
+    ASSERT_EQ(host.connection().state, ConnectionState::backoff);
+    EXPECT_EQ(host.connection().attempt, attempt + 1);
+    std::int64_t delay = *host.connection().next_attempt_at - host.now;
     EXPECT_GE(delay, 0);
     EXPECT_LE(delay, std::min<std::int64_t>(10'000, 500LL << attempt));
     int opens = host.opens;
@@ -54,11 +66,11 @@ TEST(Connection, BacksOffWithGrowingCeilingsAndStartsOverAfterAStableConnection)
     EXPECT_EQ(host.opens, opens + 1) << "the next attempt starts when the delay is over";
   }
   host.accept("alice", "Alice");
-  EXPECT_EQ(host.core.connection().attempt, 6) << "not stable yet";
+  EXPECT_EQ(host.connection().attempt, 6) << "not stable yet";
   host.advance(5'000);
-  EXPECT_EQ(host.core.connection().attempt, 0) << "stable: the backoff starts over";
+  EXPECT_EQ(host.connection().attempt, 0) << "stable: the backoff starts over";
   host.drop();
-  EXPECT_LE(*host.core.connection().next_attempt_at - host.now, 500);
+  EXPECT_LE(*host.connection().next_attempt_at - host.now, 500);
 }
 
 TEST(Connection, ReconnectsAfterADropAndRejoinsItsRooms) {
@@ -72,7 +84,7 @@ TEST(Connection, ReconnectsAfterADropAndRejoinsItsRooms) {
   host.accept("alice", "Alice");
   auto joins = host.take_sent_of<c2s::Join>();
   ASSERT_EQ(joins.size(), 2u);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connected);
+  EXPECT_EQ(host.connection().state, ConnectionState::connected);
 }
 
 TEST(Connection, GoesOfflineWithTheNetworkAndRetriesAtOnceWhenItIsBack) {
@@ -80,10 +92,10 @@ TEST(Connection, GoesOfflineWithTheNetworkAndRetriesAtOnceWhenItIsBack) {
   host.connect_as("alice", "Alice");
   host.core.network_offline(host.now);
   host.drain();
-  EXPECT_EQ(host.core.connection().state, ConnectionState::offline);
+  EXPECT_EQ(host.connection().state, ConnectionState::offline);
   ASSERT_FALSE(host.closes.empty()) << "an open socket is closed: browsers may keep it";
   host.advance(60'000);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::offline) << "no attempts while offline";
+  EXPECT_EQ(host.connection().state, ConnectionState::offline) << "no attempts while offline";
   int opens = host.opens;
   host.core.network_online(host.now);
   host.drain();
@@ -99,7 +111,7 @@ TEST(Connection, AskesForAFreshTokenAfter4001) {
   EXPECT_EQ(host.token_requests, 1) << "the token is still good";
   host.accept("alice", "Alice");
   host.drop(close_code::unauthorized);
-  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unauthorized);
+  EXPECT_EQ(host.connection().last_error->code, ErrorCode::unauthorized);
   host.advance(10'000);
   EXPECT_EQ(host.token_requests, 2) << "after 4001 the app is asked again";
 }
@@ -116,14 +128,14 @@ TEST(Connection, ARefusalOfAFreshTokenEndsClosedUntilTheAppStartsOver) {
   FakeHost host;
   host.connect_as("alice", "Alice");
   host.drop(close_code::unauthorized);  // the token expired: one refusal is retried
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
   host.advance(10'000);
   EXPECT_EQ(host.token_requests, 2);
   hello_with_token(host, "fresh-but-refused");
   host.drop(close_code::unauthorized);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::closed) << "refused right after a fresh token";
-  ASSERT_TRUE(host.core.connection().last_error);
-  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unauthorized);
+  EXPECT_EQ(host.connection().state, ConnectionState::closed) << "refused right after a fresh token";
+  ASSERT_TRUE(host.connection().last_error);
+  EXPECT_EQ(host.connection().last_error->code, ErrorCode::unauthorized);
   int opens = host.opens;
   host.advance(600'000);
   EXPECT_EQ(host.opens, opens) << "no more attempts";
@@ -134,7 +146,7 @@ TEST(Connection, ARefusalOfAFreshTokenEndsClosedUntilTheAppStartsOver) {
   EXPECT_EQ(host.token_requests, 3) << "with a token asked for afresh";
   hello_with_token(host, "refused-again");
   host.drop(close_code::unauthorized);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff) << "a new start gets its one retry again";
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff) << "a new start gets its one retry again";
 }
 
 TEST(Connection, AnUnauthorizedAnswerToHelloCountsAsARefusal) {
@@ -145,11 +157,11 @@ TEST(Connection, AnUnauthorizedAnswerToHelloCountsAsARefusal) {
     host.deliver(make_error(hello.ref, "unauthorized", "token expired"));
     host.drop(close_code::unauthorized);  // the server's close comes after: already handled
     if (refusal == 0) {
-      EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+      EXPECT_EQ(host.connection().state, ConnectionState::backoff);
       host.advance(10'000);
     }
   }
-  EXPECT_EQ(host.core.connection().state, ConnectionState::closed);
+  EXPECT_EQ(host.connection().state, ConnectionState::closed);
   int opens = host.opens;
   host.core.set_token("a-new-token", host.now);  // a new token starts over too
   host.drain();
@@ -167,18 +179,18 @@ TEST(Connection, ATokenProviderThatKeepsFailingEndsClosed) {
     host.core.token_failed(host.now);
     host.drain();
     if (failure < 3) {
-      EXPECT_EQ(host.core.connection().state, ConnectionState::backoff) << "failure " << failure;
+      EXPECT_EQ(host.connection().state, ConnectionState::backoff) << "failure " << failure;
       host.advance(10'000);
     }
   }
-  EXPECT_EQ(host.core.connection().state, ConnectionState::closed);
-  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unauthorized);
+  EXPECT_EQ(host.connection().state, ConnectionState::closed);
+  EXPECT_EQ(host.connection().last_error->code, ErrorCode::unauthorized);
   host.core.reconnect_now(host.now);
   host.drain();
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);
+  EXPECT_EQ(host.connection().state, ConnectionState::connecting);
   host.core.token_failed(host.now, true);  // the app says there is no token (signed out)
   host.drain();
-  EXPECT_EQ(host.core.connection().state, ConnectionState::closed) << "a refusal closes at once";
+  EXPECT_EQ(host.connection().state, ConnectionState::closed) << "a refusal closes at once";
 }
 
 TEST(Connection, AHelloRefusedWithRetryAfterWaitsThatLong) {
@@ -186,10 +198,10 @@ TEST(Connection, AHelloRefusedWithRetryAfterWaitsThatLong) {
   host.core.connect(host.now);
   auto hello = hello_with_token(host, "t");
   host.deliver(make_error(hello.ref, "rate_limited", "too many connections", 7'000));
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
-  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::rate_limited);
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().last_error->code, ErrorCode::rate_limited);
   EXPECT_FALSE(host.closes.empty()) << "the refused connection is closed";
-  EXPECT_EQ(*host.core.connection().next_attempt_at, host.now + 7'000) << "the backoff alone would be <= 500 ms";
+  EXPECT_EQ(*host.connection().next_attempt_at, host.now + 7'000) << "the backoff alone would be <= 500 ms";
   int opens = host.opens;
   host.advance(6'999);
   EXPECT_EQ(host.opens, opens);
@@ -202,7 +214,7 @@ TEST(Connection, AConnectionErrorsRetryAfterHoldsTheNextAttempt) {
   host.connect_as("alice", "Alice");
   host.deliver(make_error(std::nullopt, "rate_limited", "slow down", 4'000));  // without ref: about the connection
   host.drop(close_code::policy_violation);
-  EXPECT_GE(*host.core.connection().next_attempt_at, host.now + 4'000);
+  EXPECT_GE(*host.connection().next_attempt_at, host.now + 4'000);
 }
 
 TEST(Connection, ATryLaterCloseWaitsInTheUpperHalfOfTheBackoffRange) {
@@ -212,7 +224,7 @@ TEST(Connection, ATryLaterCloseWaitsInTheUpperHalfOfTheBackoffRange) {
     host.drain();
     host.drop(close_code::try_again_later);
     std::int64_t ceiling = std::min<std::int64_t>(10'000, 500LL << attempt);
-    std::int64_t delay = *host.core.connection().next_attempt_at - host.now;
+    std::int64_t delay = *host.connection().next_attempt_at - host.now;
     EXPECT_GE(delay, ceiling / 2) << "attempt " << attempt;
     EXPECT_LE(delay, ceiling) << "attempt " << attempt;
     host.advance(delay);
@@ -230,7 +242,7 @@ TEST(Connection, UsesTheConfiguredBackoff) {
   for (int attempt = 0; attempt < 10; ++attempt) {
     host.drain();
     host.drop();
-    std::int64_t delay = *host.core.connection().next_attempt_at - host.now;
+    std::int64_t delay = *host.connection().next_attempt_at - host.now;
     EXPECT_LE(delay, std::min<std::int64_t>(800, 100LL << attempt));
     longest = std::max(longest, delay);
     host.advance(delay);
@@ -238,7 +250,7 @@ TEST(Connection, UsesTheConfiguredBackoff) {
   EXPECT_GT(longest, 400) << "the cap, not the default base, bounds it";
   host.accept("alice", "Alice");
   host.advance(1'000);
-  EXPECT_EQ(host.core.connection().attempt, 0) << "stable after the configured time";
+  EXPECT_EQ(host.connection().attempt, 0) << "stable after the configured time";
 }
 
 TEST(Connection, AServerThatChoosesAnotherSubprotocolIsRefusedClearly) {
@@ -253,10 +265,10 @@ TEST(Connection, AServerThatChoosesAnotherSubprotocolIsRefusedClearly) {
     host.core.socket_opened(host.socket, chosen, host.now);
     host.core.set_token("t", host.now);
     EXPECT_TRUE(host.take_sent().empty()) << "no hello in a protocol we do not speak";
-    EXPECT_EQ(host.core.connection().state, ConnectionState::closed);
-    ASSERT_TRUE(host.core.connection().last_error);
-    EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unsupported_version);
-    EXPECT_NE(host.core.connection().last_error->message.find("parley.v1.json"), std::string::npos);
+    EXPECT_EQ(host.connection().state, ConnectionState::closed);
+    ASSERT_TRUE(host.connection().last_error);
+    EXPECT_EQ(host.connection().last_error->code, ErrorCode::unsupported_version);
+    EXPECT_NE(host.connection().last_error->message.find("parley.v1.json"), std::string::npos);
     ASSERT_EQ(host.closes.size(), 1u);
   }
 }
@@ -270,9 +282,9 @@ TEST(Connection, DetectsADeadConnectionAfterTwoSilentHeartbeats) {
   host.advance(1);
   EXPECT_EQ(host.take_sent_of<c2s::Ping>().size(), 1u) << "quiet for a heartbeat: ping";
   host.advance(999);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connected);
+  EXPECT_EQ(host.connection().state, ConnectionState::connected);
   host.advance(1);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff) << "no answer for two heartbeats: dead";
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff) << "no answer for two heartbeats: dead";
   EXPECT_FALSE(host.closes.empty());
 }
 
@@ -284,7 +296,7 @@ TEST(Connection, AnyFrameFromTheServerKeepsTheConnectionAlive) {
     host.advance(1000);
     for (auto& ping : host.take_sent_of<c2s::Ping>()) host.deliver(s2c::Pong{ping.ref, host.now});
   }
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connected);
+  EXPECT_EQ(host.connection().state, ConnectionState::connected);
 }
 
 TEST(Connection, IgnoresEventsOfAnAbandonedSocket) {
@@ -298,7 +310,7 @@ TEST(Connection, IgnoresEventsOfAnAbandonedSocket) {
   host.core.socket_opened(first, subprotocol_json, host.now);
   host.core.set_token("t", host.now);
   EXPECT_TRUE(host.take_sent().empty());
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);
+  EXPECT_EQ(host.connection().state, ConnectionState::connecting);
 }
 
 TEST(Connection, AnInvalidServerFrameDropsTheConnection) {
@@ -307,8 +319,8 @@ TEST(Connection, AnInvalidServerFrameDropsTheConnection) {
   host.core.received(host.socket, R"({"type":"message"})", host.now);
   host.drain();
   EXPECT_FALSE(host.closes.empty());
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
-  EXPECT_EQ(host.core.connection().last_error->path, "/message");
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().last_error->path, "/message");
 }
 
 // ---- the handshake deadline: an attempt that never completes is abandoned
@@ -325,15 +337,15 @@ TEST(Handshake, ASocketThatNeverOpensIsAbandonedAfterTheTimeoutAndRetried) {
   host.drain();
   std::uint32_t first = host.socket;
   host.advance(9'999);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);
+  EXPECT_EQ(host.connection().state, ConnectionState::connecting);
   EXPECT_EQ(closes_of(host, first), 0u);
   host.advance(1);
   EXPECT_EQ(closes_of(host, first), 1u) << "the attempt is closed at the deadline";
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
-  EXPECT_EQ(host.core.connection().attempt, 1);
-  ASSERT_TRUE(host.core.connection().last_error);
-  EXPECT_EQ(host.core.connection().last_error->message, "no answer from the server");
-  std::int64_t delay = *host.core.connection().next_attempt_at - host.now;
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().attempt, 1);
+  ASSERT_TRUE(host.connection().last_error);
+  EXPECT_EQ(host.connection().last_error->message, "no answer from the server");
+  std::int64_t delay = *host.connection().next_attempt_at - host.now;
   EXPECT_LE(delay, 500) << "retried after the backoff, as any failed attempt";
   host.advance(delay);
   EXPECT_EQ(host.opens, 2);
@@ -342,7 +354,7 @@ TEST(Handshake, ASocketThatNeverOpensIsAbandonedAfterTheTimeoutAndRetried) {
   host.drain();
   EXPECT_TRUE(host.take_sent_of<c2s::Hello>().empty()) << "events of the abandoned socket are ignored";
   host.accept("alice", "Alice");
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connected);
+  EXPECT_EQ(host.connection().state, ConnectionState::connected);
 }
 
 TEST(Handshake, ASocketThatOpensAndStaysSilentIsAbandonedWhileAuthenticating) {
@@ -352,13 +364,13 @@ TEST(Handshake, ASocketThatOpensAndStaysSilentIsAbandonedWhileAuthenticating) {
   host.core.socket_opened(host.socket, subprotocol_json, host.now);
   host.core.set_token("t", host.now);
   auto hello = host.expect_sent<c2s::Hello>();
-  EXPECT_EQ(host.core.connection().state, ConnectionState::authenticating);
+  EXPECT_EQ(host.connection().state, ConnectionState::authenticating);
   std::uint32_t silent = host.socket;
   host.advance(9'999);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::authenticating) << "a black hole: no close, no answer";
+  EXPECT_EQ(host.connection().state, ConnectionState::authenticating) << "a black hole: no close, no answer";
   host.advance(1);
   EXPECT_EQ(closes_of(host, silent), 1u);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
   // The welcome the black hole held back is for an abandoned socket.
   s2c::Welcome late;
   late.ref = hello.ref;
@@ -367,7 +379,7 @@ TEST(Handshake, ASocketThatOpensAndStaysSilentIsAbandonedWhileAuthenticating) {
   late.heartbeatMs = 25'000;
   host.core.received(silent, encode(s2c::Frame{late}, Codec::json), host.now);
   host.drain();
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
 }
 
 TEST(Handshake, TheDeadlineCountsFromTheStartOfTheAttemptAndRepeatsWithGrowingBackoff) {
@@ -385,8 +397,8 @@ TEST(Handshake, TheDeadlineCountsFromTheStartOfTheAttemptAndRepeatsWithGrowingBa
     host.advance(1);
     EXPECT_EQ(closes_of(host, socket), 1u) << "10 s after the attempt started, not after it opened";
     EXPECT_EQ(host.now - started, 10'000);
-    EXPECT_EQ(host.core.connection().attempt, attempt + 1);
-    std::int64_t delay = *host.core.connection().next_attempt_at - host.now;
+    EXPECT_EQ(host.connection().attempt, attempt + 1);
+    std::int64_t delay = *host.connection().next_attempt_at - host.now;
     EXPECT_LE(delay, std::min<std::int64_t>(10'000, 500LL << attempt));
     host.advance(delay);
   }
@@ -400,13 +412,13 @@ TEST(Handshake, UsesTheConfiguredTimeoutAndNoneOnceWelcomed) {
   host.core.connect(host.now);
   host.drain();
   host.advance(2'999);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connecting);
+  EXPECT_EQ(host.connection().state, ConnectionState::connecting);
   host.advance(1);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
-  host.advance(*host.core.connection().next_attempt_at - host.now);
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  host.advance(*host.connection().next_attempt_at - host.now);
   host.accept("alice", "Alice", 1'000'000);
   host.advance(60'000);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connected) << "the heartbeat watches a welcomed socket";
+  EXPECT_EQ(host.connection().state, ConnectionState::connected) << "the heartbeat watches a welcomed socket";
   EXPECT_EQ(host.opens, 2);
 }
 
@@ -422,14 +434,14 @@ TEST(Handshake, MessagesQueuedDuringBlackHoledAttemptsAreSentOnceWhenAConnection
     keys.push_back(host.core.send("lobby", test::text("m" + std::to_string(i)), host.now).key);
   // Three attempts open and hear nothing.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    host.advance(*host.core.connection().next_attempt_at - host.now);
+    host.advance(*host.connection().next_attempt_at - host.now);
     host.core.socket_opened(host.socket, subprotocol_json, host.now);
     EXPECT_EQ(host.take_sent_of<c2s::Hello>().size(), 1u) << "said hello into the void";
     host.advance(10'000);
-    ASSERT_EQ(host.core.connection().state, ConnectionState::backoff) << "attempt " << attempt;
+    ASSERT_EQ(host.connection().state, ConnectionState::backoff) << "attempt " << attempt;
   }
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
-  host.advance(*host.core.connection().next_attempt_at - host.now);
+  host.advance(*host.connection().next_attempt_at - host.now);
   host.accept("alice", "Alice");
   auto rejoin = host.expect_sent<c2s::Join>();
   host.deliver(test::make_joined(rejoin.ref, "lobby", 0));
@@ -479,7 +491,7 @@ TEST(Refresh, ATokenIsRefreshedBeforeItExpiresOnTheSameSocket) {
   EXPECT_EQ(host.opens, 1);
   EXPECT_TRUE(host.closes.empty());
   EXPECT_EQ(host.socket, socket);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connected);
+  EXPECT_EQ(host.connection().state, ConnectionState::connected);
 }
 
 TEST(Refresh, TheFreshTokenGoesOutAsAuthAndSendsAreNotHeldBack) {
@@ -545,13 +557,13 @@ TEST(Refresh, ARefusedRefreshFallsBackToTheUnauthorizedPath) {
   auto auth = host.expect_sent<c2s::Auth>();
   host.deliver(make_error(auth.ref, "unauthorized", "bad signature"));
   EXPECT_EQ(host.closes.size(), 1u) << "closed, as after a 4001";
-  EXPECT_EQ(host.core.connection().state, ConnectionState::backoff);
-  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unauthorized);
+  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().last_error->code, ErrorCode::unauthorized);
   host.advance(10'000);
   EXPECT_EQ(host.token_requests, 3) << "a fresh token for the next attempt";
   hello_with_token(host, "refused-too");
   host.drop(close_code::unauthorized);
-  EXPECT_EQ(host.core.connection().state, ConnectionState::closed) << "refused right after a fresh token";
+  EXPECT_EQ(host.connection().state, ConnectionState::closed) << "refused right after a fresh token";
 }
 
 TEST(Refresh, ATokenProviderThatFailsIsAskedAgainHalfwayAndNullClosesAsSignedOut) {
@@ -562,15 +574,15 @@ TEST(Refresh, ATokenProviderThatFailsIsAskedAgainHalfwayAndNullClosesAsSignedOut
   ASSERT_EQ(host.token_requests, 2);
   host.core.token_failed(host.now);
   host.drain();
-  EXPECT_EQ(host.core.connection().state, ConnectionState::connected) << "the current token still works";
+  EXPECT_EQ(host.connection().state, ConnectionState::connected) << "the current token still works";
   host.advance(14'999);
   EXPECT_EQ(host.token_requests, 2);
   host.advance(1);
   EXPECT_EQ(host.token_requests, 3) << "halfway to the expiry";
   host.core.token_failed(host.now, true);  // no token: the user signed out
   host.drain();
-  EXPECT_EQ(host.core.connection().state, ConnectionState::closed);
-  EXPECT_EQ(host.core.connection().last_error->code, ErrorCode::unauthorized);
+  EXPECT_EQ(host.connection().state, ConnectionState::closed);
+  EXPECT_EQ(host.connection().last_error->code, ErrorCode::unauthorized);
 }
 
 TEST(Refresh, AReconnectWithATokenDueForRefreshAsksForAFreshOne) {
@@ -579,7 +591,7 @@ TEST(Refresh, AReconnectWithATokenDueForRefreshAsksForAFreshOne) {
   welcome_with_expiring_token(host, host.now + 60'000);
   host.advance(20'000);
   host.drop();
-  host.advance(*host.core.connection().next_attempt_at - host.now);
+  host.advance(*host.connection().next_attempt_at - host.now);
   host.core.socket_opened(host.socket, subprotocol_json, host.now);
   EXPECT_EQ(host.expect_sent<c2s::Hello>().token, "token-1") << "40 s of life left: the token is reused";
   EXPECT_EQ(host.token_requests, 1);
@@ -599,7 +611,7 @@ TEST(Connection, DisconnectClosesAndStaysClosed) {
   host.connect_as("alice", "Alice");
   host.core.disconnect(host.now);
   host.drain();
-  EXPECT_EQ(host.core.connection().state, ConnectionState::closed);
+  EXPECT_EQ(host.connection().state, ConnectionState::closed);
   host.advance(60'000);
   EXPECT_EQ(host.opens, 1);
 }

@@ -9,11 +9,11 @@ namespace parley::client {
 namespace {
 
 using namespace protocol;
-using test::RoomView;
 using test::FakeHost;
 using test::make_error;
 using test::make_joined;
 using test::make_message;
+using test::RoomView;
 using test::text;
 
 std::vector<std::int64_t> seqs(const RoomView& view) {

@@ -13,7 +13,7 @@
 
 #include "parley/client/core.hpp"
 #include "parley/protocol/version.hpp"
-#include "support/room_view.hpp"
+#include "support/json_views.hpp"
 
 namespace parley::test {
 
@@ -29,8 +29,9 @@ class FakeHost {
   }
 
   client::Core core;
-  // The room as the browser sees it (the JSON view, read back).
+  // The views as the browser sees them (the JSON, read back).
   RoomView room(const std::string& room_id) const { return parse_room_view(core.room_json(room_id)); }
+  client::ConnectionView connection() const { return parse_connection_view(core.connection_json()); }
   std::int64_t now = 1'000'000;
   std::uint32_t socket = 0;  // the socket the core opened last
   bool socket_open = false;

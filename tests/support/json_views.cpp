@@ -1,4 +1,4 @@
-#include "support/room_view.hpp"
+#include "support/json_views.hpp"
 
 #include <gtest/gtest.h>
 
@@ -61,6 +61,16 @@ client::MessageStatus status_of(const std::string& word) {
   return MessageStatus::sent;
 }
 
+std::optional<protocol::Error> error_of(const Value& v, const char* key) {
+  auto e = v.FindMember(key);
+  if (e == v.MemberEnd() || e->value.IsNull()) return std::nullopt;
+  std::string code = text(e->value, "code");
+  auto parsed = protocol::error_code_from_string(code);
+  if (!parsed) ADD_FAILURE() << "unknown error code " << code;
+  return protocol::Error{parsed.value_or(protocol::ErrorCode::internal), text(e->value, "message"),
+                         optional_text(e->value, "path").value_or("")};
+}
+
 ViewItem item_of(const Value& v) {
   ViewItem item;
   item.key = text(v, "key");
@@ -82,13 +92,7 @@ ViewItem item_of(const Value& v) {
   item.status = status_of(text(v, "status"));
   item.mine = flag(v, "mine");
   for (const auto& name : array(v, "readBy").GetArray()) item.read_by.push_back(name.GetString());
-  if (auto e = v.FindMember("error"); e != v.MemberEnd()) {
-    std::string code = text(e->value, "code");
-    auto parsed = protocol::error_code_from_string(code);
-    if (!parsed) ADD_FAILURE() << "unknown error code " << code;
-    item.error = protocol::Error{parsed.value_or(protocol::ErrorCode::internal), text(e->value, "message"),
-                                 optional_text(e->value, "path").value_or("")};
-  }
+  item.error = error_of(v, "error");
   return item;
 }
 
@@ -105,6 +109,38 @@ protocol::Member member_of(const Value& v) {
 }
 
 }  // namespace
+
+client::ConnectionView parse_connection_view(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  client::ConnectionView view;
+  if (doc.HasParseError() || !doc.IsObject()) {
+    ADD_FAILURE() << "connection_json is not a JSON object: " << json;
+    return view;
+  }
+  std::string state = text(doc, "state");
+  bool known = false;
+  for (int s = 0; s <= static_cast<int>(client::ConnectionState::closed); ++s) {
+    if (client::to_string(static_cast<client::ConnectionState>(s)) == state) {
+      view.state = static_cast<client::ConnectionState>(s);
+      known = true;
+    }
+  }
+  if (!known) ADD_FAILURE() << "unknown connection state " << state;
+  view.attempt = static_cast<int>(optional_int(doc, "attempt").value_or(-1));
+  if (!doc["nextAttemptAt"].IsNull()) view.next_attempt_at = optional_int(doc, "nextAttemptAt");
+  view.last_error = error_of(doc, "lastError");
+  if (const Value& user = doc["user"]; !user.IsNull()) view.user = protocol::User{text(user, "id"), text(user, "name")};
+  if (const Value& limits = doc["limits"]; !limits.IsNull()) {
+    // What the UI needs of them (the pacing ones stay in the core).
+    view.limits = protocol::Limits{};
+    view.limits->maxContentLength = optional_int(limits, "maxContentLength").value_or(-1);
+  }
+  if (const Value& a = doc["announcement"]; !a.IsNull()) {
+    view.announcement = client::Announcement{text(a, "text"), text(a, "level")};
+  }
+  return view;
+}
 
 RoomView parse_room_view(const std::string& json) {
   rapidjson::Document doc;

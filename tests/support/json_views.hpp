@@ -1,7 +1,7 @@
-// A room as the browser sees it: the test side reads Core::room_json, the
-// JSON the JS wrapper hands to React, into plain structs. The native suites
-// assert on this, so what they check is the view that ships (there is no
-// second, test-only view path in the core).
+// The views as the browser sees them: the test side reads Core::room_json
+// and Core::connection_json, the JSON the JS wrapper hands to React, into
+// plain structs. The native suites assert on these, so what they check is
+// the view that ships (there is no second, test-only view path in the core).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -40,6 +40,10 @@ struct RoomView {
   bool has_more = false;
   bool loading_older = false;
 };
+
+// Parses connection_json's output into the core's own struct (the JSON is
+// written from one: reading it back checks every field crosses).
+client::ConnectionView parse_connection_view(const std::string& json);
 
 // Parses room_json's output; a field missing or of the wrong type fails the
 // test that reads it (the wrapper would misread it too).
