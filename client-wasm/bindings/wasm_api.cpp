@@ -8,15 +8,9 @@
 // Effects buffer: a sequence of records
 //   u8 kind | u32 id | f64 number | u32 len1 | bytes1 | u32 len2 | bytes2
 // (little-endian): an Effect (parley/client/effects.hpp) as it is, with
-// bytes1 = text and bytes2 = data. Kinds:
-//   1 open    id=socket, bytes1=url, bytes2=subprotocol
-//   2 send    id=socket, bytes1=frame (text; number=1 would mean binary)
-//   3 close   id=socket, number=code, bytes1=reason
-//   4 timer   id=timer,  number=delay ms
-//   5 cancel  id=timer
-//   6 persist bytes1=key, bytes2=blob
-//   7 token   (call setToken with a fresh token)
-//   8 notify  bytes1=topic
+// bytes1 = text and bytes2 = data. The kinds, the commands and their
+// numbers are declared once, in client-wasm/abi.json, and generated for
+// this file and for js-wrapper/src/core.ts.
 
 #include <cstring>
 #include <memory>
@@ -128,75 +122,91 @@ char* parley_buffer(Handle* h, std::size_t size) {
   return h->scratch.data();
 }
 
-// App calls, as JSON in the scratch buffer: {"op": ...} with
-//   connect | disconnect | reconnectNow | online | offline
-//   setToken {token, expiresAt?} | tokenFailed {refused?} | join {roomId} | leave {roomId} | loadOlder {roomId}
-//   send {roomId, content, type?, replyTo?, metadata?} -> {"ok": true, "key": ...}
-//                                                      or {"ok": false, "code": "queue_full"}
-//   retry {roomId, key} | discard {roomId, key}
-//   setTyping {roomId, active} | markRead {roomId, seq} | setPresence {status}
-// Returns {"ok": bool, ...}; a refused call says why in "error".
-const char* parley_command(Handle* h, std::size_t length, double now) {
+// An app call (abi.json's commands): `op` by number, its arguments as a JSON
+// object in the scratch buffer. Returns {"ok": bool, ...}: send answers
+// {"ok": true, "key"} or {"ok": false, "code": "queue_full"}; a refused call
+// says why in "error".
+const char* parley_command(Handle* h, std::uint32_t op, std::size_t length, double now) {
   Document& doc = h->command;
-  if (!parse(doc, h->scratch.data(), length)) return result(*h, false, "error", "command is not a JSON object");
+  if (!parse(doc, h->scratch.data(), length)) return result(*h, false, "error", "arguments are not a JSON object");
   const Node& root = doc.root();
   auto field = [&](const char* key) { return str(doc, root, key); };
-  std::string op = field("op");
+  auto flag = [&](const char* key) {
+    const Node* n = doc.member(root, key);
+    return n && n->kind == Kind::boolean && n->boolean;
+  };
   std::string room = field("roomId");
   Core& core = h->core;
   auto t = ms(now);
-  if (op == "connect") {
-    core.connect(t);
-  } else if (op == "disconnect") {
-    core.disconnect(t);
-  } else if (op == "reconnectNow") {
-    core.reconnect_now(t);
-  } else if (op == "setToken") {
-    core.set_token(field("token"), t, integer(doc, root, "expiresAt").value_or(0));
-  } else if (op == "tokenFailed") {
-    const Node* refused = doc.member(root, "refused");
-    core.token_failed(t, refused && refused->kind == Kind::boolean && refused->boolean);
-  } else if (op == "online") {
-    core.network_online(t);
-  } else if (op == "offline") {
-    core.network_offline(t);
-  } else if (op == "join") {
-    core.join(room, t);
-  } else if (op == "leave") {
-    core.leave(room, t);
-  } else if (op == "loadOlder") {
-    core.load_older(room, t);
-  } else if (op == "send") {
-    parley::protocol::Draft draft;
-    draft.content = field("content");
-    if (auto type = field("type"); !type.empty()) draft.type = type;
-    if (auto reply = field("replyTo"); !reply.empty()) draft.replyTo = reply;
-    if (const Node* meta = doc.member(root, "metadata"); meta && meta->kind == Kind::object) {
-      parley::protocol::Metadata m;
-      if (auto v = str(doc, *meta, "fileName"); !v.empty()) m.fileName = v;
-      if (auto v = str(doc, *meta, "mimeType"); !v.empty()) m.mimeType = v;
-      if (auto v = str(doc, *meta, "thumbnailUrl"); !v.empty()) m.thumbnailUrl = v;
-      m.fileSize = integer(doc, *meta, "fileSize");
-      draft.metadata = m;
+#define PARLEY_OP(name, number) name = number,
+  enum : std::uint32_t { PARLEY_ABI_COMMANDS(PARLEY_OP) };
+#undef PARLEY_OP
+  switch (op) {
+    case connect:
+      core.connect(t);
+      break;
+    case disconnect:
+      core.disconnect(t);
+      break;
+    case reconnect_now:
+      core.reconnect_now(t);
+      break;
+    case online:
+      core.network_online(t);
+      break;
+    case offline:
+      core.network_offline(t);
+      break;
+    case set_token:
+      core.set_token(field("token"), t, integer(doc, root, "expiresAt").value_or(0));
+      break;
+    case token_failed:
+      core.token_failed(t, flag("refused"));
+      break;
+    case join:
+      core.join(room, t);
+      break;
+    case leave:
+      core.leave(room, t);
+      break;
+    case load_older:
+      core.load_older(room, t);
+      break;
+    case send: {
+      parley::protocol::Draft draft;
+      draft.content = field("content");
+      if (auto type = field("type"); !type.empty()) draft.type = type;
+      if (auto reply = field("replyTo"); !reply.empty()) draft.replyTo = reply;
+      if (const Node* meta = doc.member(root, "metadata"); meta && meta->kind == Kind::object) {
+        parley::protocol::Metadata m;
+        if (auto v = str(doc, *meta, "fileName"); !v.empty()) m.fileName = v;
+        if (auto v = str(doc, *meta, "mimeType"); !v.empty()) m.mimeType = v;
+        if (auto v = str(doc, *meta, "thumbnailUrl"); !v.empty()) m.thumbnailUrl = v;
+        m.fileSize = integer(doc, *meta, "fileSize");
+        draft.metadata = m;
+      }
+      auto sent = core.send(room, std::move(draft), t);
+      if (!sent) return result(*h, false, "code", to_string(*sent.refused));
+      return result(*h, true, "key", sent.key);
     }
-    auto sent = core.send(room, std::move(draft), t);
-    if (!sent) return result(*h, false, "code", to_string(*sent.refused));
-    return result(*h, true, "key", sent.key);
-  } else if (op == "retry") {
-    return result(*h, core.retry(room, field("key"), t));
-  } else if (op == "discard") {
-    return result(*h, core.discard(room, field("key"), t));
-  } else if (op == "setTyping") {
-    const Node* active = doc.member(root, "active");
-    core.set_typing(room, active && active->kind == Kind::boolean && active->boolean, t);
-  } else if (op == "markRead") {
-    auto seq = integer(doc, root, "seq");
-    if (!seq) return result(*h, false, "error", "markRead needs an integer seq");
-    core.mark_read(room, *seq, t);
-  } else if (op == "setPresence") {
-    core.set_presence(field("status"), t);
-  } else {
-    return result(*h, false, "error", "unknown op " + op);
+    case retry:
+      return result(*h, core.retry(room, field("key"), t));
+    case discard:
+      return result(*h, core.discard(room, field("key"), t));
+    case set_typing:
+      core.set_typing(room, flag("active"), t);
+      break;
+    case mark_read: {
+      auto seq = integer(doc, root, "seq");
+      if (!seq) return result(*h, false, "error", "markRead needs an integer seq");
+      core.mark_read(room, *seq, t);
+      break;
+    }
+    case set_presence:
+      core.set_presence(field("status"), t);
+      break;
+    default:
+      return result(*h, false, "error", "unknown command");
   }
   return result(*h, true);
 }
