@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 
 import { createClient, MemoryStore, ParleyClientError, type ClientOptions, type ParleyClient, type RoomSnapshot } from '../dist/index.js';
 import { metric, Parleyd, tokenFor } from './support/parleyd';
-import { until } from './support/until';
+import { untilConnection, untilRoom } from './support/until';
 import { wasmBinary } from './support/wasm';
 
 let server: Parleyd;
@@ -26,7 +26,7 @@ function client(user: string, storage = new MemoryStore(), more: Partial<ClientO
 const contents = (room: RoomSnapshot) => room.messages.map((m) => m.content);
 
 function connected(c: ParleyClient) {
-  return until(c, 'connection', () => c.getConnection(), (v) => v.state === 'connected', 'connected');
+  return untilConnection(c, (v) => v.state === 'connected', 'connected');
 }
 
 beforeEach(async () => {
@@ -54,12 +54,11 @@ describe('a client on a real server', () => {
       c.join('lobby');
     }
     await connected(alice);
-    await until(bob, 'room:lobby', () => bob.getRoom('lobby'), (r) => r.joined, 'bob joined');
+    await untilRoom(bob, 'lobby', (r) => r.joined, 'bob joined');
     const key = await alice.send('lobby', 'hello bob');
-    const atBob = await until(bob, 'room:lobby', () => bob.getRoom('lobby'), (r) => r.messages.length === 1, 'bob has it');
+    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === 1, 'bob has it');
     expect(atBob.messages[0]).toMatchObject({ content: 'hello bob', senderId: 'alice', status: 'sent', mine: false });
-    const atAlice = await until(alice, 'room:lobby', () => alice.getRoom('lobby'),
-      (r) => acked(r.messages[0]), 'alice confirmed');
+    const atAlice = await untilRoom(alice, 'lobby', (r) => acked(r.messages[0]), 'alice confirmed');
     expect(atAlice.messages).toHaveLength(1);
     expect(atAlice.messages[0].key).toBe(key);
     expect(atAlice.messages[0].seq).toBe(1);
@@ -72,26 +71,25 @@ describe('a client on a real server', () => {
       c.connect();
       c.join('lobby');
     }
-    await until(bob, 'room:lobby', () => bob.getRoom('lobby'), (r) => r.joined, 'bob joined');
-    await until(alice, 'room:lobby', () => alice.getRoom('lobby'), (r) => r.joined, 'alice joined');
+    await untilRoom(bob, 'lobby', (r) => r.joined, 'bob joined');
+    await untilRoom(alice, 'lobby', (r) => r.joined, 'alice joined');
     await alice.send('lobby', 'before');
-    await until(bob, 'room:lobby', () => bob.getRoom('lobby'), (r) => r.messages.length === 1, 'first message');
-    await until(alice, 'room:lobby', () => alice.getRoom('lobby'), (r) => acked(r.messages[0]), 'acked');
+    await untilRoom(bob, 'lobby', (r) => r.messages.length === 1, 'first message');
+    await untilRoom(alice, 'lobby', (r) => acked(r.messages[0]), 'acked');
 
     await server.kill();
-    await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'backoff', 'alice backs off');
+    await untilConnection(alice, (c) => c.state === 'backoff', 'alice backs off');
     expect(alice.getConnection().nextAttemptAt).toBeGreaterThan(Date.now() - 1);
     for (const text of ['while down 1', 'while down 2', 'while down 3']) await alice.send('lobby', text);
     const queued = alice.getRoom('lobby').messages.filter((m) => m.status === 'queued');
     expect(queued.map((m) => m.content)).toEqual(['while down 1', 'while down 2', 'while down 3']);
 
     await server.start();
-    const atBob = await until(bob, 'room:lobby', () => bob.getRoom('lobby'), (r) => r.messages.length === 4,
+    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === 4,
       'bob has everything', 20_000);
     expect(contents(atBob)).toEqual(['before', 'while down 1', 'while down 2', 'while down 3']);
     expect(atBob.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
-    await until(alice, 'room:lobby', () => alice.getRoom('lobby'),
-      (r) => r.messages.every((m) => m.status !== 'queued' && m.status !== 'sending'), 'alice confirmed');
+    await untilRoom(alice, 'lobby', (r) => r.messages.every((m) => m.status !== 'queued' && m.status !== 'sending'), 'alice confirmed');
   });
 
   it('keeps queued messages across a reload (a new client on the same storage)', async () => {
@@ -99,22 +97,20 @@ describe('a client on a real server', () => {
     const first = client('alice', storage);
     first.connect();
     first.join('lobby');
-    await until(first, 'room:lobby', () => first.getRoom('lobby'), (r) => r.joined, 'joined');
+    await untilRoom(first, 'lobby', (r) => r.joined, 'joined');
     await server.kill();
-    await until(first, 'connection', () => first.getConnection(), (c) => c.state === 'backoff', 'backoff');
+    await untilConnection(first, (c) => c.state === 'backoff', 'backoff');
     await first.send('lobby', 'survives a reload');
     first.dispose();
 
     const reloaded = client('alice', storage);
     reloaded.connect();
-    await until(reloaded, 'room:lobby', () => reloaded.getRoom('lobby'),
-      (r) => r.messages.some((m) => m.content === 'survives a reload' && m.status === 'queued'), 'restored');
+    await untilRoom(reloaded, 'lobby', (r) => r.messages.some((m) => m.content === 'survives a reload' && m.status === 'queued'), 'restored');
     await server.start();
     const bob = client('bob');
     bob.connect();
     bob.join('lobby');
-    const atBob = await until(bob, 'room:lobby', () => bob.getRoom('lobby'),
-      (r) => r.messages.length === 1, 'delivered once', 20_000);
+    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === 1, 'delivered once', 20_000);
     expect(contents(atBob)).toEqual(['survives a reload']);
   });
 
@@ -122,7 +118,7 @@ describe('a client on a real server', () => {
     await server.kill();
     const alice = client('alice', new MemoryStore(), { queueLimit: 2 });
     alice.connect();
-    await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'backoff', 'backoff');
+    await untilConnection(alice, (c) => c.state === 'backoff', 'backoff');
     await alice.send('lobby', 'one');
     await alice.send('lobby', 'two');
     const refused = await alice.send('lobby', 'three').catch((e: unknown) => e);
@@ -154,8 +150,7 @@ describe('a client on a real server', () => {
     await server.kill();
     for (let attempt = 0; attempt < 4; attempt++) {
       const seen = alice.getConnection().attempt;
-      const c = await until(alice, 'connection', () => alice.getConnection(),
-        (v) => v.state === 'backoff' && v.attempt > seen, `backoff ${attempt}`);
+      const c = await untilConnection(alice, (v) => v.state === 'backoff' && v.attempt > seen, `backoff ${attempt}`);
       expect(c.nextAttemptAt! - Date.now()).toBeLessThanOrEqual(40);
     }
   });
@@ -170,12 +165,12 @@ describe('a client on a real server', () => {
       reconnect: { baseMs: 10, capMs: 20 },
     });
     alice.connect();
-    const closed = await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'closed', 'closed');
+    const closed = await untilConnection(alice, (c) => c.state === 'closed', 'closed');
     expect(closed.lastError?.code).toBe('unauthorized');
     expect(tokens).toBe(2);
     alice.reconnectNow();
-    await until(alice, 'connection', () => alice.getConnection(), (c) => c.state !== 'closed', 'starts over');
-    await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'closed', 'closed again');
+    await untilConnection(alice, (c) => c.state !== 'closed', 'starts over');
+    await untilConnection(alice, (c) => c.state === 'closed', 'closed again');
     expect(tokens).toBe(4);
     expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(4);
   });
@@ -183,7 +178,7 @@ describe('a client on a real server', () => {
   it('closes with unauthorized when the app has no token', async () => {
     const alice = client('alice', new MemoryStore(), { getToken: () => null });
     alice.connect();
-    const closed = await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'closed', 'closed');
+    const closed = await untilConnection(alice, (c) => c.state === 'closed', 'closed');
     expect(closed.lastError).toMatchObject({ code: 'unauthorized', message: 'the app has no token' });
   });
 
@@ -197,7 +192,7 @@ describe('a client on a real server', () => {
     }
     const alice = client('alice', new MemoryStore(), { WebSocket: NoSubprotocol as unknown as typeof globalThis.WebSocket });
     alice.connect();
-    const closed = await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'closed', 'closed');
+    const closed = await untilConnection(alice, (c) => c.state === 'closed', 'closed');
     expect(closed.lastError?.code).toBe('unsupported_version');
     expect(closed.lastError?.message).toContain('parley.v1.json');
     expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(1);
