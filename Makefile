@@ -27,7 +27,7 @@ help:
 	@echo "make fuzz    run each fuzz target for FUZZ_RUNS executions (default 10 M, on every core)"
 	@echo "make soak    10 000 connections, light traffic, 10 minutes: memory must stay flat"
 	@echo "make bench   run the benchmarks"
-	@echo "make format  clang-format the C++ sources"
+	@echo "make format  clang-format the C++ sources, Prettier the TypeScript"
 
 setup:
 	@scripts/setup.sh
@@ -153,10 +153,15 @@ test: setup
 	@echo "make test: all suites passed"
 
 CPP_SOURCES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.cpp' '*.hpp'))
+# The TypeScript side: the package, the demo and the e2e tests (.prettierrc.json, .prettierignore).
+PRETTIER_FILES := 'js-wrapper/**/*.{ts,tsx,mjs}' 'e2e/**/*.{ts,mjs}' 'examples/chat-nextjs/**/*.{ts,tsx,mjs}'
 format:
 	clang-format -i $(CPP_SOURCES)
+	npx prettier --log-level warn --write $(PRETTIER_FILES)
 format-check:
 	@clang-format --dry-run --Werror $(CPP_SOURCES)
+	@npx prettier --log-level warn --check $(PRETTIER_FILES) || \
+	  { echo "format-check: run make format (Prettier) on the files above"; exit 1; }
 
 clean:
 	rm -rf $(BUILD) js-wrapper/dist js-wrapper/src/generated examples/chat-nextjs/.next e2e/artifacts e2e/test-results

@@ -29,7 +29,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -90,7 +92,17 @@ export class Parleyd {
     if (this.running) throw new Error('parleyd is already running');
     const proc = spawn(
       PARLEYD_BIN,
-      ['--host', '127.0.0.1', '--port', String(this.port), '--jwt-secret', SECRET, '--data-dir', this.dataDir, ...this.args],
+      [
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(this.port),
+        '--jwt-secret',
+        SECRET,
+        '--data-dir',
+        this.dataDir,
+        ...this.args,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     this.proc = proc;
@@ -198,7 +210,8 @@ export async function runProtocolClient(opts: {
 }): Promise<{ seq: number; content: string }[]> {
   const script = resolve(__dirname, 'protocol-client.mjs');
   // Node 20 has WebSocket behind a flag; later versions have it by default.
-  const flags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined' ? ['--experimental-websocket'] : [];
+  const flags =
+    typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined' ? ['--experimental-websocket'] : [];
   const proc = spawn(process.execPath, [...flags, '--no-warnings', script], {
     env: {
       ...process.env,

@@ -23,15 +23,23 @@ for (const f of ['parley-core.wasm']) {
   }
 }
 
-execFileSync(process.execPath, [join(root, 'shared/tools/gen-schema.mjs'), '--ts', join(pkg, 'src/generated/protocol.ts')], {
-  stdio: 'inherit',
-});
+execFileSync(
+  process.execPath,
+  [join(root, 'shared/tools/gen-schema.mjs'), '--ts', join(pkg, 'src/generated/protocol.ts')],
+  {
+    stdio: 'inherit',
+  },
+);
 rmSync(dist, { recursive: true, force: true });
 // The JavaScript without comments (what browsers download), the declarations with them (what editors show).
 const tsc = (...args) =>
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(pkg, 'tsconfig.json'), ...args], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(pkg, 'tsconfig.json'), ...args],
+    {
+      stdio: 'inherit',
+    },
+  );
 tsc('--removeComments', '--declaration', 'false');
 tsc('--emitDeclarationOnly');
 mkdirSync(dist, { recursive: true });

@@ -91,7 +91,15 @@ const emptyRooms = new Map<string, RoomSnapshot>();
 function emptyRoom(roomId: string): RoomSnapshot {
   let room = emptyRooms.get(roomId);
   if (!room) {
-    room = Object.freeze({ roomId, joined: false, messages: [], members: [], typing: [], hasMore: false, loadingOlder: false }) as RoomSnapshot;
+    room = Object.freeze({
+      roomId,
+      joined: false,
+      messages: [],
+      members: [],
+      typing: [],
+      hasMore: false,
+      loadingOlder: false,
+    }) as RoomSnapshot;
     emptyRooms.set(roomId, room);
   }
   return room;
@@ -117,7 +125,11 @@ function tokenCommand({ token, expiresAt }: { token: string; expiresAt?: number 
 }
 
 function failedConnection(error: ParleyError): ConnectionSnapshot {
-  return Object.freeze({ ...INITIAL_CONNECTION, state: 'failed', lastError: Object.freeze(error) }) as ConnectionSnapshot;
+  return Object.freeze({
+    ...INITIAL_CONNECTION,
+    state: 'failed',
+    lastError: Object.freeze(error),
+  }) as ConnectionSnapshot;
 }
 
 /** Thrown by send() when the offline queue is full (code `queue_full`). */
@@ -381,7 +393,10 @@ export class ParleyClient {
     if (this.disposed) return;
     const reason = error instanceof Error ? error.message : String(error);
     console.error('parley: could not load the client core', error);
-    this.views.set('connection', failedConnection({ code: 'load_failed', message: `could not load the client core: ${reason}` }));
+    this.views.set(
+      'connection',
+      failedConnection({ code: 'load_failed', message: `could not load the client core: ${reason}` }),
+    );
     this.emit('connection');
   }
 
@@ -478,7 +493,10 @@ export class ParleyClient {
           const own = e.key === OUTBOX;
           const write = this.store.put(own ? (this.outboxes?.key ?? OUTBOX) : e.key, e.blob);
           this.lastWrite = write;
-          write.then(() => own && this.outboxes?.saved(), (error: unknown) => console.error('parley: could not save state', error));
+          write.then(
+            () => own && this.outboxes?.saved(),
+            (error: unknown) => console.error('parley: could not save state', error),
+          );
           break;
         }
         case 'token':

@@ -2,7 +2,15 @@
 // (src/generated/protocol.ts, generated at build time from shared/schemas/).
 import type { ErrorCode, Member, Message, MessageType, Metadata } from './generated/protocol.js';
 
-export type { ClientFrame, ErrorCode, Member, Message, MessageType, Metadata, ServerFrame } from './generated/protocol.js';
+export type {
+  ClientFrame,
+  ErrorCode,
+  Member,
+  Message,
+  MessageType,
+  Metadata,
+  ServerFrame,
+} from './generated/protocol.js';
 
 export type ConnectionState =
   | 'idle'

@@ -2,7 +2,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-import { createClient, MemoryStore, ParleyClientError, type ClientOptions, type ParleyClient, type RoomSnapshot } from '../dist/index.js';
+import {
+  createClient,
+  MemoryStore,
+  ParleyClientError,
+  type ClientOptions,
+  type ParleyClient,
+  type RoomSnapshot,
+} from '../dist/index.js';
 import { metric, Parleyd, tokenFor } from './support/parleyd';
 import { untilConnection, untilRoom } from './support/until';
 import { wasmBinary } from './support/wasm';
@@ -85,11 +92,15 @@ describe('a client on a real server', () => {
     expect(queued.map((m) => m.content)).toEqual(['while down 1', 'while down 2', 'while down 3']);
 
     await server.start();
-    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === 4,
-      'bob has everything', 20_000);
+    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === 4, 'bob has everything', 20_000);
     expect(contents(atBob)).toEqual(['before', 'while down 1', 'while down 2', 'while down 3']);
     expect(atBob.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
-    await untilRoom(alice, 'lobby', (r) => r.messages.every((m) => m.status !== 'queued' && m.status !== 'sending'), 'alice confirmed');
+    await untilRoom(
+      alice,
+      'lobby',
+      (r) => r.messages.every((m) => m.status !== 'queued' && m.status !== 'sending'),
+      'alice confirmed',
+    );
   });
 
   it('keeps queued messages across a reload (a new client on the same storage)', async () => {
@@ -105,7 +116,12 @@ describe('a client on a real server', () => {
 
     const reloaded = client('alice', storage);
     reloaded.connect();
-    await untilRoom(reloaded, 'lobby', (r) => r.messages.some((m) => m.content === 'survives a reload' && m.status === 'queued'), 'restored');
+    await untilRoom(
+      reloaded,
+      'lobby',
+      (r) => r.messages.some((m) => m.content === 'survives a reload' && m.status === 'queued'),
+      'restored',
+    );
     await server.start();
     const bob = client('bob');
     bob.connect();
@@ -123,7 +139,10 @@ describe('a client on a real server', () => {
     await alice.send('lobby', 'two');
     const refused = await alice.send('lobby', 'three').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ParleyClientError);
-    expect((refused as ParleyClientError).error).toEqual({ code: 'queue_full', message: '2 messages are already waiting to be sent' });
+    expect((refused as ParleyClientError).error).toEqual({
+      code: 'queue_full',
+      message: '2 messages are already waiting to be sent',
+    });
     expect(contents(alice.getRoom('lobby'))).toEqual(['one', 'two']);
 
     // Another failure is not relabelled: a disposed client says so.
@@ -136,11 +155,15 @@ describe('a client on a real server', () => {
 
   it('checks its options', () => {
     const base = { url: server.url, getToken: () => 't' };
-    expect(() => createClient({ ...base, reconnect: { baseMs: 0 } })).toThrow('reconnect.baseMs must be an integer of at least 1, not 0');
+    expect(() => createClient({ ...base, reconnect: { baseMs: 0 } })).toThrow(
+      'reconnect.baseMs must be an integer of at least 1, not 0',
+    );
     expect(() => createClient({ ...base, reconnect: { baseMs: 2000, capMs: 1000 } })).toThrow(
       'reconnect.capMs must not be less than reconnect.baseMs',
     );
-    expect(() => createClient({ ...base, queueLimit: 1.5 })).toThrow('queueLimit must be an integer of at least 1, not 1.5');
+    expect(() => createClient({ ...base, queueLimit: 1.5 })).toThrow(
+      'queueLimit must be an integer of at least 1, not 1.5',
+    );
   });
 
   it('backs off as configured', async () => {
@@ -190,7 +213,9 @@ describe('a client on a real server', () => {
         Object.defineProperty(this, 'protocol', { get: () => '' });
       }
     }
-    const alice = client('alice', new MemoryStore(), { WebSocket: NoSubprotocol as unknown as typeof globalThis.WebSocket });
+    const alice = client('alice', new MemoryStore(), {
+      WebSocket: NoSubprotocol as unknown as typeof globalThis.WebSocket,
+    });
     alice.connect();
     const closed = await untilConnection(alice, (c) => c.state === 'closed', 'closed');
     expect(closed.lastError?.code).toBe('unsupported_version');

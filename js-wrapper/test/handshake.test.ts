@@ -44,7 +44,10 @@ function log<T>() {
     reach(n: number, what: string): Promise<void> {
       if (items.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} (${items.length} of ${n})`)), 10_000);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${what} (${items.length} of ${n})`)),
+          10_000,
+        );
         waiters.push({ n, wake: () => (clearTimeout(timer), resolve()) });
       });
     },

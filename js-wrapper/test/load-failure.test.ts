@@ -35,6 +35,12 @@ it('says failed, with load_failed, and send() rejects with it', async () => {
   const seen: string[] = [];
   alice.subscribe('connection', () => seen.push(alice.getConnection().state));
   alice.reconnectNow();
-  await until(alice, 'connection', () => seen, (s) => s.length > 0, 'a second attempt');
+  await until(
+    alice,
+    'connection',
+    () => seen,
+    (s) => s.length > 0,
+    'a second attempt',
+  );
   expect(alice.getConnection().state).toBe('failed');
 });

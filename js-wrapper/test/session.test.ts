@@ -94,8 +94,7 @@ describe('token refresh', () => {
       sent.push(text);
       await alice.send('lobby', text);
     }
-    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === sent.length,
-      'bob has them all');
+    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === sent.length, 'bob has them all');
     expect(contents(atBob)).toEqual(sent);
     expect(tokens.value).toBeGreaterThanOrEqual(4);
     // One socket all along: no state but connected after the first welcome.
@@ -139,8 +138,7 @@ describe('token refresh', () => {
     alice.connect();
     await connected(alice);
     await tokens.reach(3, 'a fresh token after the refusal');
-    await untilConnection(alice, (c) => c.state === 'connected' && c.lastError === null,
-      'connected again');
+    await untilConnection(alice, (c) => c.state === 'connected' && c.lastError === null, 'connected again');
     expect(errors).toEqual(['unauthorized']);
     expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(2);
   });
@@ -187,11 +185,14 @@ describe('queues of several clients on one store', () => {
     await server.start();
     const later = client('alice', { storage });
     later.connect();
-    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === 4,
-      'bob has all four', 20_000);
+    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === 4, 'bob has all four', 20_000);
     expect(contents(atBob).sort()).toEqual(['a1', 'a2', 'b1', 'b2']);
-    await untilRoom(later, 'lobby', (r) => r.messages.length === 4 && r.messages.every((m) => m.status !== 'queued' && m.status !== 'sending'),
-      'alice confirmed all');
+    await untilRoom(
+      later,
+      'lobby',
+      (r) => r.messages.length === 4 && r.messages.every((m) => m.status !== 'queued' && m.status !== 'sending'),
+      'alice confirmed all',
+    );
     // The adopted queues are gone from the store; the new client's is empty.
     const left = [...(await storage.loadAll()).keys()].filter((k) => k.startsWith('outbox'));
     expect(left).toHaveLength(1);
@@ -199,8 +200,7 @@ describe('queues of several clients on one store', () => {
     expect(left[0]).not.toBe(keys[1]);
     // A sentinel from bob, then: nothing from alice came twice.
     await bob.send('lobby', 'sentinel');
-    await untilRoom(later, 'lobby', (r) => r.messages.some((m) => m.content === 'sentinel'),
-      'sentinel');
+    await untilRoom(later, 'lobby', (r) => r.messages.some((m) => m.content === 'sentinel'), 'sentinel');
     expect(contents(bob.getRoom('lobby'))).toHaveLength(5);
   });
 });

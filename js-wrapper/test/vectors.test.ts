@@ -36,18 +36,21 @@ const utf8 = new TextEncoder();
 const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
 
 describe('valid vectors', () => {
-  it.each(valid.map((v) => [v.name, v] as const))('%s: decodes, re-encodes to the same JSON and the golden binary', async (_, v) => {
-    const m = await loadModule();
-    const text = JSON.stringify(expand(v.frame));
-    const r = inspect(m, v.direction, 'json', utf8.encode(text));
-    expect(r.ok, r.message).toBe(true);
-    expect(JSON.parse(r.json!)).toEqual(JSON.parse(text));
-    expect(r.binary).toBe(golden[v.name]);
+  it.each(valid.map((v) => [v.name, v] as const))(
+    '%s: decodes, re-encodes to the same JSON and the golden binary',
+    async (_, v) => {
+      const m = await loadModule();
+      const text = JSON.stringify(expand(v.frame));
+      const r = inspect(m, v.direction, 'json', utf8.encode(text));
+      expect(r.ok, r.message).toBe(true);
+      expect(JSON.parse(r.json!)).toEqual(JSON.parse(text));
+      expect(r.binary).toBe(golden[v.name]);
 
-    const fromBinary = inspect(m, v.direction, 'binary', fromHex(golden[v.name]));
-    expect(fromBinary.ok, fromBinary.message).toBe(true);
-    expect(JSON.parse(fromBinary.json!)).toEqual(JSON.parse(text));
-  });
+      const fromBinary = inspect(m, v.direction, 'binary', fromHex(golden[v.name]));
+      expect(fromBinary.ok, fromBinary.message).toBe(true);
+      expect(JSON.parse(fromBinary.json!)).toEqual(JSON.parse(text));
+    },
+  );
 });
 
 describe('invalid vectors', () => {

@@ -21,7 +21,6 @@ export async function loadModule(): Promise<ParleyCoreModule> {
   return module;
 }
 
-
 export interface Inspection {
   ok: boolean;
   type?: string;
@@ -33,7 +32,12 @@ export interface Inspection {
 }
 
 // Decodes a frame with the module's own codecs (see parley_inspect in wasm_api.cpp).
-export function inspect(m: ParleyCoreModule, direction: 'c2s' | 's2c', codec: 'json' | 'binary', bytes: Uint8Array): Inspection {
+export function inspect(
+  m: ParleyCoreModule,
+  direction: 'c2s' | 's2c',
+  codec: 'json' | 'binary',
+  bytes: Uint8Array,
+): Inspection {
   const ptr = m._malloc(Math.max(bytes.length, 1));
   m.HEAPU8.set(bytes, ptr);
   const out = m._parley_inspect(direction === 'c2s' ? 0 : 1, codec === 'json' ? 0 : 1, ptr, bytes.length);
