@@ -18,7 +18,7 @@ CMAKE_WASM := emcmake cmake -S . -B $(BUILD)/wasm -G Ninja -DCMAKE_BUILD_TYPE=Re
               -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node
 
 .PHONY: help setup native asan tsan wasm js demo-app demo test test-native test-asan test-tsan test-wasm test-e2e test-fuzz test-js \
-        fuzz soak bench format format-check clean
+        lint fuzz soak bench format format-check clean
 
 help:
 	@echo "make demo    build and run parleyd and the chat demo"
@@ -137,6 +137,12 @@ test-js: native js
 	@# The ingest benchmark still runs against the shipped package (a smoke run, no timing asserted).
 	node bench/client/ingest.mjs 200 >/dev/null
 
+# ESLint (eslint.config.mjs, type-aware: the demo is checked against the built package's types)
+# and the type check of the e2e code, which nothing else compiles (Playwright strips types).
+lint: js
+	npx eslint --max-warnings 0 js-wrapper e2e examples/chat-nextjs
+	npx tsc -p e2e/tsconfig.json
+
 test-e2e: native demo-app
 	mkdir -p e2e/artifacts
 	npx playwright test -c e2e/playwright.config.ts
@@ -148,6 +154,7 @@ test: setup
 	$(MAKE) test-asan
 	$(MAKE) test-tsan
 	$(MAKE) test-fuzz
+	$(MAKE) lint
 	$(MAKE) test-js
 	$(MAKE) test-e2e
 	@echo "make test: all suites passed"

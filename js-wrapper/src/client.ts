@@ -85,7 +85,7 @@ export const INITIAL_CONNECTION: ConnectionSnapshot = Object.freeze({
   lastError: null,
   user: null,
   announcement: null,
-}) as ConnectionSnapshot;
+});
 
 const emptyRooms = new Map<string, RoomSnapshot>();
 function emptyRoom(roomId: string): RoomSnapshot {
@@ -99,7 +99,7 @@ function emptyRoom(roomId: string): RoomSnapshot {
       typing: [],
       hasMore: false,
       loadingOlder: false,
-    }) as RoomSnapshot;
+    });
     emptyRooms.set(roomId, room);
   }
   return room;
@@ -110,7 +110,7 @@ const textDecoder = new TextDecoder();
 /** The `exp` of a JWT in ms since the epoch, if it has one. */
 function jwtExpiry(token: string): number | undefined {
   try {
-    const payload = token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
     const { exp } = JSON.parse(atob(payload)) as { exp?: unknown };
     return typeof exp === 'number' && Number.isFinite(exp) ? Math.floor(exp * 1000) : undefined;
   } catch {
@@ -129,7 +129,7 @@ function failedConnection(error: ParleyError): ConnectionSnapshot {
     ...INITIAL_CONNECTION,
     state: 'failed',
     lastError: Object.freeze(error),
-  }) as ConnectionSnapshot;
+  });
 }
 
 /** Thrown by send() when the offline queue is full (code `queue_full`). */
@@ -418,7 +418,7 @@ export class ParleyClient {
         ...INITIAL_CONNECTION,
         state: 'closed',
         lastError: Object.freeze({ code: 'unauthorized', message: 'signed out on this device' }),
-      }) as ConnectionSnapshot,
+      }),
     );
     for (const topic of this.listeners.keys()) this.emit(topic);
   }
@@ -524,7 +524,8 @@ export class ParleyClient {
     ws.onerror = () => {};
     // The core checks the subprotocol the server chose.
     ws.onopen = () => this.input((core, now) => core.socketOpened(socket, now, ws.protocol));
-    ws.onmessage = (event: MessageEvent) => this.input((core, now) => core.received(socket, event.data, now));
+    ws.onmessage = (event: MessageEvent<string | ArrayBuffer>) =>
+      this.input((core, now) => core.received(socket, event.data, now));
     ws.onclose = (event: CloseEvent) => {
       this.sockets.delete(socket);
       this.input((core, now) => core.socketClosed(socket, event.code, now));

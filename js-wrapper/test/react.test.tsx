@@ -29,7 +29,9 @@ class CountingWebSocket extends WebSocket {
 }
 
 const framesOf = (type: string, roomId: string) =>
-  framesSent.map((f) => JSON.parse(f)).filter((f) => f.type === type && f.roomId === roomId);
+  framesSent
+    .map((f) => JSON.parse(f) as { type?: string; roomId?: string })
+    .filter((f) => f.type === type && f.roomId === roomId);
 
 function Lobby() {
   const { state } = useConnection();

@@ -1,6 +1,6 @@
 'use client';
 // One room: its header, timeline, typing line, composer and members.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import { useConnection, useRoom } from '@parley/realtime/react';
 import type { TimelineMessage } from '@parley/realtime';
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import type createParleyCore from './parley-core-test.mjs';
 import type { ParleyCoreModule } from './parley-core-test.mjs';
 
 // Paths from the package folder (vitest's working directory): under jsdom,
@@ -15,8 +16,9 @@ export const wasmBinary = readFileSync(join(pkg, 'dist/parley-core.wasm'));
 const testDir = join(pkg, '../build/wasm/client-wasm');
 let module: Promise<ParleyCoreModule> | null = null;
 export async function loadModule(): Promise<ParleyCoreModule> {
-  module ??= import(pathToFileURL(join(testDir, 'parley-core-test.mjs')).href).then((m) =>
-    m.default({ wasmBinary: readFileSync(join(testDir, 'parley-core-test.wasm')) }),
+  module ??= import(pathToFileURL(join(testDir, 'parley-core-test.mjs')).href).then(
+    (m: { default: typeof createParleyCore }) =>
+      m.default({ wasmBinary: readFileSync(join(testDir, 'parley-core-test.wasm')) }),
   );
   return module;
 }
@@ -45,5 +47,5 @@ export function inspect(
   const heap = m.HEAPU8;
   let end = out;
   while (heap[end] !== 0) end++;
-  return JSON.parse(new TextDecoder().decode(heap.subarray(out, end)));
+  return JSON.parse(new TextDecoder().decode(heap.subarray(out, end))) as Inspection;
 }
