@@ -18,7 +18,7 @@ CMAKE_WASM := emcmake cmake -S . -B $(BUILD)/wasm -G Ninja -DCMAKE_BUILD_TYPE=Re
               -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node
 
 .PHONY: help setup native asan tsan wasm js demo-app demo test test-native test-asan test-tsan test-wasm test-e2e test-fuzz test-js \
-        lint fuzz soak bench format format-check clean
+        test-package lint fuzz soak bench format format-check clean
 
 help:
 	@echo "make demo    build and run parleyd and the chat demo"
@@ -143,6 +143,11 @@ lint: js
 	npx eslint --max-warnings 0 js-wrapper e2e examples/chat-nextjs
 	npx tsc -p e2e/tsconfig.json
 
+# The package as it would be published: npm pack, then the tarball's files, source maps and
+# LICENSE, publint, arethetypeswrong (ESM-only profile), and Node running it as installed.
+test-package: js
+	node js-wrapper/scripts/check-package.mjs
+
 test-e2e: native demo-app
 	mkdir -p e2e/artifacts
 	npx playwright test -c e2e/playwright.config.ts
@@ -156,6 +161,7 @@ test: setup
 	$(MAKE) test-fuzz
 	$(MAKE) lint
 	$(MAKE) test-js
+	$(MAKE) test-package
 	$(MAKE) test-e2e
 	@echo "make test: all suites passed"
 

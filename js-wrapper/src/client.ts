@@ -7,6 +7,7 @@ import { CoreHandle, type Effect } from './core.js';
 import { OUTBOX, Outboxes } from './outboxes.js';
 import { defaultStore, type BlobStore } from './storage.js';
 import type { ConnectionSnapshot, MessageDraft, ParleyError, RoomSnapshot, TokenResult } from './types.js';
+import { CLIENT_NAME, CLIENT_VERSION } from './generated/version.js';
 import { loadCore } from './wasm-loader.js';
 
 export interface ClientOptions {
@@ -362,8 +363,8 @@ export class ParleyClient {
       const core = new CoreHandle(m, {
         url: this.options.url,
         seed: seed[0] * 2 ** 21 + (seed[1] & 0x1fffff),
-        clientName: '@parley/realtime',
-        clientVersion: '0.1.0',
+        clientName: CLIENT_NAME,
+        clientVersion: CLIENT_VERSION,
         ...this.settings,
       });
       if (this.disposed) {
