@@ -6,7 +6,7 @@
 import { CoreHandle, type Effect } from './core.js';
 import { OUTBOX, Outboxes } from './outboxes.js';
 import { defaultStore, type BlobStore } from './storage.js';
-import type { ConnectionSnapshot, MessageDraft, ParleyError, RoomSnapshot, TokenResult } from './types.js';
+import type { Clock, ConnectionSnapshot, MessageDraft, ParleyError, RoomSnapshot, TokenResult } from './types.js';
 import { CLIENT_NAME, CLIENT_VERSION } from './generated/version.js';
 import { loadCore } from './wasm-loader.js';
 
@@ -51,7 +51,19 @@ export interface ClientOptions {
    * after the backoff. Default 10 000 ms.
    */
   handshakeTimeoutMs?: number;
+  /**
+   * The time and timers every decision of the client runs on (backoff,
+   * heartbeats, token refresh, typing expiry, send pacing). Default: Date.now
+   * and the global setTimeout; tests pass a fake one.
+   */
+  clock?: Clock;
 }
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 // The core's settings from the options, checked here so that a bad value is
 // a clear error at createClient() rather than a surprise later.
@@ -146,7 +158,8 @@ export class ParleyClient {
   private loading: Promise<CoreHandle> | null = null;
   private readonly store: BlobStore;
   private readonly sockets = new Map<number, WebSocket>();
-  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+  private readonly timers = new Map<number, unknown>();
+  private readonly clock: Clock;
   private readonly views = new Map<string, unknown>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly dirty = new Set<string>();
@@ -170,6 +183,7 @@ export class ParleyClient {
   /** Creating a client has no side effects: nothing is loaded, opened or listened to before connect(). */
   constructor(private readonly options: ClientOptions) {
     this.settings = coreSettings(options);
+    this.clock = options.clock ?? realClock;
     this.scope = `parley:${options.storageKey ?? 'default'}`;
     this.store = options.storage ?? defaultStore(this.scope);
   }
@@ -231,7 +245,7 @@ export class ParleyClient {
       if (!held) return;
       held = false;
       this.holds.set(roomId, (this.holds.get(roomId) ?? 1) - 1);
-      setTimeout(() => {
+      this.clock.setTimeout(() => {
         if (this.holds.get(roomId) || this.joinedByApp.has(roomId) || this.disposed) return;
         this.holds.delete(roomId);
         void this.call({ op: 'leave', roomId });
@@ -337,7 +351,7 @@ export class ParleyClient {
       ws.close(1000, 'client disposed');
     }
     this.sockets.clear();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
     this.core?.dispose();
     this.core = null;
@@ -375,7 +389,7 @@ export class ParleyClient {
       // The room cache (any tab's newest), then the queues of tabs that are
       // gone (adopted) or still open (watched until they go).
       const rooms = saved.get('rooms');
-      if (rooms) core.restore('rooms', rooms, Date.now());
+      if (rooms) core.restore('rooms', rooms, this.clock.now());
       const locks = typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null;
       this.outboxes = new Outboxes(this.store, this.scope, locks, (blob) => this.adopt(core, blob));
       this.unsubscribeStore = this.store.onDestroyed?.(() => this.signedOutElsewhere()) ?? null;
@@ -427,7 +441,7 @@ export class ParleyClient {
   // Hands a gone tab's queue to the core; true once it is saved under this client's key.
   private async adopt(core: CoreHandle, blob: Uint8Array): Promise<boolean> {
     if (this.disposed || this.erased) return false;
-    const adopted = core.restore(OUTBOX, blob, Date.now());
+    const adopted = core.restore(OUTBOX, blob, this.clock.now());
     this.perform(core.takeEffects());
     await this.lastWrite;
     return adopted;
@@ -447,7 +461,7 @@ export class ParleyClient {
       return { ok: false, code: 'load_failed' };
     }
     if (this.disposed) return { ok: false, error: 'the client was disposed' };
-    const result = core.command(op, Date.now());
+    const result = core.command(op, this.clock.now());
     this.perform(core.takeEffects());
     return result;
   }
@@ -456,7 +470,7 @@ export class ParleyClient {
   private input(fn: (core: CoreHandle, now: number) => void): void {
     const core = this.core;
     if (!core || this.disposed) return;
-    fn(core, Date.now());
+    fn(core, this.clock.now());
     this.perform(core.takeEffects());
   }
 
@@ -475,10 +489,10 @@ export class ParleyClient {
           this.closeSocket(e.socket, e.code, e.reason);
           break;
         case 'timer': {
-          clearTimeout(this.timers.get(e.timer));
+          this.clock.clearTimeout(this.timers.get(e.timer));
           this.timers.set(
             e.timer,
-            setTimeout(() => {
+            this.clock.setTimeout(() => {
               this.timers.delete(e.timer);
               this.input((core, now) => core.timerFired(e.timer, now));
             }, e.delayMs),
@@ -486,7 +500,7 @@ export class ParleyClient {
           break;
         }
         case 'cancel':
-          clearTimeout(this.timers.get(e.timer));
+          this.clock.clearTimeout(this.timers.get(e.timer));
           this.timers.delete(e.timer);
           break;
         case 'persist': {

@@ -77,6 +77,18 @@ export interface TimelineMessage extends Omit<Message, 'id' | 'seq' | 'updatedAt
   error?: ParleyError;
 }
 
+/**
+ * Where the client gets the time and its timers: the real ones by default.
+ * Tests pass a fake to run reconnection backoff, heartbeats, token refresh
+ * and typing expiry without waiting (see test/support/fake-clock.ts).
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
 export interface TypingUser {
   userId: string;
   name: string;

@@ -1,16 +1,11 @@
-// The wrapper running the real WebAssembly core against a real parleyd.
+// The wrapper running the real WebAssembly core against a real parleyd: the
+// stories that prove the two work together. What the wrapper decides by
+// itself is tested against the in-process fake server in wrapper.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-import {
-  createClient,
-  MemoryStore,
-  ParleyClientError,
-  type ClientOptions,
-  type ParleyClient,
-  type RoomSnapshot,
-} from '../dist/index.js';
-import { metric, Parleyd, tokenFor } from './support/parleyd';
+import { createClient, MemoryStore, type ClientOptions, type ParleyClient, type RoomSnapshot } from '../dist/index.js';
+import { Parleyd, tokenFor } from './support/parleyd';
 import { untilConnection, untilRoom } from './support/until';
 import { wasmBinary } from './support/wasm';
 
@@ -128,98 +123,5 @@ describe('a client on a real server', () => {
     bob.join('lobby');
     const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === 1, 'delivered once', 20_000);
     expect(contents(atBob)).toEqual(['survives a reload']);
-  });
-
-  it('refuses a send with queue_full only when the queue is full', async () => {
-    await server.kill();
-    const alice = client('alice', new MemoryStore(), { queueLimit: 2 });
-    alice.connect();
-    await untilConnection(alice, (c) => c.state === 'backoff', 'backoff');
-    await alice.send('lobby', 'one');
-    await alice.send('lobby', 'two');
-    const refused = await alice.send('lobby', 'three').catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(ParleyClientError);
-    expect((refused as ParleyClientError).error).toEqual({
-      code: 'queue_full',
-      message: '2 messages are already waiting to be sent',
-    });
-    expect(contents(alice.getRoom('lobby'))).toEqual(['one', 'two']);
-
-    // Another failure is not relabelled: a disposed client says so.
-    alice.dispose();
-    const disposed = await alice.send('lobby', 'four').catch((e: unknown) => e);
-    expect(disposed).toBeInstanceOf(Error);
-    expect(disposed).not.toBeInstanceOf(ParleyClientError);
-    expect((disposed as Error).message).toMatch(/disposed/);
-  });
-
-  it('checks its options', () => {
-    const base = { url: server.url, getToken: () => 't' };
-    expect(() => createClient({ ...base, reconnect: { baseMs: 0 } })).toThrow(
-      'reconnect.baseMs must be an integer of at least 1, not 0',
-    );
-    expect(() => createClient({ ...base, reconnect: { baseMs: 2000, capMs: 1000 } })).toThrow(
-      'reconnect.capMs must not be less than reconnect.baseMs',
-    );
-    expect(() => createClient({ ...base, queueLimit: 1.5 })).toThrow(
-      'queueLimit must be an integer of at least 1, not 1.5',
-    );
-  });
-
-  it('backs off as configured', async () => {
-    const alice = client('alice', new MemoryStore(), { reconnect: { baseMs: 20, capMs: 40 } });
-    alice.connect();
-    await connected(alice);
-    await server.kill();
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const seen = alice.getConnection().attempt;
-      const c = await untilConnection(alice, (v) => v.state === 'backoff' && v.attempt > seen, `backoff ${attempt}`);
-      expect(c.nextAttemptAt! - Date.now()).toBeLessThanOrEqual(40);
-    }
-  });
-
-  it('closes with unauthorized when the server refuses a fresh token, and starts over on reconnectNow', async () => {
-    let tokens = 0;
-    const alice = client('alice', new MemoryStore(), {
-      getToken: () => {
-        tokens++;
-        return tokenFor('alice', 'alice', -60); // expired
-      },
-      reconnect: { baseMs: 10, capMs: 20 },
-    });
-    alice.connect();
-    const closed = await untilConnection(alice, (c) => c.state === 'closed', 'closed');
-    expect(closed.lastError?.code).toBe('unauthorized');
-    expect(tokens).toBe(2);
-    alice.reconnectNow();
-    await untilConnection(alice, (c) => c.state !== 'closed', 'starts over');
-    await untilConnection(alice, (c) => c.state === 'closed', 'closed again');
-    expect(tokens).toBe(4);
-    expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(4);
-  });
-
-  it('closes with unauthorized when the app has no token', async () => {
-    const alice = client('alice', new MemoryStore(), { getToken: () => null });
-    alice.connect();
-    const closed = await untilConnection(alice, (c) => c.state === 'closed', 'closed');
-    expect(closed.lastError).toMatchObject({ code: 'unauthorized', message: 'the app has no token' });
-  });
-
-  it('refuses a connection whose server chose no subprotocol', async () => {
-    // As a browser reports a server that answered without Sec-WebSocket-Protocol.
-    class NoSubprotocol extends WebSocket {
-      constructor(url: string, protocols?: string | string[]) {
-        super(url, protocols);
-        Object.defineProperty(this, 'protocol', { get: () => '' });
-      }
-    }
-    const alice = client('alice', new MemoryStore(), {
-      WebSocket: NoSubprotocol as unknown as typeof globalThis.WebSocket,
-    });
-    alice.connect();
-    const closed = await untilConnection(alice, (c) => c.state === 'closed', 'closed');
-    expect(closed.lastError?.code).toBe('unsupported_version');
-    expect(closed.lastError?.message).toContain('parley.v1.json');
-    expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 // Token refresh in place, sign-out, and the queues of several clients (tabs)
 // on one store: the wrapper with the real WebAssembly core and a real parleyd.
+// (Token refresh on a fake clock, to the millisecond: wrapper.test.ts.)
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
@@ -103,21 +104,6 @@ describe('token refresh', () => {
     expect(alice.getConnection().lastError).toBeNull();
   });
 
-  it('takes expiresAt from a token provider that gives it', async () => {
-    const tokens = counter();
-    const alice = client('alice', {
-      getToken: () => {
-        tokens.bump();
-        // A long-lived JWT, but the provider says it is good for 2 s.
-        return { token: tokenFor('alice'), expiresAt: Date.now() + 2_000 };
-      },
-    });
-    alice.connect();
-    await connected(alice);
-    await tokens.reach(3, 'two refreshes');
-    expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(1);
-  });
-
   it('falls back to a reconnect with a fresh token when the server refuses the refreshed one', async () => {
     const tokens = counter();
     const alice = client('alice', {
@@ -141,21 +127,6 @@ describe('token refresh', () => {
     await untilConnection(alice, (c) => c.state === 'connected' && c.lastError === null, 'connected again');
     expect(errors).toEqual(['unauthorized']);
     expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(2);
-  });
-
-  it('closes with unauthorized when the provider has no token at refresh time (signed out)', async () => {
-    const tokens = counter();
-    const alice = client('alice', {
-      getToken: () => {
-        tokens.bump();
-        return tokens.value === 1 ? tokenFor('alice', 'alice', 3) : null;
-      },
-    });
-    alice.connect();
-    await connected(alice);
-    const closed = await untilConnection(alice, (c) => c.state === 'closed', 'closed');
-    expect(closed.lastError).toMatchObject({ code: 'unauthorized', message: 'the app has no token' });
-    expect(tokens.value).toBe(2);
   });
 });
 
