@@ -9,16 +9,14 @@ interface Timer {
   callback: () => void;
 }
 
-/** Lets every promise chain and queued callback that is ready run (no time passes). */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+const nextTask = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class FakeClock implements Clock {
   private time: number;
   private readonly timers = new Map<number, Timer>();
   private nextId = 1;
   private order = 0;
+  private readonly busy: (() => boolean)[] = [];
 
   /** Starts at `start` (ms since the epoch); by default a fixed instant, so runs are alike. */
   constructor(start = Date.UTC(2026, 11, 1, 12)) {
@@ -39,6 +37,23 @@ export class FakeClock implements Clock {
     this.timers.delete(handle as number);
   }
 
+  /** `isBusy` says that events are still on their way (a fake server's frames): settle() waits for them. */
+  waitFor(isBusy: () => boolean): void {
+    this.busy.push(isBusy);
+  }
+
+  /**
+   * Lets everything that is ready run, with no time passing: promise chains,
+   * and events still on their way (see waitFor), with all they start in turn.
+   */
+  async settle(): Promise<void> {
+    for (let round = 0; round < 10_000; round++) {
+      await nextTask();
+      if (!this.busy.some((isBusy) => isBusy())) return;
+    }
+    throw new Error('FakeClock.settle: events keep coming without time passing');
+  }
+
   /** The delays of the timers still pending, soonest first. */
   pending(): number[] {
     return [...this.timers.values()].map((t) => t.at - this.time).sort((a, b) => a - b);
@@ -51,7 +66,7 @@ export class FakeClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     const end = this.time + ms;
-    await settle();
+    await this.settle();
     for (;;) {
       let next: [number, Timer] | undefined;
       for (const entry of this.timers) {
@@ -63,7 +78,7 @@ export class FakeClock implements Clock {
       this.timers.delete(next[0]);
       this.time = next[1].at;
       next[1].callback();
-      await settle();
+      await this.settle();
     }
     this.time = end;
   }

@@ -6,8 +6,9 @@
 // It does not rate-limit, retain history or kick. Tests that prove the client
 // works with the real server use test/support/parleyd.ts instead.
 //
-// Frames to the client arrive as socket events in later microtasks, as a real
-// socket's would in later tasks; `settle()` (fake-clock.ts) lets them all land.
+// Socket events (open, each frame, close) reach the client in tasks of their
+// own, in order, as a real socket's do: never in the microtask checkpoint of
+// the call that caused them. clock.settle() lets them all land.
 import type { ClientFrame, Member, Message, ServerFrame } from '../../dist/index.js';
 import type { FakeClock } from './fake-clock';
 
@@ -91,7 +92,7 @@ export class FakeWebSocket {
     readonly url: string,
     readonly protocols: string[],
   ) {
-    queueMicrotask(() => server.accept(this));
+    server.later(() => server.accept(this));
   }
 
   send(data: string | ArrayBufferLike | Uint8Array): void {
@@ -108,7 +109,7 @@ export class FakeWebSocket {
       connection.server.disconnected(connection);
       connection.closed = true;
     }
-    queueMicrotask(() => this.finish(code, reason, true));
+    this.server.later(() => this.finish(code, reason, true));
   }
 
   // ------------------------------------------------------- the server's side
@@ -129,7 +130,7 @@ export class FakeWebSocket {
   }
 
   deliver(data: string): void {
-    queueMicrotask(() => {
+    this.server.later(() => {
       if (this.readyState === 1) this.onmessage?.({ data });
     });
   }
@@ -138,7 +139,7 @@ export class FakeWebSocket {
     if (this.readyState >= 2) return;
     this.readyState = 2;
     if (this.connection) this.connection.closed = true;
-    queueMicrotask(() => this.finish(code, reason, code !== 1006));
+    this.server.later(() => this.finish(code, reason, code !== 1006));
   }
 
   private finish(code: number, reason: string, wasClean: boolean): void {
@@ -162,6 +163,7 @@ export class FakeServer {
   private readonly options: Required<FakeServerOptions>;
   private sessions = 0;
   private posts = 0;
+  private inFlight = 0;
 
   constructor(
     readonly clock: FakeClock,
@@ -182,6 +184,16 @@ export class FakeServer {
         super(server, url, typeof protocols === 'string' ? [protocols] : (protocols ?? []));
       }
     } as unknown as typeof globalThis.WebSocket;
+    clock.waitFor(() => this.inFlight > 0);
+  }
+
+  /** Runs `event` in a task of its own (socket events); clock.settle() waits for it. */
+  later(event: () => void): void {
+    this.inFlight++;
+    setImmediate(() => {
+      this.inFlight--;
+      event();
+    });
   }
 
   /** A crash: every connection is lost (1006) and new ones are refused until start(). */
