@@ -4,10 +4,19 @@
 // what the timeline shows) are the core's; this file carries them out and
 // keeps the latest views for subscribers such as the React hooks.
 import { CoreHandle, type Effect } from './core.js';
-import { OUTBOX, Outboxes } from './outboxes.js';
-import { defaultStore, type BlobStore } from './storage.js';
-import type { Clock, ConnectionSnapshot, MessageDraft, ParleyError, RoomSnapshot, TokenResult } from './types.js';
 import { CLIENT_NAME, CLIENT_VERSION } from './generated/version.js';
+import { OUTBOX, Outboxes } from './outboxes.js';
+import { NewMessages, share } from './snapshots.js';
+import { defaultStore, type BlobStore } from './storage.js';
+import type {
+  Clock,
+  ConnectionSnapshot,
+  MessageDraft,
+  ParleyError,
+  RoomSnapshot,
+  TimelineMessage,
+  TokenResult,
+} from './types.js';
 import { loadCore } from './wasm-loader.js';
 
 export interface ClientOptions {
@@ -57,6 +66,8 @@ export interface ClientOptions {
    * and the global setTimeout; tests pass a fake one.
    */
   clock?: Clock;
+  /** Called once for each message that arrives (see ParleyClient.onMessage), e.g. to notify. */
+  onMessage?: (message: TimelineMessage) => void;
 }
 
 const realClock: Clock = {
@@ -179,6 +190,8 @@ export class ParleyClient {
   private erased = false;
   private unsubscribeStore: (() => void) | null = null;
   private wasConnected = false;
+  private readonly newMessages = new NewMessages();
+  private readonly messageListeners = new Set<(message: TimelineMessage) => void>();
 
   /** Creating a client has no side effects: nothing is loaded, opened or listened to before connect(). */
   constructor(private readonly options: ClientOptions) {
@@ -186,6 +199,7 @@ export class ParleyClient {
     this.clock = options.clock ?? realClock;
     this.scope = `parley:${options.storageKey ?? 'default'}`;
     this.store = options.storage ?? defaultStore(this.scope);
+    if (options.onMessage) this.messageListeners.add(options.onMessage);
   }
 
   /** Starts connecting (loading the core and the saved state first if needed). */
@@ -313,6 +327,20 @@ export class ParleyClient {
     if (!set) this.listeners.set(topic, (set = new Set()));
     set.add(listener);
     return () => set.delete(listener);
+  }
+
+  /**
+   * Calls `listener` once for each message that arrives in a room, e.g. to
+   * show a notification: a message the server stored after the room was first
+   * joined, from another member or from this user on another device or tab
+   * (`mine`), including those that come in when the room is joined again
+   * after a reconnect. Not this client's own sends, nor what a room shows
+   * when first joined, nor older pages (loadOlder). Called after the room's
+   * snapshot shows it. Returns the unsubscribe.
+   */
+  onMessage(listener: (message: TimelineMessage) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
   }
 
   /**
@@ -581,16 +609,32 @@ export class ParleyClient {
     queueMicrotask(() => this.flush());
   }
 
-  // Re-reads each changed view once per tick, however many inputs changed it.
+  // Re-reads each changed view once per tick, however many inputs changed it;
+  // what did not change keeps its objects (share), and an unchanged view
+  // notifies no one.
   private flush(): void {
     this.flushScheduled = false;
     const core = this.core;
     if (!core || this.disposed) return;
     const topics = [...this.dirty];
     this.dirty.clear();
+    const arrived: TimelineMessage[] = [];
     for (const topic of topics) {
-      this.views.set(topic, Object.freeze(core.view(topic)));
+      const prev = this.views.get(topic);
+      const next = share(prev, core.view(topic));
+      if (next === prev) continue;
+      this.views.set(topic, next);
+      if (topic.startsWith('room:')) arrived.push(...this.newMessages.take(prev as RoomSnapshot, next as RoomSnapshot));
       this.emit(topic);
+    }
+    for (const message of arrived) {
+      for (const listener of [...this.messageListeners]) {
+        try {
+          listener(message);
+        } catch (error) {
+          console.error('parley: an onMessage listener failed', error);
+        }
+      }
     }
     // Each reconnect looks for queues of tabs that went meanwhile.
     const connected = this.getConnection().state === 'connected';

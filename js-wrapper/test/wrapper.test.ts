@@ -257,3 +257,153 @@ describe('room holds', () => {
     expect(server.framesOf('leave')).toEqual([expect.objectContaining({ roomId: 'lobby' })]);
   });
 });
+
+describe('snapshots', () => {
+  // Joined, with the delivered receipt for what the join brought back from the server.
+  async function inLobby(c: ParleyClient) {
+    await connect(c);
+    c.join('lobby');
+    await untilRoom(c, 'lobby', (r) => r.joined, 'joined');
+    await clock.settle();
+    return c.getRoom('lobby');
+  }
+
+  it('keep every message object, and the list, across a typing or presence update', async () => {
+    server.seed('lobby', 'bob', 3);
+    const alice = client('alice');
+    const before = await inLobby(alice);
+    expect(before.messages).toHaveLength(3);
+
+    server.typing('lobby', 'bob', true);
+    await clock.settle();
+    const typing = alice.getRoom('lobby');
+    expect(typing.typing).toEqual([{ userId: 'bob', name: 'bob' }]);
+    expect(typing).not.toBe(before);
+    expect(typing.messages).toBe(before.messages);
+    expect(typing.members).toBe(before.members);
+
+    server.presence('lobby', { userId: 'bob', name: 'bob', status: 'away' });
+    await clock.settle();
+    const away = alice.getRoom('lobby');
+    expect(away.members.find((m) => m.userId === 'bob')?.status).toBe('away');
+    expect(away.members.find((m) => m.userId === 'alice')).toBe(before.members.find((m) => m.userId === 'alice'));
+    expect(away.messages).toBe(before.messages);
+    expect(away.typing).toBe(typing.typing);
+  });
+
+  it('keep the objects of the other messages when one arrives or changes', async () => {
+    server.seed('lobby', 'bob', 3);
+    const alice = client('alice');
+    const before = await inLobby(alice);
+    server.post('lobby', 'bob', 'news');
+    await clock.settle();
+    const after = alice.getRoom('lobby');
+    expect(after.messages.map((m) => m.content)).toEqual(['m1', 'm2', 'm3', 'news']);
+    after.messages.slice(0, 3).forEach((m, i) => expect(m).toBe(before.messages[i]));
+
+    // Our own message: pending, then stored; only its own object changes.
+    const key = await alice.send('lobby', 'mine');
+    const pending = alice.getRoom('lobby').messages;
+    await clock.settle();
+    const stored = alice.getRoom('lobby').messages;
+    expect(stored.find((m) => m.key === key)?.seq).toBe(5);
+    expect(stored.find((m) => m.key === key)).not.toBe(pending.find((m) => m.key === key));
+    stored.slice(0, 4).forEach((m, i) => expect(m).toBe(after.messages[i]));
+  });
+
+  it('are frozen throughout, and a view the core re-reads unchanged notifies no one', async () => {
+    server.seed('lobby', 'bob', 1);
+    const alice = client('alice');
+    const room = await inLobby(alice);
+    expect(Object.isFrozen(room)).toBe(true);
+    expect(Object.isFrozen(room.messages)).toBe(true);
+    expect(Object.isFrozen(room.messages[0])).toBe(true);
+    expect(Object.isFrozen(room.messages[0].readBy)).toBe(true);
+
+    server.typing('lobby', 'bob', true);
+    await clock.settle();
+    let notified = 0;
+    alice.subscribe('room:lobby', () => notified++);
+    // The same indicator again (a refresh): the core marks the room changed, nothing in it is.
+    server.typing('lobby', 'bob', true);
+    await clock.settle();
+    expect(notified).toBe(0);
+    server.typing('lobby', 'bob', false);
+    await clock.settle();
+    expect(notified).toBe(1);
+  });
+});
+
+describe('onMessage', () => {
+  it('reports each message that arrives once: not what the room shows when joined, nor our own sends', async () => {
+    server.seed('lobby', 'bob', 3);
+    const reported: string[] = [];
+    const alice = client('alice', {
+      onMessage: (m) => reported.push(`${m.senderId}: ${m.content}${m.mine ? ' (mine)' : ''}`),
+    });
+    const alsoAlice = client('alice'); // another tab of the same user
+    const failing = alice.onMessage(() => {
+      throw new Error('a broken listener');
+    });
+    const errors: unknown[] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      for (const c of [alice, alsoAlice]) {
+        await connect(c);
+        c.join('lobby');
+        await untilRoom(c, 'lobby', (r) => r.joined, 'joined');
+      }
+      expect(reported).toEqual([]);
+      server.post('lobby', 'bob', 'hello');
+      await alice.send('lobby', 'sent here');
+      await alsoAlice.send('lobby', 'sent from the other tab');
+      await clock.settle();
+      expect(reported).toEqual(['bob: hello', 'alice: sent from the other tab (mine)']);
+      expect(errors).toHaveLength(2); // the broken listener, logged; the others still called
+    } finally {
+      console.error = error;
+    }
+    failing();
+    const off = alice.onMessage((m) => reported.push(`again: ${m.content}`));
+    server.post('lobby', 'bob', 'more');
+    await clock.settle();
+    off();
+    server.post('lobby', 'bob', 'last');
+    await clock.settle();
+    expect(reported.slice(2)).toEqual(['bob: more', 'again: more', 'bob: last']);
+    expect(errors).toHaveLength(2);
+  });
+
+  it('does not report older pages', async () => {
+    server.seed('lobby', 'bob', 60);
+    const reported: number[] = [];
+    const alice = client('alice', { onMessage: (m) => reported.push(m.seq!) });
+    await connect(alice);
+    alice.join('lobby');
+    await untilRoom(alice, 'lobby', (r) => r.joined && r.messages.length === 50, 'the latest page');
+    alice.loadOlder('lobby');
+    await untilRoom(alice, 'lobby', (r) => r.messages.length === 60, 'the older page');
+    server.post('lobby', 'bob', 'new');
+    await clock.settle();
+    expect(reported).toEqual([61]);
+  });
+
+  it('reports what came in while the connection was down, once, after the rejoin', async () => {
+    const reported: string[] = [];
+    const alice = client('alice', { onMessage: (m) => reported.push(m.content), reconnect: { baseMs: 10, capMs: 10 } });
+    await connect(alice);
+    alice.join('lobby');
+    await untilRoom(alice, 'lobby', (r) => r.joined, 'joined');
+    server.stop();
+    server.post('lobby', 'bob', 'while you were away');
+    await clock.advance(100);
+    expect(state(alice)).toBe('backoff');
+    server.start();
+    await clock.advance(100);
+    await untilRoom(alice, 'lobby', (r) => r.joined && r.messages.length === 1, 'rejoined');
+    expect(reported).toEqual(['while you were away']);
+    await clock.advance(60_000); // heartbeats, receipts: nothing is reported again
+    expect(reported).toEqual(['while you were away']);
+  });
+});
