@@ -18,7 +18,7 @@ CMAKE_WASM := emcmake cmake -S . -B $(BUILD)/wasm -G Ninja -DCMAKE_BUILD_TYPE=Re
               -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node
 
 .PHONY: help setup native asan tsan wasm js demo-app demo test test-native test-asan test-tsan test-wasm test-e2e test-fuzz test-js \
-        fuzz soak bench format format-check clean
+        test-package lint fuzz soak bench format format-check clean
 
 help:
 	@echo "make demo    build and run parleyd and the chat demo"
@@ -27,7 +27,7 @@ help:
 	@echo "make fuzz    run each fuzz target for FUZZ_RUNS executions (default 10 M, on every core)"
 	@echo "make soak    10 000 connections, light traffic, 10 minutes: memory must stay flat"
 	@echo "make bench   run the benchmarks"
-	@echo "make format  clang-format the C++ sources"
+	@echo "make format  clang-format the C++ sources, Prettier the TypeScript"
 
 setup:
 	@scripts/setup.sh
@@ -137,6 +137,17 @@ test-js: native js
 	@# The ingest benchmark still runs against the shipped package (a smoke run, no timing asserted).
 	node bench/client/ingest.mjs 200 >/dev/null
 
+# ESLint (eslint.config.mjs, type-aware: the demo is checked against the built package's types)
+# and the type check of the e2e code, which nothing else compiles (Playwright strips types).
+lint: js
+	npx eslint --max-warnings 0 js-wrapper e2e examples/chat-nextjs
+	npx tsc -p e2e/tsconfig.json
+
+# The package as it would be published: npm pack, then the tarball's files, source maps and
+# LICENSE, publint, arethetypeswrong (ESM-only profile), and Node running it as installed.
+test-package: js
+	node js-wrapper/scripts/check-package.mjs
+
 test-e2e: native demo-app
 	mkdir -p e2e/artifacts
 	npx playwright test -c e2e/playwright.config.ts
@@ -148,15 +159,22 @@ test: setup
 	$(MAKE) test-asan
 	$(MAKE) test-tsan
 	$(MAKE) test-fuzz
+	$(MAKE) lint
 	$(MAKE) test-js
+	$(MAKE) test-package
 	$(MAKE) test-e2e
 	@echo "make test: all suites passed"
 
 CPP_SOURCES = $(wildcard $(shell git ls-files --cached --others --exclude-standard -- '*.cpp' '*.hpp'))
+# The TypeScript side: the package, the demo and the e2e tests (.prettierrc.json, .prettierignore).
+PRETTIER_FILES := 'js-wrapper/**/*.{ts,tsx,mjs}' 'e2e/**/*.{ts,mjs}' 'examples/chat-nextjs/**/*.{ts,tsx,mjs}'
 format:
 	clang-format -i $(CPP_SOURCES)
+	npx prettier --log-level warn --write $(PRETTIER_FILES)
 format-check:
 	@clang-format --dry-run --Werror $(CPP_SOURCES)
+	@npx prettier --log-level warn --check $(PRETTIER_FILES) || \
+	  { echo "format-check: run make format (Prettier) on the files above"; exit 1; }
 
 clean:
 	rm -rf $(BUILD) js-wrapper/dist js-wrapper/src/generated examples/chat-nextjs/.next e2e/artifacts e2e/test-results

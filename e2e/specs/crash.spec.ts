@@ -44,11 +44,15 @@ test('clients survive a parleyd crash and get what they missed', async ({ browse
 
   // The countdown counts down.
   const seconds = async () =>
-    Number((await connectionBanner(alice.page).textContent({ timeout: 20_000 }))?.match(/Reconnecting in (\d+) s/)?.[1]);
+    Number(
+      (await connectionBanner(alice.page).textContent({ timeout: 20_000 }))?.match(/Reconnecting in (\d+) s/)?.[1],
+    );
   // A wait of 2 s or more (so the next second is seen before a new attempt
   // starts another countdown), then one second less.
   let first = 0;
-  await expect.poll(async () => (first = await seconds()), { timeout: 30_000, intervals: [100] }).toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(async () => (first = await seconds()), { timeout: 30_000, intervals: [100] })
+    .toBeGreaterThanOrEqual(2);
   await expect.poll(seconds, { timeout: 3000, intervals: [100] }).toBeLessThan(first);
 
   // Bob is away (no network) while the server comes back.
@@ -65,7 +69,13 @@ test('clients survive a parleyd crash and get what they missed', async ({ browse
 
   // Carol, a third client without a browser, writes while bob is away.
   const carolTexts = Array.from({ length: 5 }, (_, i) => `carol ${i + 1} of 5`);
-  const sent = await runProtocolClient({ url: stack.parleyd.wsUrl, userId: 'carol', name: 'carol', roomId: room, messages: carolTexts });
+  const sent = await runProtocolClient({
+    url: stack.parleyd.wsUrl,
+    userId: 'carol',
+    name: 'carol',
+    roomId: room,
+    messages: carolTexts,
+  });
   expect(sent.map((s) => s.content)).toEqual(carolTexts);
   for (const t of carolTexts) await expect(message(alice.page, 'carol', t)).toBeVisible();
 

@@ -95,8 +95,8 @@ async function burst(browser: Browser, room: string, count = 10) {
     setup: async (context) => {
       context.on('page', (page) =>
         page.on('websocket', (ws) => {
-          ws.on('framesent', (f) => frames.push(`${Date.now() - t0}ms > ${f.payload}`));
-          ws.on('framereceived', (f) => frames.push(`${Date.now() - t0}ms < ${f.payload}`));
+          ws.on('framesent', (f) => frames.push(`${Date.now() - t0}ms > ${String(f.payload)}`));
+          ws.on('framereceived', (f) => frames.push(`${Date.now() - t0}ms < ${String(f.payload)}`));
           ws.on('close', () => frames.push(`${Date.now() - t0}ms socket closed`));
         }),
       );

@@ -62,7 +62,7 @@ test('an attempt that hears nothing is abandoned and retried; the queue then dra
   // The network path changes: the open socket drops, and every new one goes
   // into a black hole.
   blackHole = true;
-  routed[0].ws.close({ code: 1001, reason: 'network changed' });
+  await routed[0].ws.close({ code: 1001, reason: 'network changed' });
   await routed[0].server!.close();
   await expect(connectionBanner(alice.page)).toContainText('Reconnecting');
   const texts = Array.from({ length: 15 }, (_, i) => `queued ${i + 1}`);
@@ -76,7 +76,7 @@ test('an attempt that hears nothing is abandoned and retried; the queue then dra
     .poll(() => routed.filter((r) => r.blackHoled && r.closedByPage).length, { timeout: 40_000 })
     .toBeGreaterThanOrEqual(2);
   const abandoned = routed.filter((r) => r.blackHoled && r.closedByPage);
-  for (const r of abandoned) expect(JSON.parse(r.swallowed[0]).type).toBe('hello');
+  for (const r of abandoned) expect((JSON.parse(r.swallowed[0]) as { type: string }).type).toBe('hello');
   await expect.poll(() => routed.filter((r) => r.blackHoled).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
   for (const t of texts) await expectStatus(message(alice.page, 'alice', t), 'Queued');
 

@@ -90,7 +90,7 @@ test('a dropped socket recovers without losing or duplicating messages', async (
       context.routeWebSocket(/\/ws$/, (ws) => {
         sockets.push(ws);
         if (refuseNew) {
-          ws.close({ code: 1013, reason: 'try again later' });
+          void ws.close({ code: 1013, reason: 'try again later' });
           return;
         }
         const server = ws.connectToServer();
@@ -98,8 +98,8 @@ test('a dropped socket recovers without losing or duplicating messages', async (
           if (dropOnFrameContaining !== null && typeof frame === 'string' && frame.includes(dropOnFrameContaining)) {
             // The server stored the message, but alice never hears of it on this socket.
             dropOnFrameContaining = null;
-            ws.close({ code: 1011, reason: 'dropped by the test' });
-            server.close();
+            void ws.close({ code: 1011, reason: 'dropped by the test' });
+            void server.close();
             return;
           }
           ws.send(frame);
@@ -124,7 +124,7 @@ test('a dropped socket recovers without losing or duplicating messages', async (
   // 2. The socket drops and reconnecting fails for a while: the banner counts
   // down, messages queue, and "Retry now" brings everything through.
   refuseNew = true;
-  sockets.at(-1)!.close({ code: 1001, reason: 'network gone' });
+  await sockets.at(-1)!.close({ code: 1001, reason: 'network gone' });
   await expect(connectionBanner(alice.page)).toContainText(/Reconnecting/);
   await say(alice.page, 'during the drop 1');
   await say(alice.page, 'during the drop 2');

@@ -9,7 +9,16 @@
 // 1.875 s; we allow 0.5 s more for delivery and rendering.
 import { expect, test } from '@playwright/test';
 
-import { expectConnected, expectPresence, member, openRoom, presenceOf, shot, signIn, uniqueRoom } from '../support/chat';
+import {
+  expectConnected,
+  expectPresence,
+  member,
+  openRoom,
+  presenceOf,
+  shot,
+  signIn,
+  uniqueRoom,
+} from '../support/chat';
 import { SHARED_OFFLINE_GRACE_MS as GRACE } from '../support/env';
 
 const BOUND_MS = GRACE * 1.25 + 500;
@@ -44,9 +53,7 @@ test('bob sees alice online, then offline within the grace bound after she close
   // She closes the tab (her only one): offline after the grace, not before.
   const closedAt = Date.now();
   await alice.context.close();
-  await expect
-    .poll(() => presenceOf(aliceAtBob), { intervals: [50], timeout: BOUND_MS + 2000 })
-    .toMatch(/^Offline/);
+  await expect.poll(() => presenceOf(aliceAtBob), { intervals: [50], timeout: BOUND_MS + 2000 }).toMatch(/^Offline/);
   const elapsed = Date.now() - closedAt;
   expect(elapsed).toBeGreaterThanOrEqual(GRACE - 100);
   expect(elapsed).toBeLessThanOrEqual(BOUND_MS);

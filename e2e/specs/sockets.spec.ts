@@ -3,7 +3,7 @@
 // (parley_connections_opened_total on /metrics) and by the browser.
 import { expect, test, type Page } from '@playwright/test';
 
-import { expectConnected, expectStatus, message, openRoom, say, shot, signIn, uniqueRoom } from '../support/chat';
+import { expectConnected, expectStatus, message, openRoom, say, shot, uniqueRoom } from '../support/chat';
 import { Demo, Parleyd } from '../support/servers';
 
 let parleyd: Parleyd;

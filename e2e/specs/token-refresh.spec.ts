@@ -27,9 +27,7 @@ async function shortLivedTokens(context: BrowserContext, userId: string): Promis
   return issued;
 }
 
-test('a short-lived token is refreshed on the open socket: one socket across several expiries', async ({
-  browser,
-}) => {
+test('a short-lived token is refreshed on the open socket: one socket across several expiries', async ({ browser }) => {
   test.setTimeout(90_000);
   const room = uniqueRoom('refresh');
   const before = await openedTotal();

@@ -48,7 +48,7 @@ test('a 404 for parley-core.wasm ends in a visible error; Try again loads it onc
 
 test("a CSP without 'wasm-unsafe-eval' ends in a visible error; the demo's own CSP allows it", async ({ browser }) => {
   // The demo's production build sends the CSP docs/client.md names.
-  const own = await (await fetch(`${test.info().project.use.baseURL}/`)).headers.get('content-security-policy');
+  const own = (await fetch(`${test.info().project.use.baseURL}/`)).headers.get('content-security-policy');
   expect(own).toContain("'wasm-unsafe-eval'");
 
   // The same policy without 'wasm-unsafe-eval': Chromium refuses to compile the module.

@@ -75,7 +75,11 @@ export function message(page: Page, sender: string, text: string): Locator {
  * Seen by …, Failed. It is the message's accessible description (what a
  * screen reader says after the message).
  */
-export async function expectStatus(item: Locator, status: string | RegExp, options?: { timeout?: number }): Promise<void> {
+export async function expectStatus(
+  item: Locator,
+  status: string | RegExp,
+  options?: { timeout?: number },
+): Promise<void> {
   await expect(item).toHaveAccessibleDescription(status, options);
 }
 
@@ -105,7 +109,11 @@ export async function presenceOf(row: Locator): Promise<string> {
 }
 
 /** Expects a member's presence ("Online", "Offline · last seen …"), the row's accessible description. */
-export async function expectPresence(row: Locator, presence: string | RegExp, options?: { timeout?: number }): Promise<void> {
+export async function expectPresence(
+  row: Locator,
+  presence: string | RegExp,
+  options?: { timeout?: number },
+): Promise<void> {
   await expect(row).toHaveAccessibleDescription(presence, options);
 }
 

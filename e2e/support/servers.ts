@@ -29,7 +29,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -90,15 +92,25 @@ export class Parleyd {
     if (this.running) throw new Error('parleyd is already running');
     const proc = spawn(
       PARLEYD_BIN,
-      ['--host', '127.0.0.1', '--port', String(this.port), '--jwt-secret', SECRET, '--data-dir', this.dataDir, ...this.args],
+      [
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(this.port),
+        '--jwt-secret',
+        SECRET,
+        '--data-dir',
+        this.dataDir,
+        ...this.args,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     this.proc = proc;
     children.add(proc);
     proc.once('exit', () => children.delete(proc));
     const collect = (chunk: Buffer) => this.logs.push(...chunk.toString().split('\n').filter(Boolean));
-    proc.stdout!.on('data', collect);
-    proc.stderr!.on('data', collect);
+    proc.stdout.on('data', collect);
+    proc.stderr.on('data', collect);
     await waitForHttp(`${this.httpUrl}/healthz`, 10_000, () => this.running, 'parleyd');
   }
 
@@ -155,15 +167,15 @@ export class Demo {
     proc.once('exit', () => children.delete(proc));
     const logs: string[] = [];
     const collect = (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean));
-    proc.stdout!.on('data', collect);
-    proc.stderr!.on('data', collect);
+    proc.stdout.on('data', collect);
+    proc.stderr.on('data', collect);
     const url = `http://127.0.0.1:${port}`;
     const alive = () => proc.exitCode === null && proc.signalCode === null;
     try {
       // In dev the first request also compiles the page.
       await waitForHttp(url, mode === 'dev' ? 240_000 : 60_000, alive, `next ${mode}`);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n${logs.join('\n')}`);
+      throw new Error(`${(e as Error).message}\n${logs.join('\n')}`, { cause: e });
     }
     return new Demo(proc, url, logs);
   }
@@ -198,7 +210,8 @@ export async function runProtocolClient(opts: {
 }): Promise<{ seq: number; content: string }[]> {
   const script = resolve(__dirname, 'protocol-client.mjs');
   // Node 20 has WebSocket behind a flag; later versions have it by default.
-  const flags = typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined' ? ['--experimental-websocket'] : [];
+  const flags =
+    typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined' ? ['--experimental-websocket'] : [];
   const proc = spawn(process.execPath, [...flags, '--no-warnings', script], {
     env: {
       ...process.env,
@@ -217,7 +230,7 @@ export async function runProtocolClient(opts: {
   proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const code = await new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
   if (code !== 0) throw new Error(`protocol client exited with ${code}: ${err}${out}`);
-  return JSON.parse(out.trim().split('\n').at(-1)!).sent;
+  return (JSON.parse(out.trim().split('\n').at(-1)!) as { sent: { seq: number; content: string }[] }).sent;
 }
 
 /**

@@ -4,9 +4,19 @@
 // what the timeline shows) are the core's; this file carries them out and
 // keeps the latest views for subscribers such as the React hooks.
 import { CoreHandle, type Effect } from './core.js';
+import { CLIENT_NAME, CLIENT_VERSION } from './generated/version.js';
 import { OUTBOX, Outboxes } from './outboxes.js';
+import { NewMessages, share } from './snapshots.js';
 import { defaultStore, type BlobStore } from './storage.js';
-import type { ConnectionSnapshot, MessageDraft, ParleyError, RoomSnapshot, TokenResult } from './types.js';
+import type {
+  Clock,
+  ConnectionSnapshot,
+  MessageDraft,
+  ParleyError,
+  RoomSnapshot,
+  TimelineMessage,
+  TokenResult,
+} from './types.js';
 import { loadCore } from './wasm-loader.js';
 
 export interface ClientOptions {
@@ -50,7 +60,21 @@ export interface ClientOptions {
    * after the backoff. Default 10 000 ms.
    */
   handshakeTimeoutMs?: number;
+  /**
+   * The time and timers every decision of the client runs on (backoff,
+   * heartbeats, token refresh, typing expiry, send pacing). Default: Date.now
+   * and the global setTimeout; tests pass a fake one.
+   */
+  clock?: Clock;
+  /** Called once for each message that arrives (see ParleyClient.onMessage), e.g. to notify. */
+  onMessage?: (message: TimelineMessage) => void;
 }
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 // The core's settings from the options, checked here so that a bad value is
 // a clear error at createClient() rather than a surprise later.
@@ -85,13 +109,21 @@ export const INITIAL_CONNECTION: ConnectionSnapshot = Object.freeze({
   lastError: null,
   user: null,
   announcement: null,
-}) as ConnectionSnapshot;
+});
 
 const emptyRooms = new Map<string, RoomSnapshot>();
 function emptyRoom(roomId: string): RoomSnapshot {
   let room = emptyRooms.get(roomId);
   if (!room) {
-    room = Object.freeze({ roomId, joined: false, messages: [], members: [], typing: [], hasMore: false, loadingOlder: false }) as RoomSnapshot;
+    room = Object.freeze({
+      roomId,
+      joined: false,
+      messages: [],
+      members: [],
+      typing: [],
+      hasMore: false,
+      loadingOlder: false,
+    });
     emptyRooms.set(roomId, room);
   }
   return room;
@@ -102,7 +134,7 @@ const textDecoder = new TextDecoder();
 /** The `exp` of a JWT in ms since the epoch, if it has one. */
 function jwtExpiry(token: string): number | undefined {
   try {
-    const payload = token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
     const { exp } = JSON.parse(atob(payload)) as { exp?: unknown };
     return typeof exp === 'number' && Number.isFinite(exp) ? Math.floor(exp * 1000) : undefined;
   } catch {
@@ -117,7 +149,11 @@ function tokenCommand({ token, expiresAt }: { token: string; expiresAt?: number 
 }
 
 function failedConnection(error: ParleyError): ConnectionSnapshot {
-  return Object.freeze({ ...INITIAL_CONNECTION, state: 'failed', lastError: Object.freeze(error) }) as ConnectionSnapshot;
+  return Object.freeze({
+    ...INITIAL_CONNECTION,
+    state: 'failed',
+    lastError: Object.freeze(error),
+  });
 }
 
 /** Thrown by send() when the offline queue is full (code `queue_full`). */
@@ -133,7 +169,8 @@ export class ParleyClient {
   private loading: Promise<CoreHandle> | null = null;
   private readonly store: BlobStore;
   private readonly sockets = new Map<number, WebSocket>();
-  private readonly timers = new Map<number, ReturnType<typeof setTimeout>>();
+  private readonly timers = new Map<number, unknown>();
+  private readonly clock: Clock;
   private readonly views = new Map<string, unknown>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly dirty = new Set<string>();
@@ -153,12 +190,16 @@ export class ParleyClient {
   private erased = false;
   private unsubscribeStore: (() => void) | null = null;
   private wasConnected = false;
+  private readonly newMessages = new NewMessages();
+  private readonly messageListeners = new Set<(message: TimelineMessage) => void>();
 
   /** Creating a client has no side effects: nothing is loaded, opened or listened to before connect(). */
   constructor(private readonly options: ClientOptions) {
     this.settings = coreSettings(options);
+    this.clock = options.clock ?? realClock;
     this.scope = `parley:${options.storageKey ?? 'default'}`;
     this.store = options.storage ?? defaultStore(this.scope);
+    if (options.onMessage) this.messageListeners.add(options.onMessage);
   }
 
   /** Starts connecting (loading the core and the saved state first if needed). */
@@ -218,7 +259,7 @@ export class ParleyClient {
       if (!held) return;
       held = false;
       this.holds.set(roomId, (this.holds.get(roomId) ?? 1) - 1);
-      setTimeout(() => {
+      this.clock.setTimeout(() => {
         if (this.holds.get(roomId) || this.joinedByApp.has(roomId) || this.disposed) return;
         this.holds.delete(roomId);
         void this.call({ op: 'leave', roomId });
@@ -289,6 +330,20 @@ export class ParleyClient {
   }
 
   /**
+   * Calls `listener` once for each message that arrives in a room, e.g. to
+   * show a notification: a message the server stored after the room was first
+   * joined, from another member or from this user on another device or tab
+   * (`mine`), including those that come in when the room is joined again
+   * after a reconnect. Not this client's own sends, nor what a room shows
+   * when first joined, nor older pages (loadOlder). Called after the room's
+   * snapshot shows it. Returns the unsubscribe.
+   */
+  onMessage(listener: (message: TimelineMessage) => void): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  /**
    * Signs out on this device: disconnects, and deletes everything the client
    * stored for this user (the offline queues of every tab, unsent receipts,
    * the room cache), so the next person on the device finds nothing. Clients
@@ -324,7 +379,7 @@ export class ParleyClient {
       ws.close(1000, 'client disposed');
     }
     this.sockets.clear();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
     this.core?.dispose();
     this.core = null;
@@ -350,8 +405,8 @@ export class ParleyClient {
       const core = new CoreHandle(m, {
         url: this.options.url,
         seed: seed[0] * 2 ** 21 + (seed[1] & 0x1fffff),
-        clientName: '@parley/realtime',
-        clientVersion: '0.1.0',
+        clientName: CLIENT_NAME,
+        clientVersion: CLIENT_VERSION,
         ...this.settings,
       });
       if (this.disposed) {
@@ -362,7 +417,7 @@ export class ParleyClient {
       // The room cache (any tab's newest), then the queues of tabs that are
       // gone (adopted) or still open (watched until they go).
       const rooms = saved.get('rooms');
-      if (rooms) core.restore('rooms', rooms, Date.now());
+      if (rooms) core.restore('rooms', rooms, this.clock.now());
       const locks = typeof navigator !== 'undefined' && navigator.locks ? navigator.locks : null;
       this.outboxes = new Outboxes(this.store, this.scope, locks, (blob) => this.adopt(core, blob));
       this.unsubscribeStore = this.store.onDestroyed?.(() => this.signedOutElsewhere()) ?? null;
@@ -381,7 +436,10 @@ export class ParleyClient {
     if (this.disposed) return;
     const reason = error instanceof Error ? error.message : String(error);
     console.error('parley: could not load the client core', error);
-    this.views.set('connection', failedConnection({ code: 'load_failed', message: `could not load the client core: ${reason}` }));
+    this.views.set(
+      'connection',
+      failedConnection({ code: 'load_failed', message: `could not load the client core: ${reason}` }),
+    );
     this.emit('connection');
   }
 
@@ -403,7 +461,7 @@ export class ParleyClient {
         ...INITIAL_CONNECTION,
         state: 'closed',
         lastError: Object.freeze({ code: 'unauthorized', message: 'signed out on this device' }),
-      }) as ConnectionSnapshot,
+      }),
     );
     for (const topic of this.listeners.keys()) this.emit(topic);
   }
@@ -411,7 +469,7 @@ export class ParleyClient {
   // Hands a gone tab's queue to the core; true once it is saved under this client's key.
   private async adopt(core: CoreHandle, blob: Uint8Array): Promise<boolean> {
     if (this.disposed || this.erased) return false;
-    const adopted = core.restore(OUTBOX, blob, Date.now());
+    const adopted = core.restore(OUTBOX, blob, this.clock.now());
     this.perform(core.takeEffects());
     await this.lastWrite;
     return adopted;
@@ -431,7 +489,7 @@ export class ParleyClient {
       return { ok: false, code: 'load_failed' };
     }
     if (this.disposed) return { ok: false, error: 'the client was disposed' };
-    const result = core.command(op, Date.now());
+    const result = core.command(op, this.clock.now());
     this.perform(core.takeEffects());
     return result;
   }
@@ -440,7 +498,7 @@ export class ParleyClient {
   private input(fn: (core: CoreHandle, now: number) => void): void {
     const core = this.core;
     if (!core || this.disposed) return;
-    fn(core, Date.now());
+    fn(core, this.clock.now());
     this.perform(core.takeEffects());
   }
 
@@ -459,10 +517,10 @@ export class ParleyClient {
           this.closeSocket(e.socket, e.code, e.reason);
           break;
         case 'timer': {
-          clearTimeout(this.timers.get(e.timer));
+          this.clock.clearTimeout(this.timers.get(e.timer));
           this.timers.set(
             e.timer,
-            setTimeout(() => {
+            this.clock.setTimeout(() => {
               this.timers.delete(e.timer);
               this.input((core, now) => core.timerFired(e.timer, now));
             }, e.delayMs),
@@ -470,7 +528,7 @@ export class ParleyClient {
           break;
         }
         case 'cancel':
-          clearTimeout(this.timers.get(e.timer));
+          this.clock.clearTimeout(this.timers.get(e.timer));
           this.timers.delete(e.timer);
           break;
         case 'persist': {
@@ -478,7 +536,10 @@ export class ParleyClient {
           const own = e.key === OUTBOX;
           const write = this.store.put(own ? (this.outboxes?.key ?? OUTBOX) : e.key, e.blob);
           this.lastWrite = write;
-          write.then(() => own && this.outboxes?.saved(), (error: unknown) => console.error('parley: could not save state', error));
+          write.then(
+            () => own && this.outboxes?.saved(),
+            (error: unknown) => console.error('parley: could not save state', error),
+          );
           break;
         }
         case 'token':
@@ -506,7 +567,8 @@ export class ParleyClient {
     ws.onerror = () => {};
     // The core checks the subprotocol the server chose.
     ws.onopen = () => this.input((core, now) => core.socketOpened(socket, now, ws.protocol));
-    ws.onmessage = (event: MessageEvent) => this.input((core, now) => core.received(socket, event.data, now));
+    ws.onmessage = (event: MessageEvent<string | ArrayBuffer>) =>
+      this.input((core, now) => core.received(socket, event.data, now));
     ws.onclose = (event: CloseEvent) => {
       this.sockets.delete(socket);
       this.input((core, now) => core.socketClosed(socket, event.code, now));
@@ -547,16 +609,32 @@ export class ParleyClient {
     queueMicrotask(() => this.flush());
   }
 
-  // Re-reads each changed view once per tick, however many inputs changed it.
+  // Re-reads each changed view once per tick, however many inputs changed it;
+  // what did not change keeps its objects (share), and an unchanged view
+  // notifies no one.
   private flush(): void {
     this.flushScheduled = false;
     const core = this.core;
     if (!core || this.disposed) return;
     const topics = [...this.dirty];
     this.dirty.clear();
+    const arrived: TimelineMessage[] = [];
     for (const topic of topics) {
-      this.views.set(topic, Object.freeze(core.view(topic)));
+      const prev = this.views.get(topic);
+      const next = share(prev, core.view(topic));
+      if (next === prev) continue;
+      this.views.set(topic, next);
+      if (topic.startsWith('room:')) arrived.push(...this.newMessages.take(prev as RoomSnapshot, next as RoomSnapshot));
       this.emit(topic);
+    }
+    for (const message of arrived) {
+      for (const listener of [...this.messageListeners]) {
+        try {
+          listener(message);
+        } catch (error) {
+          console.error('parley: an onMessage listener failed', error);
+        }
+      }
     }
     // Each reconnect looks for queues of tabs that went meanwhile.
     const connected = this.getConnection().state === 'connected';

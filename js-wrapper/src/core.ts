@@ -36,7 +36,7 @@ export class CoreHandle {
 
   command(op: Record<string, unknown>, now: number): Record<string, unknown> {
     const length = this.input(encoder.encode(JSON.stringify(op)));
-    return JSON.parse(this.cString(this.m._parley_command(this.handle, length, now)));
+    return JSON.parse(this.cString(this.m._parley_command(this.handle, length, now))) as Record<string, unknown>;
   }
 
   // A blob persisted by an earlier core; false if the core could not read it.

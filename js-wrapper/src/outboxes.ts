@@ -73,7 +73,7 @@ export class Outboxes {
     if (this.locks && typeof BroadcastChannel !== 'undefined') {
       this.channel = new BroadcastChannel(`${this.scope}:${OUTBOX}`);
       this.channel.onmessage = (e: MessageEvent) => {
-        if (typeof e.data === 'string') this.watch(e.data);
+        if (typeof e.data === 'string') void this.watch(e.data);
       };
     }
     await Promise.all([...saved.keys()].map((key) => this.watch(key)));

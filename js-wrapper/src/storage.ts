@@ -42,7 +42,7 @@ const STORE = 'blobs';
 function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
+    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
   });
 }
 
@@ -72,7 +72,7 @@ export class IndexedDbStore implements BlobStore {
         };
         resolve(db);
       };
-      r.onerror = () => reject(r.error);
+      r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
     });
     return this.db;
   }
@@ -82,7 +82,7 @@ export class IndexedDbStore implements BlobStore {
     const store = db.transaction(STORE, 'readonly').objectStore(STORE);
     const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
     const out = new Map<string, Uint8Array>();
-    keys.forEach((k, i) => out.set(String(k), new Uint8Array(values[i] as ArrayBuffer)));
+    keys.forEach((k, i) => out.set(k as string, new Uint8Array(values[i] as ArrayBuffer)));
     return out;
   }
 
@@ -92,8 +92,8 @@ export class IndexedDbStore implements BlobStore {
     change(tx.objectStore(STORE));
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
+      tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+      tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
     });
   }
 
@@ -114,7 +114,7 @@ export class IndexedDbStore implements BlobStore {
     await new Promise<void>((resolve, reject) => {
       const r = indexedDB.deleteDatabase(this.name);
       r.onsuccess = () => resolve();
-      r.onerror = () => reject(r.error);
+      r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
       // Open connections elsewhere are asked to close (versionchange); the
       // deletion completes when they have.
       r.onblocked = () => resolve();

@@ -2,7 +2,15 @@
 // (src/generated/protocol.ts, generated at build time from shared/schemas/).
 import type { ErrorCode, Member, Message, MessageType, Metadata } from './generated/protocol.js';
 
-export type { ClientFrame, ErrorCode, Member, Message, MessageType, Metadata, ServerFrame } from './generated/protocol.js';
+export type {
+  ClientFrame,
+  ErrorCode,
+  Member,
+  Message,
+  MessageType,
+  Metadata,
+  ServerFrame,
+} from './generated/protocol.js';
 
 export type ConnectionState =
   | 'idle'
@@ -67,6 +75,18 @@ export interface TimelineMessage extends Omit<Message, 'id' | 'seq' | 'updatedAt
   readBy: string[];
   /** Why it failed (status `failed`), or the last transient refusal. */
   error?: ParleyError;
+}
+
+/**
+ * Where the client gets the time and its timers: the real ones by default.
+ * Tests pass a fake to run reconnection backoff, heartbeats, token refresh
+ * and typing expiry without waiting (see test/support/fake-clock.ts).
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(handle: unknown): void;
 }
 
 export interface TypingUser {

@@ -21,8 +21,16 @@ export interface CoreModule {
 }
 
 export interface LoadOptions {
-  /** The module's bytes (Node, tests); browsers fetch parley-core.wasm next to this file. */
+  /**
+   * The module's bytes. Without them browsers fetch parley-core.wasm next to
+   * this file, and Node reads it from there (Node 20.16+: process.getBuiltinModule).
+   */
   wasmBinary?: ArrayBuffer | Uint8Array;
+}
+
+// What the loader needs of Node, without depending on Node's types.
+interface NodeProcess {
+  getBuiltinModule?(id: 'fs'): { promises: { readFile(path: URL): Promise<Uint8Array> } };
 }
 
 const imports = {
@@ -33,13 +41,16 @@ const imports = {
   },
 };
 
+const compile = async (bytes: ArrayBuffer | Uint8Array) =>
+  (await WebAssembly.instantiate(bytes as ArrayBuffer, imports)).instance;
+
 async function instantiate(options: LoadOptions): Promise<WebAssembly.Instance> {
-  if (options.wasmBinary) {
-    const { instance } = await WebAssembly.instantiate(options.wasmBinary as ArrayBuffer, imports);
-    return instance;
-  }
+  if (options.wasmBinary) return compile(options.wasmBinary);
   // Bundlers (Next.js, Vite, webpack) see this URL and ship the .wasm as an asset.
   const url = new URL('./parley-core.wasm', import.meta.url);
+  // Node's fetch cannot read a file: URL; its fs can. (Elsewhere, e.g. Deno, fetch can.)
+  const fs = url.protocol === 'file:' && (globalThis as { process?: NodeProcess }).process?.getBuiltinModule?.('fs');
+  if (fs) return compile(await fs.promises.readFile(url));
   const response = fetch(url);
   try {
     return (await WebAssembly.instantiateStreaming(response, imports)).instance;
@@ -47,9 +58,8 @@ async function instantiate(options: LoadOptions): Promise<WebAssembly.Instance> 
     // A server that does not say application/wasm: compile from the bytes.
     // (A failure here is the one reported: a 404, a CSP without 'wasm-unsafe-eval'.)
     const r = await fetch(url);
-    if (!r.ok) throw new Error(`HTTP ${r.status} for ${url}`);
-    const { instance } = await WebAssembly.instantiate(await r.arrayBuffer(), imports);
-    return instance;
+    if (!r.ok) throw new Error(`HTTP ${r.status} for ${url.href}`);
+    return compile(await r.arrayBuffer());
   }
 }
 

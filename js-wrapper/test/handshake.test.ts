@@ -44,7 +44,10 @@ function log<T>() {
     reach(n: number, what: string): Promise<void> {
       if (items.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} (${items.length} of ${n})`)), 10_000);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${what} (${items.length} of ${n})`)),
+          10_000,
+        );
         waiters.push({ n, wake: () => (clearTimeout(timer), resolve()) });
       });
     },
@@ -84,7 +87,7 @@ describe('the handshake timeout', () => {
     const hellos: string[] = [];
     const closes = log<number>();
     wss.on('connection', (ws) => {
-      ws.on('message', (data) => hellos.push(String(data))); // heard, never answered
+      ws.on('message', (data) => hellos.push((data as Buffer).toString())); // heard, never answered
       ws.on('close', (code) => closes.push(code));
     });
     const { port } = wss.address() as { port: number };
@@ -95,7 +98,7 @@ describe('the handshake timeout', () => {
     alice.connect();
     await closes.reach(3, 'three abandoned attempts');
     expect(hellos.length).toBeGreaterThanOrEqual(3);
-    expect(hellos.every((h) => JSON.parse(h).type === 'hello')).toBe(true);
+    expect(hellos.every((h) => (JSON.parse(h) as { type: string }).type === 'hello')).toBe(true);
     expect(closes.items.slice(0, 3)).toEqual([1000, 1000, 1000]); // closed by the client
     expect(states.slice(0, 4)).toEqual(['connecting', 'authenticating', 'backoff', 'connecting']);
   });

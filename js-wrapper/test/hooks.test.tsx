@@ -18,9 +18,12 @@ beforeAll(async () => {
   server = new Parleyd();
   // Quick presence changes; no send limit in the way of seeding history.
   await server.start([
-    '--offline-grace-ms', String(GRACE_MS),
-    '--rate-messages', '1000/1000',
-    '--user-rate-messages', '1000/1000',
+    '--offline-grace-ms',
+    String(GRACE_MS),
+    '--rate-messages',
+    '1000/1000',
+    '--user-rate-messages',
+    '1000/1000',
   ]);
 });
 
@@ -49,7 +52,12 @@ function as(user: string) {
 }
 
 function useEverything(roomId: string) {
-  return { room: useRoom(roomId), presence: usePresence(roomId), typing: useTyping(roomId), connection: useConnection() };
+  return {
+    room: useRoom(roomId),
+    presence: usePresence(roomId),
+    typing: useTyping(roomId),
+    connection: useConnection(),
+  };
 }
 
 const WAIT = { timeout: 10_000 };
@@ -101,7 +109,10 @@ it('retry sends a failed message again, discard drops it, and the other side nev
   });
   const failed = () => alice.result.current.room.messages.find((m) => m.key === key);
   // Refused by the client at once, in its own (terse) words.
-  expect(failed()).toMatchObject({ status: 'failed', error: { code: 'too_large', message: 'too_large at /message/content' } });
+  expect(failed()).toMatchObject({
+    status: 'failed',
+    error: { code: 'too_large', message: 'too_large at /message/content' },
+  });
   act(() => alice.result.current.room.retry(key));
   // Retried: this time the server refuses it, in its words.
   await waitFor(() => expect(failed()?.error?.message).toMatch(/4000/), WAIT);
@@ -112,7 +123,10 @@ it('retry sends a failed message again, discard drops it, and the other side nev
   await act(async () => {
     await alice.result.current.room.send('after the discard');
   });
-  await waitFor(() => expect(bob.result.current.room.messages.map((m) => m.content)).toEqual(['after the discard']), WAIT);
+  await waitFor(
+    () => expect(bob.result.current.room.messages.map((m) => m.content)).toEqual(['after the discard']),
+    WAIT,
+  );
   expect(alice.result.current.room.messages.map((m) => m.content)).toEqual(['after the discard']);
 });
 
@@ -143,7 +157,13 @@ it('markRead turns the sender’s message into read by the reader', async () => 
   });
   await waitFor(() => expect(bob.result.current.room.messages).toHaveLength(1), WAIT);
   // Received: delivered, not read.
-  await waitFor(() => expect(alice.result.current.room.messages[0]).toMatchObject({ status: 'delivered', readBy: [] }), WAIT);
+  await waitFor(
+    () => expect(alice.result.current.room.messages[0]).toMatchObject({ status: 'delivered', readBy: [] }),
+    WAIT,
+  );
   act(() => bob.result.current.room.markRead(bob.result.current.room.messages[0].seq!));
-  await waitFor(() => expect(alice.result.current.room.messages[0]).toMatchObject({ status: 'read', readBy: ['bob'] }), WAIT);
+  await waitFor(
+    () => expect(alice.result.current.room.messages[0]).toMatchObject({ status: 'read', readBy: ['bob'] }),
+    WAIT,
+  );
 });

@@ -4,7 +4,7 @@
 import { afterEach, expect, it } from 'vitest';
 
 import { createClient, ParleyClientError, type ParleyClient } from '../dist/index.js';
-import { until } from './support/until';
+import { until, untilConnection } from './support/until';
 
 const clients: ParleyClient[] = [];
 afterEach(() => {
@@ -23,7 +23,7 @@ it('says failed, with load_failed, and send() rejects with it', async () => {
   });
   clients.push(alice);
   alice.connect();
-  const failed = await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'failed', 'failed');
+  const failed = await untilConnection(alice, (c) => c.state === 'failed', 'failed');
   expect(failed.lastError?.code).toBe('load_failed');
   expect(failed.lastError?.message).toMatch(/^could not load the client core: /);
   const refused = await alice.send('lobby', 'hello').catch((e: unknown) => e);
@@ -35,6 +35,12 @@ it('says failed, with load_failed, and send() rejects with it', async () => {
   const seen: string[] = [];
   alice.subscribe('connection', () => seen.push(alice.getConnection().state));
   alice.reconnectNow();
-  await until(alice, 'connection', () => seen, (s) => s.length > 0, 'a second attempt');
+  await until(
+    alice,
+    'connection',
+    () => seen,
+    (s) => s.length > 0,
+    'a second attempt',
+  );
   expect(alice.getConnection().state).toBe('failed');
 });

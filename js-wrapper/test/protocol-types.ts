@@ -30,10 +30,22 @@ export const clientFrames: ClientFrame[] = [
 ];
 
 export const serverFrames: ServerFrame[] = [
-  { type: 'welcome', sessionId: 's1', user: { id: 'alice', name: 'Alice' }, serverTime: 1, heartbeatMs: 25000,
-    limits: { maxFrameBytes: 65536, maxContentLength: 4000, sendIntervalMs: 100, sendBurst: 20 } },
-  { type: 'joined', room: { id: 'lobby', kind: 'public' }, epoch: 'e1', headSeq: 1,
-    members: [{ userId: 'alice', name: 'Alice', status: 'online' }], messages: [message] },
+  {
+    type: 'welcome',
+    sessionId: 's1',
+    user: { id: 'alice', name: 'Alice' },
+    serverTime: 1,
+    heartbeatMs: 25000,
+    limits: { maxFrameBytes: 65536, maxContentLength: 4000, sendIntervalMs: 100, sendBurst: 20 },
+  },
+  {
+    type: 'joined',
+    room: { id: 'lobby', kind: 'public' },
+    epoch: 'e1',
+    headSeq: 1,
+    members: [{ userId: 'alice', name: 'Alice', status: 'online' }],
+    messages: [message],
+  },
   { type: 'ack', ref: '3', message },
   { type: 'error', code: 'rate_limited', message: 'slow down', retryAfterMs: 1000 },
   { type: 'message', message },

@@ -29,7 +29,9 @@ class CountingWebSocket extends WebSocket {
 }
 
 const framesOf = (type: string, roomId: string) =>
-  framesSent.map((f) => JSON.parse(f)).filter((f) => f.type === type && f.roomId === roomId);
+  framesSent
+    .map((f) => JSON.parse(f) as { type?: string; roomId?: string })
+    .filter((f) => f.type === type && f.roomId === roomId);
 
 function Lobby() {
   const { state } = useConnection();
@@ -51,13 +53,15 @@ function Lobby() {
 }
 
 function Provider({ user, children }: { user: string; children: React.ReactNode }) {
+  // Created once: a new store is a new client (see ParleyProviderProps).
+  const [storage] = useState(() => new MemoryStore());
   return (
     <ParleyProvider
       url={server.url}
       getToken={() => tokenFor(user)}
       wasmBinary={wasmBinary}
       WebSocket={CountingWebSocket as unknown as typeof globalThis.WebSocket}
-      storage={new MemoryStore()}
+      storage={storage}
     >
       {children}
     </ParleyProvider>

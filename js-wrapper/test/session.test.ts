@@ -1,11 +1,12 @@
 // Token refresh in place, sign-out, and the queues of several clients (tabs)
 // on one store: the wrapper with the real WebAssembly core and a real parleyd.
+// (Token refresh on a fake clock, to the millisecond: wrapper.test.ts.)
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
 import { createClient, MemoryStore, type ClientOptions, type ParleyClient, type RoomSnapshot } from '../dist/index.js';
 import { metric, Parleyd, tokenFor } from './support/parleyd';
-import { until } from './support/until';
+import { untilConnection, untilRoom } from './support/until';
 import { wasmBinary } from './support/wasm';
 
 let server: Parleyd;
@@ -27,11 +28,11 @@ function client(user: string, more: Partial<ClientOptions> = {}): ParleyClient {
 const contents = (room: RoomSnapshot) => room.messages.map((m) => m.content);
 
 function connected(c: ParleyClient) {
-  return until(c, 'connection', () => c.getConnection(), (v) => v.state === 'connected', 'connected');
+  return untilConnection(c, (v) => v.state === 'connected', 'connected');
 }
 
 function joined(c: ParleyClient, room = 'lobby') {
-  return until(c, `room:${room}`, () => c.getRoom(room), (r) => r.joined, 'joined');
+  return untilRoom(c, room, (r) => r.joined, 'joined');
 }
 
 /** Resolves when `count()` reaches `n` (checked on each of the client's connection changes and token calls). */
@@ -94,29 +95,13 @@ describe('token refresh', () => {
       sent.push(text);
       await alice.send('lobby', text);
     }
-    const atBob = await until(bob, 'room:lobby', () => bob.getRoom('lobby'), (r) => r.messages.length === sent.length,
-      'bob has them all');
+    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === sent.length, 'bob has them all');
     expect(contents(atBob)).toEqual(sent);
     expect(tokens.value).toBeGreaterThanOrEqual(4);
     // One socket all along: no state but connected after the first welcome.
     expect(states.filter((s) => s !== 'connected')).toEqual(['connecting', 'authenticating']);
     expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(2); // alice's and bob's
     expect(alice.getConnection().lastError).toBeNull();
-  });
-
-  it('takes expiresAt from a token provider that gives it', async () => {
-    const tokens = counter();
-    const alice = client('alice', {
-      getToken: () => {
-        tokens.bump();
-        // A long-lived JWT, but the provider says it is good for 2 s.
-        return { token: tokenFor('alice'), expiresAt: Date.now() + 2_000 };
-      },
-    });
-    alice.connect();
-    await connected(alice);
-    await tokens.reach(3, 'two refreshes');
-    expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(1);
   });
 
   it('falls back to a reconnect with a fresh token when the server refuses the refreshed one', async () => {
@@ -139,25 +124,9 @@ describe('token refresh', () => {
     alice.connect();
     await connected(alice);
     await tokens.reach(3, 'a fresh token after the refusal');
-    await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'connected' && c.lastError === null,
-      'connected again');
+    await untilConnection(alice, (c) => c.state === 'connected' && c.lastError === null, 'connected again');
     expect(errors).toEqual(['unauthorized']);
     expect(metric(await server.metrics(), 'parley_connections_opened_total')).toBe(2);
-  });
-
-  it('closes with unauthorized when the provider has no token at refresh time (signed out)', async () => {
-    const tokens = counter();
-    const alice = client('alice', {
-      getToken: () => {
-        tokens.bump();
-        return tokens.value === 1 ? tokenFor('alice', 'alice', 3) : null;
-      },
-    });
-    alice.connect();
-    await connected(alice);
-    const closed = await until(alice, 'connection', () => alice.getConnection(), (c) => c.state === 'closed', 'closed');
-    expect(closed.lastError).toMatchObject({ code: 'unauthorized', message: 'the app has no token' });
-    expect(tokens.value).toBe(2);
   });
 });
 
@@ -173,7 +142,7 @@ describe('queues of several clients on one store', () => {
     const tabs = [client('alice', { storage }), client('alice', { storage })];
     for (const t of tabs) t.connect();
     for (const t of tabs) {
-      await until(t, 'connection', () => t.getConnection(), (c) => c.state === 'backoff', 'backoff');
+      await untilConnection(t, (c) => c.state === 'backoff', 'backoff');
     }
     await tabs[0].send('lobby', 'a1');
     await tabs[1].send('lobby', 'b1');
@@ -187,12 +156,14 @@ describe('queues of several clients on one store', () => {
     await server.start();
     const later = client('alice', { storage });
     later.connect();
-    const atBob = await until(bob, 'room:lobby', () => bob.getRoom('lobby'), (r) => r.messages.length === 4,
-      'bob has all four', 20_000);
+    const atBob = await untilRoom(bob, 'lobby', (r) => r.messages.length === 4, 'bob has all four', 20_000);
     expect(contents(atBob).sort()).toEqual(['a1', 'a2', 'b1', 'b2']);
-    await until(later, 'room:lobby', () => later.getRoom('lobby'),
+    await untilRoom(
+      later,
+      'lobby',
       (r) => r.messages.length === 4 && r.messages.every((m) => m.status !== 'queued' && m.status !== 'sending'),
-      'alice confirmed all');
+      'alice confirmed all',
+    );
     // The adopted queues are gone from the store; the new client's is empty.
     const left = [...(await storage.loadAll()).keys()].filter((k) => k.startsWith('outbox'));
     expect(left).toHaveLength(1);
@@ -200,8 +171,7 @@ describe('queues of several clients on one store', () => {
     expect(left[0]).not.toBe(keys[1]);
     // A sentinel from bob, then: nothing from alice came twice.
     await bob.send('lobby', 'sentinel');
-    await until(later, 'room:lobby', () => later.getRoom('lobby'), (r) => r.messages.some((m) => m.content === 'sentinel'),
-      'sentinel');
+    await untilRoom(later, 'lobby', (r) => r.messages.some((m) => m.content === 'sentinel'), 'sentinel');
     expect(contents(bob.getRoom('lobby'))).toHaveLength(5);
   });
 });
@@ -218,7 +188,7 @@ describe('sign-out', () => {
     await joined(tab1);
     await joined(tab2);
     await server.kill();
-    await until(tab1, 'connection', () => tab1.getConnection(), (c) => c.state === 'backoff', 'backoff');
+    await untilConnection(tab1, (c) => c.state === 'backoff', 'backoff');
     await tab1.send('lobby', 'never sent 1');
     await tab2.send('lobby', 'never sent 2');
     expect([...(await storage.loadAll()).keys()].filter((k) => k.startsWith('outbox'))).toHaveLength(2);
@@ -226,7 +196,7 @@ describe('sign-out', () => {
     await tab1.signOut();
     expect((await storage.loadAll()).size).toBe(0);
     expect(tab1.getConnection()).toMatchObject({ state: 'closed', lastError: { code: 'unauthorized' } });
-    const other = await until(tab2, 'connection', () => tab2.getConnection(), (c) => c.state === 'closed', 'tab 2 stops');
+    const other = await untilConnection(tab2, (c) => c.state === 'closed', 'tab 2 stops');
     expect(other.lastError).toMatchObject({ code: 'unauthorized', message: 'signed out on this device' });
     expect(tab2.getRoom('lobby').messages).toEqual([]);
     // Nothing is written after the sign-out, whatever the stopped clients do.

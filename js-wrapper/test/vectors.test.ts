@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { inspect, loadModule } from './support/wasm';
 
 const dir = join(process.cwd(), '../shared/test-vectors');
-const load = (name: string) => JSON.parse(readFileSync(join(dir, name), 'utf8'));
+const load = <T>(name: string) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
 
 // {"$repeat": "ab", "times": 3} -> "ababab", as the C++ tests expand it.
 function expand(value: unknown): unknown {
@@ -28,26 +28,29 @@ interface Vector {
   error?: { code: string; path: string };
 }
 
-const valid: Vector[] = load('valid.json');
-const invalid: Vector[] = load('invalid.json');
-const invalidBinary: (Omit<Vector, 'frame' | 'text'> & { hex: string | unknown[] })[] = load('invalid-binary.json');
-const golden: Record<string, string> = load('binary.json');
+const valid = load<Vector[]>('valid.json');
+const invalid = load<Vector[]>('invalid.json');
+const invalidBinary = load<(Omit<Vector, 'frame' | 'text'> & { hex: string | unknown[] })[]>('invalid-binary.json');
+const golden = load<Record<string, string>>('binary.json');
 const utf8 = new TextEncoder();
 const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
 
 describe('valid vectors', () => {
-  it.each(valid.map((v) => [v.name, v] as const))('%s: decodes, re-encodes to the same JSON and the golden binary', async (_, v) => {
-    const m = await loadModule();
-    const text = JSON.stringify(expand(v.frame));
-    const r = inspect(m, v.direction, 'json', utf8.encode(text));
-    expect(r.ok, r.message).toBe(true);
-    expect(JSON.parse(r.json!)).toEqual(JSON.parse(text));
-    expect(r.binary).toBe(golden[v.name]);
+  it.each(valid.map((v) => [v.name, v] as const))(
+    '%s: decodes, re-encodes to the same JSON and the golden binary',
+    async (_, v) => {
+      const m = await loadModule();
+      const text = JSON.stringify(expand(v.frame));
+      const r = inspect(m, v.direction, 'json', utf8.encode(text));
+      expect(r.ok, r.message).toBe(true);
+      expect(JSON.parse(r.json!)).toEqual(JSON.parse(text));
+      expect(r.binary).toBe(golden[v.name]);
 
-    const fromBinary = inspect(m, v.direction, 'binary', fromHex(golden[v.name]));
-    expect(fromBinary.ok, fromBinary.message).toBe(true);
-    expect(JSON.parse(fromBinary.json!)).toEqual(JSON.parse(text));
-  });
+      const fromBinary = inspect(m, v.direction, 'binary', fromHex(golden[v.name]));
+      expect(fromBinary.ok, fromBinary.message).toBe(true);
+      expect(JSON.parse(fromBinary.json!)).toEqual(JSON.parse(text));
+    },
+  );
 });
 
 describe('invalid vectors', () => {

@@ -2,7 +2,16 @@
 // Writing a message: Enter sends, Shift+Enter breaks the line. Tells the
 // room we are typing, counts characters near the limit and explains refusals
 // (too long, too fast) right here.
-import { forwardRef, useEffect, useImperativeHandle, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import {
+  forwardRef,
+  useEffect,
+  useImperativeHandle,
+  useMemo,
+  useRef,
+  useState,
+  type FormEvent,
+  type KeyboardEvent,
+} from 'react';
 import type { UseRoom } from '@parley/realtime/react';
 
 import { codePoints, MAX_LENGTH } from '@/lib/format';
@@ -15,12 +24,15 @@ export interface ComposerHandle {
 const COUNTER_FROM = MAX_LENGTH - 500;
 const SLOW_DOWN_NOTICE_MS = 4000;
 
-export const Composer = forwardRef<ComposerHandle, {
-  room: UseRoom;
-  placeholder: string;
-  initialDraft: string;
-  onDraftChange: (draft: string) => void;
-}>(function Composer({ room, placeholder, initialDraft, onDraftChange }, ref) {
+export const Composer = forwardRef<
+  ComposerHandle,
+  {
+    room: UseRoom;
+    placeholder: string;
+    initialDraft: string;
+    onDraftChange: (draft: string) => void;
+  }
+>(function Composer({ room, placeholder, initialDraft, onDraftChange }, ref) {
   const { send, setTyping, messages } = room;
   const [draft, setDraftState] = useState(initialDraft);
   const [sendError, setSendError] = useState<string | null>(null);

@@ -49,8 +49,16 @@ export function MembersPanel({
         <h2 id="members-heading" className="panel-heading">
           Members {members.length > 0 && <span className="count">{members.length}</span>}
         </h2>
-        <button ref={close} type="button" className="icon-button close-members" aria-label="Close members" onClick={onClose}>
-          <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+        <button
+          ref={close}
+          type="button"
+          className="icon-button close-members"
+          aria-label="Close members"
+          onClick={onClose}
+        >
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            <path d="M6 6l12 12M18 6L6 18" />
+          </svg>
         </button>
       </div>
       <p className="panel-sub">{stale ? 'Presence updates when you’re back online' : `${online} online`}</p>

@@ -53,14 +53,23 @@ export function MessageList({
   const visible = usePageVisible();
   const now = useNow(60_000);
 
-  const lastSeq = useMemo(() => messages.reduce((max, m) => (m.seq !== undefined && m.seq > max ? m.seq : max), 0), [messages]);
+  const lastSeq = useMemo(
+    () => messages.reduce((max, m) => (m.seq !== undefined && m.seq > max ? m.seq : max), 0),
+    [messages],
+  );
 
   const requestOlder = useCallback(() => {
     const el = scroller.current;
     if (!el || !hasMore || loadingOlder) return;
     const a = anchor.current;
     if (a && Date.now() - a.at < 5000) return; // one page at a time
-    anchor.current = { height: el.scrollHeight, top: el.scrollTop, firstKey: messages[0]?.key, sawLoading: false, at: Date.now() };
+    anchor.current = {
+      height: el.scrollHeight,
+      top: el.scrollTop,
+      firstKey: messages[0]?.key,
+      sawLoading: false,
+      at: Date.now(),
+    };
     loadOlder();
   }, [hasMore, loadingOlder, loadOlder, messages]);
 
@@ -133,7 +142,12 @@ export function MessageList({
     const newDay = !prev || new Date(prev.createdAt).toDateString() !== new Date(m.createdAt).toDateString();
     if (newDay) {
       rows.push(
-        <li key={`day-${m.createdAt}-${m.key}`} className="day" role="separator" aria-label={dayLabel(m.createdAt, now)}>
+        <li
+          key={`day-${m.createdAt}-${m.key}`}
+          className="day"
+          role="separator"
+          aria-label={dayLabel(m.createdAt, now)}
+        >
           <span>{dayLabel(m.createdAt, now)}</span>
         </li>,
       );
@@ -161,7 +175,15 @@ export function MessageList({
 
   return (
     <div className="timeline">
-      <div className="scroller" ref={scroller} onScroll={onScroll} role="log" aria-label="Messages" aria-live="polite" aria-busy={!joined}>
+      <div
+        className="scroller"
+        ref={scroller}
+        onScroll={onScroll}
+        role="log"
+        aria-label="Messages"
+        aria-live="polite"
+        aria-busy={!joined}
+      >
         {hasMore && (
           <div className="older">
             {loadingOlder ? (
@@ -177,7 +199,9 @@ export function MessageList({
         )}
         {!hasMore && messages.length > 0 && joined && (
           <p className="beginning">
-            {direct ? `This is the beginning of your conversation with ${title}.` : `This is the beginning of #${title}.`}
+            {direct
+              ? `This is the beginning of your conversation with ${title}.`
+              : `This is the beginning of #${title}.`}
           </p>
         )}
         {messages.length === 0 && (
@@ -246,7 +270,9 @@ const MessageRow = memo(function MessageRow({
       aria-describedby={m.mine ? statusId : undefined}
       data-seq={m.seq}
     >
-      <div className="gutter">{continued ? <span className="hover-time">{time}</span> : <Avatar id={m.senderId || sender} name={sender} />}</div>
+      <div className="gutter">
+        {continued ? <span className="hover-time">{time}</span> : <Avatar id={m.senderId || sender} name={sender} />}
+      </div>
       <div className="body">
         {!continued && (
           <div className="meta">

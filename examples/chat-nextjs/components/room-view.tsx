@@ -1,6 +1,6 @@
 'use client';
 // One room: its header, timeline, typing line, composer and members.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import { useConnection, useRoom } from '@parley/realtime/react';
 import type { TimelineMessage } from '@parley/realtime';
 
@@ -95,11 +95,17 @@ export function RoomView({
             aria-expanded={roomsOpen}
             onClick={onToggleRooms}
           >
-            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 7h16M4 12h16M4 17h16" /></svg>
+            <svg viewBox="0 0 24 24" aria-hidden="true">
+              <path d="M4 7h16M4 12h16M4 17h16" />
+            </svg>
           </button>
           <div className="room-title">
             <h1>
-              {!direct && <span className="hash" aria-hidden="true">#</span>}
+              {!direct && (
+                <span className="hash" aria-hidden="true">
+                  #
+                </span>
+              )}
               {title}
             </h1>
             <p className="room-subtitle">{subtitle}</p>

@@ -35,7 +35,9 @@ export function Sidebar({
           <span>Parley</span>
         </div>
         <button type="button" className="icon-button close-drawer" aria-label="Close rooms" onClick={onClose}>
-          <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            <path d="M6 6l12 12M18 6L6 18" />
+          </svg>
         </button>
       </div>
 
@@ -98,7 +100,12 @@ function RoomLink({ room, me, current }: { room: SavedRoom; me: Me; current: boo
           </span>
         )}
         <span className="room-name">{label}</span>
-        {unread > 0 && <span className="badge">{unread > 99 ? '99+' : unread}<span className="sr-only"> unread</span></span>}
+        {unread > 0 && (
+          <span className="badge">
+            {unread > 99 ? '99+' : unread}
+            <span className="sr-only"> unread</span>
+          </span>
+        )}
       </a>
     </li>
   );

@@ -24,7 +24,7 @@ export function SignIn({ onSignIn }: { onSignIn: (signed: SignedToken) => void }
 
   return (
     <main className="signin">
-      <form onSubmit={submit} className="signin-card" aria-labelledby="signin-title">
+      <form onSubmit={(e) => void submit(e)} className="signin-card" aria-labelledby="signin-title">
         <div className="signin-brand">
           <span className="logo" aria-hidden="true" />
           <span>Parley</span>

@@ -8,7 +8,16 @@ import { ConnectionBanner, ConnectionPill } from '@/components/connection';
 import { RoomView } from '@/components/room-view';
 import { Sidebar } from '@/components/sidebar';
 import { useHashRoom } from '@/lib/hooks';
-import { directPeer, directRoomId, forgetRooms, isDirect, LOBBY, loadRooms, saveRooms, type SavedRoom } from '@/lib/rooms';
+import {
+  directPeer,
+  directRoomId,
+  forgetRooms,
+  isDirect,
+  LOBBY,
+  loadRooms,
+  saveRooms,
+  type SavedRoom,
+} from '@/lib/rooms';
 import type { Session } from '@/lib/session';
 
 export interface Me {

@@ -92,7 +92,10 @@ export function typingText(names: string[]): string {
 }
 
 export function initials(name: string): string {
-  const parts = name.trim().split(/[\s._-]+/).filter(Boolean);
+  const parts = name
+    .trim()
+    .split(/[\s._-]+/)
+    .filter(Boolean);
   const letters = parts.length > 1 ? [parts[0], parts[1]].map((p) => [...p][0]) : [...(parts[0] ?? '?')].slice(0, 2);
   return letters.join('').toUpperCase();
 }

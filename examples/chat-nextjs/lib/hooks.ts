@@ -53,7 +53,11 @@ function subscribeHash(cb: () => void) {
 
 /** The open room, kept in the URL's hash (so reloads, links and Back work). */
 export function useHashRoom(): [string, (roomId: string) => void] {
-  const room = useSyncExternalStore(subscribeHash, () => roomFromHash() ?? LOBBY, () => LOBBY);
+  const room = useSyncExternalStore(
+    subscribeHash,
+    () => roomFromHash() ?? LOBBY,
+    () => LOBBY,
+  );
   const open = (roomId: string) => {
     if (roomFromHash() !== roomId) window.location.hash = roomId;
   };

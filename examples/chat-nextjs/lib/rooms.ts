@@ -55,7 +55,8 @@ export function loadRooms(userId: string): SavedRoom[] {
   let rooms: SavedRoom[] = [];
   try {
     const raw = window.localStorage.getItem(roomsKey(userId));
-    if (raw) rooms = (JSON.parse(raw) as SavedRoom[]).filter((r) => r && typeof r.id === 'string' && isValidRoomId(r.id));
+    if (raw)
+      rooms = (JSON.parse(raw) as SavedRoom[]).filter((r) => r && typeof r.id === 'string' && isValidRoomId(r.id));
   } catch {
     rooms = [];
   }

@@ -23,7 +23,11 @@ export interface UseConnection {
 export function useConnection(): UseConnection {
   const client = useParleyClient();
   const subscribe = useCallback((cb: () => void) => client.subscribe('connection', cb), [client]);
-  const c = useSyncExternalStore(subscribe, () => client.getConnection(), () => INITIAL_CONNECTION);
+  const c = useSyncExternalStore(
+    subscribe,
+    () => client.getConnection(),
+    () => INITIAL_CONNECTION,
+  );
   const reconnectNow = useCallback(() => client.reconnectNow(), [client]);
   return useMemo(
     () => ({

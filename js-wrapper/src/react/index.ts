@@ -1,10 +1,3 @@
 'use client';
 export { ParleyProvider, useParleyClient, type ParleyProviderProps } from './provider.js';
-export {
-  useConnection,
-  usePresence,
-  useRoom,
-  useTyping,
-  type UseConnection,
-  type UseRoom,
-} from './hooks.js';
+export { useConnection, usePresence, useRoom, useTyping, type UseConnection, type UseRoom } from './hooks.js';

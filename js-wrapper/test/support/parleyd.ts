@@ -50,7 +50,7 @@ export class Parleyd {
     await new Promise<void>((resolve, reject) => {
       let log = '';
       const timeout = setTimeout(() => reject(new Error(`parleyd did not start:\n${log}`)), 10_000);
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         log += chunk.toString();
         if (log.includes('msg=listening')) {
           clearTimeout(timeout);
@@ -59,7 +59,7 @@ export class Parleyd {
       });
       child.on('exit', (code) => reject(new Error(`parleyd exited (${code}):\n${log}`)));
     });
-    child.stderr!.resume();
+    child.stderr.resume();
   }
 
   // SIGKILL: a crash, nothing flushed by the server.

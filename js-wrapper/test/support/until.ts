@@ -1,6 +1,6 @@
 // Waits until a client's view satisfies a condition (driven by the client's
 // own notifications, with a deadline), instead of sleeping.
-import type { ParleyClient } from '../../dist/index.js';
+import type { ConnectionSnapshot, ParleyClient, RoomSnapshot } from '../../dist/index.js';
 
 export function until<T>(
   client: ParleyClient,
@@ -26,4 +26,25 @@ export function until<T>(
     const unsubscribe = client.subscribe(topic, () => void check());
     check();
   });
+}
+
+/** Waits until the room's view satisfies `ok`. */
+export function untilRoom(
+  client: ParleyClient,
+  roomId: string,
+  ok: (room: RoomSnapshot) => boolean,
+  what: string,
+  timeoutMs?: number,
+): Promise<RoomSnapshot> {
+  return until(client, `room:${roomId}`, () => client.getRoom(roomId), ok, what, timeoutMs);
+}
+
+/** Waits until the connection's view satisfies `ok`. */
+export function untilConnection(
+  client: ParleyClient,
+  ok: (connection: ConnectionSnapshot) => boolean,
+  what: string,
+  timeoutMs?: number,
+): Promise<ConnectionSnapshot> {
+  return until(client, 'connection', () => client.getConnection(), ok, what, timeoutMs);
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import type createParleyCore from './parley-core-test.mjs';
 import type { ParleyCoreModule } from './parley-core-test.mjs';
 
 // Paths from the package folder (vitest's working directory): under jsdom,
@@ -15,12 +16,12 @@ export const wasmBinary = readFileSync(join(pkg, 'dist/parley-core.wasm'));
 const testDir = join(pkg, '../build/wasm/client-wasm');
 let module: Promise<ParleyCoreModule> | null = null;
 export async function loadModule(): Promise<ParleyCoreModule> {
-  module ??= import(pathToFileURL(join(testDir, 'parley-core-test.mjs')).href).then((m) =>
-    m.default({ wasmBinary: readFileSync(join(testDir, 'parley-core-test.wasm')) }),
+  module ??= import(pathToFileURL(join(testDir, 'parley-core-test.mjs')).href).then(
+    (m: { default: typeof createParleyCore }) =>
+      m.default({ wasmBinary: readFileSync(join(testDir, 'parley-core-test.wasm')) }),
   );
   return module;
 }
-
 
 export interface Inspection {
   ok: boolean;
@@ -33,7 +34,12 @@ export interface Inspection {
 }
 
 // Decodes a frame with the module's own codecs (see parley_inspect in wasm_api.cpp).
-export function inspect(m: ParleyCoreModule, direction: 'c2s' | 's2c', codec: 'json' | 'binary', bytes: Uint8Array): Inspection {
+export function inspect(
+  m: ParleyCoreModule,
+  direction: 'c2s' | 's2c',
+  codec: 'json' | 'binary',
+  bytes: Uint8Array,
+): Inspection {
   const ptr = m._malloc(Math.max(bytes.length, 1));
   m.HEAPU8.set(bytes, ptr);
   const out = m._parley_inspect(direction === 'c2s' ? 0 : 1, codec === 'json' ? 0 : 1, ptr, bytes.length);
@@ -41,5 +47,5 @@ export function inspect(m: ParleyCoreModule, direction: 'c2s' | 's2c', codec: 'j
   const heap = m.HEAPU8;
   let end = out;
   while (heap[end] !== 0) end++;
-  return JSON.parse(new TextDecoder().decode(heap.subarray(out, end)));
+  return JSON.parse(new TextDecoder().decode(heap.subarray(out, end))) as Inspection;
 }

@@ -19,7 +19,7 @@ function userIdFor(name: string): string {
 export async function POST(request: Request): Promise<Response> {
   let name: unknown;
   try {
-    ({ name } = await request.json());
+    ({ name } = (await request.json()) as { name?: unknown });
   } catch {
     return Response.json({ error: 'send {"name": "..."}' }, { status: 400 });
   }
