@@ -57,7 +57,8 @@ wasm: $(BUILD)/wasm/build.ninja
 	cmake --build $(BUILD)/wasm
 
 # The npm package, rebuilt when its sources, the schemas or the WASM core change.
-JS_INPUTS := $(shell find js-wrapper/src js-wrapper/scripts shared/schemas shared/tools -type f -not -path '*/generated/*' 2>/dev/null) \
+JS_INPUTS := $(shell find js-wrapper/src js-wrapper/scripts shared/schemas shared/tools client-wasm/tools -type f -not -path '*/generated/*' 2>/dev/null) \
+             client-wasm/abi.json \
              js-wrapper/package.json js-wrapper/tsconfig.json
 js-wrapper/dist/index.js: $(JS_INPUTS) $(BUILD)/wasm/client-wasm/parley-core.wasm
 	npm run build -w @parley/realtime --silent

@@ -40,8 +40,10 @@ const kb = (n) => (n / 1000).toFixed(1);
 
 export function describe({ files, runtime, store, react }) {
   const parts = RUNTIME_FILES.map((f) => `${f} ${kb(files[f])}`).join(' + ');
-  return `client size (gzip -9): ${kb(runtime)} kB = ${parts} kB; ` +
-    `besides, unminified: store ${kb(store)} kB, React hooks ${kb(react)} kB`;
+  return (
+    `client size (gzip -9): ${kb(runtime)} kB = ${parts} kB; ` +
+    `besides, unminified: store ${kb(store)} kB, React hooks ${kb(react)} kB`
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

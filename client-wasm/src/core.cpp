@@ -378,7 +378,6 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   restored_user_ = f.user.id;
   clock_offset_ = f.serverTime - now;
   connection_.view().user = f.user;
-  connection_.view().limits = f.limits;
   connection_.view().last_error.reset();
   auth_refusals_ = 0;
   outbox_.welcomed(f.limits.sendIntervalMs, f.limits.sendBurst, now);

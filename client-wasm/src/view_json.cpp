@@ -110,14 +110,6 @@ std::string Core::connection_json() const {
   } else {
     w.null();
   }
-  w.key("limits");
-  if (view.limits) {
-    w.start_object();
-    key_int(w, "maxContentLength", view.limits->maxContentLength);
-    w.end_object();
-  } else {
-    w.null();
-  }
   w.key("announcement");
   if (view.announcement) {
     w.start_object();

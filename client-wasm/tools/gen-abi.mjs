@@ -39,6 +39,9 @@ unique(abi.effects, 'kind');
 unique(abi.effects, 'name');
 unique(abi.commands, 'op');
 unique(abi.commands, 'name');
+abi.commands.forEach((c, i) => {
+  if (c.op !== i + 1) fail(`command ${c.name}: ops are numbered 1, 2, 3... in the order they are listed`);
+});
 for (const e of abi.effects) {
   if (!Number.isInteger(e.kind) || e.kind < 1 || e.kind > 255) fail(`effect ${e.name}: kind is a byte above 0`);
   for (const f of ['text', 'data']) {
@@ -77,16 +80,6 @@ function ts() {
       return `  | { ${fields.join('; ')} }`;
     })
     .join('\n');
-  const decodeCases = abi.effects
-    .map((e) => {
-      const parts = [`kind: '${e.name}'`];
-      if (e.id) parts.push(`${e.id}: id`);
-      if (e.number) parts.push(`${e.number}: num`);
-      if (e.text) parts.push(`${e.text[0]}: ${e.text[1] === 'string' ? 'decoder.decode(text)' : 'text'}`);
-      if (e.data) parts.push(`${e.data[0]}: ${e.data[1] === 'string' ? 'decoder.decode(data)' : 'data'}`);
-      return `    case ${e.kind}:\n      return { ${parts.join(', ')} };`;
-    })
-    .join('\n');
   const commandTypes = abi.commands
     .map((c) => {
       const args = Object.entries(c.args ?? {}).map(([k, t]) =>
@@ -95,32 +88,26 @@ function ts() {
       return `  | { op: '${c.name}'${args.length ? '; ' + args.join('; ') : ''} }`;
     })
     .join('\n');
-  const ops = abi.commands.map((c) => `  ${c.name}: ${c.op},`).join('\n');
+  const pairs = (list, key, fmt) => list.map((e) => fmt(e, e[key])).join('\n');
   return `// Generated from client-wasm/abi.json by client-wasm/tools/gen-abi.mjs: do not edit.
+// Types only: core.ts writes the numbers it uses and the compiler (and
+// abi.test.ts) hold them to these, so the boundary costs the browser no table.
 
 /** What the core asks its host to do. */
 export type Effect =
 ${effectTypes};
 
+/** Each effect kind's name, by its number. */
+export interface EffectKinds {
+${pairs(abi.effects, 'kind', (e, n) => `  ${n}: '${e.name}';`)}
+}
+
 /** What the host asks of the core, with its arguments. */
 export type Command =
 ${commandTypes};
 
-/** The number each command crosses the boundary as. */
-export const OPS: Readonly<Record<Command['op'], number>> = {
-${ops}
-};
-
-const decoder = new TextDecoder();
-
-/** One effect record's fields, as the core wrote them; null for a kind this build does not know. */
-export function effectOf(kind: number, id: number, num: number, text: Uint8Array, data: Uint8Array): Effect | null {
-  switch (kind) {
-${decodeCases}
-    default:
-      return null;
-  }
-}
+/** The commands in the order of their numbers, 1 up (each crosses the boundary as its number). */
+export type OpNames = [${abi.commands.map((c) => `'${c.name}'`).join(', ')}];
 `;
 }
 

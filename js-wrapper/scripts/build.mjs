@@ -31,6 +31,14 @@ execFileSync(
     stdio: 'inherit',
   },
 );
+// The WebAssembly boundary (commands, effects), from the declaration the core's side comes from too.
+execFileSync(
+  process.execPath,
+  [join(root, 'client-wasm/tools/gen-abi.mjs'), '--ts', join(pkg, 'src/generated/abi.ts')],
+  {
+    stdio: 'inherit',
+  },
+);
 // What the client says it is in its hello (client.name, client.version): this package, as published.
 const { name, version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
 writeFileSync(

@@ -3,7 +3,7 @@
 // events, the app's getToken). All decisions (when to connect, what to send,
 // what the timeline shows) are the core's; this file carries them out and
 // keeps the latest views for subscribers such as the React hooks.
-import { CoreHandle, type Effect } from './core.js';
+import { type Command, CoreHandle, type Effect } from './core.js';
 import { CLIENT_NAME, CLIENT_VERSION } from './generated/version.js';
 import { OUTBOX, Outboxes } from './outboxes.js';
 import { NewMessages, share } from './snapshots.js';
@@ -129,8 +129,6 @@ function emptyRoom(roomId: string): RoomSnapshot {
   return room;
 }
 
-const textDecoder = new TextDecoder();
-
 /** The `exp` of a JWT in ms since the epoch, if it has one. */
 function jwtExpiry(token: string): number | undefined {
   try {
@@ -143,7 +141,7 @@ function jwtExpiry(token: string): number | undefined {
 }
 
 // The core's setToken command; the expiry from the JWT unless given.
-function tokenCommand({ token, expiresAt }: { token: string; expiresAt?: number }): Record<string, unknown> {
+function tokenCommand({ token, expiresAt }: { token: string; expiresAt?: number }): Command {
   const at = expiresAt ?? jwtExpiry(token);
   return at === undefined ? { op: 'setToken', token } : { op: 'setToken', token, expiresAt: Math.floor(at) };
 }
@@ -479,7 +477,7 @@ export class ParleyClient {
     for (const listener of this.listeners.get(topic) ?? []) listener();
   }
 
-  private async call(op: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private async call(op: Command): Promise<Record<string, unknown>> {
     // After a failed load only connect() (or reconnectNow()) loads again.
     if (this.getConnection().state === 'failed' && op.op !== 'connect') return { ok: false, code: 'load_failed' };
     let core: CoreHandle;
@@ -510,7 +508,7 @@ export class ParleyClient {
           break;
         case 'send': {
           const ws = this.sockets.get(e.socket);
-          if (ws && ws.readyState === 1) ws.send(e.binary ? e.data.slice() : textDecoder.decode(e.data));
+          if (ws && ws.readyState === 1) ws.send(e.frame);
           break;
         }
         case 'close':

@@ -1,16 +1,18 @@
 // A typed handle on one client core inside the WebAssembly module: the C ABI
-// of client-wasm/bindings/wasm_api.cpp, and the decoder of its effects.
+// of client-wasm/bindings/wasm_api.cpp. The commands, the effect kinds and
+// their numbers are declared once, in client-wasm/abi.json, and generated
+// for both sides (./generated/abi.ts here).
+import type { Command, Effect, EffectKinds, OpNames } from './generated/abi.js';
 import type { CoreModule } from './wasm-loader.js';
 
-export type Effect =
-  | { kind: 'open'; socket: number; url: string; subprotocol: string }
-  | { kind: 'send'; socket: number; binary: boolean; data: Uint8Array }
-  | { kind: 'close'; socket: number; code: number; reason: string }
-  | { kind: 'timer'; timer: number; delayMs: number }
-  | { kind: 'cancel'; timer: number }
-  | { kind: 'persist'; key: string; blob: Uint8Array }
-  | { kind: 'token' }
-  | { kind: 'notify'; topic: string };
+export type { Command, Effect } from './generated/abi.js';
+
+// The commands in the order of their numbers (1 up), as client-wasm/abi.json
+// declares them; the generated tuple type holds the list to it.
+export const OPS =
+  'connect disconnect reconnectNow online offline setToken tokenFailed join leave loadOlder send retry discard setTyping markRead setPresence'.split(
+    ' ',
+  ) as OpNames;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -34,9 +36,11 @@ export class CoreHandle {
     this.m._parley_free(this.handle);
   }
 
-  command(op: Record<string, unknown>, now: number): Record<string, unknown> {
-    const length = this.input(encoder.encode(JSON.stringify(op)));
-    return JSON.parse(this.cString(this.m._parley_command(this.handle, length, now))) as Record<string, unknown>;
+  command(command: Command, now: number): Record<string, unknown> {
+    // The arguments as JSON (the core reads the fields it needs; "op" rides along unread).
+    const length = this.input(encoder.encode(JSON.stringify(command)));
+    const op = OPS.indexOf(command.op) + 1;
+    return JSON.parse(this.cString(this.m._parley_command(this.handle, op, length, now))) as Record<string, unknown>;
   }
 
   // A blob persisted by an earlier core; false if the core could not read it.
@@ -95,16 +99,42 @@ export class CoreHandle {
       const len2 = view.getUint32(at + 17 + len1, true);
       const b = bytes.subarray(at + 21 + len1, at + 21 + len1 + len2);
       at += 21 + len1 + len2;
-      switch (kind) {
-        case 1: effects.push({ kind: 'open', socket: id, url: decoder.decode(a), subprotocol: decoder.decode(b) }); break;
-        case 2: effects.push({ kind: 'send', socket: id, binary: num === 1, data: a }); break;
-        case 3: effects.push({ kind: 'close', socket: id, code: num, reason: decoder.decode(a) }); break;
-        case 4: effects.push({ kind: 'timer', timer: id, delayMs: num }); break;
-        case 5: effects.push({ kind: 'cancel', timer: id }); break;
-        case 6: effects.push({ kind: 'persist', key: decoder.decode(a), blob: b }); break;
-        case 7: effects.push({ kind: 'token' }); break;
-        case 8: effects.push({ kind: 'notify', topic: decoder.decode(a) }); break;
-        default: throw new Error(`parley: unknown effect kind ${kind}`);
+      // Each case's number and name are held to abi.json's by EffectKinds, and
+      // each record's fields by the generated Effect type.
+      const k = kind as keyof EffectKinds;
+      switch (k) {
+        case 1:
+          effects.push({
+            kind: 'open' satisfies EffectKinds[1],
+            socket: id,
+            url: decoder.decode(a),
+            subprotocol: decoder.decode(b),
+          });
+          break;
+        case 2:
+          effects.push({ kind: 'send' satisfies EffectKinds[2], socket: id, frame: decoder.decode(a) });
+          break;
+        case 3:
+          effects.push({ kind: 'close' satisfies EffectKinds[3], socket: id, code: num, reason: decoder.decode(a) });
+          break;
+        case 4:
+          effects.push({ kind: 'timer' satisfies EffectKinds[4], timer: id, delayMs: num });
+          break;
+        case 5:
+          effects.push({ kind: 'cancel' satisfies EffectKinds[5], timer: id });
+          break;
+        case 6:
+          effects.push({ kind: 'persist' satisfies EffectKinds[6], key: decoder.decode(a), blob: b });
+          break;
+        case 7:
+          effects.push({ kind: 'token' satisfies EffectKinds[7] });
+          break;
+        case 8:
+          effects.push({ kind: 'notify' satisfies EffectKinds[8], topic: decoder.decode(a) });
+          break;
+        default:
+          k satisfies never; // a kind abi.json declares and this switch misses does not compile
+          throw new Error(`parley: unknown effect kind ${kind}`);
       }
     }
     return effects;

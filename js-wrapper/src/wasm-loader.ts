@@ -9,7 +9,7 @@ export interface CoreModule {
   _parley_new(configPtr: number, length: number): number;
   _parley_free(handle: number): void;
   _parley_buffer(handle: number, size: number): number;
-  _parley_command(handle: number, length: number, now: number): number;
+  _parley_command(handle: number, op: number, length: number, now: number): number;
   _parley_restore(handle: number, keyLength: number, blobLength: number, now: number): number;
   _parley_socket_opened(handle: number, socket: number, protocolLength: number, now: number): void;
   _parley_socket_closed(handle: number, socket: number, code: number, now: number): void;

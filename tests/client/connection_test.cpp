@@ -38,18 +38,6 @@ TEST(Connection, ConnectOpensAsksForATokenAndSaysHello) {
   EXPECT_EQ(host.connection().state, ConnectionState::authenticating);
 }
 
-TEST(Connection, TheViewShowsTheUserAndTheServersLimitsFromWelcome) {
-  FakeHost host;
-  EXPECT_FALSE(host.connection().limits) << "unknown before welcome";
-  host.core.connect(host.now);
-  host.accept("alice", "Alice", 25000, protocol::Limits{65536, 280, 100, 20});
-  auto view = host.connection();
-  ASSERT_TRUE(view.user);
-  EXPECT_EQ(view.user->name, "Alice");
-  ASSERT_TRUE(view.limits) << "the UI sizes its composer from them";
-  EXPECT_EQ(view.limits->maxContentLength, 280);
-}
-
 TEST(Connection, BacksOffWithGrowingCeilingsAndStartsOverAfterAStableConnection) {
   FakeHost host;
   host.core.connect(host.now);

@@ -131,11 +131,6 @@ client::ConnectionView parse_connection_view(const std::string& json) {
   if (!doc["nextAttemptAt"].IsNull()) view.next_attempt_at = optional_int(doc, "nextAttemptAt");
   view.last_error = error_of(doc, "lastError");
   if (const Value& user = doc["user"]; !user.IsNull()) view.user = protocol::User{text(user, "id"), text(user, "name")};
-  if (const Value& limits = doc["limits"]; !limits.IsNull()) {
-    // What the UI needs of them (the pacing ones stay in the core).
-    view.limits = protocol::Limits{};
-    view.limits->maxContentLength = optional_int(limits, "maxContentLength").value_or(-1);
-  }
   if (const Value& a = doc["announcement"]; !a.IsNull()) {
     view.announcement = client::Announcement{text(a, "text"), text(a, "level")};
   }

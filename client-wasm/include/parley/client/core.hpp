@@ -132,7 +132,7 @@ class Core {
   // ---- outputs
   std::vector<Effect> take_effects();
   // The same views as JSON, what the JS wrapper hands to React (camelCase):
-  // {"state", "attempt", "nextAttemptAt", "lastError", "user", "limits": {"maxContentLength"}, "announcement"}
+  // {"state", "attempt", "nextAttemptAt", "lastError", "user", "announcement"}
   // and {"roomId", "joined", "messages": [{"key", "status", "mine",
   // "readBy", "error"?, ...message fields}], "members", "typing", "hasMore",
   // "loadingOlder"}. The room's is written straight from the core's state,

@@ -35,7 +35,6 @@ struct ConnectionView {
   std::optional<std::int64_t> next_attempt_at;  // in backoff: when the next attempt starts (ms)
   std::optional<protocol::Error> last_error;
   std::optional<protocol::User> user;        // once welcomed
-  std::optional<protocol::Limits> limits;    // the server's, from welcome (the JSON view carries maxContentLength)
   std::optional<Announcement> announcement;  // the operators' latest
 };
 
