@@ -1,4 +1,4 @@
-// The client state a page reload must not lose, as versioned cereal blobs:
+// The client state a page reload must not lose, as versioned binary blobs:
 // the queue of unsent messages and receipts ("outbox", written at every
 // change) and a cache of each room's newest messages and position ("rooms",
 // written lazily). Version 1 outboxes (sends only) are still read.

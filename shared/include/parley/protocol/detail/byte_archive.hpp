@@ -1,7 +1,8 @@
 // cereal archives over bytes in memory, with the layout of cereal's portable
 // binary archive (an endianness byte, then little-endian values), but without
 // iostreams and without exceptions: a read past the end sets failed() and
-// yields zeros. Used by the binary codec and by the client's persisted state.
+// yields zeros. Used by the binary codec (the client writes its persisted
+// state without cereal, in the same layout: client-wasm/src/state_blob.cpp).
 // Include only from .cpp files: it brings cereal with it.
 #pragma once
 

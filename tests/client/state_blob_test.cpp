@@ -1,0 +1,132 @@
+// The persisted blobs (state_blob.cpp): the layout written up to 0.1 by
+// cereal's portable binary archive is kept byte for byte, and a damaged blob
+// is refused whole instead of restoring part of it.
+#include <gtest/gtest.h>
+
+#include "state_blob.hpp"
+
+namespace parley::client {
+namespace {
+
+using namespace std::string_literals;
+
+// Written by the 0.1 client (cereal): an outbox of two sends (the second
+// refused for good with too_large) and one receipt, and a room cache of one
+// message.
+const std::string kOutboxV2 =
+    "\x01\x02\x01\x05\x00\x00\x00\x00\x00\x00\x00\x61\x6c\x69\x63\x65\x02\x00\x00\x00\x00\x00\x00\x00"
+    "\x05\x00\x00\x00\x00\x00\x00\x00\x6c\x6f\x62\x62\x79\x05\x00\x00\x00\x00\x00\x00\x00\x63\x5f\x6f"
+    "\x6e\x65\x05\x00\x00\x00\x00\x00\x00\x00\x69\x6d\x61\x67\x65\x06\x00\x00\x00\x00\x00\x00\x00\x68"
+    "\xc3\xa9\x6c\x6c\x6f\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x61\x2e\x70\x6e\x67\x00\x00\x08\x00"
+    "\x00\x00\x00\x00\x00\x00\x09\x00\x00\x00\x00\x00\x00\x00\x69\x6d\x61\x67\x65\x2f\x70\x6e\x67\x01"
+    "\x00\x03\x00\x00\x00\x00\x00\x00\x00\x6d\x5f\x31\x7b\x68\xe5\xcf\x8b\x01\x00\x00\x01\x05\x00\x00"
+    "\x00\x00\x00\x00\x00\x6c\x6f\x62\x62\x79\x05\x00\x00\x00\x00\x00\x00\x00\x63\x5f\x74\x77\x6f\x04"
+    "\x00\x00\x00\x00\x00\x00\x00\x74\x65\x78\x74\x07\x00\x00\x00\x00\x00\x00\x00\x72\x65\x66\x75\x73"
+    "\x65\x64\x01\x01\xc8\x69\xe5\xcf\x8b\x01\x00\x00\x00\x05\x08\x00\x00\x00\x00\x00\x00\x00\x74\x6f"
+    "\x6f\x20\x6c\x6f\x6e\x67\x08\x00\x00\x00\x00\x00\x00\x00\x2f\x63\x6f\x6e\x74\x65\x6e\x74\x01\x00"
+    "\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00\x00\x00\x00\x00\x6c\x6f\x62\x62\x79\x07\x00\x00\x00\x00"
+    "\x00\x00\x00\x09\x00\x00\x00\x00\x00\x00\x00"
+    ""s;
+const std::string kRoomsV2 =
+    "\x01\x02\x02\x05\x00\x00\x00\x00\x00\x00\x00\x61\x6c\x69\x63\x65\x01\x00\x00\x00\x00\x00\x00\x00"
+    "\x05\x00\x00\x00\x00\x00\x00\x00\x6c\x6f\x62\x62\x79\x02\x00\x00\x00\x00\x00\x00\x00\x65\x31\x01"
+    "\x01\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x6d\x5f\x39\x05\x00\x00\x00\x00"
+    "\x00\x00\x00\x6c\x6f\x62\x62\x79\x03\x00\x00\x00\x00\x00\x00\x00\x62\x6f\x62\x03\x00\x00\x00\x00"
+    "\x00\x00\x00\x42\x6f\x62\x03\x00\x00\x00\x00\x00\x00\x00\x63\x5f\x62\x09\x00\x00\x00\x00\x00\x00"
+    "\x00\x04\x00\x00\x00\x00\x00\x00\x00\x74\x65\x78\x74\x02\x00\x00\x00\x00\x00\x00\x00\x68\x69\x01"
+    "\x01\xe7\x6b\xe5\xcf\x8b\x01\x00\x00\x00\xe8\x6b\xe5\xcf\x8b\x01\x00\x00"
+    ""s;
+
+TEST(StateBlob, ReadsTheOutboxTheCerealArchiveWrote) {
+  auto state = decode_outbox(kOutboxV2);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->user_id, "alice");
+  ASSERT_EQ(state->sends.size(), 2u);
+  const QueuedSend& image = state->sends[0];
+  EXPECT_EQ(image.room_id, "lobby");
+  EXPECT_EQ(image.client_msg_id, "c_one");
+  EXPECT_EQ(image.draft.content, "h\xc3\xa9llo");
+  EXPECT_EQ(image.draft.type, "image");
+  EXPECT_EQ(image.draft.replyTo, "m_1");
+  ASSERT_TRUE(image.draft.metadata);
+  EXPECT_EQ(image.draft.metadata->fileName, "a.png");
+  EXPECT_EQ(image.draft.metadata->fileSize, 2048);
+  EXPECT_EQ(image.draft.metadata->mimeType, "image/png");
+  EXPECT_FALSE(image.draft.metadata->thumbnailUrl);
+  EXPECT_EQ(image.created_at, 1700000000123);
+  EXPECT_FALSE(image.failed);
+  const QueuedSend& refused = state->sends[1];
+  EXPECT_EQ(refused.draft.content, "refused");
+  ASSERT_TRUE(refused.failed);
+  EXPECT_EQ(refused.failed->code, protocol::ErrorCode::too_large);
+  EXPECT_EQ(refused.failed->message, "too long");
+  EXPECT_EQ(refused.failed->path, "/content");
+  ASSERT_EQ(state->receipts.size(), 1u);
+  EXPECT_EQ(state->receipts[0].room_id, "lobby");
+  EXPECT_EQ(state->receipts[0].read, 7);
+  EXPECT_EQ(state->receipts[0].delivered, 9);
+
+  EXPECT_EQ(encode_outbox(state->user_id, state->sends, state->receipts), kOutboxV2) << "written as cereal wrote it";
+}
+
+TEST(StateBlob, ReadsTheRoomCacheTheCerealArchiveWrote) {
+  auto state = decode_rooms(kRoomsV2);
+  ASSERT_TRUE(state);
+  ASSERT_EQ(state->rooms.size(), 1u);
+  const SavedRoom& room = state->rooms[0];
+  EXPECT_EQ(room.room_id, "lobby");
+  EXPECT_EQ(room.epoch, "e1");
+  EXPECT_TRUE(room.has_more);
+  ASSERT_EQ(room.messages.size(), 1u);
+  const protocol::Message& m = room.messages[0];
+  EXPECT_EQ(m.id, "m_9");
+  EXPECT_EQ(m.seq, 9);
+  EXPECT_EQ(m.senderName, "Bob");
+  EXPECT_EQ(m.clientMsgId, "c_b");
+  EXPECT_EQ(m.content, "hi");
+  EXPECT_EQ(m.createdAt, 1700000000999);
+  EXPECT_EQ(m.updatedAt, 1700000001000);
+
+  EXPECT_EQ(encode_rooms(state->user_id, state->rooms), kRoomsV2);
+}
+
+TEST(StateBlob, EveryTruncationAndAnyTrailingByteIsRefused) {
+  for (std::size_t n = 0; n < kOutboxV2.size(); ++n) {
+    EXPECT_FALSE(decode_outbox(kOutboxV2.substr(0, n))) << "cut at " << n;
+  }
+  for (std::size_t n = 0; n < kRoomsV2.size(); ++n) {
+    EXPECT_FALSE(decode_rooms(kRoomsV2.substr(0, n))) << "cut at " << n;
+  }
+  EXPECT_FALSE(decode_outbox(kOutboxV2 + "x"));
+  EXPECT_FALSE(decode_rooms(kRoomsV2 + "\0"s));
+}
+
+TEST(StateBlob, ABlobOfAnotherKindOrByteOrderIsRefused) {
+  EXPECT_FALSE(decode_rooms(kOutboxV2));
+  EXPECT_FALSE(decode_outbox(kRoomsV2));
+  std::string big_endian = kOutboxV2;
+  big_endian[0] = 0;
+  EXPECT_FALSE(decode_outbox(big_endian));
+}
+
+TEST(StateBlob, ASizeLargerThanTheBlobIsRefusedBeforeAnythingIsAllocated) {
+  // The user id's size (bytes 3-10), then the sends' size, set to 2^63.
+  for (std::size_t at : {std::size_t{3}, std::size_t{16}}) {
+    std::string blob = kOutboxV2;
+    for (std::size_t i = 0; i < 8; ++i) blob[at + i] = i == 7 ? '\x80' : '\0';
+    EXPECT_FALSE(decode_outbox(blob)) << "size at " << at;
+  }
+}
+
+TEST(StateBlob, AnUnknownErrorCodeIsReadAsInternal) {
+  std::string blob = kOutboxV2;
+  std::size_t code = blob.find("too long") - 9;  // the code byte, then the message's size
+  ASSERT_EQ(blob[code], static_cast<char>(protocol::ErrorCode::too_large));
+  blob[code] = '\x7f';
+  auto state = decode_outbox(blob);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->sends[1].failed->code, protocol::ErrorCode::internal);
+}
+
+}  // namespace
+}  // namespace parley::client
