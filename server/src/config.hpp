@@ -20,12 +20,13 @@ struct Config {
   std::uint16_t port = 8787;  // 0: any free port (the log says which)
   unsigned threads = 0;       // 0: one per core
   // ---- security
-  std::string jwt_secret;       // empty: the development default, with a loud warning
-  std::string jwt_secret_file;  // where the secret was read from, if from a file
-  std::string jwt_secret_from_file;
-  bool dev_secret = false;        // running on the public development secret
-  bool allow_dev_secret = false;  // ... even on a non-loopback address
-  std::string admin_token;        // empty: /admin/* is disabled
+  std::string jwt_secret;            // empty: the development default, with a loud warning
+  std::string jwt_secret_file;       // where the secret was read from, if from a file
+  std::string jwt_secret_from_file;  // read by --jwt-secret-file; moved into jwt_secret once every option is
+                                     // read, so that both secrets set is refused whatever their order
+  bool dev_secret = false;           // running on the public development secret
+  bool allow_dev_secret = false;     // ... even on a non-loopback address
+  std::string admin_token;           // empty: /admin/* is disabled
   // ---- the edge: handshake, proxies (docs/server.md)
   OriginPolicy allowed_origins;  // default: every origin (tokens are not cookies)
   ProxyList trusted_proxies;     // default: none (the TCP peer is the client)

@@ -58,13 +58,15 @@ TEST(AccessPolicy, PrivateRoomsTakeOnlyNamedUsersOrAdminsAndFullRoomsNobody) {
 }
 
 TEST(AccessPolicy, OwnersAndAdminsRemoveMembersButNeverTheOwner) {
-  EXPECT_FALSE(access::may_remove(user("o"), Role::owner, "m", Role::member));
-  EXPECT_FALSE(access::may_remove(user("a"), Role::admin, "m", Role::admin));
-  EXPECT_FALSE(access::may_remove(user("t", {}, "admin"), std::nullopt, "m", Role::member)) << "an admin token";
-  EXPECT_EQ(access::may_remove(user("m"), Role::member, "n", Role::member)->code, ErrorCode::forbidden);
-  EXPECT_EQ(access::may_remove(user("x"), std::nullopt, "n", Role::member)->code, ErrorCode::forbidden);
-  EXPECT_EQ(access::may_remove(user("a"), Role::admin, "o", Role::owner)->code, ErrorCode::forbidden);
-  auto missing = access::may_remove(user("o"), Role::owner, "ghost", std::nullopt);
+  EXPECT_FALSE(access::may_remove_members(user("o"), Role::owner));
+  EXPECT_FALSE(access::may_remove_members(user("a"), Role::admin));
+  EXPECT_FALSE(access::may_remove_members(user("t", {}, "admin"), std::nullopt)) << "an admin token";
+  EXPECT_EQ(access::may_remove_members(user("m"), Role::member)->code, ErrorCode::forbidden);
+  EXPECT_EQ(access::may_remove_members(user("x"), std::nullopt)->code, ErrorCode::forbidden);
+  EXPECT_FALSE(access::removable("m", Role::member));
+  EXPECT_FALSE(access::removable("a", Role::admin));
+  EXPECT_EQ(access::removable("o", Role::owner)->code, ErrorCode::forbidden);
+  auto missing = access::removable("ghost", std::nullopt);
   EXPECT_EQ(missing->code, ErrorCode::not_found);
   EXPECT_EQ(missing->path, "/userId");
   EXPECT_FALSE(access::may_leave_for_good(RoomKind::private_room));

@@ -62,10 +62,13 @@ std::optional<Error> may_leave_for_good(RoomKind kind) {
   return std::nullopt;
 }
 
-std::optional<Error> may_remove(const Identity& actor, std::optional<Role> actor_role, const std::string& target,
-                                std::optional<Role> target_role) {
+std::optional<Error> may_remove_members(const Identity& actor, std::optional<Role> actor_role) {
   bool may = is_admin(actor) || actor_role == Role::owner || actor_role == Role::admin;
   if (!may) return refuse(ErrorCode::forbidden, "only the room's owner or admins can remove members");
+  return std::nullopt;
+}
+
+std::optional<Error> removable(const std::string& target, std::optional<Role> target_role) {
   if (!target_role) return refuse(ErrorCode::not_found, target + " is not a member of this room", "/userId");
   if (*target_role == Role::owner) return refuse(ErrorCode::forbidden, "the owner cannot be removed", "/userId");
   return std::nullopt;

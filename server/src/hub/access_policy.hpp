@@ -42,10 +42,13 @@ std::optional<protocol::Error> has_space(std::size_t members, std::uint32_t max_
 
 std::optional<protocol::Error> may_leave_for_good(RoomKind kind);
 
-// `actor_role`: the actor's role in the room (nullopt: not a member);
-// `target_role`: the target's (nullopt: not a member).
-std::optional<protocol::Error> may_remove(const Identity& actor, std::optional<Role> actor_role,
-                                          const std::string& target, std::optional<Role> target_role);
+// Removing a member, in two steps so that the target is looked up only for
+// an actor who may remove (a member cannot probe who else is in the room):
+// whether `actor` (`actor_role` in the room, nullopt: not a member) removes
+// members at all, then whether `target` (`target_role`, nullopt: not a
+// member) can be removed.
+std::optional<protocol::Error> may_remove_members(const Identity& actor, std::optional<Role> actor_role);
+std::optional<protocol::Error> removable(const std::string& target, std::optional<Role> target_role);
 
 std::optional<protocol::Error> may_set_role(Role current, Role wanted);
 

@@ -235,11 +235,10 @@ std::optional<Error> Hub::kick(const std::string& room_id, const Identity& actor
   if (!room) return refusal;
   auto actor_record = storage_.load_member(room_id, actor.user_id);
   if (!actor_record) return unavailable(room.room.get(), actor_record.error(), "load member");
+  if (auto refused = access::may_remove_members(actor, role_of(actor_record.value()))) return refused;
   auto target_record = storage_.load_member(room_id, target);
   if (!target_record) return unavailable(room.room.get(), target_record.error(), "load member");
-  if (auto refused = access::may_remove(actor, role_of(actor_record.value()), target, role_of(target_record.value()))) {
-    return refused;
-  }
+  if (auto refused = access::removable(target, role_of(target_record.value()))) return refused;
   auto removed_member = storage_.remove_member(room_id, target);
   if (!removed_member) return unavailable(room.room.get(), removed_member.error(), "remove member");
 
