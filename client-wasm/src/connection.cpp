@@ -51,7 +51,7 @@ void Connection::hold_until(std::int64_t at) { retry_not_before_ = std::max(retr
 bool Connection::set_state(ConnectionState state) {
   if (view_.state == state) return false;
   view_.state = state;
-  if (state != ConnectionState::backoff) view_.next_attempt_at.reset();
+  if (state != ConnectionState::reconnecting) view_.next_attempt_at.reset();
   return true;
 }
 

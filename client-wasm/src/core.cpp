@@ -42,8 +42,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
   bool added = false;  // sends or receipts this core did not have
   for (const auto& r : state->rooms) {
     Room& room = room_state(r.room_id);
-    room.epoch = r.epoch;
-    room.has_more = r.has_more;
+    room.history.restored(r.epoch, r.has_more);
     for (const auto& m : r.messages) room.timeline.confirm(m, restored_user_);
     notify_room(r.room_id);
   }
@@ -100,7 +99,7 @@ void Core::disconnect(std::int64_t now) {
 }
 
 void Core::reconnect_now(std::int64_t now) {
-  if (connection_.state() == ConnectionState::backoff || connection_.state() == ConnectionState::offline) {
+  if (connection_.state() == ConnectionState::reconnecting || connection_.state() == ConnectionState::offline) {
     start_attempt(now);
   } else if (connection_.state() == ConnectionState::closed && want_connection_) {
     start_over(now);  // closed by a refused token: try again
@@ -150,8 +149,8 @@ void Core::token_failed(std::int64_t now, bool refused) {
 
 void Core::join(const std::string& room_id, std::int64_t now) {
   Room& room = room_state(room_id);
-  if (room.wanted && (room.joined || room.joining || room.join_due > 0 || !live())) return;
-  room.wanted = true;
+  if (room.join.wanted() && (room.join.settled() || !live())) return;
+  room.join.want();
   if (live()) send_join(room_id, room);
   notify_room(room_id);
   schedule_housekeeping(now);
@@ -159,16 +158,15 @@ void Core::join(const std::string& room_id, std::int64_t now) {
 
 void Core::leave(const std::string& room_id, std::int64_t now) {
   auto it = rooms_.find(room_id);
-  if (it == rooms_.end() || !it->second.wanted) return;
+  if (it == rooms_.end() || !it->second.join.wanted()) return;
   Room& room = it->second;
   stop_typing(room_id, room, false);
-  room.wanted = false;
-  if (room.joined && live()) {
+  if (room.join.joined() && live()) {
     c2s::Leave frame;
     frame.roomId = room_id;
     send_frame(frame);
   }
-  room.joined = false;
+  room.join.drop();
   notify_room(room_id);
   schedule_housekeeping(now);
 }
@@ -180,7 +178,7 @@ SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now)
   // A reply says everything before it was seen: its receipts go first, so
   // that the others never see the reply above a "sent" mark.
   if (room.receipts.deadline()) flush_receipts(room_id, room, now);
-  if (!room.wanted && !invalid) join(room_id, now);
+  if (!room.join.wanted() && !invalid) join(room_id, now);
   QueuedSend pending;
   pending.room_id = room_id;
   pending.client_msg_id = new_client_msg_id();
@@ -232,18 +230,17 @@ bool Core::discard(const std::string& room_id, const std::string& key, std::int6
 
 void Core::load_older(const std::string& room_id, std::int64_t) {
   Room& room = room_state(room_id);
-  if (!live() || !room.joined || room.loading_older || !room.has_more) return;
-  std::int64_t first = room.timeline.first_seq();
-  if (first <= 1) return;
-  room.loading_older = true;
-  request_history(room_id, first, static_cast<std::int64_t>(config_.page_size), true);
+  if (!live() || !room.join.joined()) return;
+  auto fetch = room.history.load_older(room.timeline);
+  if (!fetch) return;
+  request_history(room_id, *fetch);
   notify_room(room_id);
 }
 
 void Core::set_typing(const std::string& room_id, bool active, std::int64_t now) {
   Room& room = room_state(room_id);
   if (!active) return stop_typing(room_id, room, true);
-  if (room.typing.typed(now, config_.typing_throttle_ms, config_.typing_idle_ms, live() && room.joined)) {
+  if (room.typing.typed(now, config_.typing_throttle_ms, config_.typing_idle_ms, live() && room.join.joined())) {
     c2s::Typing frame;
     frame.roomId = room_id;
     frame.active = true;
@@ -253,7 +250,7 @@ void Core::set_typing(const std::string& room_id, bool active, std::int64_t now)
 }
 
 void Core::stop_typing(const std::string& room_id, Room& room, bool tell_server) {
-  if (room.typing.stop() && tell_server && live() && room.joined) {
+  if (room.typing.stop() && tell_server && live() && room.join.joined()) {
     c2s::Typing frame;
     frame.roomId = room_id;
     frame.active = false;
@@ -267,7 +264,7 @@ void Core::mark_read(const std::string& room_id, std::int64_t up_to_seq, std::in
                              config_.receipt_delay_ms)) {
     return;
   }
-  if (!live() || !room.joined) persist_outbox();  // it waits for the rejoin: a reload must not lose it
+  if (!live() || !room.join.joined()) persist_outbox();  // it waits for the rejoin: a reload must not lose it
   schedule_housekeeping(now);
 }
 
@@ -341,7 +338,7 @@ void Core::received(std::uint32_t socket, std::string_view bytes, std::int64_t n
 
 void Core::timer_fired(std::uint32_t timer, std::int64_t now) {
   if (timer == reconnect_timer) {
-    if (connection_.state() == ConnectionState::backoff) start_attempt(now);
+    if (connection_.state() == ConnectionState::reconnecting) start_attempt(now);
   } else if (timer == housekeeping_timer) {
     housekeeping_at_.reset();
     housekeeping(now);
@@ -378,6 +375,7 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   restored_user_ = f.user.id;
   clock_offset_ = f.serverTime - now;
   connection_.view().user = f.user;
+  connection_.view().limits = f.limits;
   connection_.view().last_error.reset();
   auth_refusals_ = 0;
   outbox_.welcomed(f.limits.sendIntervalMs, f.limits.sendBurst, now);
@@ -385,25 +383,20 @@ void Core::on_frame(s2c::Welcome& f, std::int64_t now) {
   set_state(ConnectionState::connected);
   if (presence_status_ != "online") set_presence(presence_status_, now);
   for (auto& [room_id, room] : rooms_) {
-    if (room.wanted) send_join(room_id, room);
+    if (room.join.wanted()) send_join(room_id, room);
   }
 }
 
 void Core::on_frame(s2c::Joined& f, std::int64_t now) {
   requests_.take(f.ref);
   Room& room = room_state(f.room.id);
-  room.joining = false;
-  if (!room.wanted) return;  // left meanwhile
-  room.joined = true;
-  room.join_due = 0;
-  room.join_failures = 0;
-  if (f.reset.value_or(false) || (!room.epoch.empty() && room.epoch != f.epoch)) room.timeline.clear_confirmed();
-  room.epoch = f.epoch;
+  if (!room.join.answered()) return;  // left meanwhile
+  room.join.succeeded();
+  room.history.joining(room.timeline, f.epoch, f.reset.value_or(false));
   room.members.clear();
   for (auto& m : f.members) room.members[m.userId] = m;
   for (const auto& m : f.messages) confirm(room, m, now);
-  // A fresh page knows whether older messages exist only by its first seq.
-  room.has_more = room.timeline.first_seq() > 1;
+  room.history.joined_page(room.timeline);
   rooms_dirty_ = true;
   flush_outbox(now);
   flush_receipts(f.room.id, room, now);
@@ -452,7 +445,7 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
     }
     notify_room(request.room_id);
   } else if (request.kind == Request::history_request) {
-    room_state(request.room_id).loading_older = false;
+    room_state(request.room_id).history.refused();
     notify_room(request.room_id);
   } else if (request.kind == Request::join_request) {
     join_refused(request.room_id, error, f.retryAfterMs, now);
@@ -482,18 +475,15 @@ void Core::hello_refused(const Error& error, std::optional<std::int64_t> retry_a
 void Core::join_refused(const std::string& room_id, const Error& error, std::optional<std::int64_t> retry_after_ms,
                         std::int64_t now) {
   Room& room = room_state(room_id);
-  room.joining = false;
-  if (!room.wanted) return;
+  if (!room.join.answered()) return;
   if (!permanent(error.code)) {
     // Transient (rate_limited, internal): the room stays wanted and its
     // queue waits; the join goes again after the server's wait (or a backoff).
-    std::int64_t wait =
-        retry_after_ms.value_or(backoff_ceiling(room.join_failures, config_.backoff_base_ms, config_.backoff_cap_ms));
-    ++room.join_failures;
-    room.join_due = now + std::max<std::int64_t>(1, wait);
+    room.join.refused_for_now(now, retry_after_ms.value_or(backoff_ceiling(
+                                       room.join.failures(), config_.backoff_base_ms, config_.backoff_cap_ms)));
     return;
   }
-  room.wanted = false;
+  room.join.drop();
   connection_.view().last_error = error;
   // Messages queued for a room we may not join can never be sent.
   for (auto& p : outbox_.all()) {
@@ -509,23 +499,11 @@ void Core::join_refused(const std::string& room_id, const Error& error, std::opt
 
 void Core::on_frame(s2c::MessageEvent& f, std::int64_t now) {
   Room& room = room_state(f.message.roomId);
-  if (!room.joined) return;
-  std::int64_t last = room.timeline.last_seq();
-  if (last > 0 && f.message.seq > last + 1) {
-    // Messages went missing between what we have and this one: fetch them,
-    // page by page. More than the timeline keeps: start over from the newest
-    // page, as after a reset (older pages load on demand).
-    std::int64_t from = last;
-    if (f.message.seq - 1 - last > static_cast<std::int64_t>(std::max(room.keep, config_.timeline_limit))) {
-      from = f.message.seq - 1 - static_cast<std::int64_t>(config_.page_size);
-      room.timeline.clear_confirmed();
-      room.has_more = true;
-    }
-    fill_gap(f.message.roomId, f.message.seq, from);
-  }
+  if (!room.join.joined()) return;
+  // Messages went missing between what we have and this one: fetch them.
+  if (auto gap = room.history.live(room.timeline, f.message.seq)) request_history(f.message.roomId, *gap);
   confirm(room, f.message, now);
-  // Memory stays bounded: the oldest messages go (load_older brings them back).
-  if (room.timeline.trim_oldest(std::max(room.keep, config_.timeline_limit))) room.has_more = true;
+  room.history.trim(room.timeline);
   room.typists.stopped(f.message.senderId);
   notify_room(f.message.roomId);
 }
@@ -576,13 +554,8 @@ void Core::on_frame(s2c::History& f, std::int64_t now) {
     confirm(room, m, now);
     if (first == 0 || m.seq < first) first = m.seq;
   }
-  // A gap wider than one page: the next page back, until it is filled.
-  if (request.gap_from >= 0 && first > request.gap_from + 1) fill_gap(f.roomId, first, request.gap_from);
-  if (request.older) {
-    room.loading_older = false;
-    room.has_more = f.hasMore;
-    room.keep = room.timeline.confirmed_count();  // what the user scrolled back to stays
-  }
+  RoomHistory::Fetch answered{0, 0, request.older, request.gap_from};
+  if (auto next = room.history.page(room.timeline, answered, first, f.hasMore)) request_history(f.roomId, *next);
   notify_room(f.roomId);
 }
 
@@ -595,8 +568,7 @@ void Core::on_frame(s2c::Announcement& f, std::int64_t) {
 
 void Core::on_frame(s2c::Removed& f, std::int64_t) {
   Room& room = room_state(f.roomId);
-  room.wanted = false;
-  room.joined = false;
+  room.join.drop();
   connection_.view().last_error = Error{ErrorCode::forbidden, "removed from " + f.roomId + " by " + f.by, "/roomId"};
   notify_room(f.roomId);
   notify("connection");
@@ -663,10 +635,8 @@ void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_m
     room_state(pending.room_id).timeline.set_pending_status(pending.client_msg_id, MessageStatus::queued);
   }
   for (auto& [room_id, room] : rooms_) {
-    room.joined = false;
-    room.joining = false;
-    room.join_due = 0;  // the rejoin after the next welcome
-    room.loading_older = false;
+    room.join.connection_lost();  // rejoined after the next welcome
+    room.history.connection_lost();
     room.typists.clear();
     room.typing.connection_lost();
     notify_room(room_id);
@@ -682,7 +652,7 @@ void Core::lost_connection(std::int64_t now, bool retry, std::int64_t at_least_m
 void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
   double unit = static_cast<double>(random() >> 11) / 9007199254740992.0;  // [0, 1)
   // Not before the server's retryAfterMs, or the floor the close asked for.
-  set_state(ConnectionState::backoff);
+  set_state(ConnectionState::reconnecting);
   std::int64_t delay = connection_.backoff(now, unit, at_least_ms);
   effects_.push_back(Effect{Effect::start_timer, reconnect_timer, delay, {}, {}});
 }
@@ -690,7 +660,7 @@ void Core::schedule_retry(std::int64_t now, std::int64_t at_least_ms) {
 // ====================================================== rooms and the queue
 
 void Core::send_join(const std::string& room_id, Room& room) {
-  room.joining = true;
+  room.join.sent();
   c2s::Join join;
   join.ref = requests_.add(Request{Request::join_request, room_id});
   join.roomId = room_id;
@@ -703,7 +673,7 @@ void Core::flush_outbox(std::int64_t now) {
       now, live(),
       [&](const std::string& room_id) {
         auto room = rooms_.find(room_id);
-        return room != rooms_.end() && room->second.joined;
+        return room != rooms_.end() && room->second.join.joined();
       },
       [&](QueuedSend& pending) { transmit(pending); },
       [&](const QueuedSend& pending) {
@@ -726,22 +696,17 @@ void Core::transmit(QueuedSend& pending) {
   notify_room(pending.room_id);
 }
 
-void Core::request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
-                           std::int64_t gap_from) {
+void Core::request_history(const std::string& room_id, const RoomHistory::Fetch& fetch) {
   c2s::History frame;
-  frame.ref = requests_.add(Request{Request::history_request, room_id, {}, older, gap_from});
+  frame.ref = requests_.add(Request{Request::history_request, room_id, {}, fetch.older, fetch.gap_from});
   frame.roomId = room_id;
-  frame.beforeSeq = before_seq;
-  frame.limit = std::clamp<std::int64_t>(limit, 1, kHistoryMax);
+  frame.beforeSeq = fetch.before_seq;
+  frame.limit = std::clamp<std::int64_t>(fetch.limit, 1, kHistoryMax);
   send_frame(frame);
 }
 
-void Core::fill_gap(const std::string& room_id, std::int64_t before_seq, std::int64_t gap_from) {
-  request_history(room_id, before_seq, before_seq - gap_from - 1, false, gap_from);
-}
-
 void Core::flush_receipts(const std::string& room_id, Room& room, std::int64_t now) {
-  if (!live() || !room.joined) return;  // kept for after the rejoin
+  if (!live() || !room.join.joined()) return;  // kept for after the rejoin
   Receipts::Unsent marks = room.receipts.take(now);
   if (marks.read > 0) send_frame(c2s::Read{std::nullopt, room_id, marks.read});
   if (marks.delivered > 0) send_frame(c2s::Delivered{std::nullopt, room_id, marks.delivered});
@@ -766,8 +731,8 @@ std::optional<std::int64_t> Core::next_deadline() const {
   if (auto due = connection_.deadline()) consider(*due);
   for (const auto& [id, room] : rooms_) {
     if (auto stop = room.typing.deadline()) consider(*stop);
-    if (auto due = room.receipts.deadline(); due && room.joined) consider(*due);
-    if (room.join_due > 0 && live()) consider(room.join_due);
+    if (auto due = room.receipts.deadline(); due && room.join.joined()) consider(*due);
+    if (auto due = room.join.due(); due && live()) consider(*due);
     if (auto shown = room.typists.deadline()) consider(*shown);
   }
   if (rooms_dirty_) consider(rooms_persist_due_);
@@ -799,10 +764,7 @@ void Core::housekeeping(std::int64_t now) {
     flush_outbox(now);
   }
   for (auto& [room_id, room] : rooms_) {
-    if (room.join_due > 0 && now >= room.join_due && live()) {
-      room.join_due = 0;
-      if (room.wanted && !room.joined) send_join(room_id, room);
-    }
+    if (live() && room.join.take_due(now)) send_join(room_id, room);
     if (auto stop = room.typing.deadline(); stop && now >= *stop) stop_typing(room_id, room, true);
     if (auto due = room.receipts.deadline(); due && now >= *due) flush_receipts(room_id, room, now);
     if (room.typists.expire(now)) notify_room(room_id);
@@ -839,8 +801,9 @@ void Core::persist_rooms() {
   rooms_persist_due_ = 0;
   std::vector<SavedRoom> saved;
   for (const auto& [id, room] : rooms_) {
-    if (!room.wanted) continue;
-    saved.push_back(SavedRoom{id, room.epoch, room.has_more, room.timeline.newest(config_.cached_messages)});
+    if (!room.join.wanted()) continue;
+    saved.push_back(
+        SavedRoom{id, room.history.epoch(), room.history.has_more(), room.timeline.newest(config_.cached_messages)});
   }
   effects_.push_back(Effect{Effect::persist, 0, 0, kRoomsKey, encode_rooms(me(), saved)});
 }

@@ -119,6 +119,17 @@ std::string Core::connection_json() const {
   } else {
     w.null();
   }
+  w.key("limits");
+  if (view.limits) {
+    w.start_object();
+    key_int(w, "maxContentLength", view.limits->maxContentLength);
+    key_int(w, "maxFrameBytes", view.limits->maxFrameBytes);
+    key_int(w, "sendIntervalMs", view.limits->sendIntervalMs);
+    key_int(w, "sendBurst", view.limits->sendBurst);
+    w.end_object();
+  } else {
+    w.null();
+  }
   w.end_object();
   return out;
 }
@@ -131,7 +142,7 @@ std::string Core::room_json(const std::string& room_id) const {
   w.start_object();
   key_string(w, "roomId", room_id);
   w.key("joined");
-  w.boolean(room && room->joined);
+  w.boolean(room && room->join.joined());
   w.key("messages");
   w.start_array();
   if (room) {
@@ -158,9 +169,9 @@ std::string Core::room_json(const std::string& room_id) const {
   }
   w.end_array();
   w.key("hasMore");
-  w.boolean(room && room->has_more);
+  w.boolean(room && room->history.has_more());
   w.key("loadingOlder");
-  w.boolean(room && room->loading_older);
+  w.boolean(room && room->history.loading_older());
   w.end_object();
   return out;
 }

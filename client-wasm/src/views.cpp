@@ -3,8 +3,8 @@
 namespace parley::client {
 
 std::string_view to_string(ConnectionState state) {
-  constexpr std::string_view kWords[] = {"idle",    "connecting", "authenticating", "connected",
-                                         "backoff", "offline",    "closed"};
+  constexpr std::string_view kWords[] = {"idle",         "connecting", "authenticating", "connected",
+                                         "reconnecting", "offline",    "closed"};
   return kWords[static_cast<std::size_t>(state)];
 }
 

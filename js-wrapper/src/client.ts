@@ -109,6 +109,7 @@ export const INITIAL_CONNECTION: ConnectionSnapshot = Object.freeze({
   lastError: null,
   user: null,
   announcement: null,
+  limits: null,
 });
 
 const emptyRooms = new Map<string, RoomSnapshot>();
@@ -646,7 +647,7 @@ export class ParleyClient {
     const offline = () => this.input((core, now) => core.command({ op: 'offline' }, now));
     // A tab coming back to the foreground should not wait out a long backoff.
     const visible = () => {
-      if (document.visibilityState === 'visible' && this.getConnection().state === 'backoff') this.reconnectNow();
+      if (document.visibilityState === 'visible' && this.getConnection().state === 'reconnecting') this.reconnectNow();
     };
     window.addEventListener('online', online);
     window.addEventListener('offline', offline);

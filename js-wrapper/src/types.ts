@@ -1,6 +1,6 @@
 // The public shapes of @parley/realtime. Wire types come from the schemas
 // (src/generated/protocol.ts, generated at build time from shared/schemas/).
-import type { ErrorCode, Member, Message, MessageType, Metadata } from './generated/protocol.js';
+import type { ErrorCode, Member, Message, MessageType, Metadata, ServerWelcome } from './generated/protocol.js';
 
 export type {
   ClientFrame,
@@ -13,12 +13,19 @@ export type {
 } from './generated/protocol.js';
 
 export type ConnectionState =
+  /** Not started (connect() not called yet). */
   | 'idle'
+  /** A socket is opening. */
   | 'connecting'
+  /** The socket is open; hello sent, waiting for welcome. */
   | 'authenticating'
+  /** Welcomed: rooms are joined and queued sends go out. */
   | 'connected'
-  | 'backoff'
+  /** An attempt failed or the connection was lost: the next attempt starts at `nextAttemptAt`. */
+  | 'reconnecting'
+  /** The browser says the network is down: retried as soon as it is back. */
   | 'offline'
+  /** Closed by the app (disconnect) or refused for good (see lastError); reconnectNow() starts over. */
   | 'closed'
   /** The client core could not be loaded (see lastError, code `load_failed`); reconnectNow() tries again. */
   | 'failed';
@@ -45,13 +52,23 @@ export interface ConnectionSnapshot {
   state: ConnectionState;
   /** Failed attempts since the last stable connection. */
   attempt: number;
-  /** In `backoff`: when the next attempt starts (ms since the epoch). */
+  /** In `reconnecting`: when the next attempt starts (ms since the epoch). */
   nextAttemptAt: number | null;
   lastError: ParleyError | null;
   user: { id: string; name: string } | null;
   /** The operators' latest announcement. */
   announcement: { text: string; level: 'info' | 'warning' } | null;
+  /** The server's limits from its latest welcome (kept while reconnecting); null before the first. */
+  limits: ServerLimits | null;
 }
+
+/**
+ * What the server accepts, as it says in `welcome`: `maxContentLength` (a
+ * message's `content`, in Unicode code points), `maxFrameBytes`, and the send
+ * rate (`sendBurst` at once, then one per `sendIntervalMs`; the client paces
+ * itself to it).
+ */
+export type ServerLimits = ServerWelcome['limits'];
 
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'read' | 'failed';
 

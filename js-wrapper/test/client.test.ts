@@ -80,7 +80,7 @@ describe('a client on a real server', () => {
     await untilRoom(alice, 'lobby', (r) => acked(r.messages[0]), 'acked');
 
     await server.kill();
-    await untilConnection(alice, (c) => c.state === 'backoff', 'alice backs off');
+    await untilConnection(alice, (c) => c.state === 'reconnecting', 'alice backs off');
     expect(alice.getConnection().nextAttemptAt).toBeGreaterThan(Date.now() - 1);
     for (const text of ['while down 1', 'while down 2', 'while down 3']) await alice.send('lobby', text);
     const queued = alice.getRoom('lobby').messages.filter((m) => m.status === 'queued');
@@ -105,7 +105,7 @@ describe('a client on a real server', () => {
     first.join('lobby');
     await untilRoom(first, 'lobby', (r) => r.joined, 'joined');
     await server.kill();
-    await untilConnection(first, (c) => c.state === 'backoff', 'backoff');
+    await untilConnection(first, (c) => c.state === 'reconnecting', 'reconnecting');
     await first.send('lobby', 'survives a reload');
     first.dispose();
 

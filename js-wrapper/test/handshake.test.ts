@@ -76,7 +76,7 @@ describe('the handshake timeout', () => {
     await closedByClient.reach(3, 'three abandoned attempts');
     expect(accepted.length).toBeGreaterThanOrEqual(3);
     expect(states).not.toContain('authenticating'); // never opened
-    expect(states.filter((s) => s === 'backoff').length).toBeGreaterThanOrEqual(3);
+    expect(states.filter((s) => s === 'reconnecting').length).toBeGreaterThanOrEqual(3);
     expect(alice.getConnection().lastError?.message).toBe('no answer from the server');
   });
 
@@ -100,6 +100,6 @@ describe('the handshake timeout', () => {
     expect(hellos.length).toBeGreaterThanOrEqual(3);
     expect(hellos.every((h) => (JSON.parse(h) as { type: string }).type === 'hello')).toBe(true);
     expect(closes.items.slice(0, 3)).toEqual([1000, 1000, 1000]); // closed by the client
-    expect(states.slice(0, 4)).toEqual(['connecting', 'authenticating', 'backoff', 'connecting']);
+    expect(states.slice(0, 4)).toEqual(['connecting', 'authenticating', 'reconnecting', 'connecting']);
   });
 });

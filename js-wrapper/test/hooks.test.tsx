@@ -90,13 +90,13 @@ it('useTyping shows the other side typing, and stops showing it when they stop',
   const room = uniqueRoom();
   const alice = await joined(room, 'alice');
   const bob = await joined(room, 'bob');
-  expect(alice.result.current.typing.typingUsers).toEqual([]);
+  expect(alice.result.current.typing.typing).toEqual([]);
   act(() => bob.result.current.typing.setTyping(true));
-  await waitFor(() => expect(alice.result.current.typing.typingUsers).toEqual([{ userId: 'bob', name: 'bob' }]), WAIT);
-  expect(bob.result.current.typing.typingUsers).toEqual([]); // not ourselves
-  expect(alice.result.current.room.typingUsers).toEqual(alice.result.current.typing.typingUsers);
+  await waitFor(() => expect(alice.result.current.typing.typing).toEqual([{ userId: 'bob', name: 'bob' }]), WAIT);
+  expect(bob.result.current.typing.typing).toEqual([]); // not ourselves
+  expect(alice.result.current.room.typing).toEqual(alice.result.current.typing.typing);
   act(() => bob.result.current.typing.setTyping(false));
-  await waitFor(() => expect(alice.result.current.typing.typingUsers).toEqual([]), WAIT);
+  await waitFor(() => expect(alice.result.current.typing.typing).toEqual([]), WAIT);
 });
 
 it('retry sends a failed message again, discard drops it, and the other side never sees it', async () => {

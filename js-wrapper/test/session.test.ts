@@ -142,7 +142,7 @@ describe('queues of several clients on one store', () => {
     const tabs = [client('alice', { storage }), client('alice', { storage })];
     for (const t of tabs) t.connect();
     for (const t of tabs) {
-      await untilConnection(t, (c) => c.state === 'backoff', 'backoff');
+      await untilConnection(t, (c) => c.state === 'reconnecting', 'reconnecting');
     }
     await tabs[0].send('lobby', 'a1');
     await tabs[1].send('lobby', 'b1');
@@ -188,7 +188,7 @@ describe('sign-out', () => {
     await joined(tab1);
     await joined(tab2);
     await server.kill();
-    await untilConnection(tab1, (c) => c.state === 'backoff', 'backoff');
+    await untilConnection(tab1, (c) => c.state === 'reconnecting', 'reconnecting');
     await tab1.send('lobby', 'never sent 1');
     await tab2.send('lobby', 'never sent 2');
     expect([...(await storage.loadAll()).keys()].filter((k) => k.startsWith('outbox'))).toHaveLength(2);

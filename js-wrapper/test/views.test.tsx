@@ -50,10 +50,10 @@ const Row = memo(function Row({ message }: { message: TimelineMessage }) {
 });
 
 function Room() {
-  const { messages, typingUsers, members } = useRoom('lobby');
+  const { messages, typing, members } = useRoom('lobby');
   return (
     <div>
-      <p data-testid="typing">{typingUsers.map((u) => u.name).join(', ')}</p>
+      <p data-testid="typing">{typing.map((u) => u.name).join(', ')}</p>
       <p data-testid="members">{members.map((m) => `${m.userId} ${m.status}`).join(', ')}</p>
       <ul>
         {messages.map((m) => (

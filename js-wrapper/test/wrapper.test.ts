@@ -86,6 +86,24 @@ describe('options', () => {
   });
 });
 
+describe('the server’s limits', () => {
+  it('come from welcome and stay while the client reconnects', async () => {
+    useServer({ maxContentLength: 1234 });
+    const alice = client('alice', { reconnect: { baseMs: 20, capMs: 40 } });
+    expect(alice.getConnection().limits).toBeNull();
+    await connect(alice);
+    expect(alice.getConnection().limits).toEqual({
+      maxFrameBytes: 65_536,
+      maxContentLength: 1234,
+      sendIntervalMs: 1,
+      sendBurst: 1000,
+    });
+    server.stop();
+    await clock.settle();
+    expect(alice.getConnection()).toMatchObject({ state: 'reconnecting', limits: { maxContentLength: 1234 } });
+  });
+});
+
 describe('reconnection, on the injected clock', () => {
   it('waits out each backoff drawn from [0, min(capMs, baseMs · 2^attempt)], and not a millisecond less', async () => {
     const alice = client('alice', { reconnect: { baseMs: 20, capMs: 40 } });
@@ -96,7 +114,7 @@ describe('reconnection, on the injected clock', () => {
     // (A delay drawn as 0 runs its attempt within the previous advance: hence `seen`.)
     for (let seen = 0; seen < 4;) {
       const c = alice.getConnection();
-      expect(c.state).toBe('backoff');
+      expect(c.state).toBe('reconnecting');
       expect(c.attempt).toBeGreaterThan(seen);
       seen = c.attempt;
       const wait = c.nextAttemptAt! - clock.now();
@@ -104,7 +122,7 @@ describe('reconnection, on the injected clock', () => {
       expect(wait).toBeLessThanOrEqual(Math.min(40, 20 * 2 ** (c.attempt - 1)));
       if (wait > 0) {
         await clock.advance(wait - 1);
-        expect(alice.getConnection()).toMatchObject({ state: 'backoff', attempt: seen });
+        expect(alice.getConnection()).toMatchObject({ state: 'reconnecting', attempt: seen });
       }
       await clock.advanceTo(c.nextAttemptAt!); // the attempt starts and is refused (the server is down)
     }
@@ -125,7 +143,7 @@ describe('reconnection, on the injected clock', () => {
     expect(server.framesOf('ping')).toHaveLength(1);
     expect(state(alice)).toBe('connected');
     await clock.advance(1_000);
-    expect(state(alice)).toBe('backoff');
+    expect(state(alice)).toBe('reconnecting');
     expect(server.connections.size).toBe(0); // the client closed it
   });
 });
@@ -220,7 +238,7 @@ describe('the offline queue', () => {
     server.stop();
     const alice = client('alice', { queueLimit: 2 });
     await connect(alice);
-    expect(state(alice)).toBe('backoff');
+    expect(state(alice)).toBe('reconnecting');
     await alice.send('lobby', 'one');
     await alice.send('lobby', 'two');
     const refused = await alice.send('lobby', 'three').catch((e: unknown) => e);
@@ -398,7 +416,7 @@ describe('onMessage', () => {
     server.stop();
     server.post('lobby', 'bob', 'while you were away');
     await clock.advance(100);
-    expect(state(alice)).toBe('backoff');
+    expect(state(alice)).toBe('reconnecting');
     server.start();
     await clock.advance(100);
     await untilRoom(alice, 'lobby', (r) => r.joined && r.messages.length === 1, 'rejoined');

@@ -44,7 +44,7 @@ TEST(Connection, BacksOffWithGrowingCeilingsAndStartsOverAfterAStableConnection)
   host.drain();
   for (int attempt = 0; attempt < 6; ++attempt) {
     host.drop();
-    ASSERT_EQ(host.connection().state, ConnectionState::backoff);
+    ASSERT_EQ(host.connection().state, ConnectionState::reconnecting);
     EXPECT_EQ(host.connection().attempt, attempt + 1);
     std::int64_t delay = *host.connection().next_attempt_at - host.now;
     EXPECT_GE(delay, 0);
@@ -59,6 +59,24 @@ TEST(Connection, BacksOffWithGrowingCeilingsAndStartsOverAfterAStableConnection)
   EXPECT_EQ(host.connection().attempt, 0) << "stable: the backoff starts over";
   host.drop();
   EXPECT_LE(*host.connection().next_attempt_at - host.now, 500);
+}
+
+TEST(Connection, TheServersLimitsFromWelcomeAreInTheViewAndKeptWhileAway) {
+  FakeHost host;
+  host.core.connect(host.now);
+  EXPECT_FALSE(host.connection().limits) << "none before the first welcome";
+  host.accept("alice", "Alice", 25000, protocol::Limits{32768, 1200, 250, 5});
+  auto limits = host.connection().limits;
+  ASSERT_TRUE(limits);
+  EXPECT_EQ(*limits, (protocol::Limits{32768, 1200, 250, 5}));
+
+  host.drop();
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
+  EXPECT_EQ(host.connection().limits, limits) << "a composer keeps its bound while the connection is away";
+  host.advance(10'000);  // past the longest first wait
+  host.accept("alice", "Alice", 25000, protocol::Limits{32768, 800, 250, 5});
+  ASSERT_TRUE(host.connection().limits);
+  EXPECT_EQ(host.connection().limits->maxContentLength, 800) << "the latest welcome's";
 }
 
 TEST(Connection, ReconnectsAfterADropAndRejoinsItsRooms) {
@@ -116,7 +134,7 @@ TEST(Connection, ARefusalOfAFreshTokenEndsClosedUntilTheAppStartsOver) {
   FakeHost host;
   host.connect_as("alice", "Alice");
   host.drop(close_code::unauthorized);  // the token expired: one refusal is retried
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
   host.advance(10'000);
   EXPECT_EQ(host.token_requests, 2);
   hello_with_token(host, "fresh-but-refused");
@@ -134,7 +152,7 @@ TEST(Connection, ARefusalOfAFreshTokenEndsClosedUntilTheAppStartsOver) {
   EXPECT_EQ(host.token_requests, 3) << "with a token asked for afresh";
   hello_with_token(host, "refused-again");
   host.drop(close_code::unauthorized);
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff) << "a new start gets its one retry again";
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting) << "a new start gets its one retry again";
 }
 
 TEST(Connection, AnUnauthorizedAnswerToHelloCountsAsARefusal) {
@@ -145,7 +163,7 @@ TEST(Connection, AnUnauthorizedAnswerToHelloCountsAsARefusal) {
     host.deliver(make_error(hello.ref, "unauthorized", "token expired"));
     host.drop(close_code::unauthorized);  // the server's close comes after: already handled
     if (refusal == 0) {
-      EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+      EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
       host.advance(10'000);
     }
   }
@@ -167,7 +185,7 @@ TEST(Connection, ATokenProviderThatKeepsFailingEndsClosed) {
     host.core.token_failed(host.now);
     host.drain();
     if (failure < 3) {
-      EXPECT_EQ(host.connection().state, ConnectionState::backoff) << "failure " << failure;
+      EXPECT_EQ(host.connection().state, ConnectionState::reconnecting) << "failure " << failure;
       host.advance(10'000);
     }
   }
@@ -186,7 +204,7 @@ TEST(Connection, AHelloRefusedWithRetryAfterWaitsThatLong) {
   host.core.connect(host.now);
   auto hello = hello_with_token(host, "t");
   host.deliver(make_error(hello.ref, "rate_limited", "too many connections", 7'000));
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
   EXPECT_EQ(host.connection().last_error->code, ErrorCode::rate_limited);
   EXPECT_FALSE(host.closes.empty()) << "the refused connection is closed";
   EXPECT_EQ(*host.connection().next_attempt_at, host.now + 7'000) << "the backoff alone would be <= 500 ms";
@@ -272,7 +290,7 @@ TEST(Connection, DetectsADeadConnectionAfterTwoSilentHeartbeats) {
   host.advance(999);
   EXPECT_EQ(host.connection().state, ConnectionState::connected);
   host.advance(1);
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff) << "no answer for two heartbeats: dead";
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting) << "no answer for two heartbeats: dead";
   EXPECT_FALSE(host.closes.empty());
 }
 
@@ -307,7 +325,7 @@ TEST(Connection, AnInvalidServerFrameDropsTheConnection) {
   host.core.received(host.socket, R"({"type":"message"})", host.now);
   host.drain();
   EXPECT_FALSE(host.closes.empty());
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
   EXPECT_EQ(host.connection().last_error->path, "/message");
 }
 
@@ -329,7 +347,7 @@ TEST(Handshake, ASocketThatNeverOpensIsAbandonedAfterTheTimeoutAndRetried) {
   EXPECT_EQ(closes_of(host, first), 0u);
   host.advance(1);
   EXPECT_EQ(closes_of(host, first), 1u) << "the attempt is closed at the deadline";
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
   EXPECT_EQ(host.connection().attempt, 1);
   ASSERT_TRUE(host.connection().last_error);
   EXPECT_EQ(host.connection().last_error->message, "no answer from the server");
@@ -358,7 +376,7 @@ TEST(Handshake, ASocketThatOpensAndStaysSilentIsAbandonedWhileAuthenticating) {
   EXPECT_EQ(host.connection().state, ConnectionState::authenticating) << "a black hole: no close, no answer";
   host.advance(1);
   EXPECT_EQ(closes_of(host, silent), 1u);
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
   // The welcome the black hole held back is for an abandoned socket.
   s2c::Welcome late;
   late.ref = hello.ref;
@@ -367,7 +385,7 @@ TEST(Handshake, ASocketThatOpensAndStaysSilentIsAbandonedWhileAuthenticating) {
   late.heartbeatMs = 25'000;
   host.core.received(silent, encode(s2c::Frame{late}, Codec::json), host.now);
   host.drain();
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
 }
 
 TEST(Handshake, TheDeadlineCountsFromTheStartOfTheAttemptAndRepeatsWithGrowingBackoff) {
@@ -402,7 +420,7 @@ TEST(Handshake, UsesTheConfiguredTimeoutAndNoneOnceWelcomed) {
   host.advance(2'999);
   EXPECT_EQ(host.connection().state, ConnectionState::connecting);
   host.advance(1);
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
   host.advance(*host.connection().next_attempt_at - host.now);
   host.accept("alice", "Alice", 1'000'000);
   host.advance(60'000);
@@ -426,7 +444,7 @@ TEST(Handshake, MessagesQueuedDuringBlackHoledAttemptsAreSentOnceWhenAConnection
     host.core.socket_opened(host.socket, subprotocol_json, host.now);
     EXPECT_EQ(host.take_sent_of<c2s::Hello>().size(), 1u) << "said hello into the void";
     host.advance(10'000);
-    ASSERT_EQ(host.connection().state, ConnectionState::backoff) << "attempt " << attempt;
+    ASSERT_EQ(host.connection().state, ConnectionState::reconnecting) << "attempt " << attempt;
   }
   EXPECT_TRUE(host.take_sent_of<c2s::Send>().empty());
   host.advance(*host.connection().next_attempt_at - host.now);
@@ -545,7 +563,7 @@ TEST(Refresh, ARefusedRefreshFallsBackToTheUnauthorizedPath) {
   auto auth = host.expect_sent<c2s::Auth>();
   host.deliver(make_error(auth.ref, "unauthorized", "bad signature"));
   EXPECT_EQ(host.closes.size(), 1u) << "closed, as after a 4001";
-  EXPECT_EQ(host.connection().state, ConnectionState::backoff);
+  EXPECT_EQ(host.connection().state, ConnectionState::reconnecting);
   EXPECT_EQ(host.connection().last_error->code, ErrorCode::unauthorized);
   host.advance(10'000);
   EXPECT_EQ(host.token_requests, 3) << "a fresh token for the next attempt";

@@ -1,5 +1,6 @@
 // The client core's parts on their own, over explicit time: requests and
-// their answers, typing both ways, receipts. The core that coordinates them
+// their answers, typing both ways, receipts, the connection, the outbox, and
+// a room's join and history. The core that coordinates them
 // is tested through a fake host (connection_test, outbox_test, rooms_test).
 #include <gtest/gtest.h>
 
@@ -7,7 +8,9 @@
 #include "parley/client/outbox.hpp"
 #include "parley/client/receipts.hpp"
 #include "parley/client/requests.hpp"
+#include "parley/client/room.hpp"
 #include "parley/client/typing.hpp"
+#include "support/fake_host.hpp"
 
 namespace parley::client {
 namespace {
@@ -110,7 +113,7 @@ TEST(Connection, BacksOffWithJitterWithinTheCeilingAndNeverBeforeTheServersWait)
   Connection c(timings());
   c.begin_attempt(0);
   c.lost();
-  c.set_state(ConnectionState::backoff);
+  c.set_state(ConnectionState::reconnecting);
   EXPECT_EQ(c.backoff(0, 0.999), 500) << "attempt 0: up to the base";
   EXPECT_EQ(c.view().next_attempt_at, 500);
   EXPECT_EQ(c.view().attempt, 1);
@@ -211,6 +214,144 @@ TEST(Outbox, AfterATransientRefusalNothingLeavesBeforeTheWaitThenOneAtATime) {
   EXPECT_FALSE(outbox.one_at_a_time()) << "drained: back to sending freely";
   EXPECT_EQ(outbox.unsent(), 0u);
   EXPECT_EQ(outbox.size(), 1u) << "the failed one stays until retried or discarded";
+}
+
+TEST(RoomJoin, IsSentOnceAnsweredAndAfterATransientRefusalDueAgainAfterTheWait) {
+  RoomJoin join;
+  EXPECT_FALSE(join.wanted());
+  join.want();
+  EXPECT_FALSE(join.settled()) << "wanted, nothing sent yet";
+  join.sent();
+  EXPECT_TRUE(join.settled()) << "one join on its way is enough";
+  EXPECT_TRUE(join.answered());
+  join.refused_for_now(1'000, 500);
+  EXPECT_EQ(join.failures(), 1);
+  EXPECT_EQ(join.due(), 1'500);
+  EXPECT_TRUE(join.settled()) << "a refused join waits";
+  EXPECT_FALSE(join.take_due(1'499));
+  EXPECT_TRUE(join.take_due(1'500));
+  EXPECT_FALSE(join.due());
+  join.sent();
+  join.answered();
+  join.succeeded();
+  EXPECT_TRUE(join.joined());
+  EXPECT_EQ(join.failures(), 0) << "a success starts the count over";
+  join.refused_for_now(2'000, 0);
+  EXPECT_EQ(join.due(), 2'001) << "never due at once";
+}
+
+TEST(RoomJoin, ALeaveMakesTheAnswerMootAndALostConnectionRejoinsOnlyWhatIsWanted) {
+  RoomJoin join;
+  join.want();
+  join.sent();
+  join.drop();
+  EXPECT_FALSE(join.answered()) << "left while the join was on its way";
+  EXPECT_FALSE(join.joined());
+
+  join.want();
+  join.refused_for_now(0, 100);
+  join.connection_lost();
+  EXPECT_FALSE(join.due()) << "the rejoin waits for the next welcome, not the old wait";
+  EXPECT_FALSE(join.joined());
+  EXPECT_TRUE(join.wanted());
+  join.refused_for_now(0, 100);
+  join.drop();
+  EXPECT_FALSE(join.take_due(100)) << "due, but no longer wanted";
+}
+
+using test::make_message;
+
+Timeline timeline_of(std::int64_t first, std::int64_t last) {
+  Timeline t;
+  for (std::int64_t seq = first; seq <= last; ++seq)
+    t.confirm(make_message("r", seq, "bob", "c" + std::to_string(seq), "m"), "me");
+  return t;
+}
+
+TEST(RoomHistory, AGapIsFilledPageByPageDownToTheNewestMessageHeld) {
+  RoomHistory history({500, 50});
+  Timeline t = timeline_of(1, 10);
+  EXPECT_FALSE(history.live(t, 11)) << "the next seq: no gap";
+  EXPECT_FALSE(history.live(t, 7)) << "a seq already held: no gap";
+  auto gap = history.live(t, 300);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->before_seq, 300);
+  EXPECT_EQ(gap->limit, 289) << "seqs 11..299";
+  EXPECT_EQ(gap->gap_from, 10);
+  EXPECT_FALSE(gap->older);
+  EXPECT_EQ(t.first_seq(), 1) << "a gap the timeline can hold keeps what is there";
+
+  // The server answers with at most a page: the next page back until seq 11.
+  auto next = history.page(t, *gap, 200, false);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->before_seq, 200);
+  EXPECT_EQ(next->limit, 189);
+  EXPECT_EQ(next->gap_from, 10);
+  EXPECT_FALSE(history.page(t, *next, 11, false)) << "filled";
+  EXPECT_FALSE(history.page(t, *next, 0, false)) << "an empty page (retention) ends it too";
+}
+
+TEST(RoomHistory, AGapWiderThanTheTimelineKeepsStartsOverFromThePageBeforeIt) {
+  RoomHistory history({100, 20});
+  Timeline t = timeline_of(1, 10);
+  auto gap = history.live(t, 1'000);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(t.confirmed_count(), 0u) << "what was held is not continuous with what comes";
+  EXPECT_TRUE(history.has_more());
+  EXPECT_EQ(gap->gap_from, 979);
+  EXPECT_EQ(gap->limit, 20);
+}
+
+TEST(RoomHistory, OlderPagesLoadOneAtATimeAndWhatTheUserScrolledBackToStays) {
+  RoomHistory history({5, 3});
+  Timeline t = timeline_of(10, 14);
+  history.joined_page(t);
+  EXPECT_TRUE(history.has_more()) << "the page starts after seq 1";
+  auto older = history.load_older(t);
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->before_seq, 10);
+  EXPECT_EQ(older->limit, 3);
+  EXPECT_TRUE(older->older);
+  EXPECT_TRUE(history.loading_older());
+  EXPECT_FALSE(history.load_older(t)) << "one page at a time";
+
+  for (std::int64_t seq = 7; seq <= 9; ++seq)
+    t.confirm(make_message("r", seq, "bob", "o" + std::to_string(seq), "m"), "me");
+  EXPECT_FALSE(history.page(t, *older, 7, true));
+  EXPECT_FALSE(history.loading_older());
+  t.confirm(make_message("r", 15, "bob", "c15", "m"), "me");
+  history.trim(t);
+  EXPECT_EQ(t.confirmed_count(), 8u) << "as many as the user scrolled back to, not the limit of 5";
+  EXPECT_EQ(t.first_seq(), 8);
+
+  Timeline fresh = timeline_of(1, 8);
+  RoomHistory small({5, 3});
+  small.joined_page(fresh);
+  EXPECT_FALSE(small.has_more()) << "seq 1 is held";
+  small.trim(fresh);
+  EXPECT_EQ(fresh.confirmed_count(), 5u);
+  EXPECT_TRUE(small.has_more()) << "what was trimmed comes back as an older page";
+  EXPECT_TRUE(small.load_older(fresh));
+  small.connection_lost();
+  EXPECT_FALSE(small.loading_older()) << "the answer cannot come on a new socket";
+  EXPECT_TRUE(small.load_older(fresh));
+  small.refused();
+  EXPECT_FALSE(small.loading_older());
+}
+
+TEST(RoomHistory, AnotherEpochOrAResetClearsTheTimeline) {
+  RoomHistory history({500, 50});
+  Timeline t = timeline_of(1, 3);
+  history.joining(t, "e1", false);
+  EXPECT_EQ(t.confirmed_count(), 3u) << "the first epoch seen";
+  history.joining(t, "e1", false);
+  EXPECT_EQ(t.confirmed_count(), 3u);
+  history.joining(t, "e2", false);
+  EXPECT_EQ(t.confirmed_count(), 0u) << "the room was recreated: its seqs are another history";
+  t = timeline_of(1, 3);
+  history.joining(t, "e2", true);
+  EXPECT_EQ(t.confirmed_count(), 0u) << "the server says reset";
+  EXPECT_EQ(history.epoch(), "e2");
 }
 
 }  // namespace

@@ -134,6 +134,10 @@ client::ConnectionView parse_connection_view(const std::string& json) {
   if (const Value& a = doc["announcement"]; !a.IsNull()) {
     view.announcement = client::Announcement{text(a, "text"), text(a, "level")};
   }
+  if (const Value& l = doc["limits"]; !l.IsNull()) {
+    view.limits = protocol::Limits{*optional_int(l, "maxFrameBytes"), *optional_int(l, "maxContentLength"),
+                                   *optional_int(l, "sendIntervalMs"), *optional_int(l, "sendBurst")};
+  }
   return view;
 }
 

@@ -12,16 +12,17 @@ import {
   type FormEvent,
   type KeyboardEvent,
 } from 'react';
-import type { UseRoom } from '@parley/realtime/react';
+import { useConnection, type UseRoom } from '@parley/realtime/react';
 
-import { codePoints, MAX_LENGTH } from '@/lib/format';
+import { codePoints } from '@/lib/format';
 
 export interface ComposerHandle {
   /** Puts text back into the composer (Edit of a failed message). */
   replaceDraft: (text: string) => void;
 }
 
-const COUNTER_FROM = MAX_LENGTH - 500;
+// The counter shows in the last 500 characters before the server's limit.
+const COUNTER_SPAN = 500;
 const SLOW_DOWN_NOTICE_MS = 4000;
 
 export const Composer = forwardRef<
@@ -84,8 +85,11 @@ export const Composer = forwardRef<
   const pendingCount = messages.filter((m) => m.mine && (m.status === 'queued' || m.status === 'sending')).length;
   const showSlowDown = pendingCount > 0 && (rateLimited || slowDownUntil > Date.now());
 
+  // The server's limit from welcome: unknown until the first connection (the
+  // server still has the last word: a longer message fails with the reason).
+  const maxLength = useConnection().limits?.maxContentLength ?? Infinity;
   const length = codePoints(draft);
-  const over = length - MAX_LENGTH;
+  const over = length - maxLength;
 
   function submit(e?: FormEvent) {
     e?.preventDefault();
@@ -149,16 +153,16 @@ export const Composer = forwardRef<
         {over > 0 ? (
           <span className="counter-error" role="alert">
             Too long by {over.toLocaleString('en')} {over === 1 ? 'character' : 'characters'} — messages can be up to{' '}
-            {MAX_LENGTH.toLocaleString('en')}.
+            {maxLength.toLocaleString('en')}.
           </span>
         ) : (
           <span className="hint">
             <kbd>Enter</kbd> to send · <kbd>Shift</kbd>+<kbd>Enter</kbd> for a new line
           </span>
         )}
-        {length >= COUNTER_FROM && (
-          <span className={`counter${over > 0 ? ' over' : length > MAX_LENGTH - 100 ? ' near' : ''}`}>
-            {length.toLocaleString('en')} / {MAX_LENGTH.toLocaleString('en')}
+        {length >= maxLength - COUNTER_SPAN && (
+          <span className={`counter${over > 0 ? ' over' : length > maxLength - 100 ? ' near' : ''}`}>
+            {length.toLocaleString('en')} / {maxLength.toLocaleString('en')}
           </span>
         )}
       </div>

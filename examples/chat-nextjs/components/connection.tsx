@@ -17,7 +17,7 @@ const PILL: Record<UseConnection['state'], string> = {
   connecting: 'Connecting…',
   authenticating: 'Connecting…',
   connected: 'Connected',
-  backoff: 'Reconnecting…',
+  reconnecting: 'Reconnecting…',
   offline: 'Offline',
   closed: 'Disconnected',
   failed: 'Unavailable',
@@ -37,17 +37,17 @@ export function ConnectionPill() {
 }
 
 export function ConnectionBanner() {
-  const { state, nextRetryAt, reconnectNow, attempt, announcement, lastError } = useConnection();
+  const { state, nextAttemptAt, reconnectNow, attempt, announcement, lastError } = useConnection();
   const ever = useEverConnected(state);
-  const now = useNow(state === 'backoff' ? 250 : null);
+  const now = useNow(state === 'reconnecting' ? 250 : null);
 
   let body: ReactNode = null;
   let tone = 'warn';
   if (state === 'offline') {
     tone = 'offline';
     body = <span className="banner-text">Offline — messages will be sent when you are back</span>;
-  } else if (state === 'backoff') {
-    const seconds = nextRetryAt === null ? 0 : Math.max(0, Math.ceil((nextRetryAt - now) / 1000));
+  } else if (state === 'reconnecting') {
+    const seconds = nextAttemptAt === null ? 0 : Math.max(0, Math.ceil((nextAttemptAt - now) / 1000));
     body = (
       <>
         <span className="spinner" aria-hidden="true" />

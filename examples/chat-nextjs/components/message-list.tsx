@@ -5,8 +5,8 @@
 // any that waits or failed; every one is described by it for screen
 // readers), and long messages folded behind "Show more".
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { UseRoom } from '@parley/realtime/react';
-import type { TimelineMessage } from '@parley/realtime';
+import { useConnection, type UseRoom } from '@parley/realtime/react';
+import type { ParleyError, TimelineMessage } from '@parley/realtime';
 
 import { Avatar } from '@/components/avatar';
 import type { Me } from '@/components/workspace';
@@ -309,9 +309,7 @@ const MessageRow = memo(function MessageRow({
             <p className="status status-failed">
               <StatusIcon status="failed" />
               <span id={statusId}>Failed</span>
-              <span className="reason" title={m.error?.message}>
-                {failureReason(m.error)}
-              </span>
+              <FailureReason error={m.error} />
             </p>
             <div className="failure-actions">
               <button type="button" className="small" onClick={() => onRetry(m.key)}>
@@ -330,6 +328,16 @@ const MessageRow = memo(function MessageRow({
     </li>
   );
 });
+
+/** Why it failed; a message too long for the server names the server's limit. */
+function FailureReason({ error }: { error: ParleyError | undefined }) {
+  const { limits } = useConnection();
+  return (
+    <span className="reason" title={error?.message}>
+      {failureReason(error, limits?.maxContentLength)}
+    </span>
+  );
+}
 
 function StatusIcon({ status }: { status: TimelineMessage['status'] }) {
   switch (status) {

@@ -136,14 +136,14 @@ export function RoomView({
         <MessageList room={room} me={me} title={title} direct={direct} refusal={refusal} onEdit={edit} />
 
         <p className="typing" role="status" aria-live="polite" aria-label="Typing">
-          {room.typingUsers.length > 0 && (
+          {room.typing.length > 0 && (
             <>
               <span className="typing-dots" aria-hidden="true">
                 <i />
                 <i />
                 <i />
               </span>
-              {typingText(room.typingUsers.map((t) => t.name))}
+              {typingText(room.typing.map((t) => t.name))}
             </>
           )}
         </p>

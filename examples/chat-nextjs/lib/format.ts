@@ -1,8 +1,6 @@
 // Formatting helpers for times, counts and errors.
 import type { ParleyError, TimelineMessage } from '@parley/realtime';
 
-export const MAX_LENGTH = 4000;
-
 /** Length as the server counts it: Unicode code points. */
 export function codePoints(text: string): number {
   let n = 0;
@@ -41,12 +39,17 @@ export function dayLabel(ms: number, now: number): string {
   return d.toLocaleDateString([], { weekday: 'long', day: 'numeric', month: 'long' });
 }
 
-/** Why a message could not be sent, in words a person understands. */
-export function failureReason(error: ParleyError | undefined): string {
+/**
+ * Why a message could not be sent, in words a person understands;
+ * `maxLength`: the server's limit on a message's length, when known.
+ */
+export function failureReason(error: ParleyError | undefined, maxLength?: number): string {
   if (!error) return 'Not sent';
   switch (error.code) {
     case 'too_large':
-      return `Too long — messages can be up to ${MAX_LENGTH.toLocaleString('en')} characters`;
+      return maxLength === undefined
+        ? 'Too long for this server'
+        : `Too long — messages can be up to ${maxLength.toLocaleString('en')} characters`;
     case 'forbidden':
       return 'You can’t post in this room';
     case 'not_found':

@@ -7,15 +7,9 @@ import { INITIAL_CONNECTION, type ParleyClient } from '../client.js';
 import type { ConnectionSnapshot, Member, MessageDraft, RoomSnapshot, TimelineMessage, TypingUser } from '../types.js';
 import { useParleyClient } from './provider.js';
 
-export interface UseConnection {
-  state: ConnectionSnapshot['state'];
-  attempt: number;
-  /** In backoff: when the next attempt starts (ms since the epoch). */
-  nextRetryAt: number | null;
-  lastError: ConnectionSnapshot['lastError'];
-  user: ConnectionSnapshot['user'];
-  announcement: ConnectionSnapshot['announcement'];
-  /** Skips the wait of a backoff. */
+/** The connection's snapshot (state, attempt, nextAttemptAt, ...) and its one action. */
+export interface UseConnection extends ConnectionSnapshot {
+  /** Skips the wait of `reconnecting` (or starts over after `closed`). */
   reconnectNow: () => void;
 }
 
@@ -29,18 +23,7 @@ export function useConnection(): UseConnection {
     () => INITIAL_CONNECTION,
   );
   const reconnectNow = useCallback(() => client.reconnectNow(), [client]);
-  return useMemo(
-    () => ({
-      state: c.state,
-      attempt: c.attempt,
-      nextRetryAt: c.nextAttemptAt,
-      lastError: c.lastError,
-      user: c.user,
-      announcement: c.announcement,
-      reconnectNow,
-    }),
-    [c, reconnectNow],
-  );
+  return useMemo(() => ({ ...c, reconnectNow }), [c, reconnectNow]);
 }
 
 function useRoomSnapshot(client: ParleyClient, roomId: string): RoomSnapshot {
@@ -54,7 +37,7 @@ export interface UseRoom {
   joined: boolean;
   messages: TimelineMessage[];
   members: Member[];
-  typingUsers: TypingUser[];
+  typing: TypingUser[];
   hasMore: boolean;
   loadingOlder: boolean;
   /** Sends text or a draft; resolves to the timeline key (rejects with queue_full). */
@@ -91,7 +74,7 @@ export function useRoom(roomId: string): UseRoom {
       joined: room.joined,
       messages: room.messages,
       members: room.members,
-      typingUsers: room.typing,
+      typing: room.typing,
       hasMore: room.hasMore,
       loadingOlder: room.loadingOlder,
       ...actions,
@@ -106,9 +89,9 @@ export function usePresence(roomId: string): Member[] {
 }
 
 /** Who else is typing in the room, and the setter for our own indicator. */
-export function useTyping(roomId: string): { typingUsers: TypingUser[]; setTyping: (active: boolean) => void } {
+export function useTyping(roomId: string): { typing: TypingUser[]; setTyping: (active: boolean) => void } {
   const client = useParleyClient();
   const typing = useRoomSnapshot(client, roomId).typing;
   const setTyping = useCallback((active: boolean) => client.setTyping(roomId, active), [client, roomId]);
-  return useMemo(() => ({ typingUsers: typing, setTyping }), [typing, setTyping]);
+  return useMemo(() => ({ typing, setTyping }), [typing, setTyping]);
 }

@@ -24,10 +24,8 @@
 #include "parley/client/connection.hpp"
 #include "parley/client/effects.hpp"
 #include "parley/client/outbox.hpp"
-#include "parley/client/receipts.hpp"
 #include "parley/client/requests.hpp"
-#include "parley/client/timeline.hpp"
-#include "parley/client/typing.hpp"
+#include "parley/client/room.hpp"
 #include "parley/client/views.hpp"
 #include "parley/protocol/codec.hpp"
 
@@ -132,7 +130,8 @@ class Core {
   // ---- outputs
   std::vector<Effect> take_effects();
   // The same views as JSON, what the JS wrapper hands to React (camelCase):
-  // {"state", "attempt", "nextAttemptAt", "lastError", "user", "announcement"}
+  // {"state", "attempt", "nextAttemptAt", "lastError", "user", "announcement",
+  // "limits"}
   // and {"roomId", "joined", "messages": [{"key", "status", "mine",
   // "readBy", "error"?, ...message fields}], "members", "typing", "hasMore",
   // "loadingOlder"}. The room's is written straight from the core's state,
@@ -142,23 +141,6 @@ class Core {
   std::size_t queued() const { return outbox_.size(); }
 
  private:
-  struct Room {
-    bool wanted = false;        // the app joined it: rejoin after every reconnect
-    bool joined = false;        // joined on the current connection
-    bool joining = false;       // a join is on its way
-    std::int64_t join_due = 0;  // a join refused for a transient reason goes again then (0: none waits)
-    int join_failures = 0;      // transient join refusals in a row
-    std::string epoch;
-    Timeline timeline;
-    Timeline::Members members;
-    Typists typists;  // others typing
-    bool has_more = false;
-    bool loading_older = false;
-    std::size_t keep = 0;  // timeline size limit; grows with each older page loaded
-    OwnTyping typing;      // ours
-    Receipts receipts;     // our watermarks on their way
-  };
-
   // connection
   void start_attempt(std::int64_t now);
   void send_hello();
@@ -197,9 +179,7 @@ class Core {
   void confirm(Room& room, const protocol::Message& message, std::int64_t now);
   void flush_outbox(std::int64_t now);
   void transmit(QueuedSend& queued);
-  void request_history(const std::string& room_id, std::int64_t before_seq, std::int64_t limit, bool older,
-                       std::int64_t gap_from = -1);
-  void fill_gap(const std::string& room_id, std::int64_t before_seq, std::int64_t gap_from);
+  void request_history(const std::string& room_id, const RoomHistory::Fetch& fetch);
   void flush_receipts(const std::string& room_id, Room& room, std::int64_t now);
   bool unsent_receipts() const;
   void stop_typing(const std::string& room_id, Room& room, bool tell_server);
@@ -218,7 +198,9 @@ class Core {
   void set_state(ConnectionState state);
   void notify(std::string topic);
   void notify_room(const std::string& room_id) { notify("room:" + room_id); }
-  Room& room_state(const std::string& room_id) { return rooms_[room_id]; }
+  Room& room_state(const std::string& room_id) {
+    return rooms_.try_emplace(room_id, RoomHistory::Limits{config_.timeline_limit, config_.page_size}).first->second;
+  }
   std::string me() const { return connection_.view().user ? connection_.view().user->id : restored_user_; }
   std::optional<std::int64_t> next_deadline() const;
 

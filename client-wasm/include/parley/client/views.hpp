@@ -18,7 +18,7 @@ enum class ConnectionState : std::uint8_t {
   connecting,      // socket opening
   authenticating,  // hello sent, waiting for welcome
   connected,       // welcome received
-  backoff,         // waiting before the next attempt
+  reconnecting,    // waiting before the next attempt (nextAttemptAt)
   offline,         // the network is down; retried when it is back
   closed,          // by the app, or refused for good
 };
@@ -36,6 +36,7 @@ struct ConnectionView {
   std::optional<protocol::Error> last_error;
   std::optional<protocol::User> user;        // once welcomed
   std::optional<Announcement> announcement;  // the operators' latest
+  std::optional<protocol::Limits> limits;    // the server's, from the latest welcome (kept while away)
 };
 
 enum class MessageStatus : std::uint8_t { queued, sending, sent, delivered, read, failed };
