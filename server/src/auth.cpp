@@ -1,4 +1,5 @@
 #include "auth.hpp"
+#include "tenants/tenant_limits.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -136,6 +137,11 @@ protocol::Result<Identity> TokenVerifier::verify(std::string_view token, std::in
   }
   auto role = claims.FindMember("role");
   if (role != claims.MemberEnd() && role->value.IsString()) id.role = std::string(role->value.GetString());
+  if (auto tenant = claims.FindMember("tenant"); tenant != claims.MemberEnd()) {
+    if (!tenant->value.IsString()) return refuse("tenant must be a string");
+    id.tenant.assign(tenant->value.GetString(), tenant->value.GetStringLength());
+    if (auto why = check_tenant_name(id.tenant)) return refuse("tenant: " + *why);
+  }
   return id;
 }
 

@@ -1,6 +1,7 @@
 // Verifies the JWT a client presents in `hello`: HS256 only (the `alg`
 // header is pinned), signature in constant time, `exp` required and `nbf`
-// honoured, `sub` a valid user id, `name` a valid display name.
+// honoured, `sub` a valid user id, `name` a valid display name, `tenant` (if
+// any) a valid tenant name.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,7 @@ struct Identity {
   std::int64_t expires_at_ms = 0;
   std::vector<std::string> rooms;  // optional `rooms` claim
   std::optional<std::string> role;
+  std::string tenant = "default";  // optional `tenant` claim (tenants/tenants.hpp)
 };
 
 class TokenVerifier {

@@ -130,7 +130,9 @@ void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
     const Rate& rate = services_.config.rates[which];
     std::int64_t wait = buckets_[which].take(rate, now_ms);
     if (wait == 0) {
-      wait = services_.users.take(identity_->user_id, which, now_ms);
+      wait = tenant_->users().take(identity_->user_id, which, now_ms);
+      // The app's own send rate, over all its users (tenants/tenants.hpp).
+      if (wait == 0 && which == RateClass::messages) wait = tenant_->take_send(now_ms);
       if (wait > 0) buckets_[which].give_back(rate);  // the request was not served after all
     }
     if (wait > 0) {
@@ -182,10 +184,13 @@ bool ClientSession::abusive(std::int64_t now_ms) {
 
 void ClientSession::on_closed(std::int64_t now_ms) {
   if (identity_) {
-    for (const auto& room : rooms_) services_.hub.leave(room, *identity_, key_, false, now_ms);
+    for (const auto& room : rooms_) tenant_->hub().leave(room, *identity_, key_, false, now_ms);
   }
   rooms_.clear();
-  if (counted_) services_.users.remove_connection(identity_->user_id);
+  if (counted_) {
+    tenant_->users().remove_connection(identity_->user_id);
+    tenant_->remove_connection();
+  }
   counted_ = false;
 }
 
@@ -202,13 +207,31 @@ void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
     reply_error(f.ref, identity.error());
     return close(close_code::unauthorized, "unauthorized");
   }
-  if (!services_.users.add_connection(identity.value().user_id)) {
+  // The session belongs to the token's tenant from now on: its rooms and
+  // users are the only ones it can reach.
+  auto tenant = services_.tenants.get(identity.value().tenant);
+  if (!tenant) {
+    log::error("tenant unavailable", {{"tenant", identity.value().tenant}, {"error", tenant.error().message}});
+    reply_error(f.ref, Error{ErrorCode::internal, "the server failed; try again", ""}, 1000);
+    return close(close_code::try_again_later, "storage unavailable");
+  }
+  Tenant& t = *tenant.value();
+  if (!t.add_connection()) {
+    reply_error(
+        f.ref,
+        Error{ErrorCode::forbidden,
+              "too many connections for this app (limit " + std::to_string(t.limits().max_connections) + ")", ""});
+    return close(close_code::try_again_later, "too many connections for this app");
+  }
+  if (!t.users().add_connection(identity.value().user_id)) {
+    t.remove_connection();
     reply_error(f.ref, Error{ErrorCode::forbidden,
                              "too many connections for this user (limit " +
                                  std::to_string(services_.config.max_connections_per_user) + ")",
                              ""});
     return close(close_code::try_again_later, "too many connections for this user");
   }
+  tenant_ = &t;
   counted_ = true;
   identity_ = std::move(identity).value();
   log::debug("hello", {{"session", session_id()}, {"user", identity_->user_id}});
@@ -234,7 +257,7 @@ void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
 void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
   auto identity = services_.verifier.verify(f.token, now_ms);
   if (!identity) return reply_error(f.ref, identity.error());
-  if (identity.value().user_id != identity_->user_id) {
+  if (identity.value().user_id != identity_->user_id || identity.value().tenant != identity_->tenant) {
     return reply_error(f.ref, Error{ErrorCode::forbidden, "a refreshed token must name the same user", "/token"});
   }
   identity_ = std::move(identity).value();
@@ -244,7 +267,7 @@ void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
 void ClientSession::handle(c2s::Join& f, std::int64_t now_ms) {
   auto self = self_.lock();
   if (!self) return;
-  if (auto refused = services_.hub.join(*identity_, self, f, now_ms)) return reply_error(f.ref, *refused);
+  if (auto refused = tenant_->hub().join(*identity_, self, f, now_ms)) return reply_error(f.ref, *refused);
   if (!joined(f.roomId)) rooms_.insert(std::lower_bound(rooms_.begin(), rooms_.end(), f.roomId), f.roomId);
 }
 
@@ -255,7 +278,7 @@ void ClientSession::handle(c2s::Leave& f, std::int64_t now_ms) {
       return reply_error(f.ref, Error{ErrorCode::forbidden, "join the room before leaving it for good", "/roomId"});
     return acknowledge(f.ref);  // leaving twice is fine
   }
-  if (auto refused = services_.hub.leave(f.roomId, *identity_, key_, forget, now_ms)) {
+  if (auto refused = tenant_->hub().leave(f.roomId, *identity_, key_, forget, now_ms)) {
     return reply_error(f.ref, *refused);
   }
   rooms_.erase(std::lower_bound(rooms_.begin(), rooms_.end(), f.roomId));
@@ -275,14 +298,14 @@ void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
                                         std::to_string(services_.config.max_content_length) + " characters",
                                     "/message/content"});
   }
-  auto posted = services_.hub.post(f.roomId, *identity_, key_, f.clientMsgId, f.message, now_ms);
+  auto posted = tenant_->hub().post(f.roomId, *identity_, key_, f.clientMsgId, f.message, now_ms);
   if (!posted) return reply_error(f.ref, posted.error());
   if (f.ref) reply(s2c::Ack{*f.ref, posted.value().message});
 }
 
 void ClientSession::handle(c2s::Typing& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "typing in it")) return;
-  if (auto refused = services_.hub.typing(f.roomId, *identity_, key_, f.active, now_ms)) {
+  if (auto refused = tenant_->hub().typing(f.roomId, *identity_, key_, f.active, now_ms)) {
     return reply_error(f.ref, *refused);
   }
   acknowledge(f.ref);
@@ -290,16 +313,16 @@ void ClientSession::handle(c2s::Typing& f, std::int64_t now_ms) {
 
 void ClientSession::handle(c2s::Read& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "marking it read")) return;
-  if (auto e = services_.hub.receipt(f.roomId, *identity_, key_, Watermark::read, f.upToSeq)) {
+  if (auto e = tenant_->hub().receipt(f.roomId, *identity_, key_, Watermark::read, f.upToSeq)) {
     return reply_error(f.ref, *e);
   }
-  services_.hub.activity({f.roomId}, *identity_, key_, now_ms);
+  tenant_->hub().activity({f.roomId}, *identity_, key_, now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::Delivered& f, std::int64_t) {
   if (!in_room(f.ref, f.roomId, "acknowledging delivery")) return;
-  if (auto e = services_.hub.receipt(f.roomId, *identity_, key_, Watermark::delivered, f.upToSeq)) {
+  if (auto e = tenant_->hub().receipt(f.roomId, *identity_, key_, Watermark::delivered, f.upToSeq)) {
     return reply_error(f.ref, *e);
   }
   acknowledge(f.ref);
@@ -307,14 +330,14 @@ void ClientSession::handle(c2s::Delivered& f, std::int64_t) {
 
 void ClientSession::handle(c2s::Presence& f, std::int64_t now_ms) {
   // The decoder allows only online, idle and away.
-  services_.hub.set_status(room_list(), *identity_, key_,
-                           parse_presence_status(f.status).value_or(PresenceStatus::online), now_ms);
+  tenant_->hub().set_status(room_list(), *identity_, key_,
+                            parse_presence_status(f.status).value_or(PresenceStatus::online), now_ms);
   acknowledge(f.ref);
 }
 
 void ClientSession::handle(c2s::History& f, std::int64_t) {
   if (!in_room(f.ref, f.roomId, "reading its history")) return;
-  auto history = services_.hub.history(f.roomId, key_, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
+  auto history = tenant_->hub().history(f.roomId, key_, f.beforeSeq, static_cast<std::size_t>(f.limit.value_or(50)));
   if (!history) return reply_error(f.ref, history.error());
   history.value().ref = f.ref;
   reply(history.value());
@@ -324,7 +347,7 @@ void ClientSession::handle(c2s::Ping& f, std::int64_t now_ms) { reply(s2c::Pong{
 
 void ClientSession::handle(c2s::Kick& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "removing members")) return;
-  if (auto e = services_.hub.kick(f.roomId, *identity_, key_, f.userId, now_ms)) return reply_error(f.ref, *e);
+  if (auto e = tenant_->hub().kick(f.roomId, *identity_, key_, f.userId, now_ms)) return reply_error(f.ref, *e);
   acknowledge(f.ref);
 }
 

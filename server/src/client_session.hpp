@@ -13,23 +13,21 @@
 
 #include "auth.hpp"
 #include "config.hpp"
-#include "hub/hub.hpp"
-#include "hub/user_limits.hpp"
 #include "metrics.hpp"
 #include "peer.hpp"
 #include "rate_limit.hpp"
+#include "tenants/tenants.hpp"
 
 namespace parley::server {
 
 // What a session uses of the server, and nothing more. parleyd hands it its
-// own (ServerContext::session_services); a test builds one from a hub on
+// own (ServerContext::session_services); a test builds one from tenants on
 // memory storage, a Dispatch that hands frames straight to fake peers, and
 // times of its choosing.
 struct SessionServices {
   const Config& config;
   const TokenVerifier& verifier;
-  Hub& hub;
-  UserLimits& users;
+  Tenants& tenants;    // the session's tenant (its hub, its users' limits) is chosen at hello
   Dispatch& dispatch;  // replies take the same way as the rooms' broadcasts, so they keep their order
 };
 
@@ -45,6 +43,8 @@ class ClientSession {
   void on_closed(std::int64_t now_ms);
 
   bool authenticated() const { return identity_.has_value(); }
+  // The tenant's name once authenticated, else empty.
+  std::string_view tenant() const { return identity_ ? std::string_view(identity_->tenant) : std::string_view(); }
   // When the token runs out (ms since the epoch); the connection closes with
   // 4001 then unless `auth` brought a fresh one.
   std::optional<std::int64_t> expires_at() const;
@@ -89,7 +89,8 @@ class ClientSession {
   const Peer* key_;               // self_, still usable as a key while the connection is being destroyed
   std::uint64_t session_number_;  // the session id is "s<number>"
   protocol::Codec codec_;
-  bool counted_ = false;  // counted in the hub's per-user connections
+  Tenant* tenant_ = nullptr;  // from hello on: the token's tenant
+  bool counted_ = false;      // counted in the tenant's connections and its user's
   std::optional<Identity> identity_;
   std::vector<std::string> rooms_;  // sorted: a flat set (no tree node per room)
   RateBuckets buckets_;

@@ -58,23 +58,31 @@ bool to_bool(const std::string& v) {
   throw std::invalid_argument(v);
 }
 
-// The secret in a file (a mounted Kubernetes or Docker secret): a regular
-// file of at most 64 KiB, one trailing newline ignored.
-std::string read_secret_file(const std::string& path) {
-  constexpr std::size_t kMax = 64 * 1024;
+// A file named by a flag: a regular file (not a FIFO or a device, which
+// could block or never end) of at most `max` bytes.
+std::string read_text_file(const std::string& path, std::size_t max) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) throw BadValue(std::strerror(errno));
   struct stat st {};
   std::string out;
   bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  if (regular && static_cast<std::size_t>(st.st_size) <= kMax) {
+  if (regular && static_cast<std::size_t>(st.st_size) <= max) {
     char buf[4096];
     ssize_t n;
-    while (out.size() <= kMax && (n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+    while (out.size() <= max && (n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
   if (!regular) throw BadValue("not a regular file");
-  if (out.size() > kMax || static_cast<std::size_t>(st.st_size) > kMax) throw BadValue("larger than 64 KiB");
+  if (out.size() > max || static_cast<std::size_t>(st.st_size) > max) {
+    throw BadValue("larger than " + std::to_string(max / 1024) + " KiB");
+  }
+  return out;
+}
+
+// The secret in a file (a mounted Kubernetes or Docker secret): at most 64
+// KiB, one trailing newline ignored.
+std::string read_secret_file(const std::string& path) {
+  std::string out = read_text_file(path, 64 * 1024);
   if (!out.empty() && out.back() == '\n') out.pop_back();
   if (!out.empty() && out.back() == '\r') out.pop_back();
   if (out.empty()) throw BadValue("the file is empty");
@@ -111,6 +119,15 @@ std::vector<Option> options() {
        [](Config& c, const std::string& v) { c.allow_dev_secret = to_bool(v); }, true},
       {"--admin-token", "PARLEY_ADMIN_TOKEN", "bearer token for /admin/* (default: admin API off)",
        [](Config& c, const std::string& v) { c.admin_token = v; }},
+      {"--tenants-file", "PARLEY_TENANTS_FILE",
+       "JSON file of per-tenant limits: {\"acme\": {\"maxConnections\": 5000, \"messagesPerSecond\": 500, "
+       "\"maxRooms\": 1000}, \"*\": {...}} (default: no limits)",
+       [](Config& c, const std::string& v) {
+         auto limits = parse_tenant_limits(read_text_file(v, 1024 * 1024));
+         if (!limits) throw BadValue(limits.error().message);
+         c.tenants_file = v;
+         c.tenant_limits = std::move(limits).value();
+       }},
       {"--allowed-origins", "PARLEY_ALLOWED_ORIGINS",
        "browser origins that may connect, comma-separated (https://app.example.com, https://*.example.com); "
        "403 for others (default *: tokens are not cookies)",

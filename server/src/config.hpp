@@ -11,6 +11,7 @@
 #include "log.hpp"
 #include "parley/protocol/limits.hpp"
 #include "rate_limit.hpp"
+#include "tenants/tenant_limits.hpp"
 
 namespace parley::server {
 
@@ -27,6 +28,9 @@ struct Config {
   bool dev_secret = false;           // running on the public development secret
   bool allow_dev_secret = false;     // ... even on a non-loopback address
   std::string admin_token;           // empty: /admin/* is disabled
+  // ---- tenants (tenants/tenants.hpp)
+  std::string tenants_file;        // where tenant_limits were read from
+  TenantLimitsFile tenant_limits;  // default: no limits for any tenant
   // ---- the edge: handshake, proxies (docs/server.md)
   OriginPolicy allowed_origins;  // default: every origin (tokens are not cookies)
   ProxyList trusted_proxies;     // default: none (the TCP peer is the client)

@@ -91,17 +91,44 @@ void HttpSession::route(const Request& req) {
   if (target == "/metrics" && get) {
     return respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8", context_.metrics_text());
   }
-  if (target.rfind("/admin/", 0) == 0) return admin(req, target);
+  if (target.rfind("/admin/", 0) == 0) return admin(req, std::string_view(req.target().data(), req.target().size()));
   respond(http::status::not_found, "text/plain", "not found\n");
 }
 
-void HttpSession::admin(const Request& req, std::string_view target) {
+namespace {
+
+// The value of `name` in the target's query string (no decoding: tenant
+// names need none), or nullopt.
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void HttpSession::admin(const Request& req, std::string_view full_target) {
   const std::string& token = context_.config.admin_token;
   if (token.empty()) return respond(http::status::not_found, "text/plain", "the admin API is off (--admin-token)\n");
   std::string expected = "Bearer " + token;
   auto given = req[http::field::authorization];
   if (given.size() != expected.size() || CRYPTO_memcmp(given.data(), expected.data(), expected.size()) != 0) {
     return respond(http::status::unauthorized, "text/plain", "missing or wrong admin token\n");
+  }
+  std::string_view target = full_target.substr(0, full_target.find('?'));
+  // The tenant a request is about: ?tenant=<name>, the default tenant without it.
+  std::string tenant_name = query_param(full_target, "tenant").value_or("default");
+  if (auto why = check_tenant_name(tenant_name)) {
+    return respond(http::status::bad_request, "text/plain", "tenant: " + *why + "\n");
   }
   if (target == "/admin/stats" && req.method() == http::verb::get) {
     return respond(http::status::ok, "application/json", context_.stats_json());
@@ -120,7 +147,10 @@ void HttpSession::admin(const Request& req, std::string_view target) {
     if (level != "info" && level != "warning") {
       return respond(http::status::bad_request, "text/plain", "level is info or warning\n");
     }
-    context_.announce(text->value.GetString(), level);
+    // ?tenant=<name>: that tenant's connections only; without it, everyone's.
+    std::optional<std::string> only;
+    if (query_param(full_target, "tenant")) only = tenant_name;
+    context_.announce(text->value.GetString(), level, only);
     log::info("announcement", {{"level", level}});
     return respond(http::status::accepted, "application/json", "{\"status\":\"sent\"}\n");
   }
@@ -138,7 +168,9 @@ void HttpSession::admin(const Request& req, std::string_view target) {
     if (body.HasParseError() || !body.IsObject() || role == body.MemberEnd() || !role->value.IsString()) {
       return respond(http::status::bad_request, "text/plain", "send {\"role\": \"admin|member\"}\n");
     }
-    auto changed = context_.hub.set_role(room, user, role->value.GetString(), wall_ms());
+    auto tenant = context_.tenants.get(tenant_name);
+    if (!tenant) return respond(http::status::service_unavailable, "text/plain", "storage unavailable\n");
+    auto changed = tenant.value()->hub().set_role(room, user, role->value.GetString(), wall_ms());
     if (!changed) {
       auto code = changed.error().code;
       auto status = code == protocol::ErrorCode::not_found   ? http::status::not_found
@@ -149,6 +181,30 @@ void HttpSession::admin(const Request& req, std::string_view target) {
     return respond(http::status::ok, "application/json",
                    "{\"roomId\":\"" + room + "\",\"userId\":\"" + user + "\",\"role\":\"" +
                        std::string(to_string(changed.value().role)) + "\"}\n");
+  }
+  // GET /admin/tenants/<name>: its limits and usage; PUT: new limits
+  // ({"maxConnections": n, "messagesPerSecond": n, "maxRooms": n}; 0 or
+  // left out: no limit), until the process ends.
+  constexpr std::string_view kTenants = "/admin/tenants/";
+  if (target.rfind(kTenants, 0) == 0 && (req.method() == http::verb::get || req.method() == http::verb::put)) {
+    std::string name(target.substr(kTenants.size()));
+    if (auto why = check_tenant_name(name)) {
+      return respond(http::status::bad_request, "text/plain", "tenant: " + *why + "\n");
+    }
+    protocol::Result<Tenant*> tenant = context_.tenants.get(name);
+    if (req.method() == http::verb::put) {
+      auto limits = parse_one_tenant_limits(req.body());
+      if (!limits) return respond(http::status::bad_request, "text/plain", limits.error().message + "\n");
+      tenant = context_.tenants.set_limits(name, limits.value());
+      log::info("tenant limits set", {{"tenant", name}, {"limits", to_json(limits.value())}});
+    }
+    if (!tenant) return respond(http::status::service_unavailable, "text/plain", "storage unavailable\n");
+    Tenant& t = *tenant.value();
+    Tenant::Usage u = t.usage();
+    return respond(http::status::ok, "application/json",
+                   "{\"tenant\":\"" + name + "\",\"limits\":" + to_json(t.limits()) +
+                       ",\"connections\":" + std::to_string(u.connections) + ",\"rooms\":" + std::to_string(u.rooms) +
+                       ",\"messages\":" + std::to_string(u.messages) + "}\n");
   }
   respond(http::status::not_found, "text/plain", "not found\n");
 }

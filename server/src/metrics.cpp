@@ -136,4 +136,25 @@ std::string render_metrics(const std::vector<const WorkerMetrics*>& w, const Gau
   return out;
 }
 
+std::string render_tenant_metrics(const std::vector<TenantGauges>& tenants) {
+  std::string out;
+  auto each = [&](const char* name, const char* type, const char* help, std::int64_t TenantGauges::*field) {
+    header(out, name, type, help);
+    for (const auto& t : tenants) line(out, std::string(name) + "{tenant=\"" + t.tenant + "\"}", t.*field);
+  };
+  each("parley_tenant_connections", "gauge", "Authenticated connections, by tenant.", &TenantGauges::connections);
+  each("parley_tenant_rooms", "gauge", "Rooms stored, by tenant.", &TenantGauges::rooms);
+  each("parley_tenant_rooms_loaded", "gauge", "Rooms in memory, by tenant.", &TenantGauges::rooms_loaded);
+  each("parley_tenant_messages_total", "counter", "Sends let through the tenant's rate, by tenant.",
+       &TenantGauges::messages);
+  header(out, "parley_tenant_refused_total", "counter", "Requests refused by a tenant limit, by tenant and limit.");
+  for (const auto& t : tenants) {
+    std::string labels = "{tenant=\"" + t.tenant + "\",limit=\"";
+    line(out, "parley_tenant_refused_total" + labels + "connections\"}", t.refused_connections);
+    line(out, "parley_tenant_refused_total" + labels + "messages\"}", t.refused_messages);
+    line(out, "parley_tenant_refused_total" + labels + "rooms\"}", t.refused_rooms);
+  }
+  return out;
+}
+
 }  // namespace parley::server

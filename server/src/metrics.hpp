@@ -55,4 +55,17 @@ struct Gauges {
 
 std::string render_metrics(const std::vector<const WorkerMetrics*>& workers, const Gauges& gauges);
 
+// One tenant's usage (tenants/tenants.hpp), rendered with a `tenant` label.
+struct TenantGauges {
+  std::string tenant;
+  std::int64_t connections = 0;
+  std::int64_t rooms = 0;
+  std::int64_t rooms_loaded = 0;
+  std::int64_t messages = 0;
+  std::int64_t refused_connections = 0;
+  std::int64_t refused_messages = 0;
+  std::int64_t refused_rooms = 0;
+};
+std::string render_tenant_metrics(const std::vector<TenantGauges>& tenants);
+
 }  // namespace parley::server

@@ -39,8 +39,7 @@ ServerContext::ServerContext(Config c)
         for (unsigned i = 0; i < config.threads; ++i) w.push_back(std::make_unique<Worker>(i, sweep_interval(config)));
         return w;
       }()),
-      hub(*storage, *this, config),
-      users(config.max_connections_per_user, config.rates, config.user_rates) {}
+      tenants(*storage, *this, config, config.tenant_limits) {}
 
 ServerContext::~ServerContext() {
   for (auto& w : workers) w->stop();
@@ -63,7 +62,7 @@ void ServerContext::schedule_tick() {
   tick_timer_->expires_after(tick_interval(config));
   tick_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    hub.tick(wall_ms());
+    tenants.tick(wall_ms());
     schedule_tick();
   });
 }
@@ -82,30 +81,46 @@ std::string ServerContext::metrics_text() {
   std::vector<const WorkerMetrics*> all;
   for (const auto& w : workers) all.push_back(&w->metrics());
   Gauges g;
-  g.rooms_loaded = static_cast<std::int64_t>(hub.rooms_loaded());
   g.messages_stored = storage->message_count();
   g.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-  return render_metrics(all, g) + admission.metrics_text();
+  std::vector<TenantGauges> by_tenant;
+  tenants.for_each([&](Tenant& t) {
+    Tenant::Usage u = t.usage();
+    g.rooms_loaded += u.rooms_loaded;
+    by_tenant.push_back(TenantGauges{t.name(), u.connections, u.rooms, u.rooms_loaded, u.messages,
+                                     u.refused_connections, u.refused_messages, u.refused_rooms});
+  });
+  return render_metrics(all, g) + render_tenant_metrics(by_tenant) + admission.metrics_text();
 }
 
 std::string ServerContext::stats_json() {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-  return "{\"connections\":" + std::to_string(open_connections()) +
-         ",\"roomsLoaded\":" + std::to_string(hub.rooms_loaded()) +
+  std::int64_t loaded = 0;
+  std::string by_tenant;
+  tenants.for_each([&](Tenant& t) {
+    Tenant::Usage u = t.usage();
+    loaded += u.rooms_loaded;
+    if (!by_tenant.empty()) by_tenant += ",";
+    by_tenant += "\"" + t.name() + "\":{\"connections\":" + std::to_string(u.connections) +
+                 ",\"rooms\":" + std::to_string(u.rooms) + ",\"roomsLoaded\":" + std::to_string(u.rooms_loaded) +
+                 ",\"messages\":" + std::to_string(u.messages) + ",\"limits\":" + to_json(t.limits()) + "}";
+  });
+  return "{\"connections\":" + std::to_string(open_connections()) + ",\"roomsLoaded\":" + std::to_string(loaded) +
          ",\"roomsStored\":" + std::to_string(storage->room_count()) +
          ",\"messagesStored\":" + std::to_string(storage->message_count()) +
          ",\"threads\":" + std::to_string(workers.size()) + ",\"storage\":\"" + config.storage +
-         "\",\"uptimeSeconds\":" + std::to_string(uptime) + "}";
+         "\",\"uptimeSeconds\":" + std::to_string(uptime) + ",\"tenants\":{" + by_tenant + "}}";
 }
 
-void ServerContext::announce(const std::string& text, const std::string& level) {
+void ServerContext::announce(const std::string& text, const std::string& level,
+                             const std::optional<std::string>& tenant) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   protocol::s2c::Announcement a{"a_" + std::to_string(rng() % 1'000'000'000'000ULL), text, level, wall_ms()};
   for (auto& w : workers) {
-    boost::asio::post(w->ioc(), [worker = w.get(), a] {
+    boost::asio::post(w->ioc(), [worker = w.get(), a, tenant] {
       SharedFrame frames[2];
       worker->for_each_connection([&](WsConnection& c) {
-        if (!c.authenticated()) return;
+        if (!c.authenticated() || (tenant && c.tenant() != *tenant)) return;
         auto i = static_cast<std::size_t>(c.codec());
         if (!frames[i]) frames[i] = make_out_frame(a, c.codec());
         c.deliver_local(frames[i]);

@@ -1,5 +1,6 @@
 // Everything one parleyd process shares: configuration, storage, the token
-// verifier, the workers (one I/O thread each) and the hub; connection
+// verifier, the workers (one I/O thread each) and the tenants with their
+// hubs; connection
 // admission, metrics, admin operations and graceful shutdown.
 #pragma once
 
@@ -16,10 +17,9 @@
 #include "auth.hpp"
 #include "client_session.hpp"
 #include "config.hpp"
-#include "hub/hub.hpp"
-#include "hub/user_limits.hpp"
 #include "peer.hpp"
 #include "storage/storage.hpp"
+#include "tenants/tenants.hpp"
 #include "worker.hpp"
 
 namespace parley::server {
@@ -36,8 +36,8 @@ class ServerContext : public Dispatch {
   std::unique_ptr<Storage> storage;
   TokenVerifier verifier;
   std::vector<std::unique_ptr<Worker>> workers;
-  Hub hub;
-  UserLimits users;
+  // Each app's rooms and users: the default tenant's, and those named by tokens.
+  Tenants tenants;
 
   // Starts the worker threads and the hub's clock.
   void start();
@@ -49,15 +49,15 @@ class ServerContext : public Dispatch {
   void deliver(std::size_t worker, Delivery delivery) override;
 
   // What each connection's session uses.
-  SessionServices session_services() { return {config, verifier, hub, users, *this}; }
+  SessionServices session_services() { return {config, verifier, tenants, *this}; }
 
   // Round robin over the workers, for new connections.
   Worker& next_worker();
 
   std::string metrics_text();
   std::string stats_json();
-  // Sends an announcement to every authenticated connection.
-  void announce(const std::string& text, const std::string& level);
+  // Sends an announcement to every authenticated connection, or to a tenant's.
+  void announce(const std::string& text, const std::string& level, const std::optional<std::string>& tenant);
 
  private:
   void schedule_tick();

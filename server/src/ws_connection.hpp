@@ -43,6 +43,7 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   // timeouts, a close that takes too long.
   void sweep();
   bool authenticated() const { return session_ && session_->authenticated(); }
+  std::string_view tenant() const { return session_ ? session_->tenant() : std::string_view(); }
 
  private:
   friend class Worker;  // registry_index_

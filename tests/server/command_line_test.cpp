@@ -142,6 +142,30 @@ TEST(CommandLine, ReadsTheSecretFromAFileAndRefusesFilesItCannotUse) {
   });
 }
 
+TEST(CommandLine, ReadsTenantLimitsFromAFileAndRefusesABadOne) {
+  TempDir dir;
+  std::string good = dir.path() + "/tenants.json";
+  write_file(good, R"({"acme": {"maxConnections": 1}})");
+  {
+    ParleydProcess server({"--tenants-file", good});
+    TestClient first(server.port(), "alice", token_with_claims(R"({"sub":"alice","exp":4102444800,"tenant":"acme"})"));
+    ASSERT_TRUE(first.next("welcome").IsObject());
+    TestClient second(server.port(), "bob", token_with_claims(R"({"sub":"bob","exp":4102444800,"tenant":"acme"})"));
+    EXPECT_EQ(second.wait_closed(), 1013) << "the file's limit holds";
+  }
+  write_file(dir.path() + "/broken", "{\"acme\": {\"maxRooms\": \"many\"}}");
+  write_file(dir.path() + "/name", "{\"ACME\": {}}");
+  write_file(dir.path() + "/huge", std::string(1024 * 1024 + 1, ' '));
+  expect_refused({
+      {"", "--tenants-file " + dir.path() + "/missing", "bad value for --tenants-file: " + dir.path() + "/missing"},
+      {"", "--tenants-file " + dir.path() + "/broken", "acme.maxRooms must be a whole number"},
+      {"", "--tenants-file " + dir.path() + "/name", "tenant \"ACME\": 1-64 of a-z"},
+      {"", "--tenants-file " + dir.path() + "/huge", "larger than 1024 KiB"},
+      {"", "--tenants-file " + dir.path(), "not a regular file"},
+      {"PARLEY_TENANTS_FILE=" + dir.path() + "/broken", "", "bad value in the environment: PARLEY_TENANTS_FILE="},
+  });
+}
+
 TEST(CommandLine, TheDevelopmentSecretStaysOnLoopbackUnlessAllowed) {
   for (const char* host : {"0.0.0.0", "::", "192.0.2.1"}) {
     expect_refused({{"", std::string("--host ") + host,

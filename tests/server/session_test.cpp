@@ -30,7 +30,7 @@ TEST(Session, RequestsBeforeHelloAreRefusedAndTheConnectionClosedWith4001) {
   Json refused = anonymous.request(R"({"type":"join","ref":"j","roomId":"lobby"})", "j");
   EXPECT_EQ(str(refused, "code"), "unauthorized");
   EXPECT_EQ(anonymous.peer().closed_with, 4001);
-  EXPECT_EQ(server.hub.rooms_loaded(), 0u) << "nothing was opened for it";
+  EXPECT_EQ(server.tenant().hub().rooms_loaded(), 0u) << "nothing was opened for it";
 }
 
 TEST(Session, ASendBurstIsCutAtTheBucketAndRefillsAtTheRate) {
@@ -159,7 +159,7 @@ TEST(Session, AUserAtTheConnectionLimitIsRefusedUntilOneCloses) {
   EXPECT_EQ(three.peer().closed_with, 1013);
   one.reset();
   InProcessClient four(server, "alice");  // welcomed (checked by the constructor)
-  EXPECT_EQ(server.users.users(), 1u);
+  EXPECT_EQ(server.tenant().users().users(), 1u);
 }
 
 TEST(Session, PresenceTurnsIdleAndOfflineExactlyAtTheConfiguredTimes) {
@@ -275,7 +275,7 @@ TEST(Session, TypingIsRelayedOnceAThirdOfItsTtlAndStopsWithASendOrALeave) {
   carol.disconnect();
   server.advance(5'000 + 1'500);
   server.tick();
-  EXPECT_EQ(server.hub.rooms_loaded(), 1u) << "the lobby (bob); the other room is settled and evicted";
+  EXPECT_EQ(server.tenant().hub().rooms_loaded(), 1u) << "the lobby (bob); the other room is settled and evicted";
 }
 
 TEST(Session, TheTokensExpiryIsKnownAndAuthMovesIt) {

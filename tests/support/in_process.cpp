@@ -35,8 +35,7 @@ InProcessServer::InProcessServer(server::Config c)
       }()),
       storage(server::make_memory_storage()),
       verifier(config.jwt_secret),
-      hub(*storage, dispatch, config),
-      users(config.max_connections_per_user, config.rates, config.user_rates),
+      tenants(*storage, dispatch, config, config.tenant_limits),
       now_(server::wall_ms()) {}
 
 InProcessClient::InProcessClient(InProcessServer& server, const std::string& user, bool say_hello)

@@ -12,12 +12,11 @@
 #include <string>
 
 #include "client_session.hpp"
-#include "hub/hub.hpp"
-#include "hub/user_limits.hpp"
 #include "metrics.hpp"
 #include "peer.hpp"
 #include "storage/storage.hpp"
 #include "support/test_client.hpp"
+#include "tenants/tenants.hpp"
 
 namespace parley::test {
 
@@ -82,15 +81,16 @@ class InProcessServer {
   std::int64_t now() const { return now_; }
   void advance(std::int64_t ms) { now_ += ms; }
   // What parleyd's timer does every few milliseconds.
-  void tick() { hub.tick(now_); }
-  server::SessionServices services() { return {config, verifier, hub, users, dispatch}; }
+  void tick() { tenants.tick(now_); }
+  server::SessionServices services() { return {config, verifier, tenants, dispatch}; }
+  // A tenant's parts (the default tenant's unless named).
+  server::Tenant& tenant(const std::string& name = "default") { return *tenants.get(name).value(); }
 
   server::Config config;
   std::unique_ptr<server::Storage> storage;
   ImmediateDispatch dispatch;
   server::TokenVerifier verifier;
-  server::Hub hub;
-  server::UserLimits users;
+  server::Tenants tenants;
   server::WorkerMetrics metrics;
 
  private:

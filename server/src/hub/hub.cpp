@@ -34,11 +34,12 @@ std::optional<Role> role_of(const std::optional<MemberRecord>& member) {
 
 }  // namespace
 
-Hub::Hub(Storage& storage, Dispatch& dispatch, const Config& config)
+Hub::Hub(Storage& storage, Dispatch& dispatch, const Config& config, const std::atomic<std::uint32_t>* max_rooms)
     : storage_(storage),
       dispatch_(dispatch),
       config_(config),
-      rooms_(PresenceTimings{config.idle_after_ms, config.offline_grace_ms}, config.typing_ttl_ms) {}
+      rooms_(PresenceTimings{config.idle_after_ms, config.offline_grace_ms}, config.typing_ttl_ms),
+      max_rooms_(max_rooms) {}
 
 Hub::~Hub() = default;
 
@@ -74,6 +75,14 @@ std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const
   auto loaded = load_stored(room);
   if (!loaded) return unavailable(&room, loaded.error(), "load room");
   if (!loaded.value()) {
+    if (std::uint32_t max = max_rooms_ ? max_rooms_->load(std::memory_order_relaxed) : 0;
+        max > 0 && storage_.room_count() >= static_cast<std::int64_t>(max)) {
+      rooms_refused_.fetch_add(1, std::memory_order_relaxed);
+      return Error{
+          ErrorCode::forbidden,
+          "no room " + room_id + ", and this app may not create more (its limit is " + std::to_string(max) + " rooms)",
+          "/roomId"};
+    }
     RoomRecord record;
     record.id = room_id;
     record.kind = access::kind_of_new_room(room_id, pair.has_value(), user);

@@ -18,6 +18,7 @@
 // use, so a write that did land after all is not missed.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -37,7 +38,10 @@ namespace parley::server {
 
 class Hub {
  public:
-  Hub(Storage& storage, Dispatch& dispatch, const Config& config);
+  // `max_rooms`: how many rooms `storage` may hold (0: no limit), read at
+  // each creation; a join that would create one more is refused.
+  Hub(Storage& storage, Dispatch& dispatch, const Config& config,
+      const std::atomic<std::uint32_t>* max_rooms = nullptr);
   ~Hub();
 
   // Subscribes `peer` to the room (creating it, or adding the user as a
@@ -95,6 +99,8 @@ class Hub {
 
   // Rooms in memory (subscribed, or settling presence).
   std::size_t rooms_loaded() const { return rooms_.size(); }
+  // Joins refused because they would have created a room past max_rooms.
+  std::size_t rooms_refused() const { return rooms_refused_.load(std::memory_order_relaxed); }
 
  private:
   // With the room locked: true when it is loaded, from storage if need be;
@@ -122,6 +128,8 @@ class Hub {
   Dispatch& dispatch_;
   const Config& config_;
   RoomRegistry rooms_;
+  const std::atomic<std::uint32_t>* max_rooms_;
+  std::atomic<std::size_t> rooms_refused_{0};
 };
 
 }  // namespace parley::server

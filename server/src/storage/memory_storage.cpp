@@ -70,6 +70,17 @@ class MemoryStorage final : public Storage {
 
   std::int64_t room_count() const override { return room_count_.load(std::memory_order_relaxed); }
 
+  StorageResult<std::int64_t> count_rooms(std::string_view prefix) override {
+    std::int64_t n = 0;
+    for (auto& shard : room_shards_) {
+      std::lock_guard lock(shard.mutex);
+      for (const auto& [id, room] : shard.rooms) {
+        if (id.compare(0, prefix.size(), prefix) == 0 && id.find('/', prefix.size()) == std::string::npos) ++n;
+      }
+    }
+    return n;
+  }
+
   StorageResult<Appended> append_message(const protocol::Message& message) override {
     auto [rooms, lock] = rooms_of(message.roomId);
     RoomState* room = find_room(rooms, message.roomId);

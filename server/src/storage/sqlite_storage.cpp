@@ -430,6 +430,17 @@ class SqliteStorage final : public Storage {
 
   std::int64_t room_count() const override { return room_count_.load(std::memory_order_relaxed); }
 
+  StorageResult<std::int64_t> count_rooms(std::string_view prefix) override {
+    return guarded("count_rooms", [&] {
+      StatementPtr stmt = prepare(
+          db(), "SELECT count(*) FROM rooms WHERE substr(id, 1, ?1) = ?2 AND instr(substr(id, ?1 + 1), '/') = 0");
+      Query q(db(), stmt, "count_rooms");
+      q.bind(1, static_cast<std::int64_t>(prefix.size())).bind(2, prefix);
+      if (!q.step()) throw std::runtime_error("sqlite storage: count_rooms: no result");
+      return q.int64(0);
+    });
+  }
+
   StorageResult<Appended> append_message(const protocol::Message& message) override {
     return guarded("append_message", [&]() -> StorageResult<Appended> {
       Transaction transaction(*this, "append_message");

@@ -44,6 +44,10 @@ class Storage {
   // Counts kept up to date by the writes themselves: reading them scans
   // nothing and takes no lock (a /metrics scrape must not stall sends).
   virtual std::int64_t room_count() const = 0;
+  // Rooms whose id starts with `prefix` and has no '/' after it: one
+  // tenant's rooms (tenants/tenant_storage.hpp). Scans: called once per
+  // tenant, when it is first used.
+  virtual StorageResult<std::int64_t> count_rooms(std::string_view prefix) = 0;
 
   // ---- messages
   // Stores `message` (its seq must be the room's head_seq + 1; the room's
