@@ -2,11 +2,11 @@
 #pragma once
 
 #include <cstdint>
-#include <utility>
-#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "parley/protocol/result.hpp"
 
