@@ -70,8 +70,9 @@ ClientSession::~ClientSession() {
 }
 
 std::optional<std::int64_t> ClientSession::expires_at() const {
-  if (!identity_) return std::nullopt;
-  return identity_->expires_at_ms;
+  std::int64_t at = expires_at_ms_.load(std::memory_order_acquire);
+  if (at == 0) return std::nullopt;
+  return at;
 }
 
 void ClientSession::on_frame(std::string_view bytes, std::int64_t now_ms) {
@@ -194,7 +195,8 @@ void ClientSession::on_closed(std::int64_t now_ms) {
   counted_ = false;
 }
 
-void ClientSession::expire() {
+void ClientSession::expire(std::int64_t now_ms) {
+  if (!identity_ || identity_->expires_at_ms > now_ms) return;  // auth brought a fresh token meanwhile
   reply_error(std::nullopt, Error{ErrorCode::unauthorized, "the token expired; send auth with a fresh one", ""});
   close(close_code::unauthorized, "token expired");
 }
@@ -234,6 +236,8 @@ void ClientSession::handle(c2s::Hello& f, std::int64_t now_ms) {
   tenant_ = &t;
   counted_ = true;
   identity_ = std::move(identity).value();
+  expires_at_ms_.store(identity_->expires_at_ms, std::memory_order_release);
+  tenant_name_.store(&t.name(), std::memory_order_release);
   log::debug("hello", {{"session", session_id()}, {"user", identity_->user_id}});
   s2c::Welcome welcome;
   welcome.ref = f.ref;
@@ -261,6 +265,7 @@ void ClientSession::handle(c2s::Auth& f, std::int64_t now_ms) {
     return reply_error(f.ref, Error{ErrorCode::forbidden, "a refreshed token must name the same user", "/token"});
   }
   identity_ = std::move(identity).value();
+  expires_at_ms_.store(identity_->expires_at_ms, std::memory_order_release);
   acknowledge(f.ref);
 }
 

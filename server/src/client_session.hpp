@@ -4,6 +4,7 @@
 // connection's worker thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -42,13 +43,19 @@ class ClientSession {
   // The connection is gone: leave every room. Idempotent.
   void on_closed(std::int64_t now_ms);
 
-  bool authenticated() const { return identity_.has_value(); }
+  // These three are read by the connection's I/O thread while the session
+  // runs on its lane (lanes.hpp): set once, or atomically.
+  bool authenticated() const { return tenant_name_.load(std::memory_order_acquire) != nullptr; }
   // The tenant's name once authenticated, else empty.
-  std::string_view tenant() const { return identity_ ? std::string_view(identity_->tenant) : std::string_view(); }
+  std::string_view tenant() const {
+    const std::string* name = tenant_name_.load(std::memory_order_acquire);
+    return name ? std::string_view(*name) : std::string_view();
+  }
   // When the token runs out (ms since the epoch); the connection closes with
   // 4001 then unless `auth` brought a fresh one.
-  std::optional<std::int64_t> expires_at() const;
-  void expire();  // tells the client and closes with 4001
+  std::optional<std::int64_t> expires_at() const;  // from the I/O thread too
+  // Tells the client and closes with 4001, if the token has run out by `now_ms`.
+  void expire(std::int64_t now_ms);
 
  private:
   template <class Frame>
@@ -89,8 +96,10 @@ class ClientSession {
   const Peer* key_;               // self_, still usable as a key while the connection is being destroyed
   std::uint64_t session_number_;  // the session id is "s<number>"
   protocol::Codec codec_;
-  Tenant* tenant_ = nullptr;  // from hello on: the token's tenant
-  bool counted_ = false;      // counted in the tenant's connections and its user's
+  Tenant* tenant_ = nullptr;                              // from hello on: the token's tenant
+  std::atomic<const std::string*> tenant_name_{nullptr};  // tenant_->name(), set after identity_
+  std::atomic<std::int64_t> expires_at_ms_{0};            // identity_->expires_at_ms
+  bool counted_ = false;                                  // counted in the tenant's connections and its user's
   std::optional<Identity> identity_;
   std::vector<std::string> rooms_;  // sorted: a flat set (no tree node per room)
   RateBuckets buckets_;

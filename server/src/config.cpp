@@ -103,6 +103,9 @@ std::vector<Option> options() {
       {"--port", "PARLEY_PORT", "TCP port, 0 for any free port (default 8787)",
        [](Config& c, const std::string& v) { c.port = static_cast<std::uint16_t>(to_uint(v, 65535)); }},
       {"--threads", "PARLEY_THREADS", "I/O threads (default: one per core)", PARLEY_UINT(threads, 256)},
+      {"--storage-threads", "PARLEY_STORAGE_THREADS",
+       "threads that run requests and storage, off the I/O threads (default 4; 0: on the I/O threads)",
+       PARLEY_UINT(storage_threads, 256)},
       {"--jwt-secret", "PARLEY_JWT_SECRET", "HS256 secret of client tokens (required in production)",
        [](Config& c, const std::string& v) {
          if (v.empty()) throw BadValue("empty");

@@ -18,8 +18,9 @@ namespace parley::server {
 struct Config {
   // ---- network
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8787;  // 0: any free port (the log says which)
-  unsigned threads = 0;       // 0: one per core
+  std::uint16_t port = 8787;     // 0: any free port (the log says which)
+  unsigned threads = 0;          // 0: one per core
+  unsigned storage_threads = 4;  // where requests run (lanes.hpp); 0: on the I/O threads
   // ---- security
   std::string jwt_secret;            // empty: the development default, with a loud warning
   std::string jwt_secret_file;       // where the secret was read from, if from a file

@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 
 #include "clock.hpp"
 #include "handshake.hpp"
@@ -168,19 +169,21 @@ void HttpSession::admin(const Request& req, std::string_view full_target) {
     if (body.HasParseError() || !body.IsObject() || role == body.MemberEnd() || !role->value.IsString()) {
       return respond(http::status::bad_request, "text/plain", "send {\"role\": \"admin|member\"}\n");
     }
-    auto tenant = context_.tenants.get(tenant_name);
-    if (!tenant) return respond(http::status::service_unavailable, "text/plain", "storage unavailable\n");
-    auto changed = tenant.value()->hub().set_role(room, user, role->value.GetString(), wall_ms());
-    if (!changed) {
-      auto code = changed.error().code;
-      auto status = code == protocol::ErrorCode::not_found   ? http::status::not_found
-                    : code == protocol::ErrorCode::forbidden ? http::status::forbidden
-                                                             : http::status::bad_request;
-      return respond(status, "text/plain", changed.error().message + "\n");
-    }
-    return respond(http::status::ok, "application/json",
-                   "{\"roomId\":\"" + room + "\",\"userId\":\"" + user + "\",\"role\":\"" +
-                       std::string(to_string(changed.value().role)) + "\"}\n");
+    return on_storage_threads([this, tenant_name, room, user, wanted = std::string(role->value.GetString())] {
+      auto tenant = context_.tenants.get(tenant_name);
+      if (!tenant) return Answer{http::status::service_unavailable, "text/plain", "storage unavailable\n"};
+      auto changed = tenant.value()->hub().set_role(room, user, wanted, wall_ms());
+      if (!changed) {
+        auto code = changed.error().code;
+        auto status = code == protocol::ErrorCode::not_found   ? http::status::not_found
+                      : code == protocol::ErrorCode::forbidden ? http::status::forbidden
+                                                               : http::status::bad_request;
+        return Answer{status, "text/plain", changed.error().message + "\n"};
+      }
+      return Answer{http::status::ok, "application/json",
+                    "{\"roomId\":\"" + room + "\",\"userId\":\"" + user + "\",\"role\":\"" +
+                        std::string(to_string(changed.value().role)) + "\"}\n"};
+    });
   }
   // GET /admin/tenants/<name>: its limits and usage; PUT: new limits
   // ({"maxConnections": n, "messagesPerSecond": n, "maxRooms": n}; 0 or
@@ -191,20 +194,25 @@ void HttpSession::admin(const Request& req, std::string_view full_target) {
     if (auto why = check_tenant_name(name)) {
       return respond(http::status::bad_request, "text/plain", "tenant: " + *why + "\n");
     }
-    protocol::Result<Tenant*> tenant = context_.tenants.get(name);
+    std::optional<TenantLimits> limits;
     if (req.method() == http::verb::put) {
-      auto limits = parse_one_tenant_limits(req.body());
-      if (!limits) return respond(http::status::bad_request, "text/plain", limits.error().message + "\n");
-      tenant = context_.tenants.set_limits(name, limits.value());
-      log::info("tenant limits set", {{"tenant", name}, {"limits", to_json(limits.value())}});
+      auto parsed = parse_one_tenant_limits(req.body());
+      if (!parsed) return respond(http::status::bad_request, "text/plain", parsed.error().message + "\n");
+      limits = parsed.value();
     }
-    if (!tenant) return respond(http::status::service_unavailable, "text/plain", "storage unavailable\n");
-    Tenant& t = *tenant.value();
-    Tenant::Usage u = t.usage();
-    return respond(http::status::ok, "application/json",
-                   "{\"tenant\":\"" + name + "\",\"limits\":" + to_json(t.limits()) +
-                       ",\"connections\":" + std::to_string(u.connections) + ",\"rooms\":" + std::to_string(u.rooms) +
-                       ",\"messages\":" + std::to_string(u.messages) + "}\n");
+    return on_storage_threads([this, name, limits] {
+      // A tenant not seen yet has its rooms counted in storage.
+      protocol::Result<Tenant*> tenant =
+          limits ? context_.tenants.set_limits(name, *limits) : context_.tenants.get(name);
+      if (!tenant) return Answer{http::status::service_unavailable, "text/plain", "storage unavailable\n"};
+      if (limits) log::info("tenant limits set", {{"tenant", name}, {"limits", to_json(*limits)}});
+      Tenant& t = *tenant.value();
+      Tenant::Usage u = t.usage();
+      return Answer{http::status::ok, "application/json",
+                    "{\"tenant\":\"" + name + "\",\"limits\":" + to_json(t.limits()) +
+                        ",\"connections\":" + std::to_string(u.connections) + ",\"rooms\":" + std::to_string(u.rooms) +
+                        ",\"messages\":" + std::to_string(u.messages) + "}\n"};
+    });
   }
   respond(http::status::not_found, "text/plain", "not found\n");
 }
@@ -262,6 +270,15 @@ void HttpSession::upgrade(const Request& req) {
   auto connection = std::make_shared<WsConnection>(stream_.release_socket(), worker_, context_, *codec, std::move(ip),
                                                    std::move(slot_));
   connection->start(std::move(response), std::move(leftover));
+}
+
+void HttpSession::on_storage_threads(std::function<Answer()> work) {
+  context_.lanes->post([self = shared_from_this(), work = std::move(work)] {
+    Answer answer = work();
+    net::post(self->stream_.get_executor(), [self, answer = std::move(answer)]() mutable {
+      self->respond(answer.status, std::move(answer.content_type), std::move(answer.body));
+    });
+  });
 }
 
 void HttpSession::respond(http::status status, std::string content_type, std::string body,

@@ -5,6 +5,7 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_read(boost::beast::error_code ec, std::size_t bytes);
   void route(const Request& req);
   void admin(const Request& req, std::string_view target);
+  // An admin request that touches storage: `work` runs on the storage
+  // threads (lanes.hpp), and its answer is sent from this session's thread.
+  struct Answer {
+    boost::beast::http::status status;
+    std::string content_type;
+    std::string body;
+  };
+  void on_storage_threads(std::function<Answer()> work);
   void upgrade(const Request& req);
   using Headers = std::vector<std::pair<std::string, std::string>>;
   void respond(boost::beast::http::status status, std::string content_type, std::string body,

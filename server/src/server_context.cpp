@@ -39,6 +39,7 @@ ServerContext::ServerContext(Config c)
         for (unsigned i = 0; i < config.threads; ++i) w.push_back(std::make_unique<Worker>(i, sweep_interval(config)));
         return w;
       }()),
+      lanes(make_lanes(config.storage_threads)),
       tenants(*storage, *this, config, config.tenant_limits) {}
 
 ServerContext::~ServerContext() {
@@ -47,9 +48,12 @@ ServerContext::~ServerContext() {
     if (t.joinable()) t.join();
   }
   tick_timer_.reset();
-  // Connections still held by pending handlers leave their rooms as they go:
-  // destroy them while the hub is alive.
+  // Requests still on the storage threads run to their end while the
+  // workers they answer through exist; then the connections still held by
+  // pending handlers leave their rooms as they go, while the hubs are alive.
+  lanes->wait_idle();
   workers.clear();
+  lanes->wait_idle();
 }
 
 void ServerContext::start() {
@@ -62,7 +66,14 @@ void ServerContext::schedule_tick() {
   tick_timer_->expires_after(tick_interval(config));
   tick_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    tenants.tick(wall_ms());
+    // Presence and typing timers touch storage: on the storage threads, and
+    // never two ticks at once (a slow one is not queued behind).
+    if (!ticking_.exchange(true)) {
+      lanes->post([this] {
+        tenants.tick(wall_ms());
+        ticking_.store(false);
+      });
+    }
     schedule_tick();
   });
 }

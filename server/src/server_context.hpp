@@ -17,6 +17,7 @@
 #include "auth.hpp"
 #include "client_session.hpp"
 #include "config.hpp"
+#include "lanes.hpp"
 #include "peer.hpp"
 #include "storage/storage.hpp"
 #include "tenants/tenants.hpp"
@@ -36,6 +37,8 @@ class ServerContext : public Dispatch {
   std::unique_ptr<Storage> storage;
   TokenVerifier verifier;
   std::vector<std::unique_ptr<Worker>> workers;
+  // The storage threads: every request's hub and storage work (lanes.hpp).
+  std::unique_ptr<Lanes> lanes;
   // Each app's rooms and users: the default tenant's, and those named by tokens.
   Tenants tenants;
 
@@ -66,6 +69,7 @@ class ServerContext : public Dispatch {
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_worker_{0};
   std::unique_ptr<boost::asio::steady_timer> tick_timer_;
+  std::atomic<bool> ticking_{false};  // a tick is on the storage threads
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -57,6 +57,7 @@ void WsConnection::start(std::string handshake_response, std::string leftover) {
   worker_.metrics().connections.fetch_add(1, std::memory_order_relaxed);
   counted_ = true;
   session_ = std::make_unique<ClientSession>(context_.session_services(), worker_.metrics(), weak_from_this());
+  lane_ = context_.lanes->make_lane();
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   enqueue(control_frame(std::move(handshake_response)));
@@ -75,6 +76,12 @@ void WsConnection::on_readable(boost::system::error_code ec) {
   // One read buffer per thread: idle connections hold none.
   thread_local std::vector<char> buffer(64 * 1024);
   for (int round = 0; round < 4 && state_ != State::closed; ++round) {
+    if (pending_.load(std::memory_order_acquire) >= kMaxPending) {
+      // The storage threads are behind with this client's requests: read no
+      // more until they catch up (the last of them resumes reading).
+      reading_paused_.store(true, std::memory_order_release);
+      if (pending_.load(std::memory_order_acquire) > 0 || !reading_paused_.exchange(false)) return;
+    }
     std::size_t n = socket_.read_some(net::buffer(buffer), ec);
     if (ec == net::error::would_block) break;
     if (ec || n == 0) return finish();  // EOF or reset
@@ -113,7 +120,13 @@ void WsConnection::handle(ws::Event& e) {
         return begin_close(1003, codec_ == protocol::Codec::binary ? "parley.v1.bin takes binary frames only"
                                                                    : "parley.v1.json takes text frames only");
       }
-      session_->on_frame(e.payload, wall_ms());
+      pending_.fetch_add(1, std::memory_order_acq_rel);
+      to_session([self = shared_from_this(), payload = std::string(e.payload), now = wall_ms()](ClientSession& s) {
+        s.on_frame(payload, now);
+        if (self->pending_.fetch_sub(1, std::memory_order_acq_rel) == 1 && self->reading_paused_.exchange(false)) {
+          net::post(self->socket_.get_executor(), [self] { self->resume_reading(); });
+        }
+      });
       break;
     case ws::Event::Kind::ping:
       enqueue(control_frame(ws::make_frame(ws::Opcode::pong, e.payload)));
@@ -126,6 +139,20 @@ void WsConnection::handle(ws::Event& e) {
       begin_close(e.close_code == 1005 ? 1000 : e.close_code, "");
       break;
   }
+}
+
+void WsConnection::to_session(std::function<void(ClientSession&)> job) {
+  lane_->post([self = shared_from_this(), job = std::move(job)] { job(*self->session_); });
+}
+
+void WsConnection::resume_reading() {
+  if (state_ != State::closed) wait_readable();
+}
+
+void WsConnection::session_closed() {
+  if (session_closed_ || !session_) return;
+  session_closed_ = true;
+  to_session([now = wall_ms()](ClientSession& s) { s.on_closed(now); });
 }
 
 void WsConnection::deliver_local(const SharedFrame& frame) { enqueue(frame); }
@@ -231,7 +258,7 @@ void WsConnection::begin_close(std::uint16_t code, std::string reason) {
   state_ = State::closing;
   state_since_ = Clock::now();
   enqueue(control_frame(ws::make_close_frame(code, reason)), true);
-  if (session_) session_->on_closed(wall_ms());
+  session_closed();
 }
 
 void WsConnection::finish() {
@@ -241,7 +268,10 @@ void WsConnection::finish() {
   std::shared_ptr<WsConnection> registered = worker_.release(*this);
   boost::system::error_code ignored;
   socket_.close(ignored);
-  if (session_) session_->on_closed(wall_ms());
+  // The place in the limits goes back now, not when the last reference does
+  // (a request of this connection may still be on the storage threads).
+  slot_.release();
+  session_closed();
   count_closed();
 }
 
@@ -266,7 +296,11 @@ void WsConnection::sweep() {
     }
     return;
   }
-  if (auto expires = session_->expires_at(); expires && *expires <= wall_ms()) return session_->expire();
+  if (auto expires = session_->expires_at(); expires && *expires <= wall_ms()) {
+    if (expiring_ != *expires) to_session([now = wall_ms()](ClientSession& s) { s.expire(now); });
+    expiring_ = *expires;  // once per expiry: a fresh token (auth) moves it
+    return;
+  }
   if (now - last_received_ > std::chrono::milliseconds(config.idle_timeout_ms)) {
     log::debug("idle connection dropped", {{"ip", remote_ip_}});
     return finish();

@@ -1,12 +1,17 @@
 // One WebSocket connection after the HTTP upgrade: reads with a per-thread
 // buffer (an idle connection holds no read buffer of its own), feeds the
-// frame parser and the ClientSession, and writes its queue of shared frames
-// in one gathered write per turn of its worker's loop. The queue is bounded:
-// a client that stops reading is closed with 4003 instead of growing memory.
+// frame parser, hands each message to its ClientSession on the session's
+// lane (lanes.hpp: the storage threads), and writes its queue of shared
+// frames in one gathered write per turn of its worker's loop. Both ways are
+// bounded: a client that stops reading is closed with 4003 instead of growing
+// memory, and reading pauses while too many of a client's requests wait for
+// the storage threads.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +19,7 @@
 
 #include "admission.hpp"
 #include "client_session.hpp"
+#include "lanes.hpp"
 #include "peer.hpp"
 #include "worker.hpp"
 #include "ws/frame.hpp"
@@ -61,6 +67,10 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   void on_written(boost::system::error_code ec);
   void begin_close(std::uint16_t code, std::string reason);
   void finish();
+  // Runs `job` on the session's lane, keeping this alive until it has run.
+  void to_session(std::function<void(ClientSession&)> job);
+  void resume_reading();
+  void session_closed();
   void count_closed();
 
   ConnectionSlot slot_;  // first: given back after the socket is closed
@@ -69,8 +79,16 @@ class WsConnection : public Peer, public std::enable_shared_from_this<WsConnecti
   ServerContext& context_;
   std::string remote_ip_;
   ws::Parser parser_;
-  std::unique_ptr<ClientSession> session_;
-  protocol::Codec codec_;  // the bytes together: every connection pays for padding
+  std::unique_ptr<ClientSession> session_;  // used on its lane only, but for what it keeps atomic
+  std::shared_ptr<Lane> lane_;
+  // Messages handed to the lane and not handled yet; past kMaxPending reading
+  // pauses until the lane has caught up.
+  static constexpr int kMaxPending = 64;
+  std::atomic<int> pending_{0};
+  std::atomic<bool> reading_paused_{false};
+  bool session_closed_ = false;  // on_closed handed to the lane
+  std::int64_t expiring_ = 0;    // the token expiry an expire was handed to the lane for
+  protocol::Codec codec_;        // the bytes together: every connection pays for padding
   State state_ = State::open;
   bool counted_ = false;  // in the connection gauges (from start() until closed)
   bool flush_scheduled_ = false;

@@ -1,7 +1,9 @@
-// Faults outside parleyd's control, on a real SQLite file: a full disk, and a
-// SIGKILL in the middle of a burst of writes. Each test says what the client
-// sees, and shows that nothing acknowledged is lost.
+// Faults outside parleyd's control, on a real SQLite file: a full disk, a
+// database held by another process, and a SIGKILL in the middle of a burst of
+// writes. Each test says what the client sees, and shows that nothing
+// acknowledged is lost.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -167,6 +169,37 @@ TEST(Faults, AFullDiskAnswersInternalThenRecoversAndLosesNothingAcknowledged) {
   ParleydProcess restarted({"--data-dir", data});
   TestClient reader(restarted.port(), "reader");
   expect_nothing_acknowledged_lost(reader, "lobby", acked);
+}
+
+TEST(Faults, AStalledDatabaseStallsOnlyTheRequestsThatWaitForIt) {
+  // One I/O thread: before the storage threads, alice's send blocked it, and
+  // every other connection of the process with it.
+  TempDir dir;
+  ParleydProcess server({"--storage", "sqlite", "--data-dir", dir.path(), "--threads", "1", "--storage-threads", "2"});
+  TestClient alice(server.port(), "alice");
+  TestClient bob(server.port(), "bob");
+  ASSERT_EQ(str(alice.join("lobby"), "type"), "joined");
+  ASSERT_EQ(str(bob.join("lobby"), "type"), "joined");
+
+  // Another process takes the database's write lock and keeps it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() + "/parley.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  alice.send(send_frame("stuck", "lobby", "c_stuck0001", "waits for the lock"));
+
+  // Meanwhile the same I/O thread serves bob (a ping answered by the session,
+  // on its own lane), new connections and /healthz.
+  Json pong = bob.request(R"({"type":"ping","ref":"p"})", "p");
+  EXPECT_EQ(str(pong, "type"), "pong") << "a stalled database stalled another connection";
+  TestClient carol(server.port(), "carol");
+  EXPECT_EQ(http_get(server.port(), "/healthz").substr(0, 3), "200");
+
+  ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  Json ack = alice.answer("stuck");
+  ASSERT_EQ(str(ack, "type"), "ack") << "the send goes through once the lock is gone";
+  EXPECT_EQ(ack["message"]["seq"].GetInt64(), 1);
+  EXPECT_EQ(seq_of(bob.next("message")), 1);
 }
 
 TEST(Faults, SigkillDuringABurstLosesNothingAcknowledged) {

@@ -292,7 +292,7 @@ TEST(Session, TheTokensExpiryIsKnownAndAuthMovesIt) {
       "a");
   EXPECT_EQ(str(refreshed, "type"), "ack");
   EXPECT_GT(*alice.session().expires_at(), *first + 3'000'000);
-  alice.session().expire();
+  alice.session().expire(server.now() + 3'600'000'000);
   EXPECT_EQ(str(alice.next("error"), "code"), "unauthorized");
   EXPECT_EQ(alice.peer().closed_with, 4001);
 }
