@@ -84,7 +84,7 @@ test-asan: asan
 test-tsan: tsan
 	rm -f $(BUILD)/tsan/tsan-report.*
 	TSAN_OPTIONS="log_path=$(CURDIR)/$(BUILD)/tsan/tsan-report second_deadlock_stack=1" \
-	  ctest --test-dir $(BUILD)/tsan -R '^(server|limits|storage|conformance|authorization|handshake|exhaustion)_test$$' \
+	  ctest --test-dir $(BUILD)/tsan -R '^(server|limits|storage|conformance|authorization|handshake|exhaustion|tenants|lanes|faults)_test$$' \
 	  --output-on-failure
 	@if ls $(BUILD)/tsan/tsan-report.* >/dev/null 2>&1; then cat $(BUILD)/tsan/tsan-report.*; \
 	  echo "test-tsan: ThreadSanitizer reported the races above"; exit 1; fi

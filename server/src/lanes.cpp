@@ -25,12 +25,15 @@ std::function<void()> StorageThreads::counted(std::function<void()> job) {
     std::lock_guard lock(mutex_);
     ++in_flight_;
   }
-  return [this, job = std::move(job)] {
+  return [this, job = std::move(job)]() mutable {
     try {
       job();
     } catch (const std::exception& e) {  // jobs report failures as values: a bug, but not one that ends a thread
       log::error("storage thread job failed", {{"error", e.what()}});
     }
+    // What the job holds (a connection, say) goes before it counts as done:
+    // wait_idle() must mean that nothing of it is left.
+    job = nullptr;
     std::lock_guard lock(mutex_);
     if (--in_flight_ == 0) idle_.notify_all();
   };

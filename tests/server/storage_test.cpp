@@ -7,15 +7,19 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "storage/group_commit.hpp"
 #include "storage/sqlite_checkpointer.hpp"
 #include "storage/storage.hpp"
 
@@ -437,6 +441,70 @@ TEST_P(StorageTest, ConcurrentAppendsToDifferentRoomsStayGapFree) {
     for (const auto& m : stored) EXPECT_EQ(m.senderId, "user" + std::to_string(t));
   }
   EXPECT_EQ(storage_->message_count(), kThreads * kPerRoom);
+}
+
+// Group commit on its own, with a commit that the test holds: appends that
+// arrive while a commit is under way share the next one, each with its own
+// result.
+TEST(GroupCommit, AppendsThatArriveDuringACommitShareTheNextEachWithItsOwnResult) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool release_first = false;
+  std::vector<std::size_t> sizes;
+  GroupCommit group([&](const std::vector<const protocol::Message*>& batch) {
+    std::unique_lock lock(mutex);
+    sizes.push_back(batch.size());
+    changed.notify_all();
+    if (sizes.size() == 1) changed.wait(lock, [&] { return release_first; });
+    std::vector<StorageResult<Storage::Appended>> out;
+    for (const protocol::Message* m : batch) {
+      if (m->content == "refused") {
+        out.emplace_back(protocol::Error{protocol::ErrorCode::conflict, "stale seq", ""});
+      } else {
+        out.emplace_back(Storage::Appended{*m, false});
+      }
+    }
+    return out;
+  });
+  auto msg = [](const std::string& room, std::int64_t seq, const std::string& sender, const std::string& id,
+                const std::string& content) {
+    Message m = message(room, seq, sender, id);
+    m.content = content;
+    return m;
+  };
+  auto wait_until = [&](auto done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    return done();
+  };
+  std::optional<StorageResult<Storage::Appended>> first, second, third;
+  std::thread a([&] { first = group.append(msg("a", 1, "alice", "c_first0001", "first")); });
+  ASSERT_TRUE(wait_until([&] {
+    std::lock_guard lock(mutex);
+    return sizes.size() == 1;
+  })) << "the first commit never started";
+  std::thread b([&] { second = group.append(msg("b", 1, "bob", "c_second001", "second")); });
+  std::thread c([&] { third = group.append(msg("c", 1, "carol", "c_third0001", "refused")); });
+  ASSERT_TRUE(wait_until([&] { return group.queued() == 2; })) << "the later appends did not queue";
+  {
+    std::lock_guard lock(mutex);
+    release_first = true;
+  }
+  changed.notify_all();
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{1, 2})) << "the two that waited went in one commit";
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ(first->value().message.content, "first");
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ(second->value().message.content, "second");
+  ASSERT_TRUE(third && !*third);
+  EXPECT_EQ(third->error().code, protocol::ErrorCode::conflict) << "a refused append fails alone";
+  GroupCommit::Stats stats = group.stats();
+  EXPECT_EQ(stats.commits, 2u);
+  EXPECT_EQ(stats.appends, 3u);
+  EXPECT_EQ(stats.largest, 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest,

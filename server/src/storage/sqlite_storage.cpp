@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/group_commit.hpp"
 #include "storage/sqlite_checkpointer.hpp"
 #include "storage/storage.hpp"
 
@@ -299,6 +300,9 @@ struct Statements {
       : begin(prepare(db, "BEGIN IMMEDIATE")),
         commit(prepare(db, "COMMIT")),
         rollback(prepare(db, "ROLLBACK")),
+        savepoint(prepare(db, "SAVEPOINT one_append")),
+        release(prepare(db, "RELEASE one_append")),
+        rollback_to(prepare(db, "ROLLBACK TO one_append")),
         load_room(prepare(db, "SELECT id, kind, epoch, head_seq, created_at FROM rooms WHERE id = ?1")),
         create_room(prepare(db,
                             "INSERT INTO rooms (id, kind, epoch, head_seq, created_at) VALUES (?1, ?2, ?3, ?4, ?5) "
@@ -332,7 +336,7 @@ struct Statements {
                                   "WHERE room_id = ?1 AND user_id = ?2 RETURNING delivered_seq")),
         touch_member(prepare(db, "UPDATE members SET last_seen = ?3 WHERE room_id = ?1 AND user_id = ?2")) {}
 
-  StatementPtr begin, commit, rollback;
+  StatementPtr begin, commit, rollback, savepoint, release, rollback_to;
   StatementPtr load_room, create_room, room_count, room_head, set_room_head;
   StatementPtr insert_message, find_sent, messages_after, messages_before, message_count, prune_messages;
   StatementPtr load_member, members, put_member, remove_member, advance_read, advance_delivered, touch_member;
@@ -441,42 +445,10 @@ class SqliteStorage final : public Storage {
     });
   }
 
-  StorageResult<Appended> append_message(const protocol::Message& message) override {
-    return guarded("append_message", [&]() -> StorageResult<Appended> {
-      Transaction transaction(*this, "append_message");
-      if (auto original = find_sent_locked(message.roomId, message.senderId, message.clientMsgId)) {
-        return Appended{std::move(*original), true};
-      }
-      std::int64_t head = 0;
-      {
-        Query q(db(), statements_.room_head, "append_message: read head_seq");
-        q.bind(1, message.roomId);
-        if (!q.step()) {
-          return protocol::Error{protocol::ErrorCode::not_found, "append_message: no room '" + message.roomId + "'",
-                                 ""};
-        }
-        head = q.int64(0);
-      }
-      if (message.seq != head + 1) {
-        return protocol::Error{protocol::ErrorCode::conflict,
-                               "append_message: seq " + std::to_string(message.seq) + " in room '" + message.roomId +
-                                   "' whose head_seq is " + std::to_string(head),
-                               ""};
-      }
-      insert(message);
-      {
-        Query q(db(), statements_.set_room_head, "append_message: set head_seq");
-        q.bind(1, message.roomId).bind(2, message.seq);
-        q.run();
-      }
-      transaction.commit();
-      message_count_.fetch_add(1, std::memory_order_relaxed);
-      protocol::Message stored = message;
-      if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
-      return Appended{std::move(stored), false};
-    });
-  }
+  // Appends that overlap share a transaction (group_commit.hpp).
+  StorageResult<Appended> append_message(const protocol::Message& message) override { return group_.append(message); }
 
+  GroupCommit::Stats group_commit_stats() const { return group_.stats(); }
   StorageResult<std::optional<protocol::Message>> find_sent(std::string_view room_id, std::string_view sender_id,
                                                             std::string_view client_msg_id) override {
     return guarded("find_sent", [&] { return find_sent_locked(room_id, sender_id, client_msg_id); });
@@ -594,6 +566,68 @@ class SqliteStorage final : public Storage {
   }
 
  private:
+  // One transaction for a batch of appends: each in a savepoint of its own,
+  // so a refused one (a dedup hit, a stale seq, an unknown room) leaves the
+  // others alone. If the transaction does not commit, none is stored and
+  // every append gets the failure.
+  std::vector<StorageResult<Appended>> append_batch(const std::vector<const protocol::Message*>& batch) {
+    std::vector<StorageResult<Appended>> results;
+    results.reserve(batch.size());
+    std::int64_t added = 0;
+    auto whole = guarded("append_message", [&] {
+      results.clear();
+      added = 0;
+      Transaction transaction(*this, "append_message");
+      for (const protocol::Message* message : batch) {
+        Query(db(), statements_.savepoint, "append_message: savepoint").run();
+        StorageResult<Appended> one = append_locked(*message);
+        if (!one || one.value().duplicate) {
+          Query(db(), statements_.rollback_to, "append_message: rollback to savepoint").run();
+        } else {
+          ++added;
+        }
+        Query(db(), statements_.release, "append_message: release savepoint").run();
+        results.push_back(std::move(one));
+      }
+      transaction.commit();
+      return true;
+    });
+    if (!whole) return std::vector<StorageResult<Appended>>(batch.size(), whole.error());
+    message_count_.fetch_add(added, std::memory_order_relaxed);
+    return results;
+  }
+
+  // With the lock held, in a transaction: one append's checks and writes.
+  StorageResult<Appended> append_locked(const protocol::Message& message) {
+    if (auto original = find_sent_locked(message.roomId, message.senderId, message.clientMsgId)) {
+      return Appended{std::move(*original), true};
+    }
+    std::int64_t head = 0;
+    {
+      Query q(db(), statements_.room_head, "append_message: read head_seq");
+      q.bind(1, message.roomId);
+      if (!q.step()) {
+        return protocol::Error{protocol::ErrorCode::not_found, "append_message: no room '" + message.roomId + "'", ""};
+      }
+      head = q.int64(0);
+    }
+    if (message.seq != head + 1) {
+      return protocol::Error{protocol::ErrorCode::conflict,
+                             "append_message: seq " + std::to_string(message.seq) + " in room '" + message.roomId +
+                                 "' whose head_seq is " + std::to_string(head),
+                             ""};
+    }
+    insert(message);
+    {
+      Query q(db(), statements_.set_room_head, "append_message: set head_seq");
+      q.bind(1, message.roomId).bind(2, message.seq);
+      q.run();
+    }
+    protocol::Message stored = message;
+    if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
+    return Appended{std::move(stored), false};
+  }
+
   // Runs `body` with the connection locked; SQLite's failures (thrown by the
   // helpers above) come back as values. `body` returns a T or a Result<T>.
   template <class Body, class T = typename Unwrap<std::invoke_result_t<Body&>>::type>
@@ -699,6 +733,7 @@ class SqliteStorage final : public Storage {
   }
 
   std::mutex mutex_;
+  GroupCommit group_{[this](const std::vector<const protocol::Message*>& batch) { return append_batch(batch); }};
   std::string unusable_;  // why the connection can no longer be trusted, if it cannot
   DatabasePtr db_;        // declared before the statements: they are finalized first
   Statements statements_;
