@@ -80,6 +80,15 @@ const SERVERS = {
       ...PARLEY_LIMITS],
     ready: { stream: 'stderr', re: /msg=listening .*?port=(\d+)/ },
   },
+  // SQLite with requests on the I/O thread (--storage-threads 0): no storage
+  // threads, so no group commit. Not in the default set: it says what the
+  // storage threads and group commit changed (docs/performance.md).
+  'parley-sqlite-inline': {
+    label: 'Parley (SQLite, inline)', proto: 'parley', parley: true, dataDir: true,
+    command: (port, dir) => [PARLEYD, '--port', String(port), '--jwt-secret', SECRET, '--storage', 'sqlite', '--data-dir', dir,
+      '--storage-threads', '0', ...PARLEY_LIMITS],
+    ready: { stream: 'stderr', re: /msg=listening .*?port=(\d+)/ },
+  },
   ws: {
     label: 'ws', proto: 'ws',
     command: (port) => [process.execPath, join(ROOT, 'bench/peers/ws-server.mjs'), '--port', String(port)],
