@@ -1,7 +1,7 @@
 // parleyd: the Parley server.
+#include <malloc.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <malloc.h>
 #include <cstdio>
 
 #include "config.hpp"
