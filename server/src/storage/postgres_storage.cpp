@@ -12,13 +12,13 @@
 // the calls made during it (each an error value) and nothing after it.
 //
 // Several parleyd may share the database. A room's seq stays gap-free
-// across them because append_message is one transaction that moves the
-// room's head only from seq - 1 to seq (UPDATE ... WHERE head_seq = seq - 1:
-// the row lock makes concurrent appends to a room take turns, and the loser
-// finds the head moved and gets `conflict`), then inserts the message under
-// the UNIQUE dedup key (a key already taken, even by a transaction that
-// committed a moment ago on another node, rolls the whole append back and
-// returns the original). room_count() and message_count() are this
+// across them because append_message is one statement (so one transaction)
+// that moves the room's head only from seq - 1 to seq (UPDATE ... WHERE
+// head_seq = seq - 1: the row lock makes concurrent appends to a room take
+// turns, and the loser finds the head moved and gets `conflict`) and inserts
+// the message only if it did, under the UNIQUE dedup key (a key already
+// taken, even by a transaction that committed a moment ago on another node,
+// fails the statement, head and all, and the original is returned). room_count() and message_count() are this
 // process's view: counted once at open, then moved by this process's own
 // writes; another node's writes show only after a restart.
 //
@@ -57,8 +57,7 @@ enum Statement : std::size_t {
   kLoadRoom,
   kCreateRoom,
   kRoomHead,
-  kAdvanceHead,
-  kInsertMessage,
+  kAppend,
   kFindSent,
   kMessagesAfter,
   kMessagesBefore,
@@ -83,13 +82,18 @@ const std::array<std::string, kStatementCount>& statement_sql() {
       "INSERT INTO rooms (id, kind, epoch, head_seq, created_at) VALUES ($1, $2, $3, $4, $5) "
       "ON CONFLICT (id) DO NOTHING",
       "SELECT head_seq FROM rooms WHERE id = $1",
-      // The whole of the seq check: the head moves only from seq - 1.
-      "UPDATE rooms SET head_seq = $2::bigint WHERE id = $1 AND head_seq = $2::bigint - 1",
-      // A dedup key already stored makes this insert nothing (and waits for
-      // a transaction inserting the same key to end first).
-      "INSERT INTO messages (" + std::string(kMessageColumns) +
-          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
-          "ON CONFLICT (room_id, sender_id, client_msg_id) DO NOTHING",
+      // One statement, so one transaction and one round trip: the head
+      // moves only from seq - 1 (the whole of the seq check; the row lock
+      // makes concurrent appends to the room take turns), and the message is
+      // inserted only if it did. A dedup key already stored (or being stored
+      // by a transaction that then commits) fails the INSERT with a unique
+      // violation, which undoes the head's move with it.
+      "WITH head AS (UPDATE rooms SET head_seq = $2::bigint WHERE id = $1::text AND head_seq = $2::bigint - 1 "
+      "RETURNING id) "
+      "INSERT INTO messages (" +
+          std::string(kMessageColumns) +
+          ") SELECT $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, "
+          "$10::bigint, $11::text, $12::text, $13::text, $14::bigint, $15::bigint FROM head",
       select_messages("WHERE room_id = $1 AND sender_id = $2 AND client_msg_id = $3"),
       select_messages("WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
       select_messages("WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"),
@@ -318,25 +322,25 @@ class PostgresStorage final : public Storage {
 
   StorageResult<Appended> append_message(const protocol::Message& message) override {
     return guarded("append_message", [&](Pool::Lease& c) -> StorageResult<Appended> {
-      Params row = message_params(message);  // before BEGIN: a value PostgreSQL cannot hold fails here
-      {
-        pg::Transaction transaction(c.conn(), "append_message");
-        if (c.run(kAdvanceHead, Params().text(message.roomId).int64(message.seq), "append_message: move head_seq")
-                .affected() == 1) {
-          if (c.run(kInsertMessage, row, "append_message: insert").affected() == 1) {
-            transaction.commit();
-            message_count_.fetch_add(1, std::memory_order_relaxed);
-            protocol::Message stored = message;
-            if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
-            return Appended{std::move(stored), false};
-          }
-          // The dedup key is taken: the head goes back with the rollback.
+      std::optional<pg::Failure> taken;
+      try {
+        if (c.run(kAppend, message_params(message), "append_message").affected() == 1) {
+          message_count_.fetch_add(1, std::memory_order_relaxed);
+          protocol::Message stored = message;
+          if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
+          return Appended{std::move(stored), false};
         }
+      } catch (const pg::Failure& failure) {
+        if (failure.sqlstate() != pg::kUniqueViolation) throw;
+        taken = failure;
       }
       // Nothing was written. A known dedup key answers first, whatever the seq.
       if (auto original = find_sent_on(c, message.roomId, message.senderId, message.clientMsgId)) {
         return Appended{std::move(*original), true};
       }
+      // A unique violation that was not the dedup key: the room's messages
+      // already hold this seq (its head_seq is behind them).
+      if (taken) throw *taken;
       auto head = c.run(kRoomHead, Params().text(message.roomId), "append_message: read head_seq");
       if (head.rows() == 0) {
         return protocol::Error{protocol::ErrorCode::not_found, "append_message: no room '" + message.roomId + "'", ""};

@@ -6,13 +6,16 @@
 //
 // Implementations are thread-safe: every method may be called from any
 // thread. Calls for one room are serialised by the caller (the hub holds the
-// room's lock), so append_message never races with itself for a room.
+// room's lock), so append_message never races with itself for a room within
+// a process. Several processes share only a PostgreSQL store, which checks a
+// message's seq in the database itself.
 //
-// Failures are values, never exceptions: a full disk, an I/O error or a
-// database busy past its timeout comes back as an Error (code `internal`,
-// with what failed in its message, for the log). Nothing was written then,
-// and the store is usable again as soon as the cause is gone: the caller
-// answers that one request, and every other keeps being served.
+// Failures are values, never exceptions: a full disk, an I/O error, a
+// database busy past its timeout or a database server out of reach comes
+// back as an Error (code `internal`, with what failed in its message, for
+// the log). Nothing was written then, and the store is usable again as soon
+// as the cause is gone: the caller answers that one request, and every other
+// keeps being served.
 #pragma once
 
 #include <cstddef>
