@@ -239,7 +239,11 @@ void PostgresCluster::run(const std::string& what, const std::string& tool,
   argv.insert(argv.end(), args.begin(), args.end());
   std::string log = dir_ + "/" + tool + ".log";
   int status = spawn_and_wait(argv, log, dir_);
-  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (status == -1) {
+    throw std::runtime_error("the PostgreSQL tests cannot run: " + what + ": cannot start " + argv[0] +
+                             (as_postgres_ ? " (runuser, from util-linux, runs PostgreSQL as postgres)" : ""));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     throw std::runtime_error("the PostgreSQL tests cannot run: " + what + " failed (" + bin_ + "/" + tool + "):\n" +
                              tail(read_file(log)) + server_log_tail());
   }
