@@ -12,6 +12,7 @@ APT_PACKAGES=(
   clang-14 libclang-rt-14-dev           # libFuzzer targets (tests/fuzz/)
   libboost1.81-dev libssl-dev           # Boost.Asio/Beast, OpenSSL (JWT HMAC)
   libsqlite3-dev                        # embedded storage
+  libpq-dev postgresql                  # PostgreSQL storage (libpq), and the server its tests start
   libcereal-dev rapidjson-dev libvalijson-dev  # protocol layer (header-only)
   emscripten                            # em++ for the WebAssembly client
   chromium                              # end-to-end tests

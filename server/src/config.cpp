@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include "parley/protocol/limits.hpp"
+#include "storage/storage.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -160,10 +161,25 @@ std::vector<Option> options() {
            throw BadValue("x-forwarded-for or forwarded");
          }
        }},
-      {"--storage", "PARLEY_STORAGE", "sqlite (default) or memory (nothing survives a restart)",
+      {"--storage", "PARLEY_STORAGE",
+       "sqlite (default), memory (nothing survives a restart), or a PostgreSQL URL "
+       "postgres://user:password@host:port/database",
        [](Config& c, const std::string& v) {
-         if (v != "sqlite" && v != "memory") throw std::invalid_argument(v);
-         c.storage = v;
+         if (v == "sqlite" || v == "memory") {
+           c.storage = v;
+           c.storage_url.clear();
+           return;
+         }
+         if (!is_postgres_url(v)) throw BadValue("sqlite, memory, or a PostgreSQL URL (postgres://...)");
+         if (auto why = check_postgres_url(v)) throw BadValue(*why);
+         c.storage = "postgres";
+         c.storage_url = v;
+       }},
+      {"--storage-pool-size", "PARLEY_STORAGE_POOL_SIZE",
+       "PostgreSQL connections parleyd keeps open at most, at least 1 (default 4)",
+       [](Config& c, const std::string& v) {
+         c.storage_pool_size = to_uint(v, 1000);
+         if (c.storage_pool_size == 0) throw BadValue("at least 1");
        }},
       {"--data-dir", "PARLEY_DATA_DIR", "folder of the SQLite database (default ./data)",
        [](Config& c, const std::string& v) { c.data_dir = v; }},
@@ -349,9 +365,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     try {
       o.set(config, v);
     } catch (const BadValue& e) {
-      return refuse("bad value in the environment: " + o.env + "=" + v + ": " + e.what());
+      return refuse("bad value in the environment: " + o.env + "=" + redact_url_password(v) + ": " + e.what());
     } catch (const std::exception&) {
-      return refuse("bad value in the environment: " + o.env + "=" + v);
+      return refuse("bad value in the environment: " + o.env + "=" + redact_url_password(v));
     }
   }
   for (int i = 1; i < argc; ++i) {
@@ -371,7 +387,8 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     }
     const Option* o = find_option(arg);
     if (!o) {
-      if (arg.empty() || arg[0] != '-') return refuse("unexpected argument " + arg + " (options start with --)");
+      if (arg.empty() || arg[0] != '-')
+        return refuse("unexpected argument " + redact_url_password(arg) + " (options start with --)");
       return refuse("unknown option " + arg);
     }
     if (o->is_switch) {
@@ -383,9 +400,9 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     try {
       o->set(config, *value);
     } catch (const BadValue& e) {
-      return refuse("bad value for " + arg + ": " + *value + ": " + e.what());
+      return refuse("bad value for " + arg + ": " + redact_url_password(*value) + ": " + e.what());
     } catch (const std::exception&) {
-      return refuse("bad value for " + arg + ": " + *value);
+      return refuse("bad value for " + arg + ": " + redact_url_password(*value));
     }
   }
   if (std::string error = finish(config); !error.empty()) return refuse(std::move(error));

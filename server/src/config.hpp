@@ -37,7 +37,9 @@ struct Config {
   ProxyList trusted_proxies;     // default: none (the TCP peer is the client)
   ProxyHeader proxy_header = ProxyHeader::x_forwarded_for;
   // ---- storage
-  std::string storage = "sqlite";  // sqlite | memory
+  std::string storage = "sqlite";       // sqlite | memory | postgres
+  std::string storage_url;              // postgres: the libpq URI; may hold a password, so log only redacted
+  std::uint32_t storage_pool_size = 4;  // postgres: connections kept open at most
   std::string data_dir = "./data";
   // ---- protocol
   bool strict_schema = false;  // also check every JSON frame with valijson (the schemas' oracle)

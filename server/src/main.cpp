@@ -3,11 +3,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
+#include <string_view>
 
 #include "config.hpp"
 #include "descriptors.hpp"
 #include "listener.hpp"
 #include "log.hpp"
+#include "migrate_command.hpp"
 #include "server_context.hpp"
 
 namespace net = boost::asio;
@@ -21,10 +23,15 @@ int main(int argc, char** argv) {
   // deliveries/s on SQLite (perf; docs/performance.md). Threads keep their
   // own caches (tcache), so one arena costs nothing measurable here.
   mallopt(M_ARENA_MAX, 1);
+  if (argc > 1 && std::string_view(argv[1]) == "migrate") return run_migrate_command(argc - 1, argv + 1);
   CommandLine command_line = parse_command_line(argc, argv);
   switch (command_line.action) {
     case CommandLine::Action::help:
       std::fputs(usage().c_str(), stdout);
+      std::fputs(
+          "\nparleyd migrate --from sqlite:<data dir> --to postgres://...   copy a SQLite store into PostgreSQL "
+          "(parleyd migrate --help)\n",
+          stdout);
       return 0;
     case CommandLine::Action::version:
       std::puts(version().c_str());
@@ -75,7 +82,9 @@ int main(int argc, char** argv) {
   log::info("listening", {{"host", config->host},
                           {"port", std::to_string(listener->port())},
                           {"threads", std::to_string(config->threads)},
-                          {"storage", config->storage == "sqlite" ? config->data_dir : "memory"}});
+                          {"storage", config->storage == "sqlite"     ? config->data_dir
+                                      : config->storage == "postgres" ? redact_url_password(config->storage_url)
+                                                                      : config->storage}});
 
   int received = 0;
   signals.async_wait([&](const boost::system::error_code&, int signal) { received = signal; });

@@ -13,6 +13,7 @@ namespace {
 
 std::unique_ptr<Storage> open_storage(const Config& config) {
   if (config.storage == "memory") return make_memory_storage();
+  if (config.storage == "postgres") return open_postgres_storage(config.storage_url, config.storage_pool_size);
   return open_sqlite_storage(config.data_dir);
 }
 

@@ -1,6 +1,9 @@
-// The Storage contract, run against both implementations (memory and
-// SQLite), plus what only SQLite promises: surviving a restart or a crash,
-// its schema, and clear errors on a bad data folder.
+// The Storage contract, run against every implementation (memory, SQLite
+// and PostgreSQL), plus what only the databases promise: surviving a restart
+// (and, for SQLite, a crash), their versioned schemas, clear errors, and for
+// PostgreSQL several writers on one database and a server that restarts.
+// The PostgreSQL tests run on a throw-away cluster of their own
+// (support/postgres_cluster.hpp); where one cannot run, they fail.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -11,9 +14,11 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -22,6 +27,7 @@
 #include "storage/group_commit.hpp"
 #include "storage/sqlite_checkpointer.hpp"
 #include "storage/storage.hpp"
+#include "support/postgres_cluster.hpp"
 
 namespace parley::server {
 namespace {
@@ -110,7 +116,9 @@ std::vector<std::int64_t> range(std::int64_t first, std::int64_t last) {
 
 struct Backend {
   std::string name;
-  std::function<std::unique_ptr<Storage>(const fs::path& dir)> open;
+  // Opens a fresh, empty store. `dir` is the test's own folder; what else
+  // the store needs for the test's duration (a database) goes in `keep`.
+  std::function<std::unique_ptr<Storage>(const fs::path& dir, std::shared_ptr<void>& keep)> open;
 };
 
 void PrintTo(const Backend& backend, std::ostream* out) { *out << backend.name; }
@@ -118,8 +126,17 @@ std::string backend_name(const ::testing::TestParamInfo<Backend>& param) { retur
 
 class StorageTest : public ::testing::TestWithParam<Backend> {
  protected:
-  void SetUp() override { storage_ = GetParam().open(dir_.path()); }
-  void TearDown() override { storage_.reset(); }
+  void SetUp() override {
+    try {
+      storage_ = GetParam().open(dir_.path(), keep_);
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+  }
+  void TearDown() override {
+    storage_.reset();
+    keep_.reset();
+  }
 
   // Creates `room_id` and appends seqs 1..count.
   void fill(const std::string& room_id, std::int64_t count) {
@@ -130,6 +147,7 @@ class StorageTest : public ::testing::TestWithParam<Backend> {
   }
 
   TempDir dir_;
+  std::shared_ptr<void> keep_;
   std::unique_ptr<Storage> storage_;
 };
 
@@ -443,6 +461,17 @@ TEST_P(StorageTest, ConcurrentAppendsToDifferentRoomsStayGapFree) {
   EXPECT_EQ(storage_->message_count(), kThreads * kPerRoom);
 }
 
+TEST_P(StorageTest, CountsRoomsByTenantPrefix) {
+  for (const char* id : {"lobby", "acme/lobby", "acme/board", "acme_x/lobby", "acme-2/lobby"}) {
+    ASSERT_TRUE(ok(storage_->create_room(RoomRecord{id, RoomKind::public_room, "e", 0, 1}, {})));
+  }
+  EXPECT_EQ(ok(storage_->count_rooms("")), 1) << "the default tenant's: no '/'";
+  EXPECT_EQ(ok(storage_->count_rooms("acme/")), 2);
+  EXPECT_EQ(ok(storage_->count_rooms("acme_x/")), 1) << "'_' is no wildcard";
+  EXPECT_EQ(ok(storage_->count_rooms("acme-2/")), 1);
+  EXPECT_EQ(ok(storage_->count_rooms("globex/")), 0);
+}
+
 // Group commit on its own, with a commit that the test holds: appends that
 // arrive while a commit is under way share the next one, each with its own
 // result.
@@ -507,13 +536,64 @@ TEST(GroupCommit, AppendsThatArriveDuringACommitShareTheNextEachWithItsOwnResult
   EXPECT_EQ(stats.largest, 2u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StorageTest,
-                         ::testing::Values(Backend{"Memory", [](const fs::path&) { return make_memory_storage(); }},
-                                           Backend{"Sqlite",
-                                                   [](const fs::path& dir) {
-                                                     return open_sqlite_storage((dir / "data").string());
-                                                   }}),
-                         backend_name);
+INSTANTIATE_TEST_SUITE_P(
+    Backends, StorageTest,
+    ::testing::Values(Backend{"Memory", [](const fs::path&, std::shared_ptr<void>&) { return make_memory_storage(); }},
+                      Backend{"Sqlite",
+                              [](const fs::path& dir, std::shared_ptr<void>&) {
+                                return open_sqlite_storage((dir / "data").string());
+                              }},
+                      Backend{"Postgres",
+                              [](const fs::path&, std::shared_ptr<void>& keep) {
+                                auto database = std::make_shared<test::PostgresDatabase>();
+                                keep = database;
+                                return open_postgres_storage(database->url());
+                              }}),
+    backend_name);
+
+// ---- what the reopen and migration tests expect to find again
+
+void write_sample(Storage& storage) {
+  ASSERT_TRUE(ok(storage.create_room(RoomRecord{"lobby", RoomKind::public_room, "e-lobby", 0, 1111}, {})));
+  ASSERT_TRUE(ok(storage.create_room(RoomRecord{"dm", RoomKind::direct, "e-dm", 0, 2222}, {})));
+  for (std::int64_t seq = 1; seq <= 5; ++seq) ASSERT_FALSE(ok(storage.append_message(message("lobby", seq))).duplicate);
+  Message with_extras = message("dm", 1, "bob");
+  with_extras.metadata = Metadata{"a.png", 42, "image/png", std::nullopt};
+  with_extras.replyTo = "m_lobby_1";
+  with_extras.updatedAt = 77;
+  ASSERT_FALSE(ok(storage.append_message(with_extras)).duplicate);
+  done(storage.put_member(member("lobby", "alice", Role::owner)));
+  done(storage.put_member(member("lobby", "bob")));
+  ASSERT_EQ(ok(storage.advance_watermark("lobby", "alice", Watermark::read, 4)), 4);
+  ASSERT_EQ(ok(storage.advance_watermark("lobby", "alice", Watermark::delivered, 5)), 5);
+}
+
+void expect_sample(Storage& storage) {
+  EXPECT_EQ(storage.room_count(), 2);
+  EXPECT_EQ(storage.message_count(), 6);
+  EXPECT_EQ(ok(storage.load_room("lobby")), (RoomRecord{"lobby", RoomKind::public_room, "e-lobby", 5, 1111}));
+  EXPECT_EQ(ok(storage.load_room("dm")), (RoomRecord{"dm", RoomKind::direct, "e-dm", 1, 2222}));
+  EXPECT_EQ(ok(storage.messages_after("lobby", 0, 10)),
+            (std::vector<Message>{message("lobby", 1), message("lobby", 2), message("lobby", 3), message("lobby", 4),
+                                  message("lobby", 5)}));
+  auto dm = ok(storage.messages_after("dm", 0, 10));
+  ASSERT_EQ(dm.size(), 1u);
+  EXPECT_EQ(dm[0].metadata, (Metadata{"a.png", 42, "image/png", std::nullopt}));
+  EXPECT_EQ(dm[0].replyTo, "m_lobby_1");
+  EXPECT_EQ(dm[0].updatedAt, 77);
+
+  MemberRecord alice = member("lobby", "alice", Role::owner);
+  alice.read_seq = 4;
+  alice.delivered_seq = 5;
+  EXPECT_EQ(ok(storage.members("lobby")), (std::vector<MemberRecord>{alice, member("lobby", "bob")}));
+
+  // The dedup key is still known, and appends carry on from head_seq.
+  auto retry = ok(storage.append_message(message("lobby", 6, "alice", "lobby-c3")));
+  EXPECT_TRUE(retry.duplicate);
+  EXPECT_EQ(retry.message, message("lobby", 3));
+  EXPECT_EQ(refused(storage.append_message(message("lobby", 5, "alice", "fresh"))), protocol::ErrorCode::conflict);
+  EXPECT_FALSE(ok(storage.append_message(message("lobby", 6))).duplicate);
+}
 
 // ---- SQLite only
 
@@ -533,50 +613,6 @@ class SqliteStorageTest : public ::testing::Test {
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return value;
-  }
-
-  // Everything the reopen tests expect to find again.
-  static void write_sample(Storage& storage) {
-    ASSERT_TRUE(ok(storage.create_room(RoomRecord{"lobby", RoomKind::public_room, "e-lobby", 0, 1111}, {})));
-    ASSERT_TRUE(ok(storage.create_room(RoomRecord{"dm", RoomKind::direct, "e-dm", 0, 2222}, {})));
-    for (std::int64_t seq = 1; seq <= 5; ++seq)
-      ASSERT_FALSE(ok(storage.append_message(message("lobby", seq))).duplicate);
-    Message with_extras = message("dm", 1, "bob");
-    with_extras.metadata = Metadata{"a.png", 42, "image/png", std::nullopt};
-    with_extras.replyTo = "m_lobby_1";
-    with_extras.updatedAt = 77;
-    ASSERT_FALSE(ok(storage.append_message(with_extras)).duplicate);
-    done(storage.put_member(member("lobby", "alice", Role::owner)));
-    done(storage.put_member(member("lobby", "bob")));
-    ASSERT_EQ(ok(storage.advance_watermark("lobby", "alice", Watermark::read, 4)), 4);
-    ASSERT_EQ(ok(storage.advance_watermark("lobby", "alice", Watermark::delivered, 5)), 5);
-  }
-
-  static void expect_sample(Storage& storage) {
-    EXPECT_EQ(storage.room_count(), 2);
-    EXPECT_EQ(storage.message_count(), 6);
-    EXPECT_EQ(ok(storage.load_room("lobby")), (RoomRecord{"lobby", RoomKind::public_room, "e-lobby", 5, 1111}));
-    EXPECT_EQ(ok(storage.load_room("dm")), (RoomRecord{"dm", RoomKind::direct, "e-dm", 1, 2222}));
-    EXPECT_EQ(ok(storage.messages_after("lobby", 0, 10)),
-              (std::vector<Message>{message("lobby", 1), message("lobby", 2), message("lobby", 3), message("lobby", 4),
-                                    message("lobby", 5)}));
-    auto dm = ok(storage.messages_after("dm", 0, 10));
-    ASSERT_EQ(dm.size(), 1u);
-    EXPECT_EQ(dm[0].metadata, (Metadata{"a.png", 42, "image/png", std::nullopt}));
-    EXPECT_EQ(dm[0].replyTo, "m_lobby_1");
-    EXPECT_EQ(dm[0].updatedAt, 77);
-
-    MemberRecord alice = member("lobby", "alice", Role::owner);
-    alice.read_seq = 4;
-    alice.delivered_seq = 5;
-    EXPECT_EQ(ok(storage.members("lobby")), (std::vector<MemberRecord>{alice, member("lobby", "bob")}));
-
-    // The dedup key is still known, and appends carry on from head_seq.
-    auto retry = ok(storage.append_message(message("lobby", 6, "alice", "lobby-c3")));
-    EXPECT_TRUE(retry.duplicate);
-    EXPECT_EQ(retry.message, message("lobby", 3));
-    EXPECT_EQ(refused(storage.append_message(message("lobby", 5, "alice", "fresh"))), protocol::ErrorCode::conflict);
-    EXPECT_FALSE(ok(storage.append_message(message("lobby", 6))).duplicate);
   }
 
   TempDir dir_;
@@ -761,6 +797,341 @@ TEST_F(SqliteStorageTest, CheckpointsOffTheWriterKeepTheWalBounded) {
   EXPECT_EQ(sqlite3_column_int(count, 0), 6000) << "nothing lost";
   sqlite3_finalize(count);
   sqlite3_close(writer);
+}
+
+// ---- PostgreSQL only
+
+class PostgresStorageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    try {
+      database_.emplace();
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+  }
+  std::unique_ptr<Storage> open(std::size_t pool_size = kDefaultPostgresPoolSize) const {
+    return open_postgres_storage(database_->url(), pool_size);
+  }
+  // The message open_postgres_storage throws for `url` ("" if it opens).
+  static std::string open_error(const std::string& url) {
+    try {
+      open_postgres_storage(url);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "";
+  }
+  // The dedup constraint's columns, in order.
+  std::string dedup_columns() const {
+    return database_->query(
+        "SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM pg_constraint c "
+        "CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n) "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum WHERE c.conname = 'messages_dedup'");
+  }
+
+  std::optional<test::PostgresDatabase> database_;
+};
+
+TEST_F(PostgresStorageTest, CreatesAVersionedSchemaInAnEmptyDatabase) {
+  auto storage = open();
+  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "2");
+  EXPECT_EQ(database_->query("SELECT count(*) FROM pg_tables WHERE tablename IN ('rooms', 'members', 'messages')"),
+            "3");
+  EXPECT_EQ(dedup_columns(), "room_id,sender_id,client_msg_id") << "the dedup key is a UNIQUE constraint";
+  // Opening again changes nothing.
+  storage.reset();
+  storage = open();
+  EXPECT_EQ(database_->query("SELECT count(*) FROM parley_schema_version"), "1");
+}
+
+TEST_F(PostgresStorageTest, NodesStartingTogetherOnAnEmptyDatabaseTakeTurnsAtTheSchema) {
+  constexpr int kNodes = 4;
+  std::vector<std::string> errors(kNodes);
+  std::vector<std::thread> nodes;
+  for (int i = 0; i < kNodes; ++i) {
+    nodes.emplace_back([&, i] {
+      try {
+        open();
+      } catch (const std::exception& e) {
+        errors[static_cast<std::size_t>(i)] = e.what();
+      }
+    });
+  }
+  for (auto& node : nodes) node.join();
+  for (const auto& error : errors) EXPECT_EQ(error, "");
+  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "2");
+}
+
+TEST_F(PostgresStorageTest, EverythingSurvivesCloseAndReopen) {
+  {
+    auto storage = open();
+    write_sample(*storage);
+  }
+  auto storage = open();
+  expect_sample(*storage);
+}
+
+TEST_F(PostgresStorageTest, MigratesAVersion1DatabaseToPerRoomDedupKeys) {
+  {
+    auto storage = open();
+    write_sample(*storage);
+  }
+  // A version 1 database: the dedup key without the room.
+  database_->exec(
+      "ALTER TABLE messages DROP CONSTRAINT messages_dedup, "
+      "ADD CONSTRAINT messages_dedup UNIQUE (sender_id, client_msg_id); "
+      "UPDATE parley_schema_version SET version = 1");
+  ASSERT_EQ(dedup_columns(), "sender_id,client_msg_id");
+
+  auto storage = open();
+  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "2");
+  EXPECT_EQ(dedup_columns(), "room_id,sender_id,client_msg_id");
+  expect_sample(*storage);
+  // The same client id in another room is another message now.
+  EXPECT_FALSE(ok(storage->append_message(message("dm", 2, "alice", "lobby-c3"))).duplicate);
+}
+
+TEST_F(PostgresStorageTest, RefusesASchemaFromANewerVersion) {
+  open().reset();
+  database_->exec("UPDATE parley_schema_version SET version = 3");
+  std::string error = open_error(database_->url());
+  EXPECT_NE(error.find("schema version 3"), std::string::npos) << error;
+  EXPECT_NE(error.find("knows version 2"), std::string::npos) << error;
+  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "3") << "left as it was";
+}
+
+// Two parleyd on one database: two Storage objects, each appending to the
+// same room from its own thread the way the hub does (the seq after the head
+// it knows, and on `conflict` the head read again). Every message is stored
+// once, and the room's seqs are 1..N without a gap or a repeat.
+TEST_F(PostgresStorageTest, TwoNodesAppendingToOneRoomKeepItsSeqGapFree) {
+  auto first = open();
+  auto second = open();
+  ASSERT_TRUE(ok(first->create_room(room("r"), {})));
+  constexpr int kPerNode = 150;
+  std::atomic<int> conflicts{0};
+  std::atomic<int> failures{0};
+  auto node = [&](Storage& storage, const std::string& sender) {
+    std::int64_t head = ok(storage.load_room("r"))->head_seq;
+    for (int i = 0; i < kPerNode; ++i) {
+      for (;;) {
+        auto appended = storage.append_message(message("r", head + 1, sender, sender + "-" + std::to_string(i)));
+        if (appended) {
+          head = appended.value().message.seq;
+          if (appended.value().duplicate) ++failures;
+          break;
+        }
+        if (appended.error().code != protocol::ErrorCode::conflict) {
+          ++failures;
+          ADD_FAILURE() << appended.error().message;
+          return;
+        }
+        ++conflicts;
+        head = ok(storage.load_room("r"))->head_seq;
+      }
+    }
+  };
+  std::thread a(node, std::ref(*first), "alice");
+  std::thread b(node, std::ref(*second), "bob");
+  a.join();
+  b.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  auto stored = ok(first->messages_after("r", 0, 1000));
+  EXPECT_EQ(seqs(stored), range(1, 2 * kPerNode));
+  std::set<std::string> keys;
+  for (const auto& m : stored) keys.insert(m.senderId + "/" + m.clientMsgId);
+  EXPECT_EQ(keys.size(), 2u * kPerNode) << "each message once";
+  EXPECT_EQ(ok(second->load_room("r"))->head_seq, 2 * kPerNode);
+  std::cout << "[          ] " << conflicts.load() << " conflicts retried\n";
+}
+
+// Both nodes retry the same messages (one client's sends reaching both):
+// each dedup key is stored once, both nodes are answered with that one
+// message, and the seqs stay gap-free.
+TEST_F(PostgresStorageTest, TwoNodesStoringTheSameMessagesStoreEachOnce) {
+  auto first = open();
+  auto second = open();
+  ASSERT_TRUE(ok(first->create_room(room("r"), {})));
+  constexpr int kMessages = 100;
+  std::vector<std::vector<Message>> answers(2, std::vector<Message>(kMessages));
+  auto node = [&](Storage& storage, std::size_t which) {
+    for (int i = 0; i < kMessages; ++i) {
+      for (;;) {
+        std::int64_t head = ok(storage.load_room("r"))->head_seq;
+        Message m = message("r", head + 1, "alice", "c-" + std::to_string(i));
+        m.id = "m_node" + std::to_string(which) + "_" + std::to_string(i);
+        auto appended = storage.append_message(m);
+        if (appended) {
+          answers[which][static_cast<std::size_t>(i)] = appended.value().message;
+          break;
+        }
+        if (appended.error().code != protocol::ErrorCode::conflict) {
+          ADD_FAILURE() << appended.error().message;
+          return;
+        }
+      }
+    }
+  };
+  std::thread a(node, std::ref(*first), 0);
+  std::thread b(node, std::ref(*second), 1);
+  a.join();
+  b.join();
+
+  auto stored = ok(first->messages_after("r", 0, 1000));
+  EXPECT_EQ(seqs(stored), range(1, kMessages));
+  for (int i = 0; i < kMessages; ++i) {
+    auto index = static_cast<std::size_t>(i);
+    EXPECT_EQ(answers[0][index], answers[1][index]) << "both nodes answer with the stored message " << i;
+    EXPECT_EQ(ok(first->find_sent("r", "alice", "c-" + std::to_string(i))), answers[0][index]);
+  }
+}
+
+TEST_F(PostgresStorageTest, ManyThreadsShareAPoolOfOneConnection) {
+  auto storage = open(1);
+  constexpr int kThreads = 4;
+  for (int t = 0; t < kThreads; ++t) ASSERT_TRUE(ok(storage->create_room(room("room" + std::to_string(t)), {})));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string id = "room" + std::to_string(t);
+      for (std::int64_t seq = 1; seq <= 30; ++seq) {
+        EXPECT_FALSE(ok(storage->append_message(message(id, seq))).duplicate);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(ok(storage->load_room("room" + std::to_string(t)))->head_seq, 30);
+  EXPECT_EQ(storage->message_count(), kThreads * 30);
+}
+
+// A server that goes away: the calls made while it is down come back as
+// error values (nothing throws, nothing hangs), and once it is back the next
+// call connects again and succeeds.
+TEST_F(PostgresStorageTest, CallsDuringAnOutageFailAsValuesAndLaterCallsReconnect) {
+  auto storage = open(2);
+  ASSERT_TRUE(ok(storage->create_room(room("r"), {})));
+  ASSERT_FALSE(ok(storage->append_message(message("r", 1))).duplicate);
+  auto& cluster = test::PostgresCluster::instance();
+  cluster.stop();
+  auto during = storage->load_room("r");
+  auto append_during = storage->append_message(message("r", 2));
+  auto status_during = storage->touch_member("r", "alice", 5);
+  cluster.start();
+  ASSERT_FALSE(during);
+  EXPECT_EQ(during.error().code, protocol::ErrorCode::internal);
+  EXPECT_NE(during.error().message.find("postgres storage: load_room"), std::string::npos) << during.error().message;
+  ASSERT_FALSE(append_during);
+  EXPECT_EQ(append_during.error().code, protocol::ErrorCode::internal);
+  EXPECT_TRUE(status_during.has_value());
+
+  EXPECT_EQ(ok(storage->load_room("r"))->head_seq, 1) << "the append during the outage wrote nothing";
+  EXPECT_FALSE(ok(storage->append_message(message("r", 2))).duplicate);
+  EXPECT_EQ(seqs(ok(storage->messages_after("r", 0, 10))), range(1, 2));
+}
+
+// A restart between two calls: the pooled connections the server closed are
+// replaced before use, so not even the first call after it fails.
+TEST_F(PostgresStorageTest, ConnectionsTheServerClosedAreReplacedBeforeUse) {
+  auto storage = open(3);
+  ASSERT_TRUE(ok(storage->create_room(room("r"), {})));
+  // Open the whole pool: three calls at once.
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) threads.emplace_back([&] { ok(storage->messages_after("r", 0, 10)); });
+  for (auto& thread : threads) thread.join();
+  auto& cluster = test::PostgresCluster::instance();
+  cluster.stop();
+  cluster.start();
+  for (std::int64_t seq = 1; seq <= 5; ++seq) EXPECT_FALSE(ok(storage->append_message(message("r", seq))).duplicate);
+  EXPECT_EQ(ok(storage->load_room("r"))->head_seq, 5);
+}
+
+TEST_F(PostgresStorageTest, AnUnknownStoredKindOrRoleIsAStorageFailureNotAGuess) {
+  auto storage = open();
+  write_sample(*storage);
+  database_->exec(
+      "UPDATE rooms SET kind = 'broadcast' WHERE id = 'dm'; UPDATE members SET role = 'moderator' "
+      "WHERE user_id = 'bob'");
+  auto dm = storage->load_room("dm");
+  ASSERT_FALSE(dm);
+  EXPECT_EQ(dm.error().code, protocol::ErrorCode::internal);
+  EXPECT_NE(dm.error().message.find("unknown room kind 'broadcast'"), std::string::npos) << dm.error().message;
+  auto bob = storage->load_member("lobby", "bob");
+  ASSERT_FALSE(bob);
+  EXPECT_NE(bob.error().message.find("unknown role 'moderator'"), std::string::npos) << bob.error().message;
+  EXPECT_EQ(ok(storage->load_room("lobby")).value().kind, RoomKind::public_room) << "the rest is served";
+  EXPECT_EQ(ok(storage->load_member("lobby", "alice")).value().role, Role::owner);
+}
+
+// PostgreSQL's text cannot hold U+0000 (SQLite's can): such a message is a
+// storage error that writes nothing, not a message silently cut short.
+TEST_F(PostgresStorageTest, ANulCharacterIsRefusedAndWritesNothing) {
+  auto storage = open();
+  ASSERT_TRUE(ok(storage->create_room(room("r"), {})));
+  Message m = message("r", 1);
+  m.content = std::string("before\0after", 12);
+  auto appended = storage->append_message(m);
+  ASSERT_FALSE(appended);
+  EXPECT_EQ(appended.error().code, protocol::ErrorCode::internal);
+  EXPECT_NE(appended.error().message.find("NUL"), std::string::npos) << appended.error().message;
+  EXPECT_EQ(ok(storage->load_room("r"))->head_seq, 0);
+  EXPECT_EQ(storage->message_count(), 0);
+  EXPECT_FALSE(ok(storage->append_message(message("r", 1))).duplicate);
+}
+
+// Connection failures say what failed, with the URL's password replaced by
+// *** wherever it could have shown.
+TEST_F(PostgresStorageTest, ClearErrorsThatNeverShowThePassword) {
+  auto& cluster = test::PostgresCluster::instance();
+  const std::string secret = "s3cret-Passw0rd";
+
+  std::string unreachable = open_error("postgresql://parley:" + secret + "@/nowhere?host=/nonexistent-dir&port=5");
+  EXPECT_NE(unreachable.find("cannot connect to postgresql://parley:***@/nowhere"), std::string::npos) << unreachable;
+  EXPECT_NE(unreachable.find("/nonexistent-dir"), std::string::npos) << unreachable;
+
+  std::string bad_parameter = open_error("postgresql://parley:" + secret + "@/db?colour=blue");
+  EXPECT_NE(bad_parameter.find("invalid URI query parameter"), std::string::npos) << bad_parameter;
+  std::string bad_escape = open_error("postgresql://parley:" + secret + "%zz@/db");
+  EXPECT_NE(bad_escape.find("percent-encoded"), std::string::npos) << bad_escape;
+  std::string in_query = open_error("postgresql:///db?user=parley&password=" + secret + "&host=/nonexistent-dir");
+  EXPECT_NE(in_query.find("password=***"), std::string::npos) << in_query;
+
+  std::string wrong_password = open_error(cluster.url(database_->name(), test::PostgresCluster::kPasswordUser, secret));
+  EXPECT_NE(wrong_password.find("password authentication failed"), std::string::npos) << wrong_password;
+
+  std::string missing_database = open_error(cluster.url("no_such_database"));
+  EXPECT_NE(missing_database.find("no_such_database"), std::string::npos) << missing_database;
+
+  for (const auto& error : {unreachable, bad_parameter, bad_escape, in_query, wrong_password}) {
+    EXPECT_EQ(error.find(secret), std::string::npos) << error;
+    EXPECT_EQ(error.find("s3cret"), std::string::npos) << error;
+    EXPECT_EQ(error.find('\n'), std::string::npos) << "one line: " << error;
+  }
+  // The right password opens it.
+  database_->exec(std::string("GRANT ALL ON SCHEMA public TO ") + test::PostgresCluster::kPasswordUser);
+  auto storage = open_postgres_storage(
+      cluster.url(database_->name(), test::PostgresCluster::kPasswordUser, test::PostgresCluster::kPassword));
+  EXPECT_TRUE(ok(storage->create_room(room("r"), {})));
+}
+
+TEST(PostgresUrl, PasswordsAreRedactedWhereverAUrlHoldsThem) {
+  EXPECT_EQ(redact_url_password("postgres://u:pw@host:5432/db"), "postgres://u:***@host:5432/db");
+  EXPECT_EQ(redact_url_password("postgresql://u@host/db"), "postgresql://u@host/db");
+  EXPECT_EQ(redact_url_password("postgresql://host/db?sslmode=require&password=pw&x=1"),
+            "postgresql://host/db?sslmode=require&password=***&x=1");
+  EXPECT_EQ(redact_url_password("postgresql://u:p/w@h1,h2/db"), "postgresql://u:***@h1,h2/db")
+      << "an unencoded / in the password";
+  EXPECT_EQ(redact_url_password("mysql://u:pw@h/db"), "mysql://u:***@h/db") << "any scheme";
+  EXPECT_EQ(redact_url_password("cannot connect to postgres://a:b@h/d: refused"),
+            "cannot connect to postgres://a:***@h/d: refused");
+  EXPECT_EQ(redact_url_password("sqlite"), "sqlite");
+  EXPECT_TRUE(is_postgres_url("postgres://"));
+  EXPECT_TRUE(is_postgres_url("postgresql://h/db"));
+  EXPECT_FALSE(is_postgres_url("postgres"));
+  EXPECT_FALSE(is_postgres_url("postgresq://h"));
+  EXPECT_EQ(check_postgres_url("postgresql://u:pw@h:5432/db?sslmode=require"), std::nullopt);
+  EXPECT_NE(check_postgres_url("postgresql://h/db?nonsense=1"), std::nullopt);
 }
 
 }  // namespace

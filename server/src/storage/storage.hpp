@@ -1,19 +1,24 @@
 // Where parleyd keeps what must survive a restart: rooms, members and their
 // roles and receipt watermarks, messages (with their dedup keys). An
-// interface, so the embedded SQLite default and an in-memory store (tests,
-// benchmarks) are interchangeable.
+// interface, so the embedded SQLite default, PostgreSQL (several parleyd on
+// one database) and an in-memory store (tests, benchmarks) are
+// interchangeable.
 //
 // Implementations are thread-safe: every method may be called from any
 // thread. Calls for one room are serialised by the caller (the hub holds the
-// room's lock), so append_message never races with itself for a room.
+// room's lock), so append_message never races with itself for a room within
+// a process. Several processes share only a PostgreSQL store, which checks a
+// message's seq in the database itself.
 //
-// Failures are values, never exceptions: a full disk, an I/O error or a
-// database busy past its timeout comes back as an Error (code `internal`,
-// with what failed in its message, for the log). Nothing was written then,
-// and the store is usable again as soon as the cause is gone: the caller
-// answers that one request, and every other keeps being served.
+// Failures are values, never exceptions: a full disk, an I/O error, a
+// database busy past its timeout or a database server out of reach comes
+// back as an Error (code `internal`, with what failed in its message, for
+// the log). Nothing was written then, and the store is usable again as soon
+// as the cause is gone: the caller answers that one request, and every other
+// keeps being served.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -101,6 +106,33 @@ protocol::Error storage_error(std::string message);
 // missing). Throws std::runtime_error with a clear message when it cannot be
 // opened: parleyd does not start without its storage.
 std::unique_ptr<Storage> open_sqlite_storage(const std::string& data_dir);
+
+// A PostgreSQL database, reached through libpq with a connection URI
+// (postgres://user:password@host:port/database?sslmode=require, or
+// postgresql://...; a password may also come from PGPASSWORD or ~/.pgpass).
+// The schema is created in an empty database and upgraded in place from an
+// older version; a newer version is refused. Several parleyd (several
+// Storage objects) may share one database: appends to a room stay gap-free
+// across them (postgres_storage.cpp says how).
+//
+// Each call blocks its thread on the database (libpq's synchronous API): run
+// storage calls on threads that may block, not on I/O threads. Up to
+// `pool_size` connections are kept and calls take turns on them, so at most
+// that many calls wait on the database at once. Throws std::runtime_error with
+// a clear message (never the password) when the URL is unusable, the server
+// cannot be reached or the schema is from a newer parleyd.
+inline constexpr std::size_t kDefaultPostgresPoolSize = 4;
+std::unique_ptr<Storage> open_postgres_storage(const std::string& url,
+                                               std::size_t pool_size = kDefaultPostgresPoolSize);
+
+// Whether `text` names a PostgreSQL database (postgres:// or postgresql://).
+bool is_postgres_url(std::string_view text);
+// Why libpq cannot use `url` (one line, without the password), or nullopt
+// when it parses. Contacts no server.
+std::optional<std::string> check_postgres_url(const std::string& url);
+// `text` with the password of a URL in it (user:password@, or a password=
+// query parameter) replaced by ***, fit for logs and error messages.
+std::string redact_url_password(std::string_view text);
 
 // Everything in memory: nothing survives the process (tests, benchmarks).
 std::unique_ptr<Storage> make_memory_storage();
