@@ -297,5 +297,28 @@ TEST(Session, TheTokensExpiryIsKnownAndAuthMovesIt) {
   EXPECT_EQ(alice.peer().closed_with, 4001);
 }
 
+TEST(Session, TwoNodesOnOneStoreGiveOneGapFreeOrder) {
+  // Two parleyd on one database: each keeps its own view of the room's head,
+  // and a send that finds its seq taken by the other node takes the next.
+  InProcessServer a;
+  InProcessServer b(server::Config{}, a.storage);
+  InProcessClient alice(a, "alice");
+  InProcessClient bob(b, "bob");
+  ASSERT_EQ(str(alice.join("lobby"), "type"), "joined");
+  ASSERT_EQ(str(bob.join("lobby"), "type"), "joined");
+  std::vector<std::int64_t> seqs;
+  for (int i = 0; i < 10; ++i) {
+    InProcessClient& who = i % 2 == 0 ? alice : bob;
+    Json ack =
+        who.send_text("lobby", "c_message_" + std::to_string(i), "m" + std::to_string(i), "s" + std::to_string(i));
+    ASSERT_EQ(str(ack, "type"), "ack") << i << ": " << str(ack, "message");
+    seqs.push_back(ack["message"]["seq"].GetInt64());
+  }
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  auto stored = a.storage->messages_after("lobby", 0, 100).value();
+  ASSERT_EQ(stored.size(), 10u);
+  for (std::size_t i = 0; i < stored.size(); ++i) EXPECT_EQ(stored[i].content, "m" + std::to_string(i));
+}
+
 }  // namespace
 }  // namespace parley::test

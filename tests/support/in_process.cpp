@@ -27,13 +27,15 @@ void ImmediateDispatch::deliver(std::size_t, server::Delivery delivery) {
   }
 }
 
-InProcessServer::InProcessServer(server::Config c)
+InProcessServer::InProcessServer(server::Config c) : InProcessServer(std::move(c), server::make_memory_storage()) {}
+
+InProcessServer::InProcessServer(server::Config c, std::shared_ptr<server::Storage> shared)
     : config([&] {
         if (c.jwt_secret.empty()) c.jwt_secret = ParleydProcess::kSecret;
         c.storage = "memory";
         return c;
       }()),
-      storage(server::make_memory_storage()),
+      storage(std::move(shared)),
       verifier(config.jwt_secret),
       tenants(*storage, dispatch, config, config.tenant_limits),
       now_(server::wall_ms()) {}

@@ -75,6 +75,9 @@ class InProcessClient {
 class InProcessServer {
  public:
   explicit InProcessServer(server::Config config = {});
+  // A second "node" on the same storage as `other` (a shared PostgreSQL, in
+  // parleyd): its own hubs and sessions, the other's rooms and messages.
+  InProcessServer(server::Config config, std::shared_ptr<server::Storage> shared);
 
   // The clock: starts at the real time (tokens are signed against it), moves
   // only when the test says.
@@ -87,7 +90,7 @@ class InProcessServer {
   server::Tenant& tenant(const std::string& name = "default") { return *tenants.get(name).value(); }
 
   server::Config config;
-  std::unique_ptr<server::Storage> storage;
+  std::shared_ptr<server::Storage> storage;
   ImmediateDispatch dispatch;
   server::TokenVerifier verifier;
   server::Tenants tenants;

@@ -206,6 +206,19 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
   m.replyTo = draft.replyTo;
   m.createdAt = now;
   auto stored = storage_.append_message(m);
+  // Another parleyd sharing the database (PostgreSQL) took this seq: read
+  // the room's head again and take the next one. The database decides the
+  // order; our subscribers see the other node's messages as a gap in seq,
+  // which clients fill from history.
+  constexpr int kConflictRetries = 8;
+  for (int attempt = 0; !stored && stored.error().code == ErrorCode::conflict && attempt < kConflictRetries;
+       ++attempt) {
+    auto fresh = storage_.load_room(room_id);
+    if (!fresh || !fresh.value()) break;
+    room->record.head_seq = fresh.value()->head_seq;
+    m.seq = room->record.head_seq + 1;
+    stored = storage_.append_message(m);
+  }
   if (!stored) return unavailable(room.room.get(), stored.error(), "append message");
   if (stored.value().duplicate) return Posted{stored.value().message, true};
   room->record.head_seq = m.seq;
