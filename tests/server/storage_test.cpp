@@ -461,6 +461,46 @@ TEST_P(StorageTest, ConcurrentAppendsToDifferentRoomsStayGapFree) {
   EXPECT_EQ(storage_->message_count(), kThreads * kPerRoom);
 }
 
+// Overlapping appends share transactions (group commit) where the backend
+// has them: each still gets its own answer, refusals included, and a
+// refused one takes nothing of the others with it.
+TEST_P(StorageTest, OverlappingAppendsEachGetTheirOwnAnswer) {
+  constexpr int kThreads = 8;
+  constexpr std::int64_t kPerRoom = 40;
+  for (int t = 0; t < kThreads; ++t) ASSERT_TRUE(ok(storage_->create_room(room("g" + std::to_string(t)), {})));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string id = "g" + std::to_string(t);
+      std::string sender = "user" + std::to_string(t);
+      try {
+        for (std::int64_t seq = 1; seq <= kPerRoom; ++seq) {
+          auto appended = ok(storage_->append_message(message(id, seq, sender)));
+          if (appended.duplicate || appended.message.seq != seq) ++wrong;
+          // A resend of the message before: the original, nothing written.
+          auto again = ok(storage_->append_message(message(id, seq + 1, sender, id + "-c" + std::to_string(seq))));
+          if (!again.duplicate || again.message.seq != seq) ++wrong;
+          // A stale seq: conflict, nothing written.
+          if (refused(storage_->append_message(message(id, seq, sender, id + "-stale" + std::to_string(seq)))) !=
+              protocol::ErrorCode::conflict) {
+            ++wrong;
+          }
+        }
+      } catch (const std::exception&) {
+        ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  for (int t = 0; t < kThreads; ++t) {
+    std::string id = "g" + std::to_string(t);
+    EXPECT_EQ(seqs(ok(storage_->messages_after(id, 0, 1000))), range(1, kPerRoom)) << id;
+  }
+  EXPECT_EQ(storage_->message_count(), kThreads * kPerRoom);
+}
+
 TEST_P(StorageTest, CountsRoomsByTenantPrefix) {
   for (const char* id : {"lobby", "acme/lobby", "acme/board", "acme_x/lobby", "acme-2/lobby"}) {
     ASSERT_TRUE(ok(storage_->create_room(RoomRecord{id, RoomKind::public_room, "e", 0, 1}, {})));

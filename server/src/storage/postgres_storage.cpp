@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/group_commit.hpp"
 #include "storage/postgres_client.hpp"
 #include "storage/storage.hpp"
 
@@ -331,37 +332,9 @@ class PostgresStorage final : public Storage {
     });
   }
 
-  StorageResult<Appended> append_message(const protocol::Message& message) override {
-    return guarded("append_message", [&](Pool::Lease& c) -> StorageResult<Appended> {
-      std::optional<pg::Failure> taken;
-      try {
-        if (c.run(kAppend, message_params(message), "append_message").affected() == 1) {
-          message_count_.fetch_add(1, std::memory_order_relaxed);
-          protocol::Message stored = message;
-          if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
-          return Appended{std::move(stored), false};
-        }
-      } catch (const pg::Failure& failure) {
-        if (failure.sqlstate() != pg::kUniqueViolation) throw;
-        taken = failure;
-      }
-      // Nothing was written. A known dedup key answers first, whatever the seq.
-      if (auto original = find_sent_on(c, message.roomId, message.senderId, message.clientMsgId)) {
-        return Appended{std::move(*original), true};
-      }
-      // A unique violation that was not the dedup key: the room's messages
-      // already hold this seq (its head_seq is behind them).
-      if (taken) throw *taken;
-      auto head = c.run(kRoomHead, Params().text(message.roomId), "append_message: read head_seq");
-      if (head.rows() == 0) {
-        return protocol::Error{protocol::ErrorCode::not_found, "append_message: no room '" + message.roomId + "'", ""};
-      }
-      return protocol::Error{protocol::ErrorCode::conflict,
-                             "append_message: seq " + std::to_string(message.seq) + " in room '" + message.roomId +
-                                 "' whose head_seq is " + std::to_string(head.int64(0, 0)),
-                             ""};
-    });
-  }
+  // Appends that overlap share a transaction, and so one WAL flush
+  // (group_commit.hpp); a lone one is its own single statement.
+  StorageResult<Appended> append_message(const protocol::Message& message) override { return group_.append(message); }
 
   StorageResult<std::optional<protocol::Message>> find_sent(std::string_view room_id, std::string_view sender_id,
                                                             std::string_view client_msg_id) override {
@@ -481,6 +454,69 @@ class PostgresStorage final : public Storage {
     return r.error();
   }
 
+  std::vector<StorageResult<Appended>> append_batch(const std::vector<const protocol::Message*>& batch) {
+    if (batch.size() == 1) {
+      auto one = guarded("append_message", [&](Pool::Lease& c) { return append_on(c, *batch[0], false); });
+      if (one && !one.value().duplicate) message_count_.fetch_add(1, std::memory_order_relaxed);
+      return {std::move(one)};
+    }
+    std::vector<StorageResult<Appended>> results;
+    std::int64_t added = 0;
+    auto whole = guarded("append_message", [&](Pool::Lease& c) {
+      results.clear();
+      added = 0;
+      pg::Transaction transaction(c.conn(), "append_message");
+      for (const protocol::Message* message : batch) {
+        results.push_back(append_on(c, *message, true));
+        if (results.back() && !results.back().value().duplicate) ++added;
+      }
+      transaction.commit();
+      return true;
+    });
+    if (!whole) return std::vector<StorageResult<Appended>>(batch.size(), whole.error());
+    message_count_.fetch_add(added, std::memory_order_relaxed);
+    return results;
+  }
+
+  // One append: the statement moves head_seq from seq - 1 to seq and inserts
+  // the message, or writes nothing (a taken dedup key or seq, no room); then
+  // says which. In a batch (`savepoint`) a refusal is undone to its savepoint
+  // so that the transaction goes on for the others.
+  StorageResult<Appended> append_on(Pool::Lease& c, const protocol::Message& message, bool savepoint) {
+    std::optional<pg::Failure> taken;
+    if (savepoint) pg::exec(c.conn(), "SAVEPOINT one_append", "append_message: savepoint");
+    try {
+      if (c.run(kAppend, message_params(message), "append_message").affected() == 1) {
+        if (savepoint) pg::exec(c.conn(), "RELEASE SAVEPOINT one_append", "append_message: release");
+        protocol::Message stored = message;
+        if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
+        return Appended{std::move(stored), false};
+      }
+    } catch (const pg::Failure& failure) {
+      if (failure.sqlstate() != pg::kUniqueViolation) throw;
+      taken = failure;
+    }
+    if (savepoint) {
+      pg::exec(c.conn(), "ROLLBACK TO SAVEPOINT one_append", "append_message: rollback to savepoint");
+      pg::exec(c.conn(), "RELEASE SAVEPOINT one_append", "append_message: release");
+    }
+    // Nothing was written. A known dedup key answers first, whatever the seq.
+    if (auto original = find_sent_on(c, message.roomId, message.senderId, message.clientMsgId)) {
+      return Appended{std::move(*original), true};
+    }
+    // A unique violation that was not the dedup key: the room's messages
+    // already hold this seq (its head_seq is behind them).
+    if (taken) throw *taken;
+    auto head = c.run(kRoomHead, Params().text(message.roomId), "append_message: read head_seq");
+    if (head.rows() == 0) {
+      return protocol::Error{protocol::ErrorCode::not_found, "append_message: no room '" + message.roomId + "'", ""};
+    }
+    return protocol::Error{protocol::ErrorCode::conflict,
+                           "append_message: seq " + std::to_string(message.seq) + " in room '" + message.roomId +
+                               "' whose head_seq is " + std::to_string(head.int64(0, 0)),
+                           ""};
+  }
+
   static std::optional<protocol::Message> find_sent_on(Pool::Lease& c, std::string_view room_id,
                                                        std::string_view sender_id, std::string_view client_msg_id) {
     auto r = c.run(kFindSent, Params().text(room_id).text(sender_id).text(client_msg_id), "find_sent");
@@ -489,6 +525,7 @@ class PostgresStorage final : public Storage {
   }
 
   Pool pool_;
+  GroupCommit group_{[this](const std::vector<const protocol::Message*>& batch) { return append_batch(batch); }};
   std::atomic<std::int64_t> room_count_{0};
   std::atomic<std::int64_t> message_count_{0};
 };
