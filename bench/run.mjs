@@ -23,7 +23,7 @@
 // cores of other work on core 0 or 1 is tried again, up to twice, BENCH_REPEATS (8) times in all),
 // BENCH_OUT (bench/results/latest.json), BENCH_PLOT (docs/performance.png; "off" for none).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,14 @@ const SERVERS = {
       '--storage-threads', '0', ...PARLEY_LIMITS],
     ready: { stream: 'stderr', re: /msg=listening .*?port=(\d+)/ },
   },
+  // PostgreSQL 15 with its default durability (fsync, synchronous_commit on),
+  // on the same core as parleyd: its CPU (postmaster and backends) counts as
+  // the server's (--server-tree).
+  'parley-postgres': {
+    label: 'Parley (PostgreSQL)', proto: 'parley', parley: true, postgres: true,
+    command: (port, dir, url) => [PARLEYD, '--port', String(port), '--jwt-secret', SECRET, '--storage', url, ...PARLEY_LIMITS],
+    ready: { stream: 'stderr', re: /msg=listening .*?port=(\d+)/ },
+  },
   ws: {
     label: 'ws', proto: 'ws',
     command: (port) => [process.execPath, join(ROOT, 'bench/peers/ws-server.mjs'), '--port', String(port)],
@@ -108,6 +116,10 @@ const children = new Set();
 const tempDirs = new Set();
 
 function cleanup() {
+  if (postgres) {
+    postgres.stop();
+    postgres = null;
+  }
   for (const child of children) {
     try { child.kill('SIGKILL'); } catch {}
   }
@@ -161,13 +173,51 @@ function launch(argv, { onStdout, onStderr } = {}) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const tail = (text, n = 15) => text.trim().split('\n').slice(-n).join('\n');
 
+// One throw-away PostgreSQL cluster per invocation (as the postgres user when
+// root, as the toolchain notes say), on a Unix socket only, pinned to the
+// servers' core; a fresh database for each run of parley-postgres.
+let postgres = null;
+function ensurePostgres() {
+  if (postgres) return postgres;
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => b - a) : [];
+  if (!versions.length) fail('parley-postgres needs PostgreSQL (make setup installs it)');
+  const bin = `/usr/lib/postgresql/${versions[0]}/bin`;
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-pg-'));
+  tempDirs.add(dir);
+  const asPostgres = isRoot ? ['runuser', '-u', 'postgres', '--'] : [];
+  if (isRoot) spawnSync('chown', ['postgres', dir]);
+  const port = 55400 + (process.pid % 500);
+  const run = (argv) => {
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+    if (r.status !== 0) fail(`PostgreSQL: ${argv.join(' ')} failed:\n${tail((r.stdout ?? '') + (r.stderr ?? ''))}`);
+    return r.stdout;
+  };
+  run([...asPostgres, join(bin, 'initdb'), '-D', join(dir, 'pg'), '-A', 'trust', '-U', 'parley', '--no-sync']);
+  run(['taskset', '-c', '0', ...asPostgres, join(bin, 'pg_ctl'), '-D', join(dir, 'pg'), '-l', join(dir, 'log'), '-w', '-o',
+    `-k ${dir} -p ${port} -c listen_addresses=''`, 'start']);
+  const pid = Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const stop = [...asPostgres, join(bin, 'pg_ctl'), '-D', join(dir, 'pg'), '-m', 'fast', 'stop'];
+  postgres = { bin, dir, port, pid, databases: 0, stop: () => spawnSync(stop[0], stop.slice(1)) };
+  return postgres;
+}
+
+function freshPostgresDatabase() {
+  const pg = ensurePostgres();
+  const name = `bench_${++pg.databases}`;
+  const r = spawnSync(join(pg.bin, 'psql'), ['-h', pg.dir, '-p', String(pg.port), '-U', 'parley', '-d', 'postgres', '-q', '-c',
+    `CREATE DATABASE ${name}`], { encoding: 'utf8' });
+  if (r.status !== 0) fail(`PostgreSQL: CREATE DATABASE ${name} failed: ${r.stderr}`);
+  return `postgresql://parley@/${name}?host=${encodeURIComponent(pg.dir)}&port=${pg.port}`;
+}
+
 async function startServer(id, { port = 0, dir } = {}) {
   const s = SERVERS[id];
   if (s.dataDir && !dir) {
     dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
     tempDirs.add(dir);
   }
-  const argv = pinned(0, s.command(port, dir));
+  const url = s.postgres ? freshPostgresDatabase() : undefined;
+  const argv = pinned(0, s.command(port, dir, url));
   let seen = '';
   let found = null;
   const watch = (d) => {
@@ -250,7 +300,7 @@ async function withServer(id, fn) {
 }
 
 const common = (server) => ['--proto', SERVERS[server.id].proto, '--port', String(server.port), '--server-pid', String(server.pid),
-  '--secret', SECRET];
+  ...(SERVERS[server.id].postgres ? ['--server-tree', String(ensurePostgres().pid)] : []), '--secret', SECRET];
 
 async function runFanout(id) {
   return withServer(id, async (server) => {

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -38,6 +39,53 @@ ProcSample sample_proc(int pid) {
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stol(line.substr(6));
+  }
+  return s;
+}
+
+namespace {
+
+// utime, stime, cutime, cstime and ppid of a process, from /proc/<pid>/stat.
+struct StatFields {
+  double own_s = 0;
+  double reaped_s = 0;
+  int ppid = 0;
+  bool ok = false;
+};
+
+StatFields stat_fields(const std::string& pid) {
+  StatFields f;
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return f;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  double v[18] = {};
+  for (int i = 3; i <= 17 && (fields >> field); ++i) {
+    if (i == 4 || i >= 14) v[i] = std::stod(field);
+  }
+  double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  f.ppid = static_cast<int>(v[4]);
+  f.own_s = (v[14] + v[15]) / tick;
+  f.reaped_s = (v[16] + v[17]) / tick;
+  f.ok = true;
+  return f;
+}
+
+}  // namespace
+
+ProcSample sample_server(int pid, int tree) {
+  ProcSample s = sample_proc(pid);
+  if (tree <= 0 || s.cpu_s < 0) return s;
+  StatFields root = stat_fields(std::to_string(tree));
+  if (!root.ok) return s;
+  s.cpu_s += root.own_s + root.reaped_s;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    StatFields child = stat_fields(name);
+    if (child.ok && child.ppid == tree) s.cpu_s += child.own_s;
   }
   return s;
 }

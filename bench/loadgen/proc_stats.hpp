@@ -22,6 +22,9 @@ struct ProcSample {
 
 // CPU and RSS of process `pid` (-1 figures when pid <= 0 or unreadable).
 ProcSample sample_proc(int pid);
+// The server's CPU and RSS: `pid`'s, plus the CPU of `tree` and of its
+// children, live (their own) and gone (what `tree` reaped), when tree > 0.
+ProcSample sample_server(int pid, int tree);
 
 // Busy and stolen time of cores 0 and 1 (/proc/stat, seconds): what else ran
 // on the benchmark's cores during a window.
