@@ -16,7 +16,7 @@
 //   node bench/run.mjs --plot-only           redraw the plot from the results file
 //   node bench/run.mjs --tables              print the tables of the results file again
 // Environment: BENCH_ROUNDS (3), BENCH_SCENARIOS (fanout,saturation,idle,storm,client),
-// BENCH_SERVERS (parley-memory,parley-sqlite,ws,socketio), BENCH_NICE (-20 as root: the
+// BENCH_SERVERS (parley-memory,parley-sqlite,parley-postgres,ws,socketio; also parley-sqlite-inline), BENCH_NICE (-20 as root: the
 // server and the load generator run at this niceness, ahead of other work on a shared
 // machine; "off" to leave it),
 // BENCH_CONTENTION (0.1: a fan-out or saturation run whose windows saw more than this many
@@ -39,7 +39,7 @@ const SECRET = 'bench-secret-0123456789abcdef';
 const env = process.env;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const SCENARIOS = (env.BENCH_SCENARIOS ?? 'fanout,saturation,idle,storm,client').split(',').filter(Boolean);
-const SERVER_IDS = (env.BENCH_SERVERS ?? 'parley-memory,parley-sqlite,ws,socketio').split(',').filter(Boolean);
+const SERVER_IDS = (env.BENCH_SERVERS ?? 'parley-memory,parley-sqlite,parley-postgres,ws,socketio').split(',').filter(Boolean);
 const OUT = env.BENCH_OUT ?? join(ROOT, 'bench/results/latest.json');
 const PLOT = env.BENCH_PLOT ?? join(ROOT, 'docs/performance.png');
 const isRoot = process.getuid?.() === 0;
@@ -210,13 +210,14 @@ function freshPostgresDatabase() {
   return `postgresql://parley@/${name}?host=${encodeURIComponent(pg.dir)}&port=${pg.port}`;
 }
 
-async function startServer(id, { port = 0, dir } = {}) {
+async function startServer(id, { port = 0, dir, url } = {}) {
   const s = SERVERS[id];
   if (s.dataDir && !dir) {
     dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
     tempDirs.add(dir);
   }
-  const url = s.postgres ? freshPostgresDatabase() : undefined;
+  // A restart (the storm) keeps its database, as it keeps its data folder.
+  if (s.postgres && !url) url = freshPostgresDatabase();
   const argv = pinned(0, s.command(port, dir, url));
   let seen = '';
   let found = null;
@@ -236,7 +237,7 @@ async function startServer(id, { port = 0, dir } = {}) {
     if (Date.now() > deadline) fail(`${s.label} did not start listening within 15 s:\n  ${argv.join(' ')}\n${tail(child.log)}`);
     await sleep(20);
   }
-  return { id, child, pid: child.pid, port: found, dir, argv };
+  return { id, child, pid: child.pid, port: found, dir, url, argv };
 }
 
 async function stopServer(server, { keepDir = false } = {}) {
@@ -346,7 +347,7 @@ async function runStorm(id) {
           const t0 = Date.now();
           await stopServer(server, { keepDir: true });
           const stopped = Date.now();
-          server = await startServer(id, { port: server.port, dir: server.dir });
+          server = await startServer(id, { port: server.port, dir: server.dir, url: server.url });
           return { stop_ms: stopped - t0, down_ms: Date.now() - t0 };
         })();
       },
