@@ -21,23 +21,12 @@
 namespace parley::test {
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using Outcome = ParleydOutcome;
 
-// Runs parleyd to its end (for command lines that must not start it).
-Outcome run_parleyd(const std::string& env, const std::string& args) {
-  std::string command = env + " " + PARLEYD_PATH + " --port 0 --storage memory " + args + " 2>&1 </dev/null";
-  Outcome r;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+// Runs parleyd to its end (for command lines that must not start it), on a
+// port and store that cannot get in the way.
+Outcome run_parleyd_here(const std::string& env, const std::string& args) {
+  return run_parleyd(env, "--port 0 --storage memory " + args);
 }
 
 void write_file(const std::string& path, const std::string& content) {
@@ -50,7 +39,7 @@ struct Refusal {
 
 void expect_refused(const std::vector<Refusal>& cases) {
   for (const auto& c : cases) {
-    Outcome r = run_parleyd(c.env, c.args);
+    Outcome r = run_parleyd_here(c.env, c.args);
     EXPECT_EQ(r.exit_code, 2) << c.env << " " << c.args << "\n" << r.output;
     EXPECT_EQ(r.output.rfind("parleyd: ", 0), 0u) << r.output;
     EXPECT_NE(r.output.find(c.message), std::string::npos) << c.env << " " << c.args << "\n" << r.output;
@@ -95,10 +84,10 @@ TEST(CommandLine, RefusesUnknownFlagsAndBadValuesWithAClearMessage) {
 }
 
 TEST(CommandLine, VersionAndHelpAnswerAndExit) {
-  Outcome version = run_parleyd("", "--version");
+  Outcome version = run_parleyd_here("", "--version");
   EXPECT_EQ(version.exit_code, 0) << version.output;
   EXPECT_EQ(version.output, std::string("parleyd ") + PARLEY_VERSION + " (protocol parley.v1)\n");
-  Outcome help = run_parleyd("", "--help");
+  Outcome help = run_parleyd_here("", "--help");
   EXPECT_EQ(help.exit_code, 0) << help.output;
   for (const char* flag : {"--jwt-secret-file <v>", "--allow-dev-secret ", "--version", "[PARLEY_JWT_SECRET_FILE]"}) {
     EXPECT_NE(help.output.find(flag), std::string::npos) << flag << "\n" << help.output;

@@ -34,24 +34,8 @@ using server::Watermark;
 
 constexpr const char* kSecret = "s3cret-Passw0rd";
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs parleyd with `args` (a shell command line's words) to its end.
-Outcome run(const std::string& env, const std::string& args) {
-  std::string command = env + " " + PARLEYD_PATH + " " + args + " 2>&1 </dev/null";
-  Outcome r;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Outcome = ParleydOutcome;
+const auto run = run_parleyd;
 
 std::string shell_quoted(const std::string& text) { return "'" + text + "'"; }
 

@@ -223,4 +223,17 @@ std::string token_for(const std::string& user, const std::string& name, const st
   return server::sign_hs256(claims, secret);
 }
 
+ParleydOutcome run_parleyd(const std::string& env, const std::string& args) {
+  std::string command = env + " " + PARLEYD_PATH + " " + args + " 2>&1 </dev/null";
+  ParleydOutcome r;
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 }  // namespace parley::test

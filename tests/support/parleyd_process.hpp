@@ -84,6 +84,16 @@ class ParleydProcess {
 // A description of a wait status ("exit 0", "signal 11").
 std::string describe_status(int status);
 
+// A parleyd run to its end: for command lines that must not start it, and
+// for its subcommands (migrate).
+struct ParleydOutcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+// Runs `env parleyd args` through the shell (args are a command line's words,
+// quoted by the caller) with no stdin.
+ParleydOutcome run_parleyd(const std::string& env, const std::string& args);
+
 // A token signed with kSecret for arbitrary claims (a JSON object).
 std::string token_with_claims(const std::string& claims_json);
 // An unsigned token (alg "none"), which the server must refuse.

@@ -41,9 +41,13 @@
 #include "storage/group_commit.hpp"
 #include "storage/postgres_client.hpp"
 #include "storage/storage.hpp"
+#include "storage/store_helpers.hpp"
 
 namespace parley::server {
 namespace {
+
+using store::sql_limit;
+using store::Unwrap;
 
 using pg::Params;
 
@@ -167,21 +171,6 @@ Params member_params(const MemberRecord& m) {
   p.int64(m.read_seq).int64(m.delivered_seq).int64(m.joined_at).int64(m.last_seen);
   return p;
 }
-
-std::int64_t sql_limit(std::size_t limit) {
-  return static_cast<std::int64_t>(
-      std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
-}
-
-// The value type of what a guarded() body returns: T, or Result<T>.
-template <class R>
-struct Unwrap {
-  using type = R;
-};
-template <class T>
-struct Unwrap<StorageResult<T>> {
-  using type = T;
-};
 
 // Up to `size` connections; a call borrows one for its duration.
 class Pool {

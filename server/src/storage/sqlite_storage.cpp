@@ -33,9 +33,13 @@
 #include "storage/group_commit.hpp"
 #include "storage/sqlite_checkpointer.hpp"
 #include "storage/storage.hpp"
+#include "storage/store_helpers.hpp"
 
 namespace parley::server {
 namespace {
+
+using store::sql_limit;
+using store::Unwrap;
 
 constexpr int kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 5000;
@@ -374,21 +378,6 @@ MemberRecord read_member(const Query& q) {
   return MemberRecord{q.text(0),  q.text(1),  q.text(2),  read_word(q, 3, parse_role, "role"),
                       q.int64(4), q.int64(5), q.int64(6), q.int64(7)};
 }
-
-std::int64_t sql_limit(std::size_t limit) {
-  return static_cast<std::int64_t>(
-      std::min<std::size_t>(limit, static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max())));
-}
-
-// The value type of what a guarded() body returns: T, or Result<T>.
-template <class R>
-struct Unwrap {
-  using type = R;
-};
-template <class T>
-struct Unwrap<StorageResult<T>> {
-  using type = T;
-};
 
 class SqliteStorage final : public Storage {
  public:
