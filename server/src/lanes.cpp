@@ -6,21 +6,20 @@
 
 namespace parley::server {
 
-class StorageThreads::Strand final : public Lane {
- public:
-  explicit Strand(StorageThreads& owner) : owner_(owner), strand_(boost::asio::make_strand(owner.pool_)) {}
-  void post(std::function<void()> job) override { boost::asio::post(strand_, owner_.counted(std::move(job))); }
+void Lane::post(std::function<void()> job) {
+  if (!strand_) return job();
+  boost::asio::post(*strand_, owner_.counted(std::move(job)));
+}
 
- private:
-  StorageThreads& owner_;
-  boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
-};
+Lanes::Lanes(unsigned threads) {
+  if (threads > 0) pool_.emplace(threads);
+}
 
-StorageThreads::StorageThreads(unsigned threads) : pool_(threads) {}
+Lanes::~Lanes() {
+  if (pool_) pool_->join();
+}
 
-StorageThreads::~StorageThreads() { pool_.join(); }
-
-std::function<void()> StorageThreads::counted(std::function<void()> job) {
+std::function<void()> Lanes::counted(std::function<void()> job) {
   {
     std::lock_guard lock(mutex_);
     ++in_flight_;
@@ -39,29 +38,21 @@ std::function<void()> StorageThreads::counted(std::function<void()> job) {
   };
 }
 
-std::shared_ptr<Lane> StorageThreads::make_lane() { return std::make_shared<Strand>(*this); }
-
-void StorageThreads::post(std::function<void()> job) { boost::asio::post(pool_, counted(std::move(job))); }
-
-void StorageThreads::wait_idle() {
-  std::unique_lock lock(mutex_);
-  idle_.wait(lock, [&] { return in_flight_ == 0; });
+std::shared_ptr<Lane> Lanes::make_lane() {
+  std::optional<Lane::Strand> strand;
+  if (pool_) strand.emplace(boost::asio::make_strand(*pool_));
+  return std::shared_ptr<Lane>(new Lane(*this, std::move(strand)));
 }
 
-namespace {
+void Lanes::post(std::function<void()> job) {
+  if (!pool_) return job();
+  boost::asio::post(*pool_, counted(std::move(job)));
+}
 
-class InlineLane final : public Lane {
- public:
-  void post(std::function<void()> job) override { job(); }
-};
-
-}  // namespace
-
-std::shared_ptr<Lane> InlineLanes::make_lane() { return std::make_shared<InlineLane>(); }
-
-std::unique_ptr<Lanes> make_lanes(unsigned storage_threads) {
-  if (storage_threads == 0) return std::make_unique<InlineLanes>();
-  return std::make_unique<StorageThreads>(storage_threads);
+void Lanes::wait_idle() {
+  if (!pool_) return;
+  std::unique_lock lock(mutex_);
+  idle_.wait(lock, [&] { return in_flight_ == 0; });
 }
 
 }  // namespace parley::server

@@ -6,6 +6,10 @@
 // Each session has a lane: its jobs run in the order they were posted, one
 // at a time, so requests are answered in order and a session's state needs
 // no lock. Lanes of different sessions run in parallel on the threads.
+//
+// With no storage threads (`--storage-threads 0`: a single-threaded harness
+// such as the fuzz target, and the in-process tests) every job runs at once
+// on the thread that posts it.
 #pragma once
 
 #include <boost/asio/strand.hpp>
@@ -15,55 +19,45 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace parley::server {
 
+class Lanes;
+
 class Lane {
  public:
-  virtual ~Lane() = default;
-  virtual void post(std::function<void()> job) = 0;
+  void post(std::function<void()> job);
+
+ private:
+  friend class Lanes;
+  using Strand = boost::asio::strand<boost::asio::thread_pool::executor_type>;
+  Lane(Lanes& owner, std::optional<Strand> strand) : owner_(owner), strand_(std::move(strand)) {}
+
+  Lanes& owner_;
+  std::optional<Strand> strand_;  // none: at once
 };
 
 class Lanes {
  public:
-  virtual ~Lanes() = default;
-  virtual std::shared_ptr<Lane> make_lane() = 0;
+  // `threads` storage threads; 0: every job at once, on the posting thread.
+  explicit Lanes(unsigned threads);
+  ~Lanes();  // runs what is queued, then joins
+
+  std::shared_ptr<Lane> make_lane();
   // A job in no lane (the hubs' clock).
-  virtual void post(std::function<void()> job) = 0;
+  void post(std::function<void()> job);
   // Waits until every job posted so far, and every job they posted, has run.
-  virtual void wait_idle() = 0;
-};
-
-// The storage threads: a thread pool; a lane is a strand on it.
-class StorageThreads final : public Lanes {
- public:
-  explicit StorageThreads(unsigned threads);
-  ~StorageThreads() override;  // runs what is queued, then joins
-
-  std::shared_ptr<Lane> make_lane() override;
-  void post(std::function<void()> job) override;
-  void wait_idle() override;
+  void wait_idle();
 
  private:
-  class Strand;
+  friend class Lane;
   std::function<void()> counted(std::function<void()> job);
 
-  boost::asio::thread_pool pool_;
+  std::optional<boost::asio::thread_pool> pool_;  // none with 0 threads
   std::mutex mutex_;
   std::condition_variable idle_;
   std::size_t in_flight_ = 0;
 };
-
-// Every job at once, on the thread that posts it: `--storage-threads 0`
-// (requests on the I/O threads, as a single-threaded harness needs), and the
-// in-process tests.
-class InlineLanes final : public Lanes {
- public:
-  std::shared_ptr<Lane> make_lane() override;
-  void post(std::function<void()> job) override { job(); }
-  void wait_idle() override {}
-};
-
-std::unique_ptr<Lanes> make_lanes(unsigned storage_threads);
 
 }  // namespace parley::server

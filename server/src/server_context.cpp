@@ -40,7 +40,7 @@ ServerContext::ServerContext(Config c)
         for (unsigned i = 0; i < config.threads; ++i) w.push_back(std::make_unique<Worker>(i, sweep_interval(config)));
         return w;
       }()),
-      lanes(make_lanes(config.storage_threads)),
+      lanes(std::make_unique<Lanes>(config.storage_threads)),
       tenants(*storage, *this, config, config.tenant_limits) {}
 
 ServerContext::~ServerContext() {

@@ -13,7 +13,7 @@ namespace parley::server {
 namespace {
 
 TEST(Lanes, ALaneRunsItsJobsInOrderOneAtATime) {
-  StorageThreads threads(4);
+  Lanes threads(4);
   auto lane = threads.make_lane();
   std::vector<int> seen;  // no lock: the lane's jobs never overlap (TSan would say otherwise)
   std::atomic<int> running{0};
@@ -32,7 +32,7 @@ TEST(Lanes, ALaneRunsItsJobsInOrderOneAtATime) {
 }
 
 TEST(Lanes, AStalledLaneDoesNotHoldUpAnother) {
-  StorageThreads threads(2);
+  Lanes threads(2);
   auto stalled = threads.make_lane();
   auto other = threads.make_lane();
   std::promise<void> release;
@@ -49,7 +49,7 @@ TEST(Lanes, AStalledLaneDoesNotHoldUpAnother) {
 }
 
 TEST(Lanes, WaitIdleWaitsForJobsPostedByJobs) {
-  StorageThreads threads(2);
+  Lanes threads(2);
   auto lane = threads.make_lane();
   std::atomic<int> done{0};
   lane->post([&] {
@@ -63,8 +63,8 @@ TEST(Lanes, WaitIdleWaitsForJobsPostedByJobs) {
   EXPECT_EQ(done.load(), 3);
 }
 
-TEST(Lanes, InlineLanesRunAtOnce) {
-  InlineLanes lanes;
+TEST(Lanes, WithoutThreadsJobsRunAtOnce) {
+  Lanes lanes(0);
   int n = 0;
   lanes.make_lane()->post([&] { ++n; });
   lanes.post([&] { ++n; });
