@@ -16,6 +16,7 @@
 
 #include "config.hpp"
 #include "support/parleyd_process.hpp"
+#include "support/raw_ws.hpp"
 #include "support/test_client.hpp"
 
 namespace parley::test {
@@ -52,6 +53,9 @@ TEST(CommandLine, RefusesUnknownFlagsAndBadValuesWithAClearMessage) {
       {"", "-p 80", "unknown option -p"},
       {"", "8787", "unexpected argument 8787 (options start with --)"},
       {"", "--threads", "missing value for --threads"},
+      {"", "--storage-threads -1", "bad value for --storage-threads: -1"},
+      {"", "--storage-threads 257", "bad value for --storage-threads: 257"},
+      {"", "--storage-threads many", "bad value for --storage-threads: many"},
       {"", "--port=70000", "bad value for --port: 70000"},
       {"", "--port -1", "bad value for --port: -1"},
       {"", "--port 99999999999999999999999", "bad value for --port"},
@@ -129,6 +133,13 @@ TEST(CommandLine, ReadsTheSecretFromAFileAndRefusesFilesItCannotUse) {
       {"", "--jwt-secret x --jwt-secret-file " + good, "both --jwt-secret and --jwt-secret-file are set"},
       {"PARLEY_JWT_SECRET=x", "--jwt-secret-file " + good, "both --jwt-secret and --jwt-secret-file are set"},
   });
+}
+
+TEST(CommandLine, RequestsRunInlineOrOnAsManyStorageThreadsAsAsked) {
+  for (const char* threads : {"0", "1", "256"}) {
+    ParleydProcess server({"--storage-threads", threads});
+    EXPECT_FALSE(check_served(server.port())) << "--storage-threads " << threads;
+  }
 }
 
 TEST(CommandLine, ReadsTenantLimitsFromAFileAndRefusesABadOne) {
