@@ -48,9 +48,13 @@ native: $(BUILD)/native/build.ninja
 asan: $(BUILD)/asan/build.ninja
 	cmake --build $(BUILD)/asan
 # ThreadSanitizer: the multi-threaded parts, i.e. parleyd (its workers, the hub's
-# shards, the storage and its checkpoint thread) and the tests that drive it.
-TSAN_TARGETS := parleyd server_test limits_test storage_test conformance_test authorization_test handshake_test \
-                exhaustion_test
+# shards, the storage and its threads) and the tests that drive it. The one
+# list says what is built and what runs.
+empty :=
+space := $(empty) $(empty)
+TSAN_TESTS := server_test limits_test storage_test conformance_test authorization_test handshake_test \
+              exhaustion_test tenants_test lanes_test faults_test
+TSAN_TARGETS := parleyd $(TSAN_TESTS)
 tsan: $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan --target $(TSAN_TARGETS)
 wasm: $(BUILD)/wasm/build.ninja
@@ -84,7 +88,7 @@ test-asan: asan
 test-tsan: tsan
 	rm -f $(BUILD)/tsan/tsan-report.*
 	TSAN_OPTIONS="log_path=$(CURDIR)/$(BUILD)/tsan/tsan-report second_deadlock_stack=1" \
-	  ctest --test-dir $(BUILD)/tsan -R '^(server|limits|storage|conformance|authorization|handshake|exhaustion|tenants|lanes|faults)_test$$' \
+	  ctest --test-dir $(BUILD)/tsan -R '^($(subst $(space),|,$(strip $(TSAN_TESTS))))$$' \
 	  --output-on-failure
 	@if ls $(BUILD)/tsan/tsan-report.* >/dev/null 2>&1; then cat $(BUILD)/tsan/tsan-report.*; \
 	  echo "test-tsan: ThreadSanitizer reported the races above"; exit 1; fi
