@@ -53,6 +53,7 @@ struct Fixture {
       Config config;
       config.storage = "memory";
       config.threads = 1;
+      config.storage_threads = 0;  // requests at once on the worker this harness turns by hand
       config.jwt_secret = kSecret;
       config.max_frame_bytes = 4096;
       config.max_queue_bytes = 64 * 1024;
