@@ -49,17 +49,7 @@ std::string url_with_secret(const PostgresDatabase& database) {
   return PostgresCluster::instance().url(database.name(), "parley", kSecret);
 }
 
-class PostgresCommandTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    try {
-      database_.emplace();
-    } catch (const std::exception& e) {
-      FAIL() << e.what();
-    }
-  }
-  std::optional<PostgresDatabase> database_;
-};
+using PostgresCommandTest = WithPostgresDatabase;
 
 TEST_F(PostgresCommandTest, ParleydServesFromPostgresAndKeepsHistoryAcrossARestart) {
   std::string url = url_with_secret(*database_);

@@ -841,15 +841,8 @@ TEST_F(SqliteStorageTest, CheckpointsOffTheWriterKeepTheWalBounded) {
 
 // ---- PostgreSQL only
 
-class PostgresStorageTest : public ::testing::Test {
+class PostgresStorageTest : public test::WithPostgresDatabase {
  protected:
-  void SetUp() override {
-    try {
-      database_.emplace();
-    } catch (const std::exception& e) {
-      FAIL() << e.what();
-    }
-  }
   std::unique_ptr<Storage> open(std::size_t pool_size = kDefaultPostgresPoolSize) const {
     return open_postgres_storage(database_->url(), pool_size);
   }
@@ -869,8 +862,6 @@ class PostgresStorageTest : public ::testing::Test {
         "CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, n) "
         "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum WHERE c.conname = 'messages_dedup'");
   }
-
-  std::optional<test::PostgresDatabase> database_;
 };
 
 TEST_F(PostgresStorageTest, CreatesAVersionedSchemaInAnEmptyDatabase) {

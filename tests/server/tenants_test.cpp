@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/parleyd_process.hpp"
+#include "support/raw_ws.hpp"
 #include "support/test_client.hpp"
 
 namespace parley::test {
@@ -209,7 +210,13 @@ TEST(Tenants, LimitsRefuseConnectionsSendsAndRoomsOfOneTenantOnly) {
        }) {
     EXPECT_EQ(http_request(server.port(), "PUT", target, body, "admin-secret").substr(0, 3), status) << target << body;
   }
+  EXPECT_EQ(http_request(server.port(), "PUT", "/admin/tenants/acme", "{\"maxRooms\": " + std::string(60000, '9') + "}",
+                         "admin-secret")
+                .substr(0, 3),
+            "400")
+      << "an extreme number";
   EXPECT_EQ(http_request(server.port(), "PUT", "/admin/tenants/acme", "{}", "wrong").substr(0, 3), "401");
+  EXPECT_FALSE(check_served(server.port())) << "a fresh client is still served";
 }
 
 TEST(Tenants, TheAdminApiActsOnOneTenant) {

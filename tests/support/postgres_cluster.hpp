@@ -15,6 +15,9 @@
 // (default: the newest /usr/lib/postgresql/<version>/bin).
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +82,20 @@ class PostgresDatabase {
 
  private:
   std::string name_;
+};
+
+// A fixture with a fresh database per test; a cluster that cannot run fails
+// the test with the reason (never a skip).
+class WithPostgresDatabase : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    try {
+      database_.emplace();
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+  }
+  std::optional<PostgresDatabase> database_;
 };
 
 }  // namespace parley::test
