@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libboost1.81-dev libssl-dev           # Boost.Asio/Beast, OpenSSL (JWT HMAC)
   libsqlite3-dev                        # embedded storage
   libpq-dev postgresql                  # PostgreSQL storage (libpq), and the server its tests start
+  libhiredis-dev redis-server haproxy    # the Redis bus (hiredis's RESP code), and the cluster tests' Redis and load balancer
   libcereal-dev rapidjson-dev libvalijson-dev  # protocol layer (header-only)
   emscripten                            # em++ for the WebAssembly client
   chromium                              # end-to-end tests
