@@ -17,11 +17,12 @@ CMAKE_FUZZ := cmake -S . -B $(BUILD)/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDeb
 CMAKE_WASM := emcmake cmake -S . -B $(BUILD)/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release \
               -DCMAKE_CROSSCOMPILING_EMULATOR=/usr/bin/node
 
-.PHONY: help setup native asan tsan wasm js demo-app demo test test-native test-asan test-tsan test-wasm test-e2e test-fuzz test-js \
+.PHONY: help setup native asan tsan wasm js demo-app demo cluster test test-native test-asan test-tsan test-wasm test-e2e test-fuzz test-js \
         test-package lint fuzz soak bench format format-check clean
 
 help:
 	@echo "make demo    build and run parleyd and the chat demo"
+	@echo "make cluster PostgreSQL, Redis, three parleyd behind HAProxy, and the demo (docs/scaling.md)"
 	@echo "make test    build everything and run every suite (installs what is missing)"
 	@echo "make setup   install system packages and npm dependencies"
 	@echo "make fuzz    run each fuzz target for FUZZ_RUNS executions (default 10 M, on every core)"
@@ -79,6 +80,10 @@ demo-app: js
 
 demo: setup native demo-app
 	@scripts/demo.sh
+
+# PostgreSQL, Redis, three parleyd behind HAProxy, and the demo (docs/scaling.md).
+cluster: setup native demo-app
+	@scripts/cluster.sh
 
 test-native: native
 	ctest --test-dir $(BUILD)/native --output-on-failure

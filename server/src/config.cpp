@@ -175,6 +175,15 @@ std::vector<Option> options() {
          c.storage = "postgres";
          c.storage_url = v;
        }},
+      {"--bus", "PARLEY_BUS",
+       "the Redis of a cluster of parleyd sharing one PostgreSQL: redis://[:password@]host[:port] or "
+       "redis+unix:///path/to/redis.sock (default none: a node on its own)",
+       [](Config& c, const std::string& v) {
+         if (v.rfind("redis://", 0) != 0 && v.rfind("redis+unix://", 0) != 0 && v.rfind("unix://", 0) != 0) {
+           throw BadValue("a Redis URL: redis://host:port or redis+unix:///path");
+         }
+         c.bus_url = v;
+       }},
       {"--storage-pool-size", "PARLEY_STORAGE_POOL_SIZE",
        "PostgreSQL connections parleyd keeps open at most, at least 1 (default 4)",
        [](Config& c, const std::string& v) {
@@ -341,6 +350,16 @@ std::string finish(Config& config) {
     }
     config.jwt_secret = kDevJwtSecret;
     config.dev_secret = true;
+  }
+  if (!config.bus_url.empty()) {
+    if (config.storage == "memory") {
+      return "--bus joins nodes that share their storage, and --storage memory is this process's alone: "
+             "use --storage postgres://... (or sqlite on one machine)";
+    }
+    if (config.storage_threads == 0) {
+      return "--bus needs storage threads (--storage-threads 1 or more): nodes wait for Redis there, "
+             "never on the I/O threads";
+    }
   }
   if (config.threads == 0) config.threads = std::max(1u, std::thread::hardware_concurrency());
   if (config.idle_timeout_ms == 0) config.idle_timeout_ms = 2 * config.ping_interval_ms;

@@ -40,6 +40,8 @@ struct Config {
   std::string storage = "sqlite";       // sqlite | memory | postgres
   std::string storage_url;              // postgres: the libpq URI; may hold a password, so log only redacted
   std::uint32_t storage_pool_size = 4;  // postgres: connections kept open at most
+  // ---- cluster
+  std::string bus_url;  // redis://... : the bus between nodes sharing the storage (cluster/redis_bus.hpp)
   std::string data_dir = "./data";
   // ---- protocol
   bool strict_schema = false;  // also check every JSON frame with valijson (the schemas' oracle)

@@ -88,7 +88,7 @@ void HttpSession::route(const Request& req) {
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
   bool get = req.method() == http::verb::get || req.method() == http::verb::head;
   if (target == "/ws") return upgrade(req);
-  if (target == "/healthz" && get) return respond(http::status::ok, "application/json", "{\"status\":\"ok\"}\n");
+  if (target == "/healthz" && get) return respond(http::status::ok, "application/json", context_.health_json());
   if (target == "/metrics" && get) {
     return respond(http::status::ok, "text/plain; version=0.0.4; charset=utf-8", context_.metrics_text());
   }

@@ -41,9 +41,52 @@ ServerContext::ServerContext(Config c)
         return w;
       }()),
       lanes(std::make_unique<Lanes>(config.storage_threads)),
-      tenants(*storage, *this, config, config.tenant_limits) {}
+      bus(open_bus()),
+      tenants(*storage, *this, config, config.tenant_limits, bus.get(), bus.get()) {
+  for (int i = 0; i < 4; ++i) bus_lanes_.push_back(lanes->make_lane());
+}
+
+std::unique_ptr<RedisBus> ServerContext::open_bus() {
+  if (config.bus_url.empty()) return nullptr;
+  RedisBus::Handlers h;
+  h.room_event = [this](const std::string& channel, std::string bytes) {
+    bus_lane(channel).post([this, channel, bytes = std::move(bytes)] {
+      auto where = parse_room_channel(channel);
+      auto event = decode_room_event(bytes);
+      if (!where || !event) {
+        log::warn("bus event refused", {{"channel", channel.substr(0, 200)}});
+        return;
+      }
+      if (Tenant* t = tenants.find(where->tenant)) t->hub().on_bus_event(where->room_id, *event, wall_ms());
+    });
+  };
+  h.room_heard = [this](const std::string& channel) {
+    bus_lane(channel).post([this, channel] {
+      auto where = parse_room_channel(channel);
+      if (!where) return;
+      if (Tenant* t = tenants.find(where->tenant)) t->hub().resync(where->room_id, wall_ms());
+    });
+  };
+  h.announcement = [this](const NodeEvent& e) {
+    auto frame = protocol::decode_server_frame(e.text, protocol::Codec::binary);
+    auto* a = frame ? std::get_if<protocol::s2c::Announcement>(&frame.value()) : nullptr;
+    if (!a) return;
+    deliver_announcement(*a, e.tenant.empty() ? std::nullopt : std::optional<std::string>(e.tenant));
+  };
+  h.stats = [this] { return "{\"connections\":" + std::to_string(open_connections()) + "}"; };
+  try {
+    return std::make_unique<RedisBus>(config.bus_url, std::move(h));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--bus: ") + e.what());
+  }
+}
+
+Lane& ServerContext::bus_lane(const std::string& channel) {
+  return *bus_lanes_[std::hash<std::string>{}(channel) % bus_lanes_.size()];
+}
 
 ServerContext::~ServerContext() {
+  if (bus) bus->stop();  // no bus event is handed to the storage threads from here on
   for (auto& w : workers) w->stop();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -58,6 +101,7 @@ ServerContext::~ServerContext() {
 }
 
 void ServerContext::start() {
+  if (bus) bus->start();
   tick_timer_ = std::make_unique<boost::asio::steady_timer>(workers[0]->ioc());
   schedule_tick();
   for (auto& w : workers) threads_.emplace_back([worker = w.get()] { worker->run(); });
@@ -102,7 +146,27 @@ std::string ServerContext::metrics_text() {
     by_tenant.push_back(TenantGauges{t.name(), u.connections, u.rooms, u.rooms_loaded, u.messages,
                                      u.refused_connections, u.refused_messages, u.refused_rooms});
   });
-  return render_metrics(all, g) + render_tenant_metrics(by_tenant) + admission.metrics_text();
+  return render_metrics(all, g) + render_tenant_metrics(by_tenant) + admission.metrics_text() +
+         (bus ? bus->metrics_text() : std::string());
+}
+
+std::string ServerContext::health_json() {
+  if (!bus) return "{\"status\":\"ok\"}\n";
+  bool up = bus->up();
+  return std::string("{\"status\":\"") + (up ? "ok" : "degraded") + "\",\"node\":\"" + bus->node() + "\",\"bus\":\"" +
+         (up ? "up" : "down") + "\"}\n";
+}
+
+std::string ServerContext::cluster_json() {
+  if (!bus) return "";
+  std::string nodes;
+  for (const auto& n : bus->nodes()) {
+    if (!nodes.empty()) nodes += ",";
+    nodes +=
+        "{\"node\":\"" + n.node + "\",\"heardMsAgo\":" + std::to_string(n.heard_ms_ago) + ",\"stats\":" + n.stats + "}";
+  }
+  return std::string(",\"cluster\":{\"node\":\"") + bus->node() + "\",\"bus\":\"" + (bus->up() ? "up" : "down") +
+         "\",\"nodes\":[" + nodes + "]}";
 }
 
 std::string ServerContext::stats_json() {
@@ -121,13 +185,24 @@ std::string ServerContext::stats_json() {
          ",\"roomsStored\":" + std::to_string(storage->room_count()) +
          ",\"messagesStored\":" + std::to_string(storage->message_count()) +
          ",\"threads\":" + std::to_string(workers.size()) + ",\"storage\":\"" + config.storage +
-         "\",\"uptimeSeconds\":" + std::to_string(uptime) + ",\"tenants\":{" + by_tenant + "}}";
+         "\",\"uptimeSeconds\":" + std::to_string(uptime) + ",\"tenants\":{" + by_tenant + "}" + cluster_json() + "}";
 }
 
 void ServerContext::announce(const std::string& text, const std::string& level,
                              const std::optional<std::string>& tenant) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   protocol::s2c::Announcement a{"a_" + std::to_string(rng() % 1'000'000'000'000ULL), text, level, wall_ms()};
+  deliver_announcement(a, tenant);
+  if (bus) {
+    NodeEvent e;
+    e.tenant = tenant.value_or("");
+    e.text = protocol::encode(protocol::s2c::Frame{a}, protocol::Codec::binary);
+    bus->announce(std::move(e));
+  }
+}
+
+void ServerContext::deliver_announcement(const protocol::s2c::Announcement& a,
+                                         const std::optional<std::string>& tenant) {
   for (auto& w : workers) {
     boost::asio::post(w->ioc(), [worker = w.get(), a, tenant] {
       SharedFrame frames[2];
@@ -160,6 +235,7 @@ void ServerContext::shutdown(std::chrono::milliseconds grace) {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  if (bus) bus->stop();
   if (auto failed = storage->flush()) {
     log::error("storage flush failed at shutdown", {{"error", failed->message}});
   } else {

@@ -16,6 +16,7 @@
 #include "admission.hpp"
 #include "auth.hpp"
 #include "client_session.hpp"
+#include "cluster/redis_bus.hpp"
 #include "config.hpp"
 #include "lanes.hpp"
 #include "peer.hpp"
@@ -39,6 +40,8 @@ class ServerContext : public Dispatch {
   std::vector<std::unique_ptr<Worker>> workers;
   // The storage threads: every request's hub and storage work (lanes.hpp).
   std::unique_ptr<Lanes> lanes;
+  // The cluster bus (--bus), or none: before the tenants, whose hubs use it.
+  std::unique_ptr<RedisBus> bus;
   // Each app's rooms and users: the default tenant's, and those named by tokens.
   Tenants tenants;
 
@@ -59,13 +62,22 @@ class ServerContext : public Dispatch {
 
   std::string metrics_text();
   std::string stats_json();
+  // /healthz: ok, or degraded while the cluster bus is down (still serving).
+  std::string health_json();
   // Sends an announcement to every authenticated connection, or to a tenant's.
   void announce(const std::string& text, const std::string& level, const std::optional<std::string>& tenant);
 
  private:
   void schedule_tick();
   std::int64_t open_connections();
+  std::unique_ptr<RedisBus> open_bus();
+  // ,"cluster":{...} for stats_json, or nothing without a bus.
+  std::string cluster_json();
+  // Bus events run on the storage threads, each room's on one lane, in order.
+  Lane& bus_lane(const std::string& channel);
+  void deliver_announcement(const protocol::s2c::Announcement& a, const std::optional<std::string>& tenant);
 
+  std::vector<std::shared_ptr<Lane>> bus_lanes_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_worker_{0};
   std::unique_ptr<boost::asio::steady_timer> tick_timer_;

@@ -30,6 +30,9 @@ void ImmediateDispatch::deliver(std::size_t, server::Delivery delivery) {
 InProcessServer::InProcessServer(server::Config c) : InProcessServer(std::move(c), server::make_memory_storage()) {}
 
 InProcessServer::InProcessServer(server::Config c, std::shared_ptr<server::Storage> shared)
+    : InProcessServer(std::move(c), std::move(shared), nullptr) {}
+
+InProcessServer::InProcessServer(server::Config c, std::shared_ptr<server::Storage> shared, server::RoomBus* bus)
     : config([&] {
         if (c.jwt_secret.empty()) c.jwt_secret = ParleydProcess::kSecret;
         c.storage = "memory";
@@ -37,7 +40,7 @@ InProcessServer::InProcessServer(server::Config c, std::shared_ptr<server::Stora
       }()),
       storage(std::move(shared)),
       verifier(config.jwt_secret),
-      tenants(*storage, dispatch, config, config.tenant_limits),
+      tenants(*storage, dispatch, config, config.tenant_limits, bus),
       now_(server::wall_ms()) {}
 
 InProcessClient::InProcessClient(InProcessServer& server, const std::string& user, bool say_hello)

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "client_session.hpp"
+#include "cluster/room_bus.hpp"
 #include "metrics.hpp"
 #include "peer.hpp"
 #include "storage/storage.hpp"
@@ -78,6 +79,8 @@ class InProcessServer {
   // A second "node" on the same storage as `other` (a shared PostgreSQL, in
   // parleyd): its own hubs and sessions, the other's rooms and messages.
   InProcessServer(server::Config config, std::shared_ptr<server::Storage> shared);
+  // A node of a cluster: its hubs talk to the others' over `bus` (fake_bus.hpp).
+  InProcessServer(server::Config config, std::shared_ptr<server::Storage> shared, server::RoomBus* bus);
 
   // The clock: starts at the real time (tokens are signed against it), moves
   // only when the test says.

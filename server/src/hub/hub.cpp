@@ -34,12 +34,15 @@ std::optional<Role> role_of(const std::optional<MemberRecord>& member) {
 
 }  // namespace
 
-Hub::Hub(Storage& storage, Dispatch& dispatch, const Config& config, const std::atomic<std::uint32_t>* max_rooms)
+Hub::Hub(Storage& storage, Dispatch& dispatch, const Config& config, const std::atomic<std::uint32_t>* max_rooms,
+         RoomBus* bus, std::string tenant)
     : storage_(storage),
       dispatch_(dispatch),
       config_(config),
       rooms_(PresenceTimings{config.idle_after_ms, config.offline_grace_ms}, config.typing_ttl_ms),
-      max_rooms_(max_rooms) {}
+      max_rooms_(max_rooms),
+      bus_(bus),
+      tenant_(std::move(tenant)) {}
 
 Hub::~Hub() = default;
 
@@ -56,8 +59,20 @@ Result<bool> Hub::load_stored(Room& room) {
   auto stored = storage_.load_room(room.record.id);
   if (!stored) return stored.error();
   if (!stored.value()) return false;
+  std::int64_t delivered = room.record.head_seq;
   room.record = *stored.value();
   room.loaded = true;
+  if (room.known && delivered < room.record.head_seq) {
+    // Read again after a failure: the subscribers still wait for what was
+    // stored past what they were sent (a write that landed after all, or
+    // another node's messages).
+    room.record.head_seq = delivered;
+    if (auto failed = catch_up(room)) {
+      room.loaded = false;
+      return *failed;
+    }
+  }
+  room.known = true;
   return true;
 }
 
@@ -104,6 +119,7 @@ std::optional<Error> Hub::open_for(Room& room, const std::string& room_id, const
                 {{"room", room_id}, {"kind", std::string(to_string(record.kind))}, {"by", user.user_id}});
       room.record = record;
       room.loaded = true;
+      room.known = true;
     } else if (auto failed = ensure_loaded(room)) {  // created meanwhile by another process on the same storage
       return failed;
     }
@@ -132,7 +148,15 @@ std::optional<Error> Hub::join(const Identity& user, const std::shared_ptr<Peer>
                                std::int64_t now) {
   LockedRoom locked = rooms_.lock(request.roomId, true);
   Room& room = *locked;
+  watch(room);
+  bool was_loaded = room.loaded;
   if (auto refused = open_for(room, request.roomId, user, now)) return refused;  // tick() evicts it
+  if (bus_) {
+    // Other nodes' messages this one has not delivered yet go to the room's
+    // subscribers first: the joiner's replay ends where they are.
+    if (auto failed = catch_up(room)) return unavailable(&room, *failed, "read messages");
+    if (!was_loaded) load_remote_presence(room);
+  }
 
   // Everything read from storage first: a failure leaves no subscription.
   const RoomRecord& r = room.record;
@@ -152,7 +176,7 @@ std::optional<Error> Hub::join(const Identity& user, const std::shared_ptr<Peer>
   std::optional<PresenceChange> came = new_subscription ? room.presence.connected(user.user_id, now) : std::nullopt;
   joined.members = members_of(room, records.value());
   fan_out(dispatch_, {peer}, joined);
-  if (came) broadcast_presence(room, {*came});
+  if (came) local_presence(room, {*came});
   return std::nullopt;
 }
 
@@ -177,8 +201,10 @@ std::optional<Error> Hub::leave(const std::string& room_id, const Identity& user
   if (!removed) return unavailable(room.room.get(), removed.error(), "remove member");
   auto others = unsubscribe_user(*room, user.user_id, user.name, now);
   std::erase_if(others, [&](const std::shared_ptr<Peer>& p) { return p.get() == peer; });
-  fan_out(dispatch_, others, s2c::Removed{room_id, user.user_id, "you left this room"});
-  broadcast_presence(*room, {PresenceChange{user.user_id, PresenceStatus::offline, now}});
+  s2c::Frame frame = s2c::Removed{room_id, user.user_id, "you left this room"};
+  fan_out(dispatch_, others, frame);
+  publish(*room, RoomEvent::Kind::removed, user.user_id, &frame);
+  announce_gone(*room, user.user_id, now);
   log::info("member left for good", {{"room", room_id}, {"user", user.user_id}});
   return std::nullopt;
 }
@@ -206,16 +232,13 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
   m.replyTo = draft.replyTo;
   m.createdAt = now;
   auto stored = storage_.append_message(m);
-  // Another parleyd sharing the database (PostgreSQL) took this seq: read
-  // the room's head again and take the next one. The database decides the
-  // order; our subscribers see the other node's messages as a gap in seq,
-  // which clients fill from history.
+  // Another parleyd sharing the database took this seq: the database decides
+  // the order. Its messages go to our subscribers first (they may not have
+  // come over the bus yet), then this one takes the next seq.
   constexpr int kConflictRetries = 8;
   for (int attempt = 0; !stored && stored.error().code == ErrorCode::conflict && attempt < kConflictRetries;
        ++attempt) {
-    auto fresh = storage_.load_room(room_id);
-    if (!fresh || !fresh.value()) break;
-    room->record.head_seq = fresh.value()->head_seq;
+    if (auto failed = catch_up(*room)) return unavailable(room.room.get(), *failed, "read messages");
     m.seq = room->record.head_seq + 1;
     stored = storage_.append_message(m);
   }
@@ -234,8 +257,10 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
   }
 
   stop_typing(*room, sender.user_id, sender.name);
-  fan_out(dispatch_, room->live_subscribers(), s2c::MessageEvent{m});
-  if (auto back = room->presence.activity(sender.user_id, now)) broadcast_presence(*room, {*back});
+  s2c::Frame event = s2c::MessageEvent{m};
+  fan_out(dispatch_, room->live_subscribers(), event);
+  publish(*room, RoomEvent::Kind::message, sender.user_id, &event);
+  if (auto back = room->presence.activity(sender.user_id, now)) local_presence(*room, {*back});
   return Posted{std::move(m), false};
 }
 
@@ -265,8 +290,10 @@ std::optional<Error> Hub::kick(const std::string& room_id, const Identity& actor
   if (!removed_member) return unavailable(room.room.get(), removed_member.error(), "remove member");
 
   auto removed = unsubscribe_user(*room, target, target_record.value()->name, now);
-  fan_out(dispatch_, removed, s2c::Removed{room_id, actor.user_id, std::string("removed by ") + actor.name});
-  broadcast_presence(*room, {PresenceChange{target, PresenceStatus::offline, now}});
+  s2c::Frame frame = s2c::Removed{room_id, actor.user_id, std::string("removed by ") + actor.name};
+  fan_out(dispatch_, removed, frame);
+  publish(*room, RoomEvent::Kind::removed, target, &frame);
+  announce_gone(*room, target, now);
   log::info("member removed", {{"room", room_id}, {"user", target}, {"by", actor.user_id}});
   return std::nullopt;
 }
@@ -303,8 +330,11 @@ Result<MemberRecord> Hub::set_role(const std::string& room_id, const std::string
   if (member.role != wanted.value()) {
     member.role = wanted.value();
     if (auto failed = storage_.put_member(member)) return unavailable(room.room.get(), *failed, "set role");
-    auto seen = room->presence.last_seen_of(user_id);
-    broadcast_presence(*room, {PresenceChange{user_id, room->presence.status_of(user_id), seen.value_or(now)}});
+    PresenceChange now_is = merged_presence(*room, user_id);
+    if (now_is.last_seen == 0) now_is.last_seen = now;
+    s2c::Frame frame = presence_frame(*room, {now_is});
+    fan_out(dispatch_, room->live_subscribers(), frame);
+    publish(*room, RoomEvent::Kind::frame, user_id, &frame);
     log::info("role changed", {{"room", room_id}, {"user", user_id}, {"role", role}});
   }
   return member;
@@ -320,16 +350,24 @@ std::optional<Error> Hub::typing(const std::string& room_id, const Identity& use
     return std::nullopt;
   }
   if (room->typing.typed(user.user_id, now)) {
-    fan_out(dispatch_, room->live_subscribers(user.user_id),
-            s2c::Typing{room_id, user.user_id, user.name, true, room->typing.ttl_ms()});
+    s2c::Frame frame = s2c::Typing{room_id, user.user_id, user.name, true, room->typing.ttl_ms()};
+    fan_out(dispatch_, room->live_subscribers(user.user_id), frame);
+    publish(*room, RoomEvent::Kind::typing, user.user_id, &frame);
   }
-  if (auto back = room->presence.activity(user.user_id, now)) broadcast_presence(*room, {*back});
+  if (auto back = room->presence.activity(user.user_id, now)) local_presence(*room, {*back});
   return std::nullopt;
 }
 
 void Hub::stop_typing(Room& room, const std::string& user_id, const std::string& name) {
   if (!room.typing.stopped(user_id)) return;
-  fan_out(dispatch_, room.live_subscribers(user_id), s2c::Typing{room.record.id, user_id, name, false, 0});
+  s2c::Frame frame = s2c::Typing{room.record.id, user_id, name, false, 0};
+  fan_out(dispatch_, room.live_subscribers(user_id), frame);
+  publish(room, RoomEvent::Kind::typing, user_id, &frame);
+}
+
+void Hub::announce_gone(Room& room, const std::string& user_id, std::int64_t now) {
+  room.shown.erase(user_id);
+  broadcast_presence(room, {PresenceChange{user_id, PresenceStatus::offline, now}});
 }
 
 std::optional<Error> Hub::receipt(const std::string& room_id, const Identity& user, const Peer* from, Watermark which,
@@ -348,8 +386,9 @@ std::optional<Error> Hub::receipt(const std::string& room_id, const Identity& us
   auto now_at = storage_.advance_watermark(room_id, user.user_id, which, up_to_seq);
   if (!now_at) return unavailable(room.room.get(), now_at.error(), "advance watermark");
   if (now_at.value() && *now_at.value() > old) {
-    fan_out(dispatch_, room->live_subscribers(),
-            s2c::Receipt{room_id, user.user_id, std::string(to_string(which)), *now_at.value()});
+    s2c::Frame frame = s2c::Receipt{room_id, user.user_id, std::string(to_string(which)), *now_at.value()};
+    fan_out(dispatch_, room->live_subscribers(), frame);
+    publish(*room, RoomEvent::Kind::frame, user.user_id, &frame);
   }
   return std::nullopt;
 }
@@ -360,7 +399,12 @@ void Hub::set_status(const std::vector<std::string>& room_ids, const Identity& u
     Error ignored;
     LockedRoom room = rooms_.lock_subscribed(id, from, ignored);
     if (!room) continue;
-    if (auto c = room->presence.set_status(user.user_id, status, now)) broadcast_presence(*room, {*c});
+    if (auto c = room->presence.set_status(user.user_id, status, now)) local_presence(*room, {*c});
+    // The user's connections on other nodes take the same status.
+    if (bus_) {
+      RoomEvent e{RoomEvent::Kind::status, bus_->node(), user.user_id, status, now, {}};
+      bus_->publish(room_channel(tenant_, id), encode(e));
+    }
   }
 }
 
@@ -369,7 +413,7 @@ void Hub::activity(const std::vector<std::string>& room_ids, const Identity& use
     Error ignored;
     LockedRoom room = rooms_.lock_subscribed(id, from, ignored);
     if (!room) continue;
-    if (auto c = room->presence.activity(user.user_id, now)) broadcast_presence(*room, {*c});
+    if (auto c = room->presence.activity(user.user_id, now)) local_presence(*room, {*c});
   }
 }
 
@@ -387,7 +431,22 @@ void Hub::tick(std::int64_t now) {
           log::warn("storage failed", {{"operation", "touch member"}, {"error", failed->message}});
         }
       }
-      if (!changes.empty()) broadcast_presence(*room, changes);
+      local_presence(*room, changes);
+    }
+    if (bus_) {
+      auto gone = room->remote.forget_dead([&](const std::string& node) { return bus_->alive(node); });
+      settle_presence(*room, gone);
+      // Without the bus, other nodes' messages are read from storage, once a
+      // second per room with subscribers, until it is back.
+      constexpr std::int64_t kPollMs = 1000;
+      if (!bus_->up() && room->loaded && !room->subscribers.empty() && now - room->polled_at >= kPollMs) {
+        room->polled_at = now;
+        if (auto failed = catch_up(*room)) unavailable(room.room.get(), *failed, "read messages");
+      }
+      if (room->watched && room->settled()) {
+        bus_->unwatch(room_channel(tenant_, room->record.id));
+        room->watched = false;
+      }
     }
     rooms_.evict_if_settled(room);
   });
@@ -400,9 +459,9 @@ std::vector<Member> Hub::members_of(Room& room, const std::vector<MemberRecord>&
     member.userId = m.user_id;
     member.name = m.name;
     member.role = std::string(to_string(m.role));
-    member.status = std::string(to_string(room.presence.status_of(m.user_id)));
-    auto seen = room.presence.last_seen_of(m.user_id);
-    if (seen || m.last_seen > 0) member.lastSeen = seen.value_or(m.last_seen);
+    PresenceChange now_is = merged_presence(room, m.user_id);
+    member.status = std::string(to_string(now_is.status));
+    if (now_is.last_seen > 0 || m.last_seen > 0) member.lastSeen = std::max(now_is.last_seen, m.last_seen);
     if (m.read_seq > 0) member.readSeq = m.read_seq;
     if (m.delivered_seq > 0) member.deliveredSeq = m.delivered_seq;
     out.push_back(std::move(member));
@@ -411,6 +470,12 @@ std::vector<Member> Hub::members_of(Room& room, const std::vector<MemberRecord>&
 }
 
 void Hub::broadcast_presence(Room& room, const std::vector<PresenceChange>& changes) {
+  auto subscribers = room.live_subscribers();
+  if (subscribers.empty() || changes.empty()) return;
+  fan_out(dispatch_, subscribers, presence_frame(room, changes));
+}
+
+s2c::Presence Hub::presence_frame(Room& room, const std::vector<PresenceChange>& changes) {
   s2c::Presence frame;
   frame.roomId = room.record.id;
   for (const auto& c : changes) {
@@ -425,7 +490,7 @@ void Hub::broadcast_presence(Room& room, const std::vector<PresenceChange>& chan
     m.lastSeen = c.last_seen;
     frame.members.push_back(std::move(m));
   }
-  fan_out(dispatch_, room.live_subscribers(), frame);
+  return frame;
 }
 
 }  // namespace parley::server

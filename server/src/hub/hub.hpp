@@ -16,6 +16,12 @@
 // asks. Storage failures answer the request that met them with `internal`
 // (the client retries); the room is read again from storage on its next
 // use, so a write that did land after all is not missed.
+//
+// In a cluster (a RoomBus, issue 15), several nodes share the storage and
+// hold subscribers of the same rooms. Each room's events are published on
+// its channel (hub_cluster.cpp): a node delivers another's messages in seq
+// order, filling any gap from storage first, so every subscriber on every
+// node sees one gap-free order; presence merges every node's word.
 #pragma once
 
 #include <atomic>
@@ -26,6 +32,8 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "cluster/bus_events.hpp"
+#include "cluster/room_bus.hpp"
 #include "config.hpp"
 #include "hub/presence.hpp"
 #include "hub/room_registry.hpp"
@@ -40,8 +48,10 @@ class Hub {
  public:
   // `max_rooms`: how many rooms `storage` may hold (0: no limit), read at
   // each creation; a join that would create one more is refused.
-  Hub(Storage& storage, Dispatch& dispatch, const Config& config,
-      const std::atomic<std::uint32_t>* max_rooms = nullptr);
+  // `bus`: the cluster's, or none for a node on its own; `tenant` names the
+  // rooms' channels on it.
+  Hub(Storage& storage, Dispatch& dispatch, const Config& config, const std::atomic<std::uint32_t>* max_rooms = nullptr,
+      RoomBus* bus = nullptr, std::string tenant = "default");
   ~Hub();
 
   // Subscribes `peer` to the room (creating it, or adding the user as a
@@ -97,6 +107,12 @@ class Hub {
   // eviction of settled rooms.
   void tick(std::int64_t now);
 
+  // Cluster: an event another node published on the room's channel.
+  void on_bus_event(const std::string& room_id, const RoomEvent& event, std::int64_t now);
+  // Cluster: the bus confirmed the room's channel is heard (again, after a
+  // reconnection): catches up with the messages and presence missed meanwhile.
+  void resync(const std::string& room_id, std::int64_t now);
+
   // Rooms in memory (subscribed, or settling presence).
   std::size_t rooms_loaded() const { return rooms_.size(); }
   // Joins refused because they would have created a room past max_rooms.
@@ -121,8 +137,33 @@ class Hub {
   // Unsubscribes every connection of `user_id` in the room; returns them.
   std::vector<std::shared_ptr<Peer>> unsubscribe_user(Room& room, const std::string& user_id, const std::string& name,
                                                       std::int64_t now);
+  protocol::s2c::Presence presence_frame(Room& room, const std::vector<PresenceChange>& changes);
   void broadcast_presence(Room& room, const std::vector<PresenceChange>& changes);
   void stop_typing(Room& room, const std::string& user_id, const std::string& name);
+  // Tells the subscribers that `user_id` is offline, now (removed, or left).
+  void announce_gone(Room& room, const std::string& user_id, std::int64_t now);
+
+  // ---- presence over the cluster (hub_cluster.cpp)
+  // This node's word on users changed: told to the other nodes, and to the
+  // subscribers where the merged status changed.
+  void local_presence(Room& room, const std::vector<PresenceChange>& changes);
+  // Tells the subscribers of each user whose merged status is not what they
+  // were last shown.
+  void settle_presence(Room& room, const std::vector<std::string>& user_ids);
+  // The user's status merged over this node and the others.
+  PresenceChange merged_presence(const Room& room, const std::string& user_id) const;
+  // Reads the other nodes' words stored on the bus (a room just loaded, or
+  // the bus back).
+  void load_remote_presence(Room& room);
+
+  // ---- messages over the cluster
+  // With the room locked and loaded: delivers to the subscribers whatever
+  // storage holds past record.head_seq, in order.
+  std::optional<protocol::Error> catch_up(Room& room);
+  // Starts hearing the room's channel.
+  void watch(Room& room);
+  void publish(Room& room, RoomEvent::Kind kind, const std::string& user_id, const protocol::s2c::Frame* frame);
+  void deliver_remote(Room& room, const RoomEvent& event, std::int64_t now);
 
   Storage& storage_;
   Dispatch& dispatch_;
@@ -130,6 +171,8 @@ class Hub {
   RoomRegistry rooms_;
   const std::atomic<std::uint32_t>* max_rooms_;
   std::atomic<std::size_t> rooms_refused_{0};
+  RoomBus* bus_;
+  std::string tenant_;
 };
 
 }  // namespace parley::server

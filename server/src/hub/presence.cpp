@@ -88,6 +88,14 @@ std::optional<std::int64_t> RoomPresence::last_seen_of(const std::string& user_i
   return it->second.last_seen;
 }
 
+std::vector<PresenceChange> RoomPresence::present() const {
+  std::vector<PresenceChange> out;
+  for (const auto& [user_id, e] : users_) {
+    if (e.status != Status::offline) out.push_back(PresenceChange{user_id, e.status, e.last_seen});
+  }
+  return out;
+}
+
 std::size_t RoomPresence::connected_users() const {
   std::size_t n = 0;
   for (const auto& [user_id, e] : users_) n += e.connections > 0 ? 1 : 0;

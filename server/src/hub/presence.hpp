@@ -49,6 +49,8 @@ class RoomPresence {
   // offline for users never seen.
   PresenceStatus status_of(const std::string& user_id) const;
   std::optional<std::int64_t> last_seen_of(const std::string& user_id) const;
+  // Every user not offline, with their status and last seen.
+  std::vector<PresenceChange> present() const;
   // Users with at least one connection in the room.
   std::size_t connected_users() const;
   // Nobody connected and no offline transition pending: nothing left that

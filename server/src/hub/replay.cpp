@@ -24,6 +24,9 @@ StorageResult<Replay> replay_since(Storage& storage, const RoomRecord& room, std
     return newest_page();
   }
   out.messages = std::move(missed).value();
+  // Another node may have stored messages this one has not delivered yet:
+  // they come live, after `joined`.
+  std::erase_if(out.messages, [&](const protocol::Message& m) { return m.seq > room.head_seq; });
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hub/presence.hpp"
+#include "hub/remote_presence.hpp"
 #include "hub/typing.hpp"
 #include "parley/protocol/errors.hpp"
 #include "peer.hpp"
@@ -32,10 +33,20 @@ struct Room {
   std::mutex mutex;
   bool loaded = false;   // record holds the stored room
   bool evicted = false;  // taken out of its shard: look it up again
-  RoomRecord record;     // its id is set from the start, the rest once loaded
+  // Loaded once: the subscribers have been sent every message up to
+  // record.head_seq, so a reload after a storage failure catches up from there.
+  bool known = false;
+  RoomRecord record;  // its id is set from the start, the rest once loaded
   std::unordered_map<const Peer*, Subscriber> subscribers;
-  RoomPresence presence;
+  RoomPresence presence;  // over this node's connections
   RoomTyping typing;
+  // In a cluster: the room's bus channel is watched, the other nodes'
+  // presence words, and when storage was last polled while the bus was down.
+  bool watched = false;
+  RemotePresence remote;
+  std::int64_t polled_at = 0;
+  // The status each user was last shown with to the subscribers (absent: offline).
+  std::unordered_map<std::string, PresenceStatus> shown;
 
   // The subscribers' live connections, but for those of `except_user`.
   std::vector<std::shared_ptr<Peer>> live_subscribers(const std::string& except_user = {}) const;

@@ -1,5 +1,7 @@
 // What one user may do over all their connections, wherever they landed:
-// how many connections they hold, and a token bucket per rate class.
+// how many connections they hold, and a token bucket per rate class. In a
+// cluster, both are the cluster's (shared_limits.hpp), with this node's own
+// as the fallback while Redis cannot answer.
 // Thread-safe: users are split into shards with a lock each.
 #pragma once
 
@@ -10,13 +12,16 @@
 #include <string>
 #include <unordered_map>
 
+#include "cluster/shared_limits.hpp"
 #include "rate_limit.hpp"
 
 namespace parley::server {
 
 class UserLimits {
  public:
-  UserLimits(std::uint32_t max_connections_per_user, const Rates& per_connection, const Rates& per_user);
+  // `shared`: the cluster's (its keys start with `scope`, the tenant), or none.
+  UserLimits(std::uint32_t max_connections_per_user, const Rates& per_connection, const Rates& per_user,
+             SharedLimits* shared = nullptr, std::string scope = {});
 
   // Counts a connection of the user; false (and not counted) when the user
   // already has the most allowed.
@@ -45,8 +50,12 @@ class UserLimits {
   };
   Shard& shard_of(const std::string& user_id) { return shards_[std::hash<std::string>{}(user_id) % kShards]; }
 
+  std::string key_of(const std::string& user_id) const { return scope_ + "/" + user_id; }
+
   std::uint32_t max_connections_;
   Rates rates_;
+  SharedLimits* shared_;
+  std::string scope_;
   bool buckets_always_;  // some user rate is tighter than its per-connection rate
   std::array<Shard, kShards> shards_;
 };

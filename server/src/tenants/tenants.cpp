@@ -12,12 +12,12 @@ Rate send_rate(const TenantLimits& limits) {
 }  // namespace
 
 Tenant::Tenant(std::string name, Storage& shared, std::int64_t rooms, Dispatch& dispatch, const Config& config,
-               TenantLimits limits)
+               TenantLimits limits, RoomBus* bus, SharedLimits* shared_limits)
     : name_(std::move(name)),
       storage_(shared, name_, rooms),
       max_rooms_(limits.max_rooms),
-      hub_(storage_, dispatch, config, &max_rooms_),
-      users_(config.max_connections_per_user, config.rates, config.user_rates),
+      hub_(storage_, dispatch, config, &max_rooms_, bus, name_),
+      users_(config.max_connections_per_user, config.rates, config.user_rates, shared_limits, name_),
       limits_(limits),
       sends_(send_rate(limits)) {}
 
@@ -72,15 +72,28 @@ Tenant::Usage Tenant::usage() const {
   return u;
 }
 
-Tenants::Tenants(Storage& shared, Dispatch& dispatch, const Config& config, TenantLimitsFile limits)
-    : shared_(shared), dispatch_(dispatch), config_(config), limits_(std::move(limits)) {}
+Tenants::Tenants(Storage& shared, Dispatch& dispatch, const Config& config, TenantLimitsFile limits, RoomBus* bus,
+                 SharedLimits* shared_limits)
+    : shared_(shared),
+      dispatch_(dispatch),
+      config_(config),
+      limits_(std::move(limits)),
+      bus_(bus),
+      shared_limits_(shared_limits) {}
+
+Tenant* Tenants::find(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  auto it = tenants_.find(name);
+  return it == tenants_.end() ? nullptr : it->second.get();
+}
 
 protocol::Result<Tenant*> Tenants::get(const std::string& name) {
   std::lock_guard lock(mutex_);
   if (auto it = tenants_.find(name); it != tenants_.end()) return it->second.get();
   auto rooms = shared_.count_rooms(TenantStorage::prefix_of(name));
   if (!rooms) return rooms.error();
-  auto tenant = std::make_unique<Tenant>(name, shared_, rooms.value(), dispatch_, config_, limits_.for_tenant(name));
+  auto tenant = std::make_unique<Tenant>(name, shared_, rooms.value(), dispatch_, config_, limits_.for_tenant(name),
+                                         bus_, shared_limits_);
   Tenant* out = tenant.get();
   tenants_.emplace(name, std::move(tenant));
   return out;

@@ -32,7 +32,7 @@ namespace parley::server {
 class Tenant {
  public:
   Tenant(std::string name, Storage& shared, std::int64_t rooms, Dispatch& dispatch, const Config& config,
-         TenantLimits limits);
+         TenantLimits limits, RoomBus* bus = nullptr, SharedLimits* shared_limits = nullptr);
 
   const std::string& name() const { return name_; }
   Hub& hub() { return hub_; }
@@ -78,12 +78,16 @@ class Tenant {
 class Tenants {
  public:
   // `limits`: each named tenant's limits and the default for the others (TenantLimitsFile).
-  Tenants(Storage& shared, Dispatch& dispatch, const Config& config, TenantLimitsFile limits);
+  // `bus`, `shared_limits`: the cluster's (hub.hpp, user_limits.hpp), or none.
+  Tenants(Storage& shared, Dispatch& dispatch, const Config& config, TenantLimitsFile limits, RoomBus* bus = nullptr,
+          SharedLimits* shared_limits = nullptr);
 
   // The tenant, created at first use (its rooms counted once in storage), or
   // the storage failure that kept it from being counted.
   protocol::Result<Tenant*> get(const std::string& name);
   void for_each(const std::function<void(Tenant&)>& visit);
+  // The tenant if it has been used, else nullptr.
+  Tenant* find(const std::string& name);
   // Sets a tenant's limits (the admin API); creates the tenant if need be.
   protocol::Result<Tenant*> set_limits(const std::string& name, TenantLimits limits);
 
@@ -95,6 +99,8 @@ class Tenants {
   Dispatch& dispatch_;
   const Config& config_;
   TenantLimitsFile limits_;
+  RoomBus* bus_;
+  SharedLimits* shared_limits_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Tenant>, std::less<>> tenants_;
 };

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Runs Parley as a cluster on one machine until Ctrl-C, which stops it all:
+# PostgreSQL (the history), Redis (the bus), three parleyd nodes, HAProxy in
+# front of them (round robin, no stickiness) and the chat demo, which talks to
+# HAProxy only. docs/scaling.md explains the parts.
+#
+#   CLUSTER_DIR    where PostgreSQL and Redis keep their files (default
+#                  /tmp/parley-cluster; the history survives restarts of the cluster)
+#   CLUSTER_PORT   HAProxy's port, the one clients use (default 8787)
+#   NODE_PORTS     the nodes' own ports (default "8801 8802 8803")
+#   DEMO_PORT      the demo's port (default 3000); NO_DEMO=1 runs without it
+#
+# Each node's command line is written to $CLUSTER_DIR/node<N>.sh and its pid to
+# $CLUSTER_DIR/node<N>.pid, so a node can be killed and started again by hand
+# (or by the end-to-end tests) while the rest runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CLUSTER_DIR=${CLUSTER_DIR:-/tmp/parley-cluster}
+CLUSTER_PORT=${CLUSTER_PORT:-8787}
+NODE_PORTS=${NODE_PORTS:-"8801 8802 8803"}
+DEMO_PORT=${DEMO_PORT:-3000}
+NO_DEMO=${NO_DEMO:-0}
+PG_PORT=55432  # names PostgreSQL's socket file only: it listens on no TCP port
+
+ports="$CLUSTER_PORT $NODE_PORTS"
+[ "$NO_DEMO" = 1 ] || ports="$ports $DEMO_PORT"
+for port in $ports; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "cluster: port $port is already in use (another cluster or demo still running?)." >&2
+    exit 1
+  fi
+done
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+for tool in "$pg_bin/initdb" "$pg_bin/pg_ctl" redis-server haproxy; do
+  command -v "$tool" >/dev/null || { echo "cluster: $tool is missing (make setup installs it)" >&2; exit 1; }
+done
+
+mkdir -p "$CLUSTER_DIR"
+CLUSTER_DIR=$(cd "$CLUSTER_DIR" && pwd)
+# PostgreSQL refuses to run as root: its tools run as the postgres user then.
+as_pg=()
+if [ "$(id -u)" = 0 ]; then
+  as_pg=(runuser -u postgres --)
+  chown postgres "$CLUSTER_DIR"
+fi
+
+groups=()
+cleanup() {
+  trap - INT TERM EXIT
+  for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
+  for f in "$CLUSTER_DIR"/node*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$CLUSTER_DIR/pg" -m fast -w stop >/dev/null 2>&1 || true
+  rm -f "$CLUSTER_DIR"/node*.pid
+  echo
+  echo "cluster stopped"
+}
+trap cleanup INT TERM EXIT
+
+if [ ! -f "$CLUSTER_DIR/pg/PG_VERSION" ]; then
+  echo "cluster: creating the PostgreSQL cluster in $CLUSTER_DIR/pg"
+  "${as_pg[@]}" "$pg_bin/initdb" -D "$CLUSTER_DIR/pg" -A trust -U parley --no-sync >"$CLUSTER_DIR/initdb.log"
+fi
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$CLUSTER_DIR/pg" -l "$CLUSTER_DIR/postgres.log" -w \
+  -o "-k $CLUSTER_DIR -p $PG_PORT -c listen_addresses=''" start >/dev/null
+"${as_pg[@]}" "$pg_bin/psql" -h "$CLUSTER_DIR" -p "$PG_PORT" -U parley -d postgres -tAc \
+  "SELECT 1 FROM pg_database WHERE datname = 'parley'" | grep -q 1 ||
+  "${as_pg[@]}" "$pg_bin/psql" -h "$CLUSTER_DIR" -p "$PG_PORT" -U parley -d postgres -qc "CREATE DATABASE parley"
+storage="postgresql://parley@/parley?host=$CLUSTER_DIR&port=$PG_PORT"
+
+rm -f "$CLUSTER_DIR/redis.sock"
+setsid redis-server --port 0 --unixsocket "$CLUSTER_DIR/redis.sock" --unixsocketperm 700 --save '' \
+  --appendonly no --dir "$CLUSTER_DIR" --logfile "$CLUSTER_DIR/redis.log" &
+groups+=($!)
+bus="redis+unix://$CLUSTER_DIR/redis.sock"
+
+n=0
+servers=""
+for port in $NODE_PORTS; do
+  n=$((n + 1))
+  cat >"$CLUSTER_DIR/node$n.sh" <<NODE
+#!/usr/bin/env bash
+# Node $n of the cluster: starts it in the background, its pid in node$n.pid.
+cd "$PWD"
+setsid ./build/native/server/parleyd --port $port --storage '$storage' --bus '$bus' \\
+  --admin-token "\${PARLEY_ADMIN_TOKEN:-cluster-admin}" >>"$CLUSTER_DIR/node$n.log" 2>&1 &
+echo \$! >"$CLUSTER_DIR/node$n.pid"
+NODE
+  chmod +x "$CLUSTER_DIR/node$n.sh"
+  "$CLUSTER_DIR/node$n.sh"
+  servers="$servers    server node$n 127.0.0.1:$port check inter 1s fall 2 rise 1
+"
+done
+
+# HAProxy needs two descriptors per connection (client and node side).
+maxconn=$(( $(ulimit -n) / 2 - 100 ))
+cat >"$CLUSTER_DIR/haproxy.cfg" <<CFG
+global
+    maxconn $maxconn
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    timeout tunnel 1h
+    option http-server-close
+frontend parley
+    bind 127.0.0.1:$CLUSTER_PORT
+    default_backend nodes
+backend nodes
+    balance roundrobin
+    option httpchk GET /healthz
+    retry-on conn-failure empty-response
+    retries 3
+    option redispatch
+$servers
+CFG
+setsid haproxy -f "$CLUSTER_DIR/haproxy.cfg" -db >"$CLUSTER_DIR/haproxy.log" 2>&1 &
+groups+=($!)
+
+if [ "$NO_DEMO" != 1 ]; then
+  PARLEY_URL="ws://localhost:$CLUSTER_PORT/ws" NEXT_TELEMETRY_DISABLED=1 \
+    setsid npm run start -w chat-nextjs --silent -- -p "$DEMO_PORT" >/dev/null &
+  groups+=($!)
+fi
+
+ready=0
+for _ in $(seq 1 150); do
+  ok=1
+  for port in $NODE_PORTS $CLUSTER_PORT; do
+    curl -fs "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"bus":"up"' || ok=0
+  done
+  [ "$NO_DEMO" = 1 ] || curl -fs "http://127.0.0.1:$DEMO_PORT" >/dev/null 2>&1 || ok=0
+  if [ "$ok" = 1 ]; then ready=1; break; fi
+  sleep 0.2
+done
+if [ "$ready" != 1 ]; then
+  echo "cluster: not up within 30 s; logs in $CLUSTER_DIR" >&2
+  exit 1
+fi
+cat <<MSG
+
+  Parley cluster is running: PostgreSQL, Redis, nodes on ports ${NODE_PORTS// /, },
+  HAProxy on ws://localhost:$CLUSTER_PORT/ws (round robin).
+MSG
+[ "$NO_DEMO" = 1 ] || cat <<MSG
+
+      http://localhost:$DEMO_PORT
+
+  Open it in several tabs: each lands on a node in turn. Kill a node
+  (kill -9 \$(cat $CLUSTER_DIR/node1.pid)) and its tabs move to another;
+  start it again with $CLUSTER_DIR/node1.sh.
+MSG
+cat <<MSG
+
+  Logs and files: $CLUSTER_DIR. Press Ctrl-C to stop everything.
+
+MSG
+# Runs until Ctrl-C (or until HAProxy, Redis or the demo ends).
+wait -n

@@ -1,0 +1,309 @@
+// Several parleyd on one PostgreSQL and one Redis (issue 15), as a user runs
+// them: real processes, real sockets. Clients on different nodes share rooms;
+// every member on every node sees one gap-free order; Redis restarts and node
+// deaths lose nothing.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "bus/redis_connection.hpp"
+#include "support/parleyd_process.hpp"
+#include "support/postgres_cluster.hpp"
+#include "support/redis_server.hpp"
+#include "support/test_client.hpp"
+
+namespace parley::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ClusterTest : public WithPostgresDatabase {
+ protected:
+  void SetUp() override {
+    WithPostgresDatabase::SetUp();
+    if (HasFatalFailure()) return;
+    try {
+      redis_.emplace();
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+  }
+
+  // Publishes raw bytes on the Redis the nodes use, as any client of it could.
+  void publish(const std::string& url, const std::string& channel, const std::string& payload) {
+    boost::asio::io_context ioc;
+    server::redis::Connection c(ioc, server::redis::Address::parse(url), server::redis::Connection::Mode::commands, {});
+    c.start();
+    std::thread runner([&] { ioc.run(); });
+    server::redis::Reply r;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      r = c.call({"PUBLISH", channel, payload}, 1s);
+      if (!r.is_error()) break;
+      std::this_thread::sleep_for(20ms);  // connecting: retried until it answers
+    }
+    EXPECT_FALSE(r.is_error()) << r.str;
+    c.stop();
+    ioc.stop();
+    runner.join();
+  }
+
+  // A node of the cluster; `extra` flags after the common ones.
+  std::unique_ptr<ParleydProcess> node(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--storage",
+                                     database_->url(),
+                                     "--bus",
+                                     redis_->url(),
+                                     "--admin-token",
+                                     "admin-secret",
+                                     "--offline-grace-ms",
+                                     "300",
+                                     "--storage-pool-size",
+                                     "2",
+                                     "--rate-messages",
+                                     "1000/1000",
+                                     "--user-rate-messages",
+                                     "1000/1000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<ParleydProcess>(args);
+    EXPECT_TRUE(p->wait_for_log("bus up", 10s)) << p->log();
+    return p;
+  }
+
+  std::optional<RedisServer> redis_;
+};
+
+// Frames of `type` until one satisfies `done` (or the time runs out).
+std::vector<Json> collect(TestClient& c, const std::string& type, const std::function<bool(const Json&)>& done,
+                          std::chrono::milliseconds timeout = 15s) {
+  std::vector<Json> out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    Json f = c.next(type,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+    if (f.IsNull()) break;
+    bool stop = done(f);
+    out.push_back(std::move(f));
+    if (stop) break;
+  }
+  return out;
+}
+
+// The status of `user` in a presence frame, or "".
+std::string status_in(const Json& presence, const std::string& user) {
+  for (const auto& m : presence["members"].GetArray()) {
+    if (str(m, "userId") == user) return str(m, "status");
+  }
+  return "";
+}
+
+// Waits for a presence frame saying `user` is `status`.
+bool sees(TestClient& c, const std::string& user, const std::string& status, std::chrono::milliseconds timeout) {
+  auto frames = collect(
+      c, "presence", [&](const Json& f) { return status_in(f, user) == status; }, timeout);
+  return !frames.empty() && status_in(frames.back(), user) == status;
+}
+
+TEST_F(ClusterTest, TwoClientsOnDifferentNodesChatWithTypingPresenceReceiptsKicksAndAnnouncements) {
+  auto a = node();
+  auto b = node();
+  TestClient alice(a->port(), "alice");
+  TestClient bob(b->port(), "bob");
+  ASSERT_EQ(str(alice.join("lobby"), "type"), "joined");
+  Json joined = bob.join("lobby");
+  ASSERT_EQ(str(joined, "type"), "joined") << b->log();
+  // bob's node read alice's presence from the bus's store: online at once.
+  bool alice_online = false;
+  for (const auto& m : joined["members"].GetArray()) {
+    if (str(m, "userId") == "alice") alice_online = str(m, "status") == "online";
+  }
+  EXPECT_TRUE(alice_online);
+  EXPECT_TRUE(sees(alice, "bob", "online", 5s)) << "alice is told that bob came, on another node";
+
+  bob.send(R"({"type":"typing","roomId":"lobby","active":true})");
+  Json typing = alice.next("typing");
+  ASSERT_FALSE(typing.IsNull()) << a->log();
+  EXPECT_EQ(str(typing, "userId"), "bob");
+
+  ASSERT_EQ(str(alice.send_text("lobby", cmid("alice", 1), "hi bob"), "type"), "ack");
+  Json m = bob.next("message");
+  ASSERT_FALSE(m.IsNull()) << b->log();
+  EXPECT_EQ(seq_of(m), 1);
+  EXPECT_EQ(str(m["message"], "content"), "hi bob");
+
+  bob.send(R"({"type":"read","ref":"r1","roomId":"lobby","upToSeq":1})");
+  Json receipt = alice.next("receipt");
+  ASSERT_FALSE(receipt.IsNull()) << a->log();
+  EXPECT_EQ(str(receipt, "userId"), "bob");
+  EXPECT_EQ(receipt["upToSeq"].GetInt64(), 1);
+
+  // An announcement made through node A reaches bob on node B.
+  std::string sent =
+      http_request(a->port(), "POST", "/admin/broadcast", R"({"text":"maintenance at noon"})", "admin-secret");
+  EXPECT_EQ(sent.substr(0, 3), "202") << sent;
+  Json announcement = bob.next("announcement");
+  ASSERT_FALSE(announcement.IsNull()) << b->log();
+  EXPECT_EQ(str(announcement, "text"), "maintenance at noon");
+
+  // The owner on node A removes bob, who is on node B.
+  alice.send(R"({"type":"kick","ref":"k1","roomId":"lobby","userId":"bob"})");
+  Json removed = bob.next("removed");
+  ASSERT_FALSE(removed.IsNull()) << b->log();
+  EXPECT_EQ(str(removed, "roomId"), "lobby");
+  EXPECT_TRUE(sees(alice, "bob", "offline", 5s));
+  // bob no longer hears the room.
+  ASSERT_EQ(str(alice.send_text("lobby", cmid("alice", 2), "bob is gone"), "type"), "ack");
+  EXPECT_TRUE(bob.next("message", 500ms).IsNull());
+
+  // The cluster shows in the stats of either node.
+  std::string stats = http_request(b->port(), "GET", "/admin/stats", "", "admin-secret");
+  EXPECT_NE(stats.find("\"cluster\""), std::string::npos) << stats;
+  EXPECT_NE(http_get(a->port(), "/healthz").find("\"bus\":\"up\""), std::string::npos);
+}
+
+TEST_F(ClusterTest, ThreeSendersOnThreeNodesGiveEveryMemberOneGapFreeOrder) {
+  std::vector<std::unique_ptr<ParleydProcess>> nodes;
+  for (int i = 0; i < 3; ++i) nodes.push_back(node());
+  constexpr int kEach = 60;
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(
+        std::make_unique<TestClient>(nodes[static_cast<std::size_t>(i)]->port(), "u" + std::to_string(i)));
+    ASSERT_EQ(str(clients.back()->join("race"), "type"), "joined");
+  }
+  // Each sends without waiting for acks, all at once.
+  std::vector<std::thread> senders;
+  for (int i = 0; i < 3; ++i) {
+    senders.emplace_back([&, i] {
+      auto& c = *clients[static_cast<std::size_t>(i)];
+      for (int k = 0; k < kEach; ++k) {
+        c.send(R"({"type":"send","ref":"s)" + std::to_string(k) + R"(","roomId":"race","clientMsgId":")" +
+               cmid(c.user, k) + R"(","message":{"type":"text","content":"m)" + std::to_string(k) + R"("}})");
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  std::vector<std::vector<std::pair<std::int64_t, std::string>>> seen(3);
+  for (int i = 0; i < 3; ++i) {
+    auto frames = collect(*clients[static_cast<std::size_t>(i)], "message",
+                          [&](const Json& f) { return seq_of(f) >= 3 * kEach; });
+    for (const auto& f : frames) seen[static_cast<std::size_t>(i)].emplace_back(seq_of(f), str(f["message"], "id"));
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::vector<std::int64_t> order;
+    for (const auto& [seq, id] : seen[static_cast<std::size_t>(i)]) order.push_back(seq);
+    EXPECT_EQ(order, range(1, 3 * kEach)) << "member " << i << "\n" << nodes[static_cast<std::size_t>(i)]->log();
+  }
+  EXPECT_EQ(seen[0], seen[1]);
+  EXPECT_EQ(seen[1], seen[2]);
+}
+
+TEST_F(ClusterTest, RedisRestartedMidTrafficLosesNothingAndIsReported) {
+  auto a = node();
+  auto b = node();
+  TestClient alice(a->port(), "alice");
+  TestClient bob(b->port(), "bob");
+  ASSERT_EQ(str(alice.join("lobby"), "type"), "joined");
+  ASSERT_EQ(str(bob.join("lobby"), "type"), "joined");
+  constexpr int kTotal = 90;
+  for (int i = 1; i <= kTotal; ++i) {
+    if (i == 30) {
+      redis_->stop();
+      EXPECT_TRUE(a->wait_for_log("bus down", 10s)) << a->log();
+      EXPECT_NE(http_get(a->port(), "/healthz").find("\"degraded\""), std::string::npos);
+      EXPECT_EQ(metric_now(a->port(), "parley_bus_up"), 0);
+    }
+    if (i == 60) {
+      std::size_t from = a->log().size();
+      redis_->start();
+      EXPECT_TRUE(a->wait_for_log("bus up", 10s, from)) << a->log();
+    }
+    ASSERT_EQ(str(alice.send_text("lobby", cmid("alice", i), "m" + std::to_string(i)), "type"), "ack");
+  }
+  auto frames = collect(bob, "message", [&](const Json& f) { return seq_of(f) >= kTotal; });
+  std::vector<std::int64_t> order;
+  for (const auto& f : frames) order.push_back(seq_of(f));
+  EXPECT_EQ(order, range(1, kTotal)) << b->log();
+  EXPECT_EQ(metric_when(a->port(), "parley_bus_up", 1), 1);
+  EXPECT_GE(metric_now(a->port(), "parley_bus_outages_total"), 1);
+  EXPECT_NE(http_get(b->port(), "/healthz").find("\"bus\":\"up\""), std::string::npos);
+}
+
+TEST_F(ClusterTest, ANodeKilledMidTrafficLosesNothingDuplicatesNothingAndItsUsersGoOffline) {
+  auto a = node();
+  auto b = node();
+  TestClient bob(b->port(), "bob");
+  ASSERT_EQ(str(bob.join("lobby"), "type"), "joined");
+  auto carol = std::make_unique<TestClient>(a->port(), "carol");
+  ASSERT_EQ(str(carol->join("lobby"), "type"), "joined");
+  auto alice = std::make_unique<TestClient>(a->port(), "alice");
+  ASSERT_EQ(str(alice->join("lobby"), "type"), "joined");
+  EXPECT_TRUE(sees(bob, "carol", "online", 5s));
+
+  constexpr int kTotal = 80;
+  // alice sends without waiting; node A dies after 40 of them are out.
+  for (int i = 1; i <= 40; ++i) {
+    alice->send(R"({"type":"send","ref":"s)" + std::to_string(i) + R"(","roomId":"lobby","clientMsgId":")" +
+                cmid("alice", i) + R"(","message":{"type":"text","content":"m)" + std::to_string(i) + R"("}})");
+  }
+  a->kill_hard();
+  auto killed_at = std::chrono::steady_clock::now();
+  // alice comes back through node B and sends everything again: what node A
+  // stored is answered with the original, the rest is stored now.
+  alice = std::make_unique<TestClient>(b->port(), "alice");
+  ASSERT_EQ(str(alice->join("lobby"), "type"), "joined");
+  for (int i = 1; i <= kTotal; ++i) {
+    ASSERT_EQ(str(alice->send_text("lobby", cmid("alice", i), "m" + std::to_string(i)), "type"), "ack");
+  }
+  auto frames = collect(bob, "message", [&](const Json& f) { return seq_of(f) >= kTotal; });
+  std::vector<std::int64_t> order;
+  std::set<std::string> ids;
+  for (const auto& f : frames) {
+    order.push_back(seq_of(f));
+    ids.insert(str(f["message"], "clientMsgId"));
+  }
+  EXPECT_EQ(order, range(1, kTotal)) << b->log();
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kTotal)) << "every message once";
+  // carol was only on node A: bob sees her go offline within the bound
+  // (the node timeout, 5 s, and a tick).
+  EXPECT_TRUE(sees(bob, "carol", "offline", 10s)) << b->log();
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 8s);
+}
+
+TEST_F(ClusterTest, MalformedBusEventsAreRefusedAndTheNodeServesOn) {
+  auto a = node();
+  TestClient alice(a->port(), "alice");
+  ASSERT_EQ(str(alice.join("lobby"), "type"), "joined");
+  for (const std::string& payload :
+       {std::string(""), std::string("M"), std::string("M\x00\x05short", 8), std::string(1 << 20, 'F'),
+        std::string("P\x00\x01x\x00\x01u\x09", 9), std::string("\xff\xff\xff\xff", 4)}) {
+    publish(redis_->url(), "p:r:default/lobby", payload);
+    publish(redis_->url(), "p:nodes", payload);
+  }
+  publish(redis_->url(), "p:r:/", "M");
+  publish(redis_->url(), "p:r:default/", "M");
+  // A fresh client is served, and the room works.
+  TestClient fresh(a->port(), "fresh");
+  ASSERT_EQ(str(fresh.join("lobby"), "type"), "joined");
+  ASSERT_EQ(str(alice.send_text("lobby", cmid("alice", 1), "still here"), "type"), "ack");
+  EXPECT_FALSE(fresh.next("message").IsNull());
+  EXPECT_TRUE(a->running());
+}
+
+TEST_F(ClusterTest, ANodeStartsWithoutRedisAndJoinsWhenItComes) {
+  redis_->stop();
+  auto a =
+      std::make_unique<ParleydProcess>(std::vector<std::string>{"--storage", database_->url(), "--bus", redis_->url()});
+  EXPECT_NE(http_get(a->port(), "/healthz").find("\"degraded\""), std::string::npos);
+  TestClient alice(a->port(), "alice");
+  ASSERT_EQ(str(alice.join("lobby"), "type"), "joined");
+  ASSERT_EQ(str(alice.send_text("lobby", cmid("alice", 1), "alone for now"), "type"), "ack");
+  redis_->start();
+  EXPECT_TRUE(a->wait_for_log("bus up", 10s)) << a->log();
+  EXPECT_NE(http_get(a->port(), "/healthz").find("\"bus\":\"up\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace parley::test
