@@ -16,7 +16,7 @@
 //   node bench/run.mjs --plot-only           redraw the plot from the results file
 //   node bench/run.mjs --tables              print the tables of the results file again
 // Environment: BENCH_ROUNDS (3), BENCH_SCENARIOS (fanout,saturation,idle,storm,client),
-// BENCH_SERVERS (parley-memory,parley-sqlite,parley-postgres,ws,socketio; also parley-sqlite-inline), BENCH_NICE (-20 as root: the
+// BENCH_SERVERS (parley-memory,parley-sqlite,parley-postgres,parley-bus,ws,socketio; also parley-sqlite-inline), BENCH_NICE (-20 as root: the
 // server and the load generator run at this niceness, ahead of other work on a shared
 // machine; "off" to leave it),
 // BENCH_CONTENTION (0.1: a fan-out or saturation run whose windows saw more than this many
@@ -39,7 +39,7 @@ const SECRET = 'bench-secret-0123456789abcdef';
 const env = process.env;
 const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
 const SCENARIOS = (env.BENCH_SCENARIOS ?? 'fanout,saturation,idle,storm,client').split(',').filter(Boolean);
-const SERVER_IDS = (env.BENCH_SERVERS ?? 'parley-memory,parley-sqlite,parley-postgres,ws,socketio').split(',').filter(Boolean);
+const SERVER_IDS = (env.BENCH_SERVERS ?? 'parley-memory,parley-sqlite,parley-postgres,parley-bus,ws,socketio').split(',').filter(Boolean);
 const OUT = env.BENCH_OUT ?? join(ROOT, 'bench/results/latest.json');
 const PLOT = env.BENCH_PLOT ?? join(ROOT, 'docs/performance.png');
 const isRoot = process.getuid?.() === 0;
@@ -95,6 +95,16 @@ const SERVERS = {
   'parley-postgres': {
     label: 'Parley (PostgreSQL)', proto: 'parley', parley: true, postgres: true,
     command: (port, dir, url) => [PARLEYD, '--port', String(port), '--jwt-secret', SECRET, '--storage', url, ...PARLEY_LIMITS],
+    ready: { stream: 'stderr', re: /msg=listening .*?port=(\d+)/ },
+  },
+  // Two nodes on that PostgreSQL with a Redis bus (issue 15): each room's
+  // sender on node A, its other members on node B, so every delivery crosses
+  // the bus. Both nodes, Redis and PostgreSQL count as the server; compare
+  // with parley-postgres, one node doing the same job (the "bus / one node" row).
+  'parley-bus': {
+    label: 'Parley (2 nodes, Redis bus)', proto: 'parley', parley: true, postgres: true, cluster: true,
+    command: (port, dir, url, bus) => [PARLEYD, '--port', String(port), '--jwt-secret', SECRET, '--storage', url, '--bus', bus,
+      ...PARLEY_LIMITS],
     ready: { stream: 'stderr', re: /msg=listening .*?port=(\d+)/ },
   },
   ws: {
@@ -210,7 +220,39 @@ function freshPostgresDatabase() {
   return `postgresql://parley@/${name}?host=${encodeURIComponent(pg.dir)}&port=${pg.port}`;
 }
 
-async function startServer(id, { port = 0, dir, url } = {}) {
+// A Redis for the bus (no persistence), on a Unix socket, on the servers' core.
+async function startRedis() {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-redis-'));
+  tempDirs.add(dir);
+  const socket = join(dir, 'redis.sock');
+  const child = launch(pinned(0, ['redis-server', '--port', '0', '--unixsocket', socket, '--save', '', '--appendonly', 'no',
+    '--dir', dir]));
+  const deadline = Date.now() + 10000;
+  while (spawnSync('redis-cli', ['-s', socket, 'ping'], { encoding: 'utf8' }).stdout?.trim() !== 'PONG') {
+    if (child.exited || child.spawnError || Date.now() > deadline) fail(`redis-server did not start:\n${tail(child.log)}`);
+    await sleep(20);
+  }
+  return { child, pid: child.pid, dir, url: `redis+unix://${socket}` };
+}
+
+async function startServer(id, opts = {}) {
+  if (!SERVERS[id].cluster) return startOne(id, opts);
+  // The bus's two nodes: the publishers' (A) and the members' (B, the one the table names).
+  const redis = await startRedis();
+  const url = opts.url ?? freshPostgresDatabase();
+  const a = await startOne(id, { url, bus: redis.url });
+  const b = await startOne(id, { url, bus: redis.url, port: opts.port ?? 0 });
+  for (const node of [a, b]) {
+    const deadline = Date.now() + 10000;
+    while (!/"bus":"up"/.test(await fetch(`http://127.0.0.1:${node.port}/healthz`).then((r) => r.text(), () => ''))) {
+      if (Date.now() > deadline) fail(`a node of ${SERVERS[id].label} never saw its bus up:\n${tail(node.child.log)}`);
+      await sleep(20);
+    }
+  }
+  return { ...b, publisherPort: a.port, trees: [a.pid, redis.pid], others: [a, { child: redis.child, dir: redis.dir }] };
+}
+
+async function startOne(id, { port = 0, dir, url, bus } = {}) {
   const s = SERVERS[id];
   if (s.dataDir && !dir) {
     dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
@@ -218,7 +260,7 @@ async function startServer(id, { port = 0, dir, url } = {}) {
   }
   // A restart (the storm) keeps its database, as it keeps its data folder.
   if (s.postgres && !url) url = freshPostgresDatabase();
-  const argv = pinned(0, s.command(port, dir, url));
+  const argv = pinned(0, s.command(port, dir, url, bus));
   let seen = '';
   let found = null;
   const watch = (d) => {
@@ -241,6 +283,7 @@ async function startServer(id, { port = 0, dir, url } = {}) {
 }
 
 async function stopServer(server, { keepDir = false } = {}) {
+  for (const other of server.others ?? []) await stopServer(other, { keepDir });
   const { child } = server;
   if (!child.exited) {
     child.kill('SIGTERM');
@@ -301,7 +344,9 @@ async function withServer(id, fn) {
 }
 
 const common = (server) => ['--proto', SERVERS[server.id].proto, '--port', String(server.port), '--server-pid', String(server.pid),
-  ...(SERVERS[server.id].postgres ? ['--server-tree', String(ensurePostgres().pid)] : []), '--secret', SECRET];
+  ...(SERVERS[server.id].postgres ? ['--server-tree', String(ensurePostgres().pid)] : []),
+  ...(server.trees ?? []).flatMap((pid) => ['--server-tree', String(pid)]),
+  ...(server.publisherPort ? ['--publisher-port', String(server.publisherPort)] : []), '--secret', SECRET];
 
 async function runFanout(id) {
   return withServer(id, async (server) => {
@@ -416,6 +461,19 @@ function scenarioTable(title, metrics, perServer, note) {
       }
       rows.push(row);
     }
+  }
+  // What the bus costs: the same job on two nodes against one.
+  if (ids.includes('parley-bus') && ids.includes('parley-postgres')) {
+    const row = ['ratio bus (2 nodes) / one node (PostgreSQL)'];
+    ratios['parley-bus/parley-postgres'] = {};
+    for (const m of metrics) {
+      const a = stats['parley-bus'][m.key]?.median;
+      const b = stats['parley-postgres'][m.key]?.median;
+      const r = m.ratio !== false && a !== null && a !== undefined && b ? a / b : null;
+      ratios['parley-bus/parley-postgres'][m.key] = r;
+      row.push(r === null ? '' : `${r.toFixed(2)}×`);
+    }
+    rows.push(row);
   }
   printTable(title, ['server', ...metrics.map((m) => m.label)], rows);
   if (note) console.log(`\n${note}`);

@@ -23,6 +23,8 @@ using parley::bench::Opcode;
 
 LoadGen::LoadGen(Options o) : opt_(std::move(o)), rbuf_(256 * 1024) {
   endpoint_ = tcp::endpoint(net::ip::make_address(opt_.host), opt_.port);
+  publisher_endpoint_ =
+      opt_.publisher_port ? tcp::endpoint(net::ip::make_address(opt_.host), opt_.publisher_port) : endpoint_;
   int n = opt_.rooms * opt_.per_room;
   conns_.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
@@ -152,7 +154,7 @@ void LoadGen::start_connect(Conn& c) {
     if (ec) return lost(c, "bind: " + ec.message());
   }
   auto gen = c.gen;
-  c.sock.async_connect(endpoint_, [this, &c, gen](boost::system::error_code e) {
+  c.sock.async_connect(c.publisher ? publisher_endpoint_ : endpoint_, [this, &c, gen](boost::system::error_code e) {
     if (gen != c.gen) return;
     if (e) return lost(c, "connect: " + e.message());
     c.state = State::upgrading;

@@ -154,6 +154,7 @@ class LoadGen {
   int softirq_pid_ = ksoftirqd0_pid();
   net::io_context io_{1};
   tcp::endpoint endpoint_;
+  tcp::endpoint publisher_endpoint_;
   std::vector<net::ip::address_v4> sources_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<Publisher> publishers_;

@@ -45,7 +45,9 @@ Options parse_options(int argc, char** argv) {
     } else if (a == "--server-pid") {
       o.server_pid = std::stoi(value());
     } else if (a == "--server-tree") {
-      o.server_tree_pid = std::stoi(value());
+      o.server_tree_pids.push_back(std::stoi(value()));
+    } else if (a == "--publisher-port") {
+      o.publisher_port = static_cast<std::uint16_t>(std::stoi(value()));
     } else if (a == "--secret") {
       o.secret = value();
     } else if (a == "--rooms") {
@@ -99,7 +101,7 @@ Options parse_options(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       std::puts(
           "parley_loadgen --scenario fanout|saturation|idle|storm|soak --proto parley|ws|sio --port N\n"
-          "  [--server-pid P] [--server-tree P] [--secret S] [--rooms 10] [--per-room 100] [--connections N]\n"
+          "  [--server-pid P] [--server-tree P]... [--publisher-port P] [--secret S] [--rooms 10] [--per-room 100] [--connections N]\n"
           "  fanout:     [--rates 200,1000] [--warmup 1] [--window 5] [--drain 5]   (messages/s)\n"
           "  saturation: [--start-rate 200] [--factor 1.25] [--max-rate 100000] [--step 2] [--step-warmup 0.5] "
           "[--max-p99 500]\n"

@@ -15,9 +15,13 @@ struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   int server_pid = 0;
-  // A process whose CPU (with its children's) counts as the server's: the
-  // database a parleyd stores in (PostgreSQL's postmaster and its backends).
-  int server_tree_pid = 0;
+  // Processes whose CPU (with their children's) counts as the server's: the
+  // database a parleyd stores in (PostgreSQL's postmaster and its backends),
+  // and in a cluster the other nodes and Redis. --server-tree, repeated.
+  std::vector<int> server_tree_pids;
+  // Where the publishers connect, when not --port: a sender on one node of a
+  // cluster, its room's members on another.
+  std::uint16_t publisher_port = 0;
   std::string secret = "bench-secret-0123456789abcdef";
   int rooms = 10;
   int per_room = 100;

@@ -75,17 +75,19 @@ StatFields stat_fields(const std::string& pid) {
 
 }  // namespace
 
-ProcSample sample_server(int pid, int tree) {
+ProcSample sample_server(int pid, const std::vector<int>& trees) {
   ProcSample s = sample_proc(pid);
-  if (tree <= 0 || s.cpu_s < 0) return s;
-  StatFields root = stat_fields(std::to_string(tree));
-  if (!root.ok) return s;
-  s.cpu_s += root.own_s + root.reaped_s;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    StatFields child = stat_fields(name);
-    if (child.ok && child.ppid == tree) s.cpu_s += child.own_s;
+  for (int tree : trees) {
+    if (tree <= 0 || s.cpu_s < 0) continue;
+    StatFields root = stat_fields(std::to_string(tree));
+    if (!root.ok) continue;
+    s.cpu_s += root.own_s + root.reaped_s;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      std::string name = entry.path().filename().string();
+      if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+      StatFields child = stat_fields(name);
+      if (child.ok && child.ppid == tree) s.cpu_s += child.own_s;
+    }
   }
   return s;
 }

@@ -1,6 +1,8 @@
 // Clocks and /proc sampling of the load generator: its own CPU, the server's CPU and RSS, the cores' busy time.
 #pragma once
 
+#include <vector>
+
 #include <chrono>
 #include <cstdint>
 
@@ -24,7 +26,7 @@ struct ProcSample {
 ProcSample sample_proc(int pid);
 // The server's CPU and RSS: `pid`'s, plus the CPU of `tree` and of its
 // children, live (their own) and gone (what `tree` reaped), when tree > 0.
-ProcSample sample_server(int pid, int tree);
+ProcSample sample_server(int pid, const std::vector<int>& trees);
 
 // Busy and stolen time of cores 0 and 1 (/proc/stat, seconds): what else ran
 // on the benchmark's cores during a window.

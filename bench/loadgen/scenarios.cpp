@@ -46,7 +46,7 @@ LoadGen::Window LoadGen::open_window() {
   max_latency_us_ = 0;
   win_received_ = 0;
   Window w{
-      now_ns(),      0, own_cpu_s(), sample_server(opt_.server_pid, opt_.server_tree_pid), sample_proc(softirq_pid_),
+      now_ns(),      0, own_cpu_s(), sample_server(opt_.server_pid, opt_.server_tree_pids), sample_proc(softirq_pid_),
       sample_cores()};
   win_start_ = w.start;
   win_end_ = INT64_MAX;
@@ -57,7 +57,7 @@ LoadGen::Window LoadGen::open_window() {
 Json LoadGen::close_window(const Window& w, double offered_msgs) {
   std::int64_t end = now_ns();
   win_end_ = end;
-  ProcSample server1 = sample_server(opt_.server_pid, opt_.server_tree_pid);
+  ProcSample server1 = sample_server(opt_.server_pid, opt_.server_tree_pids);
   ProcSample softirq1 = sample_proc(softirq_pid_);
   double own1 = own_cpu_s();
   double seconds = static_cast<double>(end - w.start) / 1e9;
@@ -217,14 +217,14 @@ net::awaitable<void> LoadGen::saturation() {
 }
 
 net::awaitable<void> LoadGen::idle() {
-  ProcSample before = sample_server(opt_.server_pid, opt_.server_tree_pid);
+  ProcSample before = sample_server(opt_.server_pid, opt_.server_tree_pids);
   double own0 = own_cpu_s();
   double setup = co_await establish();
   double own_setup = own_cpu_s() - own0;
   std::fprintf(stderr, "parley_loadgen: %zu connections joined in %.2f s\n", conns_.size(), setup);
-  ProcSample at_setup = sample_server(opt_.server_pid, opt_.server_tree_pid);
+  ProcSample at_setup = sample_server(opt_.server_pid, opt_.server_tree_pids);
   co_await sleep_s(opt_.settle_s);
-  ProcSample after_settle = sample_server(opt_.server_pid, opt_.server_tree_pid);
+  ProcSample after_settle = sample_server(opt_.server_pid, opt_.server_tree_pids);
   auto n = static_cast<double>(conns_.size());
   Json j;
   j.integer("connections", static_cast<std::int64_t>(conns_.size()))
@@ -343,7 +343,7 @@ net::awaitable<void> LoadGen::soak() {
   double setup = co_await establish();
   std::fprintf(stderr, "parley_loadgen: %zu connections joined in %.2f s\n", conns_.size(), setup);
   co_await sleep_s(opt_.settle_s);
-  ProcSample first = sample_server(opt_.server_pid, opt_.server_tree_pid);
+  ProcSample first = sample_server(opt_.server_pid, opt_.server_tree_pids);
   std::uint64_t disconnects0 = disconnects_;
   std::uint64_t churned = 0;
   std::vector<std::pair<double, std::int64_t>> samples{{0.0, first.rss_kb}};
@@ -362,7 +362,7 @@ net::awaitable<void> LoadGen::soak() {
       lost(c, "churn");
     }
     if (elapsed >= next_sample) {
-      ProcSample now = sample_server(opt_.server_pid, opt_.server_tree_pid);
+      ProcSample now = sample_server(opt_.server_pid, opt_.server_tree_pids);
       samples.emplace_back(elapsed, now.rss_kb);
       std::fprintf(stderr, "parley_loadgen: soak %4.0f s: server RSS %lld kB, %d joined\n", elapsed,
                    static_cast<long long>(now.rss_kb), joined_);
@@ -381,7 +381,7 @@ net::awaitable<void> LoadGen::soak() {
       },
       30);
   co_await wait_until([&] { return missing() == 0; }, 30, 0.1);
-  ProcSample last = sample_server(opt_.server_pid, opt_.server_tree_pid);
+  ProcSample last = sample_server(opt_.server_pid, opt_.server_tree_pids);
   samples.emplace_back(static_cast<double>(now_ns() - start) / 1e9, last.rss_kb);
 
   // Growth over the second half (SQLite's page cache, 2 MB a connection, and
