@@ -54,7 +54,8 @@ asan: $(BUILD)/asan/build.ninja
 empty :=
 space := $(empty) $(empty)
 TSAN_TESTS := server_test limits_test storage_test conformance_test authorization_test handshake_test \
-              exhaustion_test tenants_test lanes_test faults_test redis_connection_test
+              exhaustion_test tenants_test lanes_test faults_test redis_connection_test cluster_test \
+              hub_cluster_test
 TSAN_TARGETS := parleyd $(TSAN_TESTS)
 tsan: $(BUILD)/tsan/build.ninja
 	cmake --build $(BUILD)/tsan --target $(TSAN_TARGETS)

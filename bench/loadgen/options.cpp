@@ -101,7 +101,8 @@ Options parse_options(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       std::puts(
           "parley_loadgen --scenario fanout|saturation|idle|storm|soak --proto parley|ws|sio --port N\n"
-          "  [--server-pid P] [--server-tree P]... [--publisher-port P] [--secret S] [--rooms 10] [--per-room 100] [--connections N]\n"
+          "  [--server-pid P] [--server-tree P]... [--publisher-port P] [--secret S] [--rooms 10] [--per-room 100] "
+          "[--connections N]\n"
           "  fanout:     [--rates 200,1000] [--warmup 1] [--window 5] [--drain 5]   (messages/s)\n"
           "  saturation: [--start-rate 200] [--factor 1.25] [--max-rate 100000] [--step 2] [--step-warmup 0.5] "
           "[--max-p99 500]\n"

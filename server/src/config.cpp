@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "bus/redis_address.hpp"
+
 #include "parley/protocol/limits.hpp"
 #include "storage/storage.hpp"
 
@@ -179,8 +181,10 @@ std::vector<Option> options() {
        "the Redis of a cluster of parleyd sharing one PostgreSQL: redis://[:password@]host[:port] or "
        "redis+unix:///path/to/redis.sock (default none: a node on its own)",
        [](Config& c, const std::string& v) {
-         if (v.rfind("redis://", 0) != 0 && v.rfind("redis+unix://", 0) != 0 && v.rfind("unix://", 0) != 0) {
-           throw BadValue("a Redis URL: redis://host:port or redis+unix:///path");
+         try {
+           redis::Address::parse(v);
+         } catch (const std::invalid_argument& e) {
+           throw BadValue(e.what());
          }
          c.bus_url = v;
        }},

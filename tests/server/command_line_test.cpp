@@ -84,7 +84,21 @@ TEST(CommandLine, RefusesUnknownFlagsAndBadValuesWithAClearMessage) {
       {"", "--proxy-header x-real-ip", "x-forwarded-for or forwarded"},
       {"", "--max-handshakes-per-ip 0", "at least 1"},
       {"", "--max-handshakes-per-ip many", "bad value for --max-handshakes-per-ip"},
+      {"", "--bus http://127.0.0.1:6379", "bad value for --bus: http://127.0.0.1:6379"},
+      {"", "--bus redis://", "bad value for --bus: redis://: bad Redis URL: no host"},
+      {"", "--bus redis://127.0.0.1:99999", "bad value for --bus"},
+      {"", "--bus redis+unix://relative/redis.sock", "bad value for --bus"},
+      {"", "--bus redis://" + std::string(5000, 'h'), "bad value for --bus"},
+      {"", "--bus redis://127.0.0.1:6379 --storage memory", "--bus joins nodes that share their storage"},
+      {"", "--bus redis://127.0.0.1:6379 --storage sqlite --storage-threads 0", "--bus needs storage threads"},
   });
+}
+
+TEST(CommandLine, NeverPrintsTheBusPassword) {
+  ParleydOutcome out = run_parleyd("", "--bus 'redis://:hunter2@127.0.0.1:99999'");
+  EXPECT_NE(out.exit_code, 0);
+  EXPECT_NE(out.output.find("bad value for --bus"), std::string::npos) << out.output;
+  EXPECT_EQ(out.output.find("hunter2"), std::string::npos) << out.output;
 }
 
 TEST(CommandLine, VersionAndHelpAnswerAndExit) {

@@ -55,8 +55,9 @@ bool parse_number(std::string_view text, long max, long& out) {
   return true;
 }
 
+// A DNS name has at most 253 characters.
 bool is_host_name(std::string_view host) {
-  return !host.empty() && std::all_of(host.begin(), host.end(), [](char c) {
+  return !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_';
   });
 }
