@@ -305,5 +305,53 @@ TEST_F(ClusterTest, ANodeStartsWithoutRedisAndJoinsWhenItComes) {
   EXPECT_NE(http_get(a->port(), "/healthz").find("\"bus\":\"up\""), std::string::npos);
 }
 
+TEST_F(ClusterTest, PostgresDownAnswersInternalWithARetryAndTheResendIsStoredOnce) {
+  auto a = node();
+  auto b = node();
+  TestClient alice(a->port(), "alice");
+  TestClient bob(b->port(), "bob");
+  ASSERT_EQ(str(alice.join("lobby"), "type"), "joined");
+  ASSERT_EQ(str(bob.join("lobby"), "type"), "joined");
+  PostgresCluster::instance().stop();
+  Json refused = alice.send_text("lobby", cmid("alice", 1), "while the database is down");
+  PostgresCluster::instance().start();
+  ASSERT_EQ(str(refused, "type"), "error") << a->log();
+  EXPECT_EQ(str(refused, "code"), "internal");
+  EXPECT_GT(refused["retryAfterMs"].GetInt64(), 0);
+  // The client sends it again, as its queue does: stored once, delivered once.
+  Json ack;
+  for (int attempt = 0; attempt < 50 && str(ack, "type") != "ack"; ++attempt) {
+    ack = alice.send_text("lobby", cmid("alice", 1), "while the database is down");
+    if (str(ack, "type") != "ack") std::this_thread::sleep_for(100ms);  // the pool reconnects
+  }
+  ASSERT_EQ(str(ack, "type"), "ack") << a->log();
+  Json m = bob.next("message");
+  ASSERT_FALSE(m.IsNull()) << b->log();
+  EXPECT_EQ(seq_of(m), 1);
+  EXPECT_TRUE(bob.next("message", 300ms).IsNull());
+}
+
+TEST_F(ClusterTest, SigtermClosesWith1012AndTheClientIsServedByAnotherNode) {
+  auto a = node();
+  auto b = node();
+  TestClient bob(b->port(), "bob");
+  ASSERT_EQ(str(bob.join("lobby"), "type"), "joined");
+  {
+    TestClient alice(a->port(), "alice");
+    ASSERT_EQ(str(alice.join("lobby"), "type"), "joined");
+    ASSERT_EQ(str(alice.send_text("lobby", cmid("alice", 1), "before"), "type"), "ack");
+    std::thread stopping([&] { a->stop(); });
+    EXPECT_EQ(alice.wait_closed(), 1012);
+    stopping.join();
+  }
+  TestClient alice(b->port(), "alice");
+  Json joined = alice.join("lobby", 1);
+  ASSERT_EQ(str(joined, "type"), "joined");
+  ASSERT_EQ(str(alice.send_text("lobby", cmid("alice", 2), "after"), "type"), "ack");
+  auto frames = collect(bob, "message", [](const Json& f) { return seq_of(f) >= 2; });
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(seq_of(frames[1]), 2);
+}
+
 }  // namespace
 }  // namespace parley::test
