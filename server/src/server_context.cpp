@@ -64,7 +64,7 @@ std::unique_ptr<RedisBus> ServerContext::open_bus() {
     bus_lane(channel).post([this, channel] {
       auto where = parse_room_channel(channel);
       if (!where) return;
-      if (Tenant* t = tenants.find(where->tenant)) t->hub().resync(where->room_id, wall_ms());
+      if (Tenant* t = tenants.find(where->tenant)) t->hub().resync(where->room_id);
     });
   };
   h.announcement = [this](const NodeEvent& e) {

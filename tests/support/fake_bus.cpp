@@ -70,7 +70,7 @@ void FakeBroker::confirm_watches() {
     for (const auto& channel : pending) {
       auto where = server::parse_room_channel(channel);
       if (!where) continue;
-      if (auto* t = node.server->tenants.find(where->tenant)) t->hub().resync(where->room_id, node.server->now());
+      if (auto* t = node.server->tenants.find(where->tenant)) t->hub().resync(where->room_id);
     }
   }
 }

@@ -111,7 +111,7 @@ class Hub {
   void on_bus_event(const std::string& room_id, const RoomEvent& event, std::int64_t now);
   // Cluster: the bus confirmed the room's channel is heard (again, after a
   // reconnection): catches up with the messages and presence missed meanwhile.
-  void resync(const std::string& room_id, std::int64_t now);
+  void resync(const std::string& room_id);
 
   // Rooms in memory (subscribed, or settling presence).
   std::size_t rooms_loaded() const { return rooms_.size(); }
@@ -147,6 +147,8 @@ class Hub {
   // This node's word on users changed: told to the other nodes, and to the
   // subscribers where the merged status changed.
   void local_presence(Room& room, const std::vector<PresenceChange>& changes);
+  // Publishes and stores this node's word on a user (the bus is set).
+  void tell_presence(Room& room, const PresenceChange& change);
   // Tells the subscribers of each user whose merged status is not what they
   // were last shown.
   void settle_presence(Room& room, const std::vector<std::string>& user_ids);

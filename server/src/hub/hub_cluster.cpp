@@ -66,16 +66,19 @@ void Hub::settle_presence(Room& room, const std::vector<std::string>& user_ids) 
   broadcast_presence(room, told);
 }
 
+void Hub::tell_presence(Room& room, const PresenceChange& c) {
+  std::string channel = room_channel(tenant_, room.record.id);
+  bus_->publish(channel,
+                encode(RoomEvent{RoomEvent::Kind::presence, bus_->node(), c.user_id, c.status, c.last_seen, {}}));
+  bus_->store_presence(channel, Contribution{bus_->node(), c.user_id, c.status, c.last_seen});
+}
+
 void Hub::local_presence(Room& room, const std::vector<PresenceChange>& changes) {
   if (changes.empty()) return;
   std::vector<std::string> user_ids;
   for (const auto& c : changes) {
     user_ids.push_back(c.user_id);
-    if (!bus_) continue;
-    std::string channel = room_channel(tenant_, room.record.id);
-    bus_->publish(channel,
-                  encode(RoomEvent{RoomEvent::Kind::presence, bus_->node(), c.user_id, c.status, c.last_seen, {}}));
-    bus_->store_presence(channel, Contribution{bus_->node(), c.user_id, c.status, c.last_seen});
+    if (bus_) tell_presence(room, c);
   }
   settle_presence(room, user_ids);
 }
@@ -90,20 +93,14 @@ void Hub::load_remote_presence(Room& room) {
   settle_presence(room, affected);
 }
 
-void Hub::resync(const std::string& room_id, std::int64_t now) {
+void Hub::resync(const std::string& room_id) {
   if (!bus_) return;
   LockedRoom room = rooms_.lock(room_id, false);
   if (!room || !room.room->loaded) return;
   if (auto failed = catch_up(*room)) unavailable(room.room.get(), *failed, "read messages");
   // Our words may have been lost while the bus was down: said again.
-  std::string channel = room_channel(tenant_, room_id);
-  for (const auto& c : room->presence.present()) {
-    bus_->publish(channel,
-                  encode(RoomEvent{RoomEvent::Kind::presence, bus_->node(), c.user_id, c.status, c.last_seen, {}}));
-    bus_->store_presence(channel, Contribution{bus_->node(), c.user_id, c.status, c.last_seen});
-  }
+  for (const auto& c : room->presence.present()) tell_presence(*room, c);
   load_remote_presence(*room);
-  (void)now;
 }
 
 void Hub::on_bus_event(const std::string& room_id, const RoomEvent& event, std::int64_t now) {
