@@ -226,6 +226,13 @@ async function adminStats(port) {
   }
 }
 
+// HAProxy's word on the nodes: health checks marking them DOWN or UP.
+function proxyEvents() {
+  let text = '';
+  try { text = readFileSync(join(clusterDir, 'haproxy.log'), 'utf8'); } catch {}
+  return text.split('\n').filter((l) => /is (DOWN|UP)|has no server available/.test(l)).slice(0, 50);
+}
+
 function nodeLogSummary(n) {
   let text = '';
   try { text = readFileSync(join(clusterDir, `node${n}.log`), 'utf8'); } catch {}
@@ -807,6 +814,7 @@ async function run() {
       benchProcess: { cpuS: +((cpu.user + cpu.system) / 1e6).toFixed(1), eventLoopP99MsAfterKill: +loopAtKill.p99Ms.toFixed(1),
         eventLoopMaxMsAfterKill: +loopAtKill.maxMs.toFixed(1) },
       nodeLogs: logs,
+      proxyEvents: proxyEvents(),
       details: {
         lost: check.lost.slice(0, 10), duplicated: check.pgDuplicates.slice(0, 10), pgHoles: check.pgHoles.slice(0, 10),
         ackedSeqMismatch: check.ackedSeqMismatch.slice(0, 10), ackConflicts: stats.ackConflicts.slice(0, 10),
@@ -873,6 +881,8 @@ function summary(r) {
 | clients with gaps / repeats / behind; resets | ${c.clientsWithGaps} / ${c.clientsWithRepeats} / ${c.clientsBehind}; ${c.resets} |
 | history read through a fresh client | ${c.historyMessagesRead} messages, ${c.historyMismatch} rooms differing |
 | surviving nodes alive | ${r.survivors.map((s) => `node ${s.node}: ${s.alive ? 'yes' : 'NO'}`).join(', ')} |
+| error answers (request:code) | ${Object.entries(r.protocolErrors).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'} |
+| HAProxy health-check changes | ${r.proxyEvents.length} |
 | node log errors / warnings | ${Object.entries(r.nodeLogs).map(([n, l]) => `${n} ${l.errors}/${l.warnings}`).join(', ')} |
 | bench process: CPU, event loop p99 / max after the kill | ${r.benchProcess.cpuS} s, ${r.benchProcess.eventLoopP99MsAfterKill} / ${r.benchProcess.eventLoopMaxMsAfterKill} ms |
 `;
