@@ -105,15 +105,26 @@ function token(sub) {
   return `${body}.${createHmac('sha256', DEV_SECRET).update(body).digest('base64url')}`;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
+// A free port below the kernel's ephemeral range: a port the kernel hands out
+// for `--port 0` (another engineer's test server, say) could be taken by a
+// stranger once the killed node lets go of it, and HAProxy's health check
+// would then send our clients there.
+const EPHEMERAL_LOW = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+})();
+function freePort(taken) {
+  const low = Math.max(1024, Math.min(20000, EPHEMERAL_LOW - 2000));
+  const port = low + Math.floor(Math.random() * (EPHEMERAL_LOW - low));
+  if (taken.includes(port)) return freePort(taken);
+  return new Promise((resolve) => {
     const s = createServer();
     s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
+    s.on('error', () => resolve(freePort(taken)));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(port)));
   });
 }
 
@@ -603,11 +614,8 @@ async function waitFor(what, cond, timeoutMs, every = 250) {
 }
 
 async function run() {
-  const ports = { proxy: await freePort(), nodes: [] };
-  while (ports.nodes.length < NODES) {
-    const p = await freePort();
-    if (p !== ports.proxy && !ports.nodes.includes(p)) ports.nodes.push(p);
-  }
+  const ports = { proxy: await freePort([]), nodes: [] };
+  while (ports.nodes.length < NODES) ports.nodes.push(await freePort([ports.proxy, ...ports.nodes]));
   URL_WS = `ws://127.0.0.1:${ports.proxy}/ws`;
   log(`starting the cluster (HAProxy ${ports.proxy}, nodes ${ports.nodes.join(' ')})`);
   await startCluster(ports);
