@@ -107,6 +107,24 @@ NODE
 "
 done
 
+# Every node up (and on the bus) before HAProxy starts: a node HAProxy's first
+# health check finds still starting is marked DOWN, and until the next check
+# round robin skips it, so the clients of a busy start pile onto the others.
+healthy() {
+  for port in "$@"; do
+    curl -fs "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"bus":"up"' || return 1
+  done
+}
+ready=0
+for _ in $(seq 1 150); do
+  if healthy $NODE_PORTS; then ready=1; break; fi
+  sleep 0.2
+done
+if [ "$ready" != 1 ]; then
+  echo "cluster: the nodes were not up within 30 s; logs in $CLUSTER_DIR" >&2
+  exit 1
+fi
+
 # HAProxy needs two descriptors per connection (client and node side).
 maxconn=$(( $(ulimit -n) / 2 - 100 ))
 cat >"$CLUSTER_DIR/haproxy.cfg" <<CFG
@@ -142,9 +160,7 @@ fi
 ready=0
 for _ in $(seq 1 150); do
   ok=1
-  for port in $NODE_PORTS $CLUSTER_PORT; do
-    curl -fs "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"bus":"up"' || ok=0
-  done
+  healthy $NODE_PORTS $CLUSTER_PORT || ok=0
   [ "$NO_DEMO" = 1 ] || curl -fs "http://127.0.0.1:$DEMO_PORT" >/dev/null 2>&1 || ok=0
   if [ "$ok" = 1 ]; then ready=1; break; fi
   sleep 0.2
