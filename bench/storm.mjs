@@ -328,6 +328,7 @@ class Client {
     if (stopping) return;
     const conn = ++this.conn;
     this.state = 'connecting';
+    this.connectAt = now();
     this.refs = new Map();
     this.attemptsThisEpisode++;
     const ws = new WebSocket(URL_WS, 'parley.v1.json', { perMessageDeflate: false, handshakeTimeout: 5000 });
@@ -404,7 +405,8 @@ class Client {
         }
         if (this.downSince !== null) {
           this.episodes.push({ from: this.downSince, to: t, afterKill: this.downSince >= killAt,
-            attempts: this.attemptsThisEpisode, openAt: this.openAt, welcomeAt: this.welcomeAt });
+            attempts: this.attemptsThisEpisode, connectAt: this.connectAt, openAt: this.openAt,
+            welcomeAt: this.welcomeAt });
           this.downSince = null;
         }
         this.flush();
@@ -770,8 +772,9 @@ async function run() {
       return e ? e.to - e.from : Infinity;
     }).sort((a, b) => a - b);
     const backWithin = backMs.filter((ms) => ms <= BACK_MS).length;
-    // Where the time went, for those back: drop -> WebSocket open (backoff, TCP,
-    // HAProxy, upgrade), open -> welcome (hello), welcome -> joined (join, replay).
+    // Where the time went, for those back: drop -> the last connection attempt
+    // (backoff, earlier attempts, this process's event loop), attempt -> WebSocket
+    // open (TCP, HAProxy, upgrade), open -> welcome (hello), welcome -> joined.
     const phases = dropped.map((c) => c.episodes.find((x) => x.afterKill)).filter(Boolean);
     const phase = (f) => {
       const v = phases.map(f).sort((a, b) => a - b);
@@ -792,7 +795,8 @@ async function run() {
       reconnectEpisodesAfterKill: episodesAfterKill,
       backMs: { p50: round(percentile(backMs, 0.5)), p90: round(percentile(backMs, 0.9)), p99: round(percentile(backMs, 0.99)),
         max: round(backMs.at(-1) ?? null) },
-      backPhasesMs: { toOpen: phase((e) => e.openAt - e.from), hello: phase((e) => e.welcomeAt - e.openAt),
+      backPhasesMs: { toAttempt: phase((e) => e.connectAt - e.from), upgrade: phase((e) => e.openAt - e.connectAt),
+        toOpen: phase((e) => e.openAt - e.from), hello: phase((e) => e.welcomeAt - e.openAt),
         join: phase((e) => e.to - e.welcomeAt) },
       backWithinMs: BACK_MS,
       backWithinPct: dropped.length ? (100 * backWithin) / dropped.length : 100,
@@ -880,7 +884,7 @@ function summary(r) {
 | connections per node before the kill | ${r.connectionsPerNodeBeforeKill.join(' / ')} (node ${r.killedNode} killed) |
 | clients dropped | ${r.dropped} |
 | back (welcome + joined) p50 / p90 / p99 / max | ${ms(r.backMs.p50)} / ${ms(r.backMs.p90)} / ${ms(r.backMs.p99)} / ${ms(r.backMs.max)} |
-| of which drop -> open / hello / join, p50 (p99) | ${r.backPhasesMs.toOpen.p50} (${r.backPhasesMs.toOpen.p99}) / ${r.backPhasesMs.hello.p50} (${r.backPhasesMs.hello.p99}) / ${r.backPhasesMs.join.p50} (${r.backPhasesMs.join.p99}) ms |
+| of which drop -> attempt / upgrade / hello / join, p50 (p99) | ${r.backPhasesMs.toAttempt.p50} (${r.backPhasesMs.toAttempt.p99}) / ${r.backPhasesMs.upgrade.p50} (${r.backPhasesMs.upgrade.p99}) / ${r.backPhasesMs.hello.p50} (${r.backPhasesMs.hello.p99}) / ${r.backPhasesMs.join.p50} (${r.backPhasesMs.join.p99}) ms |
 | back within ${r.backWithinMs / 1000} s | ${r.backWithinPct.toFixed(2)} % (never back: ${r.neverBack}) |
 | connection attempts per dropped client p50 / p99 / max | ${r.connectAttempts.p50} / ${r.connectAttempts.p99} / ${r.connectAttempts.max} |
 | messages generated / acked / stored | ${r.messages.generated} / ${r.messages.acked} / ${r.messages.stored} |
