@@ -9,6 +9,11 @@
 #   CLUSTER_PORT   HAProxy's port, the one clients use (default 8787)
 #   NODE_PORTS     the nodes' own ports (default "8801 8802 8803")
 #   DEMO_PORT      the demo's port (default 3000); NO_DEMO=1 runs without it
+#   PARLEYD_ARGS   more flags for every node's command line, e.g.
+#                  "--max-connections-per-ip 10000 --max-handshakes-per-ip 10000":
+#                  behind HAProxy every client comes from 127.0.0.1, so a load
+#                  test from one machine needs the per-address limits raised
+#                  (bench/storm.mjs does)
 #
 # Each node's command line is written to $CLUSTER_DIR/node<N>.sh and its pid to
 # $CLUSTER_DIR/node<N>.pid, so a node can be killed and started again by hand
@@ -21,6 +26,7 @@ CLUSTER_PORT=${CLUSTER_PORT:-8787}
 NODE_PORTS=${NODE_PORTS:-"8801 8802 8803"}
 DEMO_PORT=${DEMO_PORT:-3000}
 NO_DEMO=${NO_DEMO:-0}
+PARLEYD_ARGS=${PARLEYD_ARGS:-}
 PG_PORT=55432  # names PostgreSQL's socket file only: it listens on no TCP port
 
 ports="$CLUSTER_PORT $NODE_PORTS"
@@ -36,6 +42,13 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 for tool in "$pg_bin/initdb" "$pg_bin/pg_ctl" redis-server haproxy; do
   command -v "$tool" >/dev/null || { echo "cluster: $tool is missing (make setup installs it)" >&2; exit 1; }
 done
+
+# HAProxy and the nodes hold a descriptor per connection (HAProxy two): the
+# soft limit goes up to the hard one (at most 65536; HAProxy's maxconn follows
+# it), which every process started here inherits.
+nofile=$(ulimit -Hn)
+if [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ]; then nofile=65536; fi
+[ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -ge "$nofile" ] || ulimit -n "$nofile" 2>/dev/null || true
 
 mkdir -p "$CLUSTER_DIR"
 CLUSTER_DIR=$(cd "$CLUSTER_DIR" && pwd)
@@ -84,7 +97,7 @@ for port in $NODE_PORTS; do
 #!/usr/bin/env bash
 # Node $n of the cluster: starts it in the background, its pid in node$n.pid.
 cd "$PWD"
-setsid ./build/native/server/parleyd --port $port --storage '$storage' --bus '$bus' \\
+setsid ./build/native/server/parleyd --port $port --storage '$storage' --bus '$bus' $PARLEYD_ARGS \\
   --admin-token "\${PARLEY_ADMIN_TOKEN:-cluster-admin}" >>"$CLUSTER_DIR/node$n.log" 2>&1 &
 echo \$! >"$CLUSTER_DIR/node$n.pid"
 NODE
@@ -93,6 +106,24 @@ NODE
   servers="$servers    server node$n 127.0.0.1:$port check inter 1s fall 2 rise 1
 "
 done
+
+# Every node up (and on the bus) before HAProxy starts: a node HAProxy's first
+# health check finds still starting is marked DOWN, and until the next check
+# round robin skips it, so the clients of a busy start pile onto the others.
+healthy() {
+  for port in "$@"; do
+    curl -fs "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"bus":"up"' || return 1
+  done
+}
+ready=0
+for _ in $(seq 1 150); do
+  if healthy $NODE_PORTS; then ready=1; break; fi
+  sleep 0.2
+done
+if [ "$ready" != 1 ]; then
+  echo "cluster: the nodes were not up within 30 s; logs in $CLUSTER_DIR" >&2
+  exit 1
+fi
 
 # HAProxy needs two descriptors per connection (client and node side).
 maxconn=$(( $(ulimit -n) / 2 - 100 ))
@@ -129,9 +160,7 @@ fi
 ready=0
 for _ in $(seq 1 150); do
   ok=1
-  for port in $NODE_PORTS $CLUSTER_PORT; do
-    curl -fs "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"bus":"up"' || ok=0
-  done
+  healthy $NODE_PORTS $CLUSTER_PORT || ok=0
   [ "$NO_DEMO" = 1 ] || curl -fs "http://127.0.0.1:$DEMO_PORT" >/dev/null 2>&1 || ok=0
   if [ "$ok" = 1 ]; then ready=1; break; fi
   sleep 0.2
