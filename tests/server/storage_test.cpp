@@ -978,6 +978,48 @@ TEST_F(PostgresStorageTest, TwoNodesAppendingToOneRoomKeepItsSeqGapFree) {
   std::cout << "[          ] " << conflicts.load() << " conflicts retried\n";
 }
 
+// Two nodes whose group commits batch the same rooms in opposite orders: the
+// rows are locked in the rooms' order, so no batch waits on another in a
+// cycle (PostgreSQL would abort one after deadlock_timeout, failing every
+// send in it as `internal`; bench/repro-pg-deadlock.mjs found it).
+TEST_F(PostgresStorageTest, NodesBatchingTheSameRoomsInOppositeOrdersNeverDeadlock) {
+  std::vector<std::unique_ptr<Storage>> nodes;
+  nodes.push_back(open());
+  nodes.push_back(open());
+  constexpr int kRooms = 6;
+  for (int r = 0; r < kRooms; ++r) ASSERT_TRUE(ok(nodes[0]->create_room(room("r" + std::to_string(r)), {})));
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int n = 0; n < 2; ++n) {
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, n, t] {
+        Storage& storage = *nodes[static_cast<std::size_t>(n)];
+        std::string sender = "n" + std::to_string(n) + "t" + std::to_string(t);
+        for (int k = 0; k < kRounds * kRooms; ++k) {
+          int r = (t + k) % kRooms;
+          std::string id = "r" + std::to_string(n == 0 ? r : kRooms - 1 - r);
+          for (;;) {
+            std::int64_t head = ok(storage.load_room(id))->head_seq;
+            auto appended = storage.append_message(message(id, head + 1, sender, sender + "-" + std::to_string(k)));
+            if (appended) break;
+            if (appended.error().code == protocol::ErrorCode::conflict) continue;
+            ++failures;
+            ADD_FAILURE() << appended.error().message;
+            return;
+          }
+        }
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::int64_t total = 0;
+  for (int r = 0; r < kRooms; ++r) total += ok(nodes[0]->load_room("r" + std::to_string(r)))->head_seq;
+  EXPECT_EQ(total, 2 * kThreads * kRounds * kRooms);
+}
+
 // Both nodes retry the same messages (one client's sends reaching both):
 // each dedup key is stored once, both nodes are answered with that one
 // message, and the seqs stay gap-free.

@@ -449,22 +449,32 @@ class PostgresStorage final : public Storage {
       if (one && !one.value().duplicate) message_count_.fetch_add(1, std::memory_order_relaxed);
       return {std::move(one)};
     }
-    std::vector<StorageResult<Appended>> results;
+    // Rooms' rows are locked in the order of their ids (each room's messages
+    // keep theirs): two nodes batching the same rooms never wait on each
+    // other in a cycle, which PostgreSQL would break after deadlock_timeout
+    // by failing a whole batch (bench/repro-pg-deadlock.mjs).
+    std::vector<std::size_t> order(batch.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t x, std::size_t y) { return batch[x]->roomId < batch[y]->roomId; });
+    std::vector<std::optional<StorageResult<Appended>>> results(batch.size());
     std::int64_t added = 0;
     auto whole = guarded("append_message", [&](Pool::Lease& c) {
-      results.clear();
       added = 0;
       pg::Transaction transaction(c.conn(), "append_message");
-      for (const protocol::Message* message : batch) {
-        results.push_back(append_on(c, *message, true));
-        if (results.back() && !results.back().value().duplicate) ++added;
+      for (std::size_t i : order) {
+        results[i] = append_on(c, *batch[i], true);
+        if (*results[i] && !results[i]->value().duplicate) ++added;
       }
       transaction.commit();
       return true;
     });
     if (!whole) return std::vector<StorageResult<Appended>>(batch.size(), whole.error());
     message_count_.fetch_add(added, std::memory_order_relaxed);
-    return results;
+    std::vector<StorageResult<Appended>> out;
+    out.reserve(batch.size());
+    for (auto& r : results) out.push_back(std::move(*r));
+    return out;
   }
 
   // One append: the statement moves head_seq from seq - 1 to seq and inserts
