@@ -60,11 +60,26 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 groups=()
+any_alive() {
+  local p
+  for p in "$@"; do kill -0 "$p" 2>/dev/null && return 0; done
+  return 1
+}
 cleanup() {
   trap - INT TERM EXIT
   for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
-  for f in "$CLUSTER_DIR"/node*.pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null || true; done
+  local nodes=() f p
+  for f in "$CLUSTER_DIR"/node*.pid; do [ -f "$f" ] && nodes+=("$(cat "$f")"); done
+  for p in "${nodes[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # The nodes are not this shell's children (node<N>.sh starts them), so wait
+  # does not see them: wait for them here (their shutdown grace is 3 s), so
+  # that they are gone when this script is, and their last writes reach
+  # PostgreSQL before it stops.
+  for _ in $(seq 1 100); do
+    any_alive "${nodes[@]}" || break
+    sleep 0.1
+  done
   "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$CLUSTER_DIR/pg" -m fast -w stop >/dev/null 2>&1 || true
   rm -f "$CLUSTER_DIR"/node*.pid
   echo
@@ -153,7 +168,7 @@ groups+=($!)
 
 if [ "$NO_DEMO" != 1 ]; then
   PARLEY_URL="ws://localhost:$CLUSTER_PORT/ws" NEXT_TELEMETRY_DISABLED=1 \
-    setsid npm run start -w chat-nextjs --silent -- -p "$DEMO_PORT" >/dev/null &
+    setsid npm run start -w chat-nextjs --silent -- -p "$DEMO_PORT" >"$CLUSTER_DIR/demo.log" 2>&1 &
   groups+=($!)
 fi
 

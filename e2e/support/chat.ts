@@ -117,6 +117,53 @@ export async function expectPresence(
   await expect(row).toHaveAccessibleDescription(presence, options);
 }
 
+/** What a page's live status regions said over time (see recordStatuses). */
+export interface StatusesSeen {
+  /** The connection status ("Connected", "Reconnecting…", ...), in order. */
+  connection: string[];
+  /** The status of each of my messages ("Queued", "Sending…", "Sent", ...), in order, by "sender: text". */
+  messages: Record<string, string[]>;
+}
+
+/**
+ * From now on, keeps every text the connection status and my messages'
+ * statuses show, in order, repeats folded: what a screen reader hears from
+ * them. For changes too brief to be sure to catch with `expect` (a
+ * reconnection within a fraction of a second, a message queued meanwhile).
+ */
+export async function recordStatuses(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: StatusesSeen = { connection: [], messages: {} };
+    (window as unknown as { statusesSeen: StatusesSeen }).statusesSeen = seen;
+    const add = (list: string[], text: string) => {
+      if (list.at(-1) !== text) list.push(text);
+    };
+    const read = () => {
+      add(
+        seen.connection,
+        document.querySelector('[role="status"][aria-label="Connection status"]')?.textContent ?? '',
+      );
+      for (const li of document.querySelectorAll('[role="log"][aria-label="Messages"] li[aria-describedby]')) {
+        const label = li.getAttribute('aria-label') ?? '';
+        const status = document.getElementById(li.getAttribute('aria-describedby') ?? '')?.textContent ?? '';
+        add((seen.messages[label] ??= []), status);
+      }
+    };
+    read();
+    new MutationObserver(read).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
+  });
+}
+
+/** What the page's statuses showed since recordStatuses. */
+export async function statusesSeen(page: Page): Promise<StatusesSeen> {
+  return page.evaluate(() => (window as unknown as { statusesSeen: StatusesSeen }).statusesSeen);
+}
+
 export function connectionBanner(page: Page): Locator {
   return page.getByRole('region', { name: 'Connection problem' });
 }

@@ -36,15 +36,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForHttp(url: string, timeoutMs: number, alive: () => boolean, what: string): Promise<void> {
+/**
+ * Polls `url` until it answers 200 (and, with `accept`, a body it accepts),
+ * failing early once `alive()` says the process that should answer is gone.
+ */
+export async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  alive: () => boolean,
+  what: string,
+  accept: (body: string) => boolean = () => true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
     if (!alive()) throw new Error(`${what} exited before answering ${url}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())) });
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
+      const body = await res.text();
+      if (res.ok && accept(body)) return;
+      last = `HTTP ${res.status}: ${body.slice(0, 200)}`;
     } catch (e) {
       last = String(e);
     }
