@@ -353,5 +353,25 @@ TEST_F(ClusterTest, SigtermClosesWith1012AndTheClientIsServedByAnotherNode) {
   EXPECT_EQ(seq_of(frames[1]), 2);
 }
 
+TEST_F(ClusterTest, PerUserConnectionAndRateLimitsHoldOverNodes) {
+  std::vector<std::string> limits = {"--max-connections-per-user", "2", "--user-rate-messages", "1/3"};
+  auto a = node(limits);
+  auto b = node(limits);
+  TestClient one(a->port(), "alice");
+  TestClient two(b->port(), "alice");
+  // Each node holds one of alice's connections: the third is refused on either.
+  TestClient three(a->port(), "alice", token_for("alice", "alice"));
+  EXPECT_EQ(str(three.next("error"), "code"), "forbidden");
+  EXPECT_EQ(three.wait_closed(), 1013);
+  // One bucket of 3 for alice over both nodes (each node alone would allow 3).
+  ASSERT_EQ(str(one.join("lobby"), "type"), "joined");
+  ASSERT_EQ(str(two.join("lobby"), "type"), "joined");
+  EXPECT_EQ(str(one.send_text("lobby", cmid("one", 1), "1"), "type"), "ack");
+  EXPECT_EQ(str(one.send_text("lobby", cmid("one", 2), "2"), "type"), "ack");
+  EXPECT_EQ(str(two.send_text("lobby", cmid("two", 1), "3"), "type"), "ack");
+  Json refused = two.send_text("lobby", cmid("two", 2), "4");
+  EXPECT_EQ(str(refused, "code"), "rate_limited") << b->log();
+}
+
 }  // namespace
 }  // namespace parley::test
