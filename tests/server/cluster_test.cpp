@@ -254,6 +254,10 @@ TEST_F(ClusterTest, ANodeKilledMidTrafficLosesNothingDuplicatesNothingAndItsUser
   // stored is answered with the original, the rest is stored now.
   alice = std::make_unique<TestClient>(b->port(), "alice");
   ASSERT_EQ(str(alice->join("lobby"), "type"), "joined");
+  // carol was only on node A: bob sees her go offline within the bound (the
+  // node timeout, 5 s, and a tick).
+  EXPECT_TRUE(sees(bob, "carol", "offline", 10s)) << b->log();
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 8s);
   for (int i = 1; i <= kTotal; ++i) {
     ASSERT_EQ(str(alice->send_text("lobby", cmid("alice", i), "m" + std::to_string(i)), "type"), "ack");
   }
@@ -266,10 +270,6 @@ TEST_F(ClusterTest, ANodeKilledMidTrafficLosesNothingDuplicatesNothingAndItsUser
   }
   EXPECT_EQ(order, range(1, kTotal)) << b->log();
   EXPECT_EQ(ids.size(), static_cast<std::size_t>(kTotal)) << "every message once";
-  // carol was only on node A: bob sees her go offline within the bound
-  // (the node timeout, 5 s, and a tick).
-  EXPECT_TRUE(sees(bob, "carol", "offline", 10s)) << b->log();
-  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 8s);
 }
 
 TEST_F(ClusterTest, MalformedBusEventsAreRefusedAndTheNodeServesOn) {
