@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bus/redis_connection.hpp"
+#include "support/haproxy_process.hpp"
 #include "support/parleyd_process.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/redis_server.hpp"
@@ -371,6 +372,75 @@ TEST_F(ClusterTest, PerUserConnectionAndRateLimitsHoldOverNodes) {
   EXPECT_EQ(str(two.send_text("lobby", cmid("two", 1), "3"), "type"), "ack");
   Json refused = two.send_text("lobby", cmid("two", 2), "4");
   EXPECT_EQ(str(refused, "code"), "rate_limited") << b->log();
+}
+
+// The default tenant's connections on a node (sessions that said hello).
+int sessions_on(const ParleydProcess& node) {
+  std::string stats = http_request(node.port(), "GET", "/admin/stats", "", "admin-secret");
+  const std::string key = "\"default\":{\"connections\":";
+  auto at = stats.find(key);
+  return at == std::string::npos ? 0 : std::stoi(stats.substr(at + key.size()));
+}
+
+TEST_F(ClusterTest, ThroughHaproxyClientsSpreadOverNodesAndComeBackWhenTheirNodeDies) {
+  std::vector<std::unique_ptr<ParleydProcess>> nodes;
+  for (int i = 0; i < 3; ++i) nodes.push_back(node());
+  std::unique_ptr<HaproxyProcess> lb;
+  try {
+    lb = std::make_unique<HaproxyProcess>(
+        std::vector<std::uint16_t>{nodes[0]->port(), nodes[1]->port(), nodes[2]->port()});
+  } catch (const std::exception& e) {
+    FAIL() << e.what();
+  }
+  // Six clients through the balancer; which node each landed on, from the
+  // nodes' counts (round robin, no stickiness: every node gets some).
+  std::vector<std::unique_ptr<TestClient>> clients;
+  std::vector<std::size_t> on(6);
+  for (std::size_t i = 0; i < 6; ++i) {
+    std::vector<int> before;
+    for (auto& n : nodes) before.push_back(sessions_on(*n));
+    clients.push_back(std::make_unique<TestClient>(lb->port(), "u" + std::to_string(i)));
+    ASSERT_EQ(str(clients.back()->join("lobby"), "type"), "joined");
+    for (std::size_t n = 0; n < 3; ++n) {
+      if (sessions_on(*nodes[n]) > before[n]) on[i] = n;
+    }
+  }
+  std::set<std::size_t> used(on.begin(), on.end());
+  ASSERT_EQ(used.size(), 3u) << "round robin spreads the clients";
+  for (std::size_t i = 0; i < 6; ++i) {
+    ASSERT_EQ(str(clients[i]->send_text("lobby", cmid("before", static_cast<int>(i)), "before"), "type"), "ack");
+  }
+  for (auto& c : clients) {
+    auto frames = collect(*c, "message", [](const Json& f) { return seq_of(f) >= 6; });
+    ASSERT_FALSE(frames.empty());
+    EXPECT_EQ(seq_of(frames.back()), 6);
+  }
+
+  // Node 0 dies; its clients come back through the balancer, on another node.
+  nodes[0]->kill_hard();
+  for (std::size_t i = 0; i < 6; ++i) {
+    if (on[i] != 0) continue;
+    clients[i] = std::make_unique<TestClient>(lb->port(), "u" + std::to_string(i));
+    Json joined = clients[i]->join("lobby", 6);
+    ASSERT_EQ(str(joined, "type"), "joined");
+    EXPECT_EQ(joined["headSeq"].GetInt64(), 6);
+  }
+  for (std::size_t i = 0; i < 6; ++i) {
+    ASSERT_EQ(str(clients[i]->send_text("lobby", cmid("after", static_cast<int>(i)), "after"), "type"), "ack");
+  }
+  std::vector<std::vector<std::string>> seen;
+  for (auto& c : clients) {
+    std::vector<std::string> ids;
+    std::vector<std::int64_t> order;
+    for (const auto& f : collect(*c, "message", [](const Json& m) { return seq_of(m) >= 12; })) {
+      if (seq_of(f) <= 6) continue;  // the survivors' own frames of before
+      order.push_back(seq_of(f));
+      ids.push_back(str(f["message"], "id"));
+    }
+    EXPECT_EQ(order, range(7, 12));
+    seen.push_back(ids);
+  }
+  for (const auto& ids : seen) EXPECT_EQ(ids, seen[0]) << "one order for everyone";
 }
 
 }  // namespace
