@@ -104,16 +104,28 @@ setsid redis-server --port 0 --unixsocket "$CLUSTER_DIR/redis.sock" --unixsocket
 groups+=($!)
 bus="redis+unix://$CLUSTER_DIR/redis.sock"
 
+# The nodes' secrets, as the cluster was started (readable by this user only):
+# a node started again by hand from another shell signs and checks the same.
+(
+  umask 077
+  {
+    if [ -n "${PARLEY_JWT_SECRET:-}" ]; then printf 'export PARLEY_JWT_SECRET=%q\n' "$PARLEY_JWT_SECRET"; fi
+    printf 'export PARLEY_ADMIN_TOKEN=%q\n' "${PARLEY_ADMIN_TOKEN:-cluster-admin}"
+  } >"$CLUSTER_DIR/secrets.env"
+)
+
 n=0
 servers=""
 for port in $NODE_PORTS; do
   n=$((n + 1))
   cat >"$CLUSTER_DIR/node$n.sh" <<NODE
 #!/usr/bin/env bash
-# Node $n of the cluster: starts it in the background, its pid in node$n.pid.
+# Node $n of the cluster: starts it in the background, its pid in node$n.pid,
+# with the secrets the cluster started with (secrets.env), from any shell.
 cd "$PWD"
+. "$CLUSTER_DIR/secrets.env"
 setsid ./build/native/server/parleyd --port $port --storage '$storage' --bus '$bus' $PARLEYD_ARGS \\
-  --admin-token "\${PARLEY_ADMIN_TOKEN:-cluster-admin}" >>"$CLUSTER_DIR/node$n.log" 2>&1 &
+  >>"$CLUSTER_DIR/node$n.log" 2>&1 &
 echo \$! >"$CLUSTER_DIR/node$n.pid"
 NODE
   chmod +x "$CLUSTER_DIR/node$n.sh"
