@@ -4,6 +4,7 @@
 // admission, metrics, admin operations and graceful shutdown.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -73,11 +74,15 @@ class ServerContext : public Dispatch {
   std::unique_ptr<RedisBus> open_bus();
   // ,"cluster":{...} for stats_json, or nothing without a bus.
   std::string cluster_json();
-  // Bus events run on the storage threads, each room's on one lane, in order.
-  Lane& bus_lane(const std::string& channel);
+  // Bus events run on the storage threads, each room's on one lane (by its
+  // channel's hash), in order.
+  void post_bus(std::size_t lane, std::function<void()> job);
   void deliver_announcement(const protocol::s2c::Announcement& a, const std::optional<std::string>& tenant);
 
   std::vector<std::shared_ptr<Lane>> bus_lanes_;
+  // Bus events waiting on each bus lane: a message may skip its lane only
+  // when nothing of its channel waits there (events keep their order).
+  std::array<std::atomic<int>, 4> bus_waiting_{};
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_worker_{0};
   std::unique_ptr<boost::asio::steady_timer> tick_timer_;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "bus/redis_connection.hpp"
@@ -195,7 +196,22 @@ TEST_F(ClusterTest, ThreeSendersOnThreeNodesGiveEveryMemberOneGapFreeOrder) {
   for (int i = 0; i < 3; ++i) {
     std::vector<std::int64_t> order;
     for (const auto& [seq, id] : seen[static_cast<std::size_t>(i)]) order.push_back(seq);
-    EXPECT_EQ(order, range(1, 3 * kEach)) << "member " << i << "\n" << nodes[static_cast<std::size_t>(i)]->log();
+    std::string missing;
+    for (auto want : range(1, 3 * kEach)) {
+      if (std::find(order.begin(), order.end(), want) == order.end()) missing += " " + std::to_string(want);
+    }
+    std::string warnings;
+    {
+      std::istringstream lines(nodes[static_cast<std::size_t>(i)]->log());
+      for (std::string line; std::getline(lines, line);) {
+        if (line.find("level=warn") != std::string::npos || line.find("level=error") != std::string::npos ||
+            line.find("close") != std::string::npos) {
+          warnings += line + "\n";
+        }
+      }
+    }
+    EXPECT_EQ(order, range(1, 3 * kEach)) << "member " << i << " missing:" << missing << " got " << order.size() << "\n"
+                                          << warnings;
   }
   EXPECT_EQ(seen[0], seen[1]);
   EXPECT_EQ(seen[1], seen[2]);

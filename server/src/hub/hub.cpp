@@ -234,8 +234,11 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
   auto stored = storage_.append_message(m);
   // Another parleyd sharing the database took this seq: the database decides
   // the order. Its messages go to our subscribers first (they may not have
-  // come over the bus yet), then this one takes the next seq.
-  constexpr int kConflictRetries = 8;
+  // come over the bus yet), then this one takes the next seq. Every conflict
+  // means another message was stored, so the room moves on; under several
+  // nodes writing into one room at once a send may lose a few races in a row
+  // (8 was too few for three nodes sending at full speed: cluster_test).
+  constexpr int kConflictRetries = 64;
   for (int attempt = 0; !stored && stored.error().code == ErrorCode::conflict && attempt < kConflictRetries;
        ++attempt) {
     if (auto failed = catch_up(*room)) return unavailable(room.room.get(), *failed, "read messages");

@@ -109,6 +109,11 @@ class Hub {
 
   // Cluster: an event another node published on the room's channel.
   void on_bus_event(const std::string& room_id, const RoomEvent& event, std::int64_t now);
+  // Cluster, on the bus's thread: delivers another node's message at once
+  // when that needs nothing that may wait (it is the next seq of a room in
+  // memory whose lock is free); true if it was handled, false if it must go
+  // through on_bus_event on a storage thread.
+  bool deliver_now(const std::string& room_id, const RoomEvent& event);
   // Cluster: the bus confirmed the room's channel is heard (again, after a
   // reconnection): catches up with the messages and presence missed meanwhile.
   void resync(const std::string& room_id);

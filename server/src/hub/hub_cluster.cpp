@@ -103,6 +103,21 @@ void Hub::resync(const std::string& room_id) {
   load_remote_presence(*room);
 }
 
+bool Hub::deliver_now(const std::string& room_id, const RoomEvent& event) {
+  if (!bus_ || event.kind != RoomEvent::Kind::message) return false;
+  if (event.origin == bus_->node()) return true;
+  LockedRoom room = rooms_.try_lock(room_id);
+  if (!room || !room.room->loaded) return false;
+  auto decoded = decode_server_frame(event.frame, Codec::binary);
+  auto* m = decoded ? std::get_if<s2c::MessageEvent>(&decoded.value()) : nullptr;
+  if (!m || m->message.roomId != room_id) return false;
+  if (m->message.seq <= room->record.head_seq) return true;  // delivered already (read from storage)
+  if (m->message.seq != room->record.head_seq + 1) return false;
+  room->record.head_seq = m->message.seq;
+  fan_out(dispatch_, room->live_subscribers(), decoded.value());
+  return true;
+}
+
 void Hub::on_bus_event(const std::string& room_id, const RoomEvent& event, std::int64_t now) {
   if (!bus_ || event.origin == bus_->node()) return;
   LockedRoom room = rooms_.lock(room_id, false);

@@ -34,6 +34,20 @@ LockedRoom RoomRegistry::lock(const std::string& room_id, bool create) {
   }
 }
 
+LockedRoom RoomRegistry::try_lock(const std::string& room_id) {
+  Shard& shard = shard_of(room_id);
+  std::shared_ptr<Room> room;
+  {
+    std::lock_guard guard(shard.mutex);
+    auto it = shard.rooms.find(room_id);
+    if (it == shard.rooms.end()) return {};
+    room = it->second;
+  }
+  std::unique_lock locked(room->mutex, std::try_to_lock);
+  if (!locked.owns_lock() || room->evicted) return {};
+  return {std::move(room), std::move(locked)};
+}
+
 LockedRoom RoomRegistry::lock_subscribed(const std::string& room_id, const Peer* peer, protocol::Error& refusal) {
   LockedRoom room = lock(room_id, false);
   if (room && room->subscribers.count(peer)) return room;

@@ -71,6 +71,8 @@ class RoomRegistry {
   // The room, locked; created empty (record.id set, not loaded) when
   // `create` and it is not in memory. Empty when absent and not `create`.
   LockedRoom lock(const std::string& room_id, bool create);
+  // The room, locked, if it is in memory and its lock is free at once; else empty.
+  LockedRoom try_lock(const std::string& room_id);
   // The room, locked, if `peer` is subscribed to it; else empty, and
   // `refusal` says why (`forbidden`).
   LockedRoom lock_subscribed(const std::string& room_id, const Peer* peer, protocol::Error& refusal);
