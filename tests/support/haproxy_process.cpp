@@ -16,24 +16,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/child_process.hpp"
 #include "support/ws_client.hpp"
 
 namespace parley::test {
 
 namespace {
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
-            ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  if (fd >= 0) ::close(fd);
-  if (!ok) throw std::runtime_error("haproxy: no free TCP port: " + std::string(std::strerror(errno)));
-  return ntohs(address.sin_port);
-}
 
 constexpr const char* kHaproxy = "/usr/sbin/haproxy";
 
@@ -43,7 +31,7 @@ HaproxyProcess::HaproxyProcess(const std::vector<std::uint16_t>& backend_ports) 
   if (::access(kHaproxy, X_OK) != 0) {
     throw std::runtime_error(std::string(kHaproxy) + " is missing: apt-get install haproxy (make setup installs it)");
   }
-  port_ = free_port();
+  port_ = free_loopback_port();
   std::ostringstream cfg;
   cfg << "global\n    maxconn 2000\n"
       << "defaults\n    mode http\n    timeout connect 2s\n    timeout client 60s\n    timeout server 60s\n"
@@ -56,24 +44,7 @@ HaproxyProcess::HaproxyProcess(const std::vector<std::uint16_t>& backend_ports) 
   }
   std::string path = dir_.path() + "/haproxy.cfg";
   std::ofstream(path) << cfg.str();
-  std::string log = dir_.path() + "/haproxy.log";
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("haproxy: fork: " + std::string(std::strerror(errno)));
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    int in = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || in < 0) ::_exit(126);
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::close_range(3, ~0U, 0);
-    ::execl(kHaproxy, kHaproxy, "-f", path.c_str(), "-db", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  pid_ = pid;
+  pid_ = spawn_child({kHaproxy, "-f", path, "-db"}, dir_.path() + "/haproxy.log");
   // Ready when /healthz has come back through every node (round robin).
   std::set<std::string> nodes;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

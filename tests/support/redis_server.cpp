@@ -1,5 +1,7 @@
 #include "support/redis_server.hpp"
 
+#include "support/child_process.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -57,21 +59,6 @@ bool answers_ping(const sockaddr* address, socklen_t length) {
   return line[0] == '+' || line[0] == '-';
 }
 
-// A port nobody listens on now (Redis may still lose it to another process:
-// the caller retries).
-std::uint16_t free_port() {
-  Fd socket{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (socket.fd < 0 || ::bind(socket.fd, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-      ::getsockname(socket.fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    cannot_run("no free TCP port on 127.0.0.1: " + std::string(std::strerror(errno)));
-  }
-  return ntohs(address.sin_port);
-}
-
 }  // namespace
 
 RedisServer::RedisServer() : RedisServer(Options{}) {}
@@ -90,7 +77,13 @@ RedisServer::RedisServer(Options options) : options_(std::move(options)) {
   // A port taken between free_port() and Redis's bind makes Redis exit at
   // once: another port then.
   for (int attempt = 0;; ++attempt) {
-    if (options_.tcp) port_ = free_port();
+    if (options_.tcp) {
+      try {
+        port_ = free_loopback_port();  // Redis may still lose it to another process: retried
+      } catch (const std::runtime_error& e) {
+        cannot_run(e.what());
+      }
+    }
     try {
       start();
       return;
@@ -157,32 +150,11 @@ void RedisServer::spawn() {
                                    dir_};
   if (options_.tcp) args.insert(args.end(), {"--bind", "127.0.0.1"});
   if (!options_.password.empty()) args.insert(args.end(), {"--requirepass", options_.password});
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::string log = dir_ + "/redis.log";
-  pid_t parent = ::getpid();
-
-  // fork + exec rather than posix_spawn: the child must ask for SIGKILL when
-  // its parent dies, and close what it inherits (Asio's sockets are not
-  // close-on-exec: a Redis holding a test's client socket would keep it
-  // open). Only async-signal-safe calls in the child.
-  pid_t pid = ::fork();
-  if (pid < 0) cannot_run("fork: " + std::string(std::strerror(errno)));
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    int in = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || in < 0) ::_exit(126);
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    ::close_range(3, ~0U, 0);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
+  try {
+    pid_ = spawn_child(args, dir_ + "/redis.log");
+  } catch (const std::runtime_error& e) {
+    cannot_run(e.what());
   }
-  pid_ = pid;
 }
 
 void RedisServer::wait_ready(std::chrono::milliseconds timeout) {
