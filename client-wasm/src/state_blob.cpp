@@ -35,7 +35,9 @@ void members(A& ar, S& r) { ar(r.room_id, r.epoch, r.has_more, r.messages); }
 template <class A, class S>
 requires has_fields<std::remove_const_t<S>>::value void members(
     A& ar, S& s) {  // a protocol struct: its fields in their declared order
-  auto visit = [&ar](std::string_view, auto& field) { ar(field); };
+  auto visit = [&ar](std::string_view name, auto& field) {
+    if (ar.has(name)) ar(field);
+  };
   std::remove_const_t<S>::fields(s, visit);
 }
 
@@ -46,6 +48,7 @@ class BlobWriter {
   void operator()(const T&... values) {
     (put(values), ...);
   }
+  static bool has(std::string_view) { return true; }  // writes every field
 
  private:
   template <class T>
@@ -89,6 +92,17 @@ class BlobReader {
   }
   bool failed() const { return failed_; }
   std::size_t left() const { return failed_ ? 0 : in_.size() - at_; }
+  // Whether a protocol struct's field is in a blob of this version: version
+  // 3 added attachments' url and size, changes' target, tombstones,
+  // reactions and quotes.
+  void set_version(std::uint8_t version) { version_ = version; }
+  bool has(std::string_view field) const {
+    if (version_ >= 3) return true;
+    for (std::string_view added : {"url", "width", "height", "target", "deletedAt", "reactions", "quote"}) {
+      if (field == added) return false;
+    }
+    return true;
+  }
 
  private:
   void bytes(void* data, std::size_t size) {
@@ -150,10 +164,12 @@ class BlobReader {
   std::string_view in_;
   std::size_t at_ = 0;
   bool failed_ = false;
+  std::uint8_t version_ = 0;
 };
 
-// Version 2 added the outbox's receipts; version 1 blobs are still read.
-constexpr std::uint8_t kVersion = 2;
+// Version 2 added the outbox's receipts, version 3 the fields of edits,
+// reactions, replies and attachments; older blobs are still read.
+constexpr std::uint8_t kVersion = 3;
 constexpr std::uint8_t kOutbox = 1;
 constexpr std::uint8_t kRooms = 2;
 
@@ -173,6 +189,7 @@ std::uint8_t read_header(BlobReader& ar, std::uint8_t kind, SavedState& state) {
   ar(version, stored_kind);
   if (ar.failed() || version < 1 || version > kVersion || stored_kind != kind) return 0;
   ar(state.user_id);
+  ar.set_version(version);
   return version;
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "log.hpp"
+#include "parley/protocol/drafts.hpp"
 #include "parley/protocol/limits.hpp"
 #include "parley/protocol/schema.hpp"
 #include "parley/protocol/utf8.hpp"
@@ -292,10 +293,7 @@ void ClientSession::handle(c2s::Leave& f, std::int64_t now_ms) {
 
 void ClientSession::handle(c2s::Send& f, std::int64_t now_ms) {
   if (!in_room(f.ref, f.roomId, "sending to it")) return;
-  if (f.message.type == "system") {
-    return reply_error(f.ref,
-                       Error{ErrorCode::forbidden, "`system` messages come from the server only", "/message/type"});
-  }
+  if (auto refused = protocol::check_draft(f.message)) return reply_error(f.ref, *refused);
   // The decoder checked the protocol's limit; the server's own may be lower.
   if (protocol::utf8_length(f.message.content).value_or(0) > services_.config.max_content_length) {
     return reply_error(f.ref, Error{ErrorCode::too_large,

@@ -66,7 +66,50 @@ TEST(StateBlob, ReadsTheOutboxTheCerealArchiveWrote) {
   EXPECT_EQ(state->receipts[0].read, 7);
   EXPECT_EQ(state->receipts[0].delivered, 9);
 
-  EXPECT_EQ(encode_outbox(state->user_id, state->sends, state->receipts), kOutboxV2) << "written as cereal wrote it";
+  // Written again as version 3 (with the fields it added), and read back the same.
+  std::string v3 = encode_outbox(state->user_id, state->sends, state->receipts);
+  EXPECT_EQ(v3[1], '\x03');
+  auto again = decode_outbox(v3);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->sends.size(), 2u);
+  EXPECT_EQ(again->sends[0].draft, image.draft);
+  EXPECT_EQ(again->sends[1].draft, refused.draft);
+  EXPECT_EQ(again->receipts.size(), 1u);
+}
+
+TEST(StateBlob, VersionThreeKeepsEditsReactionsRepliesAndAttachments) {
+  QueuedSend edit;
+  edit.room_id = "lobby";
+  edit.client_msg_id = "c_edit";
+  edit.draft.type = "edit";
+  edit.draft.content = "fixed";
+  edit.draft.target = "m_1";
+  QueuedSend image;
+  image.room_id = "lobby";
+  image.client_msg_id = "c_image";
+  image.draft.type = "image";
+  image.draft.metadata = protocol::Metadata{"a.png", 10, "image/png", {}, "/uploads/a.png", 640, 480};
+  auto outbox = decode_outbox(encode_outbox("alice", {edit, image}, {}));
+  ASSERT_TRUE(outbox);
+  ASSERT_EQ(outbox->sends.size(), 2u);
+  EXPECT_EQ(outbox->sends[0].draft, edit.draft);
+  EXPECT_EQ(outbox->sends[1].draft, image.draft);
+
+  SavedRoom room;
+  room.room_id = "lobby";
+  room.epoch = "e1";
+  protocol::Message m;
+  m.id = "m_2";
+  m.seq = 2;
+  m.replyTo = "m_1";
+  m.quote = protocol::Quote{"bob", "Bob", "", true};
+  m.reactions = std::vector<protocol::Reaction>{{"👍", 2, {"alice", "bob"}}};
+  m.deletedAt = 5;
+  room.messages.push_back(m);
+  auto rooms = decode_rooms(encode_rooms("alice", {room}));
+  ASSERT_TRUE(rooms);
+  ASSERT_EQ(rooms->rooms.size(), 1u);
+  EXPECT_EQ(rooms->rooms[0].messages, room.messages);
 }
 
 TEST(StateBlob, ReadsTheRoomCacheTheCerealArchiveWrote) {
@@ -87,7 +130,9 @@ TEST(StateBlob, ReadsTheRoomCacheTheCerealArchiveWrote) {
   EXPECT_EQ(m.createdAt, 1700000000999);
   EXPECT_EQ(m.updatedAt, 1700000001000);
 
-  EXPECT_EQ(encode_rooms(state->user_id, state->rooms), kRoomsV2);
+  auto again = decode_rooms(encode_rooms(state->user_id, state->rooms));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->rooms[0].messages, room.messages);
 }
 
 TEST(StateBlob, EveryTruncationAndAnyTrailingByteIsRefused) {

@@ -177,12 +177,12 @@ void fill_sqlite(Storage& s) {
   }
   Message file = message("dm:alice:bob", 1, "alice", "https://cdn.example/report.pdf");
   file.type = "file";
-  file.metadata = Metadata{"report.pdf", 123456, "application/pdf", "https://cdn.example/t.png"};
+  file.metadata = Metadata{"report.pdf", 123456, "application/pdf", "https://cdn.example/t.png", {}, {}, {}};
   ASSERT_FALSE(ok(s.append_message(file)).duplicate);
   Message reply = message("dm:alice:bob", 2, "bob", "edited reply");
   reply.replyTo = "m_dm:alice:bob_1";
   reply.updatedAt = 1'700'000'999'999;
-  reply.metadata = Metadata{std::nullopt, 0, std::nullopt, std::nullopt};
+  reply.metadata = Metadata{std::nullopt, 0, std::nullopt, std::nullopt, {}, {}, {}};
   ASSERT_FALSE(ok(s.append_message(reply)).duplicate);
   for (std::int64_t seq = 1; seq <= 10; ++seq) {
     ASSERT_FALSE(ok(s.append_message(message("plans", seq, "alice", "plan " + std::to_string(seq)))).duplicate);

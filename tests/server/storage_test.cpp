@@ -369,11 +369,12 @@ TEST_P(StorageTest, OptionalFieldsRoundTripExactly) {
   sent.push_back(message("r", 1));  // nothing optional
   Message file = message("r", 2);
   file.type = "file";
-  file.metadata = Metadata{"report.pdf", 123456, "application/pdf", "https://cdn.example/t.png"};
+  file.metadata = Metadata{"report.pdf", 123456, "application/pdf", "https://cdn.example/t.png", {}, {}, {}};
   sent.push_back(file);
   Message partial = message("r", 3);
   partial.type = "image";
-  partial.metadata = Metadata{std::nullopt, 0, std::nullopt, "https://cdn.example/x.png"};  // zero is not absent
+  partial.metadata =
+      Metadata{std::nullopt, 0, std::nullopt, "https://cdn.example/x.png", {}, {}, {}};  // zero is not absent
   sent.push_back(partial);
   Message reply = message("r", 4);
   reply.replyTo = "m_r_1";
@@ -382,7 +383,7 @@ TEST_P(StorageTest, OptionalFieldsRoundTripExactly) {
   Message empty_strings = message("r", 5);
   empty_strings.content = "";
   empty_strings.replyTo = "";
-  empty_strings.metadata = Metadata{"", std::nullopt, std::nullopt, std::nullopt};
+  empty_strings.metadata = Metadata{"", std::nullopt, std::nullopt, std::nullopt, {}, {}, {}};
   sent.push_back(empty_strings);
 
   for (const auto& m : sent) EXPECT_EQ(ok(storage_->append_message(m)).message, m);
@@ -598,7 +599,7 @@ void write_sample(Storage& storage) {
   ASSERT_TRUE(ok(storage.create_room(RoomRecord{"dm", RoomKind::direct, "e-dm", 0, 2222}, {})));
   for (std::int64_t seq = 1; seq <= 5; ++seq) ASSERT_FALSE(ok(storage.append_message(message("lobby", seq))).duplicate);
   Message with_extras = message("dm", 1, "bob");
-  with_extras.metadata = Metadata{"a.png", 42, "image/png", std::nullopt};
+  with_extras.metadata = Metadata{"a.png", 42, "image/png", std::nullopt, {}, {}, {}};
   with_extras.replyTo = "m_lobby_1";
   with_extras.updatedAt = 77;
   ASSERT_FALSE(ok(storage.append_message(with_extras)).duplicate);
@@ -618,7 +619,7 @@ void expect_sample(Storage& storage) {
                                   message("lobby", 5)}));
   auto dm = ok(storage.messages_after("dm", 0, 10));
   ASSERT_EQ(dm.size(), 1u);
-  EXPECT_EQ(dm[0].metadata, (Metadata{"a.png", 42, "image/png", std::nullopt}));
+  EXPECT_EQ(dm[0].metadata, (Metadata{"a.png", 42, "image/png", std::nullopt, {}, {}, {}}));
   EXPECT_EQ(dm[0].replyTo, "m_lobby_1");
   EXPECT_EQ(dm[0].updatedAt, 77);
 

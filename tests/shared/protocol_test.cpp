@@ -8,6 +8,7 @@
 
 #include "parley/protocol/codec.hpp"
 #include "parley/protocol/detail/walk.hpp"
+#include "parley/protocol/drafts.hpp"
 #include "parley/protocol/schema.hpp"
 #include "rules.hpp"  // white-box: the generated rule table
 #include "support/vectors.hpp"
@@ -251,7 +252,7 @@ TEST(BinaryCodec, EncodingIsStable) {
       10, 0, 0, 0, 'c', '_', '0', '1', 'H', 'Z', 'X', '3', 'K', '9',  // clientMsgId
       4,  0, 0, 0, 't', 'e', 'x', 't',                                // message.type
       2,  0, 0, 0, 'h', 'i',                                          // message.content
-      0,  0,                                                          // no metadata, no replyTo
+      0,  0, 0,                                                       // no metadata, replyTo, target
   };
   EXPECT_EQ(bytes, std::string(reinterpret_cast<const char*>(expected), sizeof expected));
 }
@@ -291,6 +292,111 @@ TEST(Subprotocols, MapToCodecs) {
   EXPECT_EQ(codec_for_subprotocol("parley.v1.bin"), Codec::binary);
   EXPECT_FALSE(codec_for_subprotocol("parley.v2.json"));
   EXPECT_EQ(subprotocol(Codec::binary), "parley.v1.bin");
+}
+
+// shared/src/drafts.cpp: what each message type takes, beyond the schemas.
+TEST(Drafts, AttachmentUrlsAreHttpsOrTheAppsOwnPaths) {
+  for (const char* good : {"https://cdn.example/a.png", "HTTPS://cdn.example/a", "/uploads/u_1.png", "/"}) {
+    EXPECT_TRUE(is_attachment_url(good)) << good;
+  }
+  for (const char* bad : {"javascript:alert(1)", "data:image/png;base64,AAAA", "http://cdn.example/a.png",
+                          "//evil.example/a.png", "https://", "https:///path", "https://@evil", "uploads/a.png",
+                          "/a b.png", "/a\tb", "/a\\b", "https://x/\x7f", "", " https://x/a", "vbscript:x"}) {
+    EXPECT_FALSE(is_attachment_url(bad)) << bad;
+  }
+}
+
+TEST(Drafts, ReactionsAreOneEmoji) {
+  for (const char* good : {"👍", "👍🏽", "1️⃣", "👨‍👩‍👧‍👦", "❤️", "#️⃣"})
+    EXPECT_TRUE(is_reaction_emoji(good)) << good;
+  for (const char* bad : {"", "a", "+1", " 👍", "👍\n", "lol", "\xff", "👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍"}) {
+    EXPECT_FALSE(is_reaction_emoji(bad)) << bad;
+  }
+}
+
+TEST(Drafts, EachTypeTakesItsOwnFields) {
+  auto path_of = [](const Draft& d) {
+    return check_draft(d).value_or(Error{ErrorCode::internal, "", "accepted"}).path;
+  };
+  Draft text{"text", "hi", {}, {}, {}};
+  EXPECT_FALSE(check_draft(text));
+  Draft reply = text;
+  reply.replyTo = "m_1";
+  EXPECT_FALSE(check_draft(reply));
+  Draft targeted = text;
+  targeted.target = "m_1";
+  EXPECT_EQ(path_of(targeted), "/message/target");
+  Draft with_metadata = text;
+  with_metadata.metadata = Metadata{};
+  EXPECT_EQ(path_of(with_metadata), "/message/metadata");
+  Draft system{"system", "x", {}, {}, {}};
+  EXPECT_EQ(check_draft(system)->code, ErrorCode::forbidden);
+
+  Draft edit{"edit", "new", {}, {}, {}};
+  EXPECT_EQ(path_of(edit), "/message/target");
+  edit.target = "m_1";
+  EXPECT_FALSE(check_draft(edit));
+  edit.replyTo = "m_2";
+  EXPECT_EQ(path_of(edit), "/message/replyTo");
+  Draft del{"delete", "not empty", {}, {}, "m_1"};
+  EXPECT_EQ(path_of(del), "/message/content");
+  del.content.clear();
+  EXPECT_FALSE(check_draft(del));
+  Draft react{"react", "lol", {}, {}, "m_1"};
+  EXPECT_EQ(path_of(react), "/message/content");
+  react.content = "🎉";
+  EXPECT_FALSE(check_draft(react));
+}
+
+TEST(Drafts, AttachmentsCarryCompleteMetadata) {
+  Metadata m;
+  m.url = "/uploads/u_1.png";
+  m.fileName = "cat.png";
+  m.fileSize = 1234;
+  m.mimeType = "image/png";
+  m.width = 640;
+  m.height = 480;
+  Draft image{"image", "", m, {}, {}};
+  EXPECT_FALSE(check_draft(image));
+  auto refused_at = [&](auto change, const char* path) {
+    Draft d = image;
+    change(*d.metadata);
+    auto error = check_draft(d);
+    ASSERT_TRUE(error) << path;
+    EXPECT_EQ(error->path, path);
+  };
+  refused_at([](Metadata& x) { x.url = "javascript:alert(1)"; }, "/message/metadata/url");
+  refused_at([](Metadata& x) { x.url.reset(); }, "/message/metadata/url");
+  refused_at([](Metadata& x) { x.thumbnailUrl = "data:image/png;base64,AA"; }, "/message/metadata/thumbnailUrl");
+  refused_at([](Metadata& x) { x.fileName = "../../etc/passwd"; }, "/message/metadata/fileName");
+  refused_at([](Metadata& x) { x.fileName = std::string("a\0b", 3); }, "/message/metadata/fileName");
+  refused_at([](Metadata& x) { x.fileSize.reset(); }, "/message/metadata/fileSize");
+  refused_at([](Metadata& x) { x.mimeType = "text/html; charset=utf-8"; }, "/message/metadata/mimeType");
+  refused_at([](Metadata& x) { x.mimeType = "application/pdf"; }, "/message/metadata/mimeType");
+  refused_at([](Metadata& x) { x.width.reset(); }, "/message/metadata/width");
+  refused_at([](Metadata& x) { x.height.reset(); }, "/message/metadata/height");
+  Draft file = image;
+  file.type = "file";
+  EXPECT_EQ(check_draft(file)->path, "/message/metadata/width");
+  file.metadata->width.reset();
+  file.metadata->height.reset();
+  file.metadata->mimeType = "application/pdf";
+  EXPECT_FALSE(check_draft(file));
+  Draft bare{"file", "", {}, {}, {}};
+  EXPECT_EQ(check_draft(bare)->path, "/message/metadata");
+}
+
+TEST(Drafts, QuoteExcerptsCutAtCodePoints) {
+  Message original;
+  original.content = std::string(200, 'a');
+  EXPECT_EQ(quote_excerpt(original).size(), kQuoteExcerptLength);
+  original.content.clear();
+  for (int i = 0; i < 130; ++i) original.content += "é";
+  EXPECT_EQ(quote_excerpt(original), original.content.substr(0, 2 * kQuoteExcerptLength));
+  original.content.clear();
+  original.metadata = Metadata{};
+  original.metadata->fileName = "report.pdf";
+  EXPECT_EQ(quote_excerpt(original), "report.pdf");
 }
 
 }  // namespace

@@ -84,8 +84,13 @@ ViewItem item_of(const Value& v) {
   m.type = text(v, "type");
   m.content = text(v, "content");
   if (auto meta = v.FindMember("metadata"); meta != v.MemberEnd()) {
-    m.metadata = protocol::Metadata{optional_text(meta->value, "fileName"), optional_int(meta->value, "fileSize"),
-                                    optional_text(meta->value, "mimeType"), optional_text(meta->value, "thumbnailUrl")};
+    m.metadata = protocol::Metadata{optional_text(meta->value, "fileName"),
+                                    optional_int(meta->value, "fileSize"),
+                                    optional_text(meta->value, "mimeType"),
+                                    optional_text(meta->value, "thumbnailUrl"),
+                                    {},
+                                    {},
+                                    {}};
   }
   m.replyTo = optional_text(v, "replyTo");
   m.createdAt = optional_int(v, "createdAt").value_or(0);

@@ -139,8 +139,13 @@ protocol::Message read_message(const pg::Result& r, int row) {
   m.clientMsgId = r.text(row, 5);
   m.type = r.text(row, 6);
   m.content = r.text(row, 7);
-  protocol::Metadata metadata{r.optional_text(row, 8), r.optional_int64(row, 9), r.optional_text(row, 10),
-                              r.optional_text(row, 11)};
+  protocol::Metadata metadata{r.optional_text(row, 8),
+                              r.optional_int64(row, 9),
+                              r.optional_text(row, 10),
+                              r.optional_text(row, 11),
+                              {},
+                              {},
+                              {}};
   // The wire has no "metadata with no fields" distinct from no metadata.
   if (metadata != protocol::Metadata{}) m.metadata = std::move(metadata);
   m.replyTo = r.optional_text(row, 12);

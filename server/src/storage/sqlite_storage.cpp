@@ -356,7 +356,8 @@ protocol::Message read_message(const Query& q) {
   m.clientMsgId = q.text(5);
   m.type = q.text(6);
   m.content = q.text(7);
-  protocol::Metadata metadata{q.optional_text(8), q.optional_int64(9), q.optional_text(10), q.optional_text(11)};
+  protocol::Metadata metadata{
+      q.optional_text(8), q.optional_int64(9), q.optional_text(10), q.optional_text(11), {}, {}, {}};
   // The wire has no "metadata with no fields" distinct from no metadata.
   if (metadata != protocol::Metadata{}) m.metadata = std::move(metadata);
   m.replyTo = q.optional_text(12);

@@ -64,11 +64,15 @@ struct Member {
   bool operator==(const Member&) const = default;
 };
 
+// An attachment: the file lives in the app's own storage, at `url`.
 struct Metadata {
   std::optional<std::string> fileName;
   std::optional<std::int64_t> fileSize;
   std::optional<std::string> mimeType;
   std::optional<std::string> thumbnailUrl;
+  std::optional<std::string> url;
+  std::optional<std::int64_t> width;   // images: pixels, so a client reserves the space
+  std::optional<std::int64_t> height;  // while the image loads
 
   template <class S, class V>
   static void fields(S& s, V& v) {
@@ -76,16 +80,55 @@ struct Metadata {
     v("fileSize", s.fileSize);
     v("mimeType", s.mimeType);
     v("thumbnailUrl", s.thumbnailUrl);
+    v("url", s.url);
+    v("width", s.width);
+    v("height", s.height);
   }
   bool operator==(const Metadata&) const = default;
 };
 
+// One emoji on a message: how many users put it there, and the first of them.
+struct Reaction {
+  std::string emoji;
+  std::int64_t count = 0;
+  std::vector<std::string> userIds;  // the first kMaxListedReactors, in the order they reacted
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("emoji", s.emoji);
+    v("count", s.count);
+    v("userIds", s.userIds);
+  }
+  bool operator==(const Reaction&) const = default;
+};
+
+// What a reply shows of the message it answers, as that message is now.
+struct Quote {
+  std::string senderId;
+  std::string senderName;
+  std::string excerpt;          // the start of its content ("" once deleted)
+  std::optional<bool> deleted;  // true: the original is a tombstone
+
+  template <class S, class V>
+  static void fields(S& s, V& v) {
+    v("senderId", s.senderId);
+    v("senderName", s.senderName);
+    v("excerpt", s.excerpt);
+    v("deleted", s.deleted);
+  }
+  bool operator==(const Quote&) const = default;
+};
+
 // What a client asks to send: a message without the server-assigned fields.
+// The types edit, delete, react and unreact change the earlier message named
+// by `target` (docs/protocol.md, "Changing messages"); they take their own
+// seq, like any message, so every member sees changes in one order.
 struct Draft {
-  std::string type = "text";  // text | image | file | system
+  std::string type = "text";  // text | image | file | system | edit | delete | react | unreact
   std::string content;
   std::optional<Metadata> metadata;
   std::optional<std::string> replyTo;
+  std::optional<std::string> target;
 
   template <class S, class V>
   static void fields(S& s, V& v) {
@@ -93,6 +136,7 @@ struct Draft {
     v("content", s.content);
     v("metadata", s.metadata);
     v("replyTo", s.replyTo);
+    v("target", s.target);
   }
   bool operator==(const Draft&) const = default;
 };
@@ -110,7 +154,11 @@ struct Message {
   std::optional<Metadata> metadata;
   std::optional<std::string> replyTo;
   std::int64_t createdAt = 0;
-  std::optional<std::int64_t> updatedAt;
+  std::optional<std::int64_t> updatedAt;  // the last edit
+  std::optional<std::string> target;      // edit | delete | react | unreact: the message changed
+  std::optional<std::int64_t> deletedAt;  // a tombstone: content and metadata are gone
+  std::optional<std::vector<Reaction>> reactions;
+  std::optional<Quote> quote;  // a reply: the message it answers, when still kept
 
   template <class S, class V>
   static void fields(S& s, V& v) {
@@ -126,6 +174,10 @@ struct Message {
     v("replyTo", s.replyTo);
     v("createdAt", s.createdAt);
     v("updatedAt", s.updatedAt);
+    v("target", s.target);
+    v("deletedAt", s.deletedAt);
+    v("reactions", s.reactions);
+    v("quote", s.quote);
   }
   bool operator==(const Message&) const = default;
 };
