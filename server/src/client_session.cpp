@@ -128,7 +128,12 @@ void ClientSession::dispatch(Frame& f, std::int64_t now_ms) {
             wait);
       }
     }
-    const RateClass which = rate_class_of(variant_index<c2s::Frame, Frame>());
+    RateClass which = rate_class_of(variant_index<c2s::Frame, Frame>());
+    if constexpr (is_send) {
+      // Reactions have a budget of their own: a burst of them must not eat
+      // the messages' (nor messages theirs).
+      if (f.message.type == "react" || f.message.type == "unreact") which = RateClass::reactions;
+    }
     const Rate& rate = services_.config.rates[which];
     std::int64_t wait = buckets_[which].take(rate, now_ms);
     if (wait == 0) {

@@ -20,8 +20,8 @@ struct Rate {
 
 // What a request counts against: each class has its own buckets, one per
 // connection and one per user (docs/server.md, Limits).
-enum class RateClass : std::uint8_t { messages, typing, receipts, other };
-inline constexpr std::size_t kRateClassCount = 4;
+enum class RateClass : std::uint8_t { messages, typing, receipts, other, reactions };
+inline constexpr std::size_t kRateClassCount = 5;
 
 // Every class, in RateClass order. Its flags are --rate-<name> (per
 // connection) and --user-rate-<name> (per user, over all their connections).
@@ -37,6 +37,7 @@ inline constexpr std::array<RateClassInfo, kRateClassCount> kRateClasses = {{
     {RateClass::typing, "typing", "typing", {3, 6}, {6, 12}},
     {RateClass::receipts, "receipts", "read and delivered", {10, 30}, {20, 60}},
     {RateClass::other, "other", "every other request", {20, 40}, {40, 80}},
+    {RateClass::reactions, "reactions", "send of react and unreact", {5, 10}, {5, 10}},
 }};
 
 // One rate per class, indexed by RateClass.
@@ -73,7 +74,8 @@ class RateBuckets {
  public:
   explicit RateBuckets(const Rates& rates)
       : buckets_{TokenBucket(rates[RateClass::messages]), TokenBucket(rates[RateClass::typing]),
-                 TokenBucket(rates[RateClass::receipts]), TokenBucket(rates[RateClass::other])} {}
+                 TokenBucket(rates[RateClass::receipts]), TokenBucket(rates[RateClass::other]),
+                 TokenBucket(rates[RateClass::reactions])} {}
   TokenBucket& operator[](RateClass c) { return buckets_[static_cast<std::size_t>(c)]; }
 
  private:

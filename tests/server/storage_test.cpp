@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "parley/protocol/drafts.hpp"
 #include "storage/group_commit.hpp"
 #include "storage/sqlite_checkpointer.hpp"
 #include "storage/storage.hpp"
@@ -35,6 +36,8 @@ namespace {
 namespace fs = std::filesystem;
 using protocol::Message;
 using protocol::Metadata;
+using protocol::Quote;
+using protocol::Reaction;
 
 // A fresh, empty folder per test, removed afterwards.
 class TempDir {
@@ -374,15 +377,15 @@ TEST_P(StorageTest, OptionalFieldsRoundTripExactly) {
   Message partial = message("r", 3);
   partial.type = "image";
   partial.metadata =
-      Metadata{std::nullopt, 0, std::nullopt, "https://cdn.example/x.png", {}, {}, {}};  // zero is not absent
+      Metadata{std::nullopt, 0, std::nullopt, "https://cdn.example/x.png", "/u/x.png", 640, 0};  // zero is not absent
   sent.push_back(partial);
   Message reply = message("r", 4);
   reply.replyTo = "m_r_1";
   reply.updatedAt = 1'700'000'999'999;
+  reply.quote = Quote{"alice", "Name of alice", "message 1", std::nullopt};  // the original as it is
   sent.push_back(reply);
   Message empty_strings = message("r", 5);
   empty_strings.content = "";
-  empty_strings.replyTo = "";
   empty_strings.metadata = Metadata{"", std::nullopt, std::nullopt, std::nullopt, {}, {}, {}};
   sent.push_back(empty_strings);
 
@@ -404,6 +407,153 @@ TEST_P(StorageTest, OptionalFieldsRoundTripExactly) {
   EXPECT_FALSE(stored[2].metadata->fileName.has_value());
   EXPECT_EQ(stored[2].metadata->fileSize, 0);
   EXPECT_EQ(ok(storage_->find_sent("r", "alice", "r-c4")), reply);
+}
+
+// ---- changes (storage/changes.hpp): each is a message with its own seq,
+// applied to its target in the same transaction.
+
+// A change message from `sender` at `seq` of `type` on `target`.
+Message change(const std::string& room_id, std::int64_t seq, const std::string& sender, const std::string& type,
+               const std::string& target, std::string content = "") {
+  Message m = message(room_id, seq, sender);
+  m.type = type;
+  m.target = target;
+  m.content = std::move(content);
+  return m;
+}
+
+// Where a refused append points, or "" when it was stored.
+template <class T>
+std::string refused_path(const StorageResult<T>& result) {
+  return result ? std::string() : result.error().path;
+}
+
+TEST_P(StorageTest, AnEditChangesItsTargetAndKeepsItsOwnPlace) {
+  ASSERT_TRUE(ok(storage_->create_room(room("r"), {})));
+  ok(storage_->append_message(message("r", 1)));
+  ok(storage_->append_message(message("r", 2, "bob")));
+  Message edit = change("r", 3, "alice", "edit", "m_r_1", "fixed");
+  EXPECT_EQ(ok(storage_->append_message(edit)).message, edit);
+  EXPECT_EQ(ok(storage_->load_room("r"))->head_seq, 3);
+
+  auto target = ok(storage_->load_message("r", "m_r_1"));
+  ASSERT_TRUE(target);
+  EXPECT_EQ(target->content, "fixed");
+  EXPECT_EQ(target->updatedAt, edit.createdAt);
+  EXPECT_EQ(target->seq, 1) << "the edited message keeps its place";
+  // Replay carries the change in order; history pages only messages, as they are now.
+  auto after = ok(storage_->messages_after("r", 0, 10));
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[2], edit);
+  EXPECT_EQ(after[0].content, "fixed");
+  auto page = ok(storage_->messages_before("r", 4, 10));
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0].content, "fixed");
+  EXPECT_EQ(page[1].id, "m_r_2");
+  // A retried edit (same client message id) is the original, stored once.
+  Message retried = edit;
+  retried.seq = 4;
+  auto again = ok(storage_->append_message(retried));
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.message.seq, 3);
+}
+
+TEST_P(StorageTest, ADeleteLeavesATombstoneWithNothingOfTheContent) {
+  ASSERT_TRUE(ok(storage_->create_room(room("r"), {})));
+  Message image = message("r", 1);
+  image.type = "image";
+  image.content = "the secret caption";
+  image.metadata = Metadata{"secret.png", 10, "image/png", std::nullopt, "/u/secret.png", 4, 3};
+  ok(storage_->append_message(image));
+  ok(storage_->append_message(change("r", 2, "alice", "edit", "m_r_1", "the secret, edited")));
+  ok(storage_->append_message(change("r", 3, "bob", "react", "m_r_1", "👍")));
+  Message reply = message("r", 4, "bob");
+  reply.replyTo = "m_r_1";
+  EXPECT_EQ(ok(storage_->append_message(reply)).message.quote,
+            (Quote{"alice", "Name of alice", "the secret, edited", {}}));
+  ok(storage_->append_message(change("r", 5, "alice", "delete", "m_r_1")));
+
+  auto tombstone = ok(storage_->load_message("r", "m_r_1"));
+  ASSERT_TRUE(tombstone);
+  EXPECT_EQ(tombstone->content, "");
+  EXPECT_FALSE(tombstone->metadata);
+  EXPECT_FALSE(tombstone->reactions);
+  EXPECT_EQ(tombstone->deletedAt, 1'700'000'000'005);
+  EXPECT_EQ(tombstone->seq, 1) << "it keeps its place";
+  for (const auto& m : ok(storage_->messages_after("r", 0, 10))) {
+    EXPECT_EQ(m.content.find("secret"), std::string::npos) << "seq " << m.seq << ": " << m.content;
+    EXPECT_FALSE(m.metadata) << "seq " << m.seq;
+  }
+  auto answered = ok(storage_->load_message("r", "m_r_4"));
+  EXPECT_EQ(answered->quote, (Quote{"alice", "Name of alice", "", true}));
+  // A tombstone takes no more changes, and no replies.
+  EXPECT_EQ(refused_path(storage_->append_message(change("r", 6, "alice", "edit", "m_r_1", "back"))),
+            "/message/target");
+  EXPECT_EQ(refused_path(storage_->append_message(change("r", 6, "bob", "react", "m_r_1", "👍"))), "/message/target");
+  Message late_reply = message("r", 6, "bob");
+  late_reply.replyTo = "m_r_1";
+  EXPECT_EQ(refused_path(storage_->append_message(late_reply)), "/message/replyTo");
+  EXPECT_EQ(ok(storage_->load_room("r"))->head_seq, 5) << "refusals write nothing";
+  EXPECT_EQ(storage_->message_count(), 5);
+}
+
+TEST_P(StorageTest, ChangesAndRepliesMustReferToAMessageOfTheRoom) {
+  ASSERT_TRUE(ok(storage_->create_room(room("r"), {})));
+  ASSERT_TRUE(ok(storage_->create_room(room("other"), {})));
+  ok(storage_->append_message(message("r", 1)));
+  ok(storage_->append_message(message("other", 1)));
+  ok(storage_->append_message(change("r", 2, "alice", "edit", "m_r_1", "x")));
+  for (const char* target : {"m_nowhere", "m_other_1", "m_r_2"}) {  // none, another room's, a change
+    SCOPED_TRACE(target);
+    auto result = storage_->append_message(change("r", 3, "alice", "edit", target, "y"));
+    EXPECT_EQ(refused(result), protocol::ErrorCode::not_found);
+    EXPECT_EQ(refused_path(result), "/message/target");
+    Message reply = message("r", 3);
+    reply.replyTo = target;
+    EXPECT_EQ(refused_path(storage_->append_message(reply)), "/message/replyTo");
+  }
+  EXPECT_EQ(ok(storage_->load_room("r"))->head_seq, 2);
+  EXPECT_FALSE(ok(storage_->load_message("r", "m_other_1")));
+}
+
+TEST_P(StorageTest, ReactionsFromSeveralUsersConverge) {
+  ASSERT_TRUE(ok(storage_->create_room(room("r"), {})));
+  ok(storage_->append_message(message("r", 1)));
+  std::int64_t seq = 1;
+  auto toggle = [&](const std::string& user, const std::string& type, const std::string& emoji) {
+    return storage_->append_message(change("r", ++seq, user, type, "m_r_1", emoji));
+  };
+  ASSERT_TRUE(toggle("alice", "react", "👍"));
+  ASSERT_TRUE(toggle("bob", "react", "👍"));
+  ASSERT_TRUE(toggle("bob", "react", "🎉"));
+  ASSERT_TRUE(toggle("alice", "react", "👍")) << "reacting twice is no error, and counts once";
+  ASSERT_TRUE(toggle("carol", "unreact", "👍")) << "nor is taking back what was never given";
+  ASSERT_TRUE(toggle("alice", "unreact", "👍"));
+  EXPECT_EQ(ok(storage_->load_message("r", "m_r_1"))->reactions,
+            (std::vector<Reaction>{{"👍", 1, {"bob"}}, {"🎉", 1, {"bob"}}}));
+  ASSERT_TRUE(toggle("bob", "unreact", "👍"));
+  ASSERT_TRUE(toggle("bob", "unreact", "🎉"));
+  EXPECT_FALSE(ok(storage_->load_message("r", "m_r_1"))->reactions) << "none left: no list";
+
+  // At most kMaxReactionsPerMessage different emoji; more users on one are fine.
+  const std::string emoji[] = {"😀", "😁", "😂", "🤣", "😃", "😄", "😅", "😆",    "😉",    "😊",   "😋",
+                               "😎", "😍", "😘", "🥰", "😗", "😙", "😚", "🙂", "🤗", "🤩"};
+  static_assert(std::size(emoji) == protocol::kMaxReactionsPerMessage + 1);
+  for (std::size_t i = 0; i < protocol::kMaxReactionsPerMessage; ++i) ASSERT_TRUE(toggle("alice", "react", emoji[i]));
+  auto too_many = toggle("alice", "react", emoji[protocol::kMaxReactionsPerMessage]);
+  EXPECT_EQ(refused(too_many), protocol::ErrorCode::too_large);
+  EXPECT_EQ(refused_path(too_many), "/message/content");
+  --seq;  // nothing was stored
+  for (int user = 0; user < 120; ++user) ASSERT_TRUE(toggle("u" + std::to_string(user), "react", emoji[0]));
+  auto listed = ok(storage_->load_message("r", "m_r_1"))->reactions;
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), protocol::kMaxReactionsPerMessage);
+  EXPECT_EQ(listed->front().count, 121) << "counts stay exact";
+  EXPECT_EQ(listed->front().userIds.size(), protocol::kMaxListedReactors) << "the first reactors are listed";
+  EXPECT_EQ(listed->front().userIds.front(), "alice");
+  // The 121st reactor's unreact finds them although they are not listed.
+  ASSERT_TRUE(toggle("u119", "unreact", emoji[0]));
+  EXPECT_EQ(ok(storage_->load_message("r", "m_r_1"))->reactions->front().count, 120);
 }
 
 TEST_P(StorageTest, UnicodeContentRoundTrips) {
@@ -600,7 +750,6 @@ void write_sample(Storage& storage) {
   for (std::int64_t seq = 1; seq <= 5; ++seq) ASSERT_FALSE(ok(storage.append_message(message("lobby", seq))).duplicate);
   Message with_extras = message("dm", 1, "bob");
   with_extras.metadata = Metadata{"a.png", 42, "image/png", std::nullopt, {}, {}, {}};
-  with_extras.replyTo = "m_lobby_1";
   with_extras.updatedAt = 77;
   ASSERT_FALSE(ok(storage.append_message(with_extras)).duplicate);
   done(storage.put_member(member("lobby", "alice", Role::owner)));
@@ -620,7 +769,6 @@ void expect_sample(Storage& storage) {
   auto dm = ok(storage.messages_after("dm", 0, 10));
   ASSERT_EQ(dm.size(), 1u);
   EXPECT_EQ(dm[0].metadata, (Metadata{"a.png", 42, "image/png", std::nullopt, {}, {}, {}}));
-  EXPECT_EQ(dm[0].replyTo, "m_lobby_1");
   EXPECT_EQ(dm[0].updatedAt, 77);
 
   MemberRecord alice = member("lobby", "alice", Role::owner);
@@ -663,7 +811,7 @@ TEST_F(SqliteStorageTest, CreatesTheFolderAndAVersionedSchemaInWalMode) {
   ASSERT_FALSE(fs::exists(data_dir()));
   auto storage = open_sqlite_storage(data_dir());
   EXPECT_TRUE(fs::is_regular_file(db_path()));
-  EXPECT_EQ(query_int("PRAGMA user_version"), 2);
+  EXPECT_EQ(query_int("PRAGMA user_version"), 3);
   EXPECT_EQ(query_int("SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
   EXPECT_EQ(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                       "('rooms', 'members', 'messages')"),
@@ -761,14 +909,41 @@ TEST_F(SqliteStorageTest, RefusesASchemaFromANewerVersion) {
   open_sqlite_storage(data_dir()).reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 3", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 4", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   try {
     open_sqlite_storage(data_dir());
-    FAIL() << "opened a schema version 3 database";
+    FAIL() << "opened a schema version 4 database";
   } catch (const std::runtime_error& error) {
-    EXPECT_NE(std::string(error.what()).find("schema version 3"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("schema version 4"), std::string::npos) << error.what();
   }
+}
+
+// Turns a database of this version into what version 2 wrote: no columns
+// for changes, tombstones, reactions and attachment URLs, no indexes by id.
+constexpr const char* kBackToVersion2 =
+    "DROP INDEX messages_target; DROP INDEX messages_id; ALTER TABLE messages DROP COLUMN target; "
+    "ALTER TABLE messages DROP COLUMN deleted_at; ALTER TABLE messages DROP COLUMN reactions; "
+    "ALTER TABLE messages DROP COLUMN url; ALTER TABLE messages DROP COLUMN width; "
+    "ALTER TABLE messages DROP COLUMN height; PRAGMA user_version = 2";
+
+TEST_F(SqliteStorageTest, MigratesAVersion2DatabaseAndChangesItsMessages) {
+  {
+    auto storage = open_sqlite_storage(data_dir());
+    write_sample(*storage);
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, kBackToVersion2, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+
+  auto storage = open_sqlite_storage(data_dir());
+  EXPECT_EQ(query_int("PRAGMA user_version"), 3);
+  expect_sample(*storage);
+  // A message stored by version 2 can be edited, reacted to and answered.
+  Message edit = change("lobby", 7, "alice", "edit", "m_lobby_1", "edited");  // expect_sample stored seq 6
+  ASSERT_FALSE(ok(storage->append_message(edit)).duplicate);
+  EXPECT_EQ(ok(storage->load_message("lobby", "m_lobby_1"))->content, "edited");
 }
 
 TEST_F(SqliteStorageTest, MigratesAVersion1DatabaseToPerRoomDedupKeys) {
@@ -779,6 +954,7 @@ TEST_F(SqliteStorageTest, MigratesAVersion1DatabaseToPerRoomDedupKeys) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(db_path().c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, kBackToVersion2, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   ASSERT_EQ(sqlite3_exec(db,
                          "DROP INDEX messages_dedup; CREATE UNIQUE INDEX messages_dedup ON messages (sender_id, "
                          "client_msg_id); PRAGMA user_version = 1",
@@ -787,7 +963,7 @@ TEST_F(SqliteStorageTest, MigratesAVersion1DatabaseToPerRoomDedupKeys) {
   sqlite3_close(db);
 
   auto storage = open_sqlite_storage(data_dir());
-  EXPECT_EQ(query_int("PRAGMA user_version"), 2);
+  EXPECT_EQ(query_int("PRAGMA user_version"), 3);
   EXPECT_EQ(query_int("SELECT count(*) FROM pragma_index_info('messages_dedup')"), 3) << "room, sender, client id";
   expect_sample(*storage);
   // The same client id in another room is another message now.
@@ -867,7 +1043,7 @@ class PostgresStorageTest : public test::WithPostgresDatabase {
 
 TEST_F(PostgresStorageTest, CreatesAVersionedSchemaInAnEmptyDatabase) {
   auto storage = open();
-  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "2");
+  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "3");
   EXPECT_EQ(database_->query("SELECT count(*) FROM pg_tables WHERE tablename IN ('rooms', 'members', 'messages')"),
             "3");
   EXPECT_EQ(dedup_columns(), "room_id,sender_id,client_msg_id") << "the dedup key is a UNIQUE constraint";
@@ -892,7 +1068,7 @@ TEST_F(PostgresStorageTest, NodesStartingTogetherOnAnEmptyDatabaseTakeTurnsAtThe
   }
   for (auto& node : nodes) node.join();
   for (const auto& error : errors) EXPECT_EQ(error, "");
-  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "2");
+  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "3");
 }
 
 TEST_F(PostgresStorageTest, EverythingSurvivesCloseAndReopen) {
@@ -904,12 +1080,33 @@ TEST_F(PostgresStorageTest, EverythingSurvivesCloseAndReopen) {
   expect_sample(*storage);
 }
 
+// Turns a database of this version into what version 2 wrote.
+constexpr const char* kPostgresBackToVersion2 =
+    "DROP INDEX messages_target; DROP INDEX messages_id; ALTER TABLE messages DROP COLUMN target, "
+    "DROP COLUMN deleted_at, DROP COLUMN reactions, DROP COLUMN url, DROP COLUMN width, DROP COLUMN height; "
+    "UPDATE parley_schema_version SET version = 2";
+
+TEST_F(PostgresStorageTest, MigratesAVersion2DatabaseAndChangesItsMessages) {
+  {
+    auto storage = open();
+    write_sample(*storage);
+  }
+  database_->exec(kPostgresBackToVersion2);
+  auto storage = open();
+  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "3");
+  expect_sample(*storage);
+  Message edit = change("lobby", 7, "alice", "edit", "m_lobby_1", "edited");  // expect_sample stored seq 6
+  ASSERT_FALSE(ok(storage->append_message(edit)).duplicate);
+  EXPECT_EQ(ok(storage->load_message("lobby", "m_lobby_1"))->content, "edited");
+}
+
 TEST_F(PostgresStorageTest, MigratesAVersion1DatabaseToPerRoomDedupKeys) {
   {
     auto storage = open();
     write_sample(*storage);
   }
-  // A version 1 database: the dedup key without the room.
+  // A version 1 database: no columns of version 3, the dedup key without the room.
+  database_->exec(kPostgresBackToVersion2);
   database_->exec(
       "ALTER TABLE messages DROP CONSTRAINT messages_dedup, "
       "ADD CONSTRAINT messages_dedup UNIQUE (sender_id, client_msg_id); "
@@ -917,7 +1114,7 @@ TEST_F(PostgresStorageTest, MigratesAVersion1DatabaseToPerRoomDedupKeys) {
   ASSERT_EQ(dedup_columns(), "sender_id,client_msg_id");
 
   auto storage = open();
-  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "2");
+  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "3");
   EXPECT_EQ(dedup_columns(), "room_id,sender_id,client_msg_id");
   expect_sample(*storage);
   // The same client id in another room is another message now.
@@ -926,11 +1123,11 @@ TEST_F(PostgresStorageTest, MigratesAVersion1DatabaseToPerRoomDedupKeys) {
 
 TEST_F(PostgresStorageTest, RefusesASchemaFromANewerVersion) {
   open().reset();
-  database_->exec("UPDATE parley_schema_version SET version = 3");
+  database_->exec("UPDATE parley_schema_version SET version = 4");
   std::string error = open_error(database_->url());
-  EXPECT_NE(error.find("schema version 3"), std::string::npos) << error;
-  EXPECT_NE(error.find("knows version 2"), std::string::npos) << error;
-  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "3") << "left as it was";
+  EXPECT_NE(error.find("schema version 4"), std::string::npos) << error;
+  EXPECT_NE(error.find("knows version 3"), std::string::npos) << error;
+  EXPECT_EQ(database_->query("SELECT version FROM parley_schema_version"), "4") << "left as it was";
 }
 
 // Two parleyd on one database: two Storage objects, each appending to the

@@ -74,6 +74,21 @@ std::optional<Error> removable(const std::string& target, std::optional<Role> ta
   return std::nullopt;
 }
 
+std::optional<Error> may_change(const std::string& type, const Identity& actor, const std::string& sender_id,
+                                std::optional<Role> actor_role) {
+  if (type == "edit" && actor.user_id != sender_id) {
+    return refuse(ErrorCode::forbidden, "only its sender can edit a message", "/message/target");
+  }
+  if (type == "delete" && actor.user_id != sender_id) {
+    bool may = is_admin(actor) || actor_role == Role::owner || actor_role == Role::admin;
+    if (!may) {
+      return refuse(ErrorCode::forbidden, "only its sender, or the room's owner or admins, can delete a message",
+                    "/message/target");
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<Error> may_set_role(Role current, Role) {
   if (current == Role::owner) return refuse(ErrorCode::forbidden, "the owner's role does not change", "/userId");
   return std::nullopt;

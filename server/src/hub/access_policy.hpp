@@ -8,6 +8,9 @@
 //   leave    for good: any room but a direct one.
 //   kick     the room's owner or admins, or an admin token; never the owner.
 //   set role admin or member (the admin API); the owner's role never changes.
+//   edit     a message: its sender only.
+//   delete   a message: its sender, the room's owner or admins, or an admin token.
+//   react    any member, on any message.
 #pragma once
 
 #include <cstddef>
@@ -49,6 +52,11 @@ std::optional<protocol::Error> may_leave_for_good(RoomKind kind);
 // member) can be removed.
 std::optional<protocol::Error> may_remove_members(const Identity& actor, std::optional<Role> actor_role);
 std::optional<protocol::Error> removable(const std::string& target, std::optional<Role> target_role);
+
+// Whether `actor` (`actor_role` in the room) may make a change of `type`
+// (edit, delete, react, unreact) to a message sent by `sender_id`.
+std::optional<protocol::Error> may_change(const std::string& type, const Identity& actor, const std::string& sender_id,
+                                          std::optional<Role> actor_role);
 
 std::optional<protocol::Error> may_set_role(Role current, Role wanted);
 

@@ -218,6 +218,22 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
   if (!original) return unavailable(room.room.get(), original.error(), "find sent message");
   if (original.value()) return Posted{*original.value(), true};
   if (auto failed = ensure_loaded(*room)) return *failed;
+  if (draft.target) {
+    // Rights depend on who sent the target, which never changes; whether it
+    // may still be changed (not deleted, room for one more emoji) is checked
+    // by the storage, in the transaction that stores the change.
+    auto target = storage_.load_message(room_id, *draft.target);
+    if (!target) return unavailable(room.room.get(), target.error(), "load message");
+    if (!target.value())
+      return Error{ErrorCode::not_found, "no message '" + *draft.target + "' in this room", "/message/target"};
+    std::optional<Role> role;
+    if (draft.type == "delete" && target.value()->senderId != sender.user_id) {
+      auto actor = storage_.load_member(room_id, sender.user_id);
+      if (!actor) return unavailable(room.room.get(), actor.error(), "load member");
+      role = role_of(actor.value());
+    }
+    if (auto refused = access::may_change(draft.type, sender, target.value()->senderId, role)) return *refused;
+  }
 
   Message m;
   m.id = random_id("m_");
@@ -230,6 +246,7 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
   m.content = draft.content;
   m.metadata = draft.metadata;
   m.replyTo = draft.replyTo;
+  m.target = draft.target;
   m.createdAt = now;
   auto stored = storage_.append_message(m);
   // Another parleyd sharing the database took this seq: the database decides
@@ -245,8 +262,12 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
     m.seq = room->record.head_seq + 1;
     stored = storage_.append_message(m);
   }
+  // What the stored messages refuse (a deleted target, a reply to nothing)
+  // names the field; anything else is a failure of the storage.
+  if (!stored && !stored.error().path.empty()) return stored.error();
   if (!stored) return unavailable(room.room.get(), stored.error(), "append message");
   if (stored.value().duplicate) return Posted{stored.value().message, true};
+  m = std::move(stored.value().message);
   room->record.head_seq = m.seq;
   // Retention in steps of kPruneEvery, so that pruning costs one statement
   // per kPruneEvery messages: a room keeps between the limit and the limit
@@ -259,7 +280,7 @@ Result<Hub::Posted> Hub::post(const std::string& room_id, const Identity& sender
     }
   }
 
-  stop_typing(*room, sender.user_id, sender.name);
+  if (!m.target) stop_typing(*room, sender.user_id, sender.name);
   s2c::Frame event = s2c::MessageEvent{m};
   fan_out(dispatch_, room->live_subscribers(), event);
   publish(*room, RoomEvent::Kind::message, sender.user_id, &event);

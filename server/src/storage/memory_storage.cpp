@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/changes.hpp"
 #include "storage/storage.hpp"
 
 namespace parley::server {
@@ -43,8 +44,23 @@ MemberRecord to_record(std::string_view room_id, const std::string& user_id, con
 
 struct RoomState {
   RoomRecord record;
-  std::map<std::int64_t, protocol::Message> messages;  // by seq
+  std::map<std::int64_t, protocol::Message> messages;  // by seq, reactor lists complete
   ByName<StoredMember> members;                        // by user id
+  ByName<std::int64_t> seqs;                           // message id -> seq
+
+  protocol::Message* by_id(std::string_view id) {
+    auto it = seqs.find(id);
+    return it == seqs.end() ? nullptr : &messages.at(it->second);
+  }
+  // A stored message as reads give it: reactors trimmed, a reply's quote.
+  protocol::Message wire(const protocol::Message& stored) {
+    protocol::Message m = stored;
+    store::trim_for_wire(m);
+    if (m.replyTo) {
+      if (const protocol::Message* original = by_id(*m.replyTo)) m.quote = store::quote_of(*original);
+    }
+    return m;
+  }
 };
 
 class MemoryStorage final : public Storage {
@@ -58,7 +74,7 @@ class MemoryStorage final : public Storage {
 
   StorageResult<bool> create_room(const RoomRecord& record, const std::vector<MemberRecord>& members) override {
     auto [rooms, lock] = rooms_of(record.id);
-    auto [it, created] = rooms.try_emplace(record.id, RoomState{record, {}, {}});
+    auto [it, created] = rooms.try_emplace(record.id, RoomState{record, {}, {}, {}});
     if (!created) return false;
     for (const auto& m : members) {
       it->second.members.insert_or_assign(
@@ -88,18 +104,33 @@ class MemoryStorage final : public Storage {
     SentShard& sent = sent_shards_[shard_of(message.senderId)];
     std::unique_lock sent_lock(sent.mutex);
     if (auto seq = find_at(sent, message.roomId, message.senderId, message.clientMsgId)) {
-      return Appended{room->messages.at(*seq), true};
+      return Appended{room->wire(room->messages.at(*seq)), true};
     }
     std::int64_t head = room->record.head_seq;
     if (message.seq != head + 1) return wrong_seq(message, head);
+    protocol::Message* referenced = nullptr;
+    if (auto id = store::referenced_id(message)) referenced = room->by_id(*id);
+    if (auto refused = store::check_references(message, referenced)) return *refused;
+    if (message.target) {
+      protocol::Message changed = *referenced;
+      if (auto refused = store::change_target(message, changed)) return *refused;
+      *referenced = std::move(changed);
+      if (message.type == "delete") {
+        for (auto& [seq, m] : room->messages) {
+          if (m.type == "edit" && m.target == message.target) m.content.clear();
+        }
+      }
+    }
     protocol::Message stored = message;
-    // As in SQLite, where metadata is four nullable columns: none set is none.
+    stored.quote.reset();
+    // As in SQLite, where metadata is nullable columns: none set is none.
     if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();
+    room->seqs.insert_or_assign(stored.id, stored.seq);
     room->messages.emplace(stored.seq, stored);
     room->record.head_seq = message.seq;
     sent.by_key[key_of(message.roomId, message.senderId, message.clientMsgId)] = message.seq;
     message_count_.fetch_add(1, std::memory_order_relaxed);
-    return Appended{std::move(stored), false};
+    return Appended{room->wire(stored), false};
   }
 
   StorageResult<std::optional<protocol::Message>> find_sent(std::string_view room_id, std::string_view sender_id,
@@ -111,17 +142,25 @@ class MemoryStorage final : public Storage {
     std::lock_guard sent_lock(sent.mutex);
     auto seq = find_at(sent, room_id, sender_id, client_msg_id);
     if (!seq) return std::optional<protocol::Message>();
-    return std::optional<protocol::Message>(room->messages.at(*seq));
+    return std::optional<protocol::Message>(room->wire(room->messages.at(*seq)));
+  }
+
+  StorageResult<std::optional<protocol::Message>> load_message(std::string_view room_id, std::string_view id) override {
+    auto [rooms, lock] = rooms_of(room_id);
+    RoomState* room = find_room(rooms, room_id);
+    const protocol::Message* m = room == nullptr ? nullptr : room->by_id(id);
+    if (m == nullptr) return std::optional<protocol::Message>();
+    return std::optional<protocol::Message>(room->wire(*m));
   }
 
   StorageResult<std::vector<protocol::Message>> messages_after(std::string_view room_id, std::int64_t after_seq,
                                                                std::size_t limit) override {
     auto [rooms, lock] = rooms_of(room_id);
     std::vector<protocol::Message> out;
-    const RoomState* room = find_room(rooms, room_id);
+    RoomState* room = find_room(rooms, room_id);
     if (room == nullptr) return out;
     for (auto it = room->messages.upper_bound(after_seq); it != room->messages.end() && out.size() < limit; ++it) {
-      out.push_back(it->second);
+      out.push_back(room->wire(it->second));
     }
     return out;
   }
@@ -130,12 +169,13 @@ class MemoryStorage final : public Storage {
                                                                 std::size_t limit) override {
     auto [rooms, lock] = rooms_of(room_id);
     std::vector<protocol::Message> out;
-    const RoomState* room = find_room(rooms, room_id);
+    RoomState* room = find_room(rooms, room_id);
     if (room == nullptr) return out;
-    auto end = room->messages.lower_bound(before_seq);
-    auto begin = end;
-    for (std::size_t n = 0; n < limit && begin != room->messages.begin(); ++n) --begin;
-    for (auto it = begin; it != end; ++it) out.push_back(it->second);
+    for (auto it = room->messages.lower_bound(before_seq); it != room->messages.begin() && out.size() < limit;) {
+      --it;
+      if (!it->second.target) out.push_back(room->wire(it->second));  // changes are applied already
+    }
+    std::reverse(out.begin(), out.end());
     return out;
   }
 
@@ -155,6 +195,7 @@ class MemoryStorage final : public Storage {
         auto key = sent.by_key.find(key_of(room_id, it->second.senderId, it->second.clientMsgId));
         if (key != sent.by_key.end()) sent.by_key.erase(key);
       }
+      room->seqs.erase(it->second.id);
       it = room->messages.erase(it);
     }
     message_count_.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_relaxed);

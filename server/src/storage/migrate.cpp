@@ -167,7 +167,8 @@ constexpr const char* kRoomColumns = "id, kind, epoch, head_seq, created_at";
 constexpr const char* kMemberColumns = "room_id, user_id, name, role, read_seq, delivered_seq, joined_at, last_seen";
 constexpr const char* kMessageColumns =
     "room_id, seq, id, sender_id, sender_name, client_msg_id, type, content, file_name, file_size, mime_type, "
-    "thumbnail_url, reply_to, created_at, updated_at";
+    "thumbnail_url, reply_to, created_at, updated_at, target, deleted_at, reactions, url, width, height";
+constexpr int kMessageColumnCount = 21;
 
 MigrationReport copy_all(SqliteSource& source, PGconn* target) {
   MigrationReport report;
@@ -203,7 +204,7 @@ MigrationReport copy_all(SqliteSource& source, PGconn* target) {
     while (source.step(stmt)) {
       std::string where = "message " + std::to_string(sqlite3_column_int64(stmt.get(), 1)) + " of room '" +
                           std::string(column_text(stmt.get(), 0)) + "'";
-      rows.row(stmt.get(), 15, where);
+      rows.row(stmt.get(), kMessageColumnCount, where);
     }
     report.messages = rows.finish();
   }

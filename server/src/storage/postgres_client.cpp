@@ -360,13 +360,28 @@ ALTER TABLE messages
   ADD CONSTRAINT messages_dedup UNIQUE (room_id, sender_id, client_msg_id);
 )sql";
 
+// Version 2 -> 3: changes (edit, delete, react, unreact) name their target;
+// tombstones, reactions (storage/changes.hpp's encoding) and attachments'
+// URL and size. Messages are found by id (targets, replies' originals).
+constexpr const char* kVersion3 = R"sql(
+ALTER TABLE messages
+  ADD COLUMN target text,
+  ADD COLUMN deleted_at bigint,
+  ADD COLUMN reactions text,
+  ADD COLUMN url text,
+  ADD COLUMN width bigint,
+  ADD COLUMN height bigint;
+CREATE INDEX messages_id ON messages (room_id, id);
+CREATE INDEX messages_target ON messages (room_id, target) WHERE target IS NOT NULL;
+)sql";
+
 struct Step {
   int version;
   const char* sql;
 };
 // Every version's step, in order. A new database runs them all, so the
 // upgrade path is the creation path and both give the same tables.
-constexpr Step kSteps[] = {{1, kVersion1}, {2, kVersion2}};
+constexpr Step kSteps[] = {{1, kVersion1}, {2, kVersion2}, {3, kVersion3}};
 static_assert(std::size(kSteps) == kSchemaVersion);
 
 // pg_advisory_xact_lock's key for schema changes: "parley" in ASCII.

@@ -21,7 +21,7 @@ namespace parley::server::pg {
 // Version of the schema this parleyd writes; shared with the SQLite store,
 // so that a version means the same tables in both (version 2: the dedup key
 // is per room).
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // SQLSTATEs the storage tells apart.
 inline constexpr std::string_view kUniqueViolation = "23505";

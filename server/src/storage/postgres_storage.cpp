@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/changes.hpp"
 #include "storage/group_commit.hpp"
 #include "storage/postgres_client.hpp"
 #include "storage/storage.hpp"
@@ -54,7 +55,10 @@ using pg::Params;
 // The order read_message() reads and insert binds.
 constexpr std::string_view kMessageColumns =
     "room_id, seq, id, sender_id, sender_name, client_msg_id, type, content, file_name, file_size, mime_type, "
-    "thumbnail_url, reply_to, created_at, updated_at";
+    "thumbnail_url, reply_to, created_at, updated_at, target, deleted_at, reactions, url, width, height";
+constexpr int kMessageColumnCount = 21;
+// What a reply shows of its original (read after the message's own columns).
+constexpr std::string_view kQuoteColumns = "q.sender_id, q.sender_name, q.content, q.file_name, q.deleted_at";
 constexpr std::string_view kMemberColumns =
     "room_id, user_id, name, role, read_seq, delivered_seq, joined_at, last_seen";
 
@@ -64,6 +68,9 @@ enum Statement : std::size_t {
   kRoomHead,
   kAppend,
   kFindSent,
+  kLoadMessage,
+  kChangeTarget,
+  kForgetEdits,
   kMessagesAfter,
   kMessagesBefore,
   kPruneMessages,
@@ -77,8 +84,17 @@ enum Statement : std::size_t {
   kStatementCount
 };
 
+// `where` names the message's columns with "m.".
 std::string select_messages(std::string_view where) {
-  return "SELECT " + std::string(kMessageColumns) + " FROM messages " + std::string(where);
+  std::string columns;
+  std::string_view rest = kMessageColumns;
+  while (!rest.empty()) {
+    auto comma = rest.find(", ");
+    columns += (columns.empty() ? "m." : ", m.") + std::string(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+  }
+  return "SELECT " + columns + ", " + std::string(kQuoteColumns) +
+         " FROM messages m LEFT JOIN messages q ON q.room_id = m.room_id AND q.id = m.reply_to " + std::string(where);
 }
 
 const std::array<std::string, kStatementCount>& statement_sql() {
@@ -98,10 +114,16 @@ const std::array<std::string, kStatementCount>& statement_sql() {
       "INSERT INTO messages (" +
           std::string(kMessageColumns) +
           ") SELECT $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, "
-          "$10::bigint, $11::text, $12::text, $13::text, $14::bigint, $15::bigint FROM head",
-      select_messages("WHERE room_id = $1 AND sender_id = $2 AND client_msg_id = $3"),
-      select_messages("WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
-      select_messages("WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"),
+          "$10::bigint, $11::text, $12::text, $13::text, $14::bigint, $15::bigint, $16::text, $17::bigint, "
+          "$18::text, $19::text, $20::bigint, $21::bigint FROM head",
+      select_messages("WHERE m.room_id = $1 AND m.sender_id = $2 AND m.client_msg_id = $3"),
+      select_messages("WHERE m.room_id = $1 AND m.id = $2"),
+      "UPDATE messages SET content = $3, file_name = $4, file_size = $5, mime_type = $6, thumbnail_url = $7, "
+      "updated_at = $8, deleted_at = $9, reactions = $10, url = $11, width = $12, height = $13 "
+      "WHERE room_id = $1 AND seq = $2",
+      "UPDATE messages SET content = '' WHERE room_id = $1 AND target = $2 AND type = 'edit'",
+      select_messages("WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"),
+      select_messages("WHERE m.room_id = $1 AND m.seq < $2 AND m.target IS NULL ORDER BY m.seq DESC LIMIT $3"),
       "DELETE FROM messages WHERE room_id = $1 AND seq < $2",
       "SELECT " + std::string(kMemberColumns) + " FROM members WHERE room_id = $1 AND user_id = $2",
       "SELECT " + std::string(kMemberColumns) + " FROM members WHERE room_id = $1 ORDER BY user_id",
@@ -139,18 +161,43 @@ protocol::Message read_message(const pg::Result& r, int row) {
   m.clientMsgId = r.text(row, 5);
   m.type = r.text(row, 6);
   m.content = r.text(row, 7);
-  protocol::Metadata metadata{r.optional_text(row, 8),
-                              r.optional_int64(row, 9),
-                              r.optional_text(row, 10),
-                              r.optional_text(row, 11),
-                              {},
-                              {},
-                              {}};
+  protocol::Metadata metadata;
+  metadata.fileName = r.optional_text(row, 8);
+  metadata.fileSize = r.optional_int64(row, 9);
+  metadata.mimeType = r.optional_text(row, 10);
+  metadata.thumbnailUrl = r.optional_text(row, 11);
+  metadata.url = r.optional_text(row, 18);
+  metadata.width = r.optional_int64(row, 19);
+  metadata.height = r.optional_int64(row, 20);
   // The wire has no "metadata with no fields" distinct from no metadata.
   if (metadata != protocol::Metadata{}) m.metadata = std::move(metadata);
   m.replyTo = r.optional_text(row, 12);
   m.createdAt = r.int64(row, 13);
   m.updatedAt = r.optional_int64(row, 14);
+  m.target = r.optional_text(row, 15);
+  m.deletedAt = r.optional_int64(row, 16);
+  m.reactions = store::decode_reactions(r.optional_text(row, 17).value_or(""));
+  if (m.replyTo) {
+    if (auto sender = r.optional_text(row, kMessageColumnCount)) {
+      protocol::Message original;
+      original.senderId = std::move(*sender);
+      original.senderName = r.text(row, kMessageColumnCount + 1);
+      original.content = r.text(row, kMessageColumnCount + 2);
+      if (auto name = r.optional_text(row, kMessageColumnCount + 3)) {
+        original.metadata.emplace();
+        original.metadata->fileName = std::move(name);
+      }
+      original.deletedAt = r.optional_int64(row, kMessageColumnCount + 4);
+      m.quote = store::quote_of(original);
+    }
+  }
+  return m;
+}
+
+// As read_message(), reactor lists trimmed for the wire.
+protocol::Message read_wire_message(const pg::Result& r, int row) {
+  protocol::Message m = read_message(r, row);
+  store::trim_for_wire(m);
   return m;
 }
 
@@ -166,7 +213,21 @@ Params message_params(const protocol::Message& m) {
   p.text(m.roomId).int64(m.seq).text(m.id).text(m.senderId).text(m.senderName).text(m.clientMsgId);
   p.text(m.type).text(m.content).nullable_text(metadata.fileName).nullable_int64(metadata.fileSize);
   p.nullable_text(metadata.mimeType).nullable_text(metadata.thumbnailUrl).nullable_text(m.replyTo);
-  p.int64(m.createdAt).nullable_int64(m.updatedAt);
+  p.int64(m.createdAt).nullable_int64(m.updatedAt).nullable_text(m.target).nullable_int64(m.deletedAt);
+  p.text(store::encode_reactions(m.reactions)).nullable_text(metadata.url).nullable_int64(metadata.width);
+  p.nullable_int64(metadata.height);
+  return p;
+}
+
+// A change's target as change_target() left it, for kChangeTarget.
+Params changed_params(const protocol::Message& m) {
+  static const protocol::Metadata kNoMetadata;
+  const protocol::Metadata& metadata = m.metadata ? *m.metadata : kNoMetadata;
+  Params p;
+  p.text(m.roomId).int64(m.seq).text(m.content).nullable_text(metadata.fileName).nullable_int64(metadata.fileSize);
+  p.nullable_text(metadata.mimeType).nullable_text(metadata.thumbnailUrl).nullable_int64(m.updatedAt);
+  p.nullable_int64(m.deletedAt).text(store::encode_reactions(m.reactions)).nullable_text(metadata.url);
+  p.nullable_int64(metadata.width).nullable_int64(metadata.height);
   return p;
 }
 
@@ -335,13 +396,21 @@ class PostgresStorage final : public Storage {
     return guarded("find_sent", [&](Pool::Lease& c) { return find_sent_on(c, room_id, sender_id, client_msg_id); });
   }
 
+  StorageResult<std::optional<protocol::Message>> load_message(std::string_view room_id, std::string_view id) override {
+    return guarded("load_message", [&](Pool::Lease& c) {
+      auto m = load_message_on(c, room_id, id);
+      if (m) store::trim_for_wire(*m);
+      return m;
+    });
+  }
+
   StorageResult<std::vector<protocol::Message>> messages_after(std::string_view room_id, std::int64_t after_seq,
                                                                std::size_t limit) override {
     return guarded("messages_after", [&](Pool::Lease& c) {
       auto r = c.run(kMessagesAfter, Params().text(room_id).int64(after_seq).int64(sql_limit(limit)), "messages_after");
       std::vector<protocol::Message> out;
       out.reserve(static_cast<std::size_t>(r.rows()));
-      for (int i = 0; i < r.rows(); ++i) out.push_back(read_message(r, i));
+      for (int i = 0; i < r.rows(); ++i) out.push_back(read_wire_message(r, i));
       return out;
     });
   }
@@ -353,7 +422,7 @@ class PostgresStorage final : public Storage {
           c.run(kMessagesBefore, Params().text(room_id).int64(before_seq).int64(sql_limit(limit)), "messages_before");
       std::vector<protocol::Message> out;
       out.reserve(static_cast<std::size_t>(r.rows()));
-      for (int i = r.rows() - 1; i >= 0; --i) out.push_back(read_message(r, i));  // read newest first
+      for (int i = r.rows() - 1; i >= 0; --i) out.push_back(read_wire_message(r, i));  // read newest first
       return out;
     });
   }
@@ -485,25 +554,56 @@ class PostgresStorage final : public Storage {
   // One append: the statement moves head_seq from seq - 1 to seq and inserts
   // the message, or writes nothing (a taken dedup key or seq, no room); then
   // says which. In a batch (`savepoint`) a refusal is undone to its savepoint
-  // so that the transaction goes on for the others.
+  // so that the transaction goes on for the others. A message that refers to
+  // another (a change, a reply) is checked and applied after its statement,
+  // which holds the room's row lock: no other node's append to the room can
+  // change what it refers to meanwhile. Outside a batch it gets a transaction
+  // of its own for that.
   StorageResult<Appended> append_on(Pool::Lease& c, const protocol::Message& message, bool savepoint) {
+    std::optional<std::string> referenced_id = store::referenced_id(message);
+    std::optional<pg::Transaction> own;
+    if (referenced_id && !savepoint) {
+      own.emplace(c.conn(), "append_message");
+      savepoint = true;
+    }
     std::optional<pg::Failure> taken;
     if (savepoint) pg::exec(c.conn(), "SAVEPOINT one_append", "append_message: savepoint");
+    auto undo = [&] {
+      if (!savepoint) return;
+      pg::exec(c.conn(), "ROLLBACK TO SAVEPOINT one_append", "append_message: rollback to savepoint");
+      pg::exec(c.conn(), "RELEASE SAVEPOINT one_append", "append_message: release");
+    };
     try {
       if (c.run(kAppend, message_params(message), "append_message").affected() == 1) {
-        if (savepoint) pg::exec(c.conn(), "RELEASE SAVEPOINT one_append", "append_message: release");
         protocol::Message stored = message;
         if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
+        stored.quote.reset();
+        if (referenced_id) {
+          auto referenced = load_message_on(c, message.roomId, *referenced_id);
+          auto refused = store::check_references(message, referenced ? &*referenced : nullptr);
+          if (!refused && message.target) refused = store::change_target(message, *referenced);
+          if (refused) {
+            undo();
+            return *refused;
+          }
+          if (message.target) {
+            c.run(kChangeTarget, changed_params(*referenced), "append_message: change target");
+            if (message.type == "delete") {
+              c.run(kForgetEdits, Params().text(message.roomId).text(*message.target), "append_message: forget edits");
+            }
+          } else {
+            stored.quote = store::quote_of(*referenced);
+          }
+        }
+        if (savepoint) pg::exec(c.conn(), "RELEASE SAVEPOINT one_append", "append_message: release");
+        if (own) own->commit();
         return Appended{std::move(stored), false};
       }
     } catch (const pg::Failure& failure) {
       if (failure.sqlstate() != pg::kUniqueViolation) throw;
       taken = failure;
     }
-    if (savepoint) {
-      pg::exec(c.conn(), "ROLLBACK TO SAVEPOINT one_append", "append_message: rollback to savepoint");
-      pg::exec(c.conn(), "RELEASE SAVEPOINT one_append", "append_message: release");
-    }
+    undo();
     // Nothing was written. A known dedup key answers first, whatever the seq.
     if (auto original = find_sent_on(c, message.roomId, message.senderId, message.clientMsgId)) {
       return Appended{std::move(*original), true};
@@ -524,6 +624,14 @@ class PostgresStorage final : public Storage {
   static std::optional<protocol::Message> find_sent_on(Pool::Lease& c, std::string_view room_id,
                                                        std::string_view sender_id, std::string_view client_msg_id) {
     auto r = c.run(kFindSent, Params().text(room_id).text(sender_id).text(client_msg_id), "find_sent");
+    if (r.rows() == 0) return std::nullopt;
+    return read_wire_message(r, 0);
+  }
+
+  // As stored (reactor lists complete), for a change to apply to.
+  static std::optional<protocol::Message> load_message_on(Pool::Lease& c, std::string_view room_id,
+                                                          std::string_view id) {
+    auto r = c.run(kLoadMessage, Params().text(room_id).text(id), "load_message");
     if (r.rows() == 0) return std::nullopt;
     return read_message(r, 0);
   }

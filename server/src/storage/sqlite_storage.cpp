@@ -3,13 +3,16 @@
 // at a time); every statement is prepared once and reused. Checkpoints run on
 // a thread of their own (sqlite_checkpointer.hpp), off the commit path.
 //
-// Schema, version 2 (PRAGMA user_version):
+// Schema, version 3 (PRAGMA user_version):
 //   rooms(id, kind, epoch, head_seq, created_at)
 //   members(room_id, user_id, name, role, read_seq, delivered_seq, joined_at, last_seen)
 //   messages(room_id, seq, id, sender_id, sender_name, client_msg_id, type, content,
-//            file_name, file_size, mime_type, thumbnail_url, reply_to, created_at, updated_at)
-// with the dedup key UNIQUE(room_id, sender_id, client_msg_id) on messages.
-// Version 1 had the key without room_id; opening it migrates in place.
+//            file_name, file_size, mime_type, thumbnail_url, reply_to, created_at, updated_at,
+//            target, deleted_at, reactions, url, width, height)
+// with the dedup key UNIQUE(room_id, sender_id, client_msg_id) on messages,
+// and indexes on (room_id, id) and on changes' (room_id, target).
+// Version 1 had the key without room_id; version 2 had no edits, deletes,
+// reactions or attachment URLs. Opening an older file migrates it in place.
 //
 // Errors: SQLite's failures are thrown as exceptions inside this file (the
 // statements' helpers) and turned into values at each public method
@@ -30,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/changes.hpp"
 #include "storage/group_commit.hpp"
 #include "storage/sqlite_checkpointer.hpp"
 #include "storage/storage.hpp"
@@ -41,7 +45,7 @@ namespace {
 using store::sql_limit;
 using store::Unwrap;
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr int kBusyTimeoutMs = 5000;
 // UPDATE ... RETURNING and upserts need 3.35.
 constexpr int kMinSqliteVersion = 3035000;
@@ -100,10 +104,27 @@ DROP INDEX messages_dedup;
 CREATE UNIQUE INDEX messages_dedup ON messages (room_id, sender_id, client_msg_id);
 )sql";
 
+// Version 2 -> 3: changes (edit, delete, react, unreact) name their target;
+// tombstones, reactions (storage/changes.hpp's encoding) and attachments'
+// URL and size. Messages are found by id (targets, replies' originals).
+constexpr const char* kMigrateTo3 = R"sql(
+ALTER TABLE messages ADD COLUMN target TEXT;
+ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+ALTER TABLE messages ADD COLUMN reactions TEXT;
+ALTER TABLE messages ADD COLUMN url TEXT;
+ALTER TABLE messages ADD COLUMN width INTEGER;
+ALTER TABLE messages ADD COLUMN height INTEGER;
+CREATE INDEX messages_id ON messages (room_id, id);
+CREATE INDEX messages_target ON messages (room_id, target) WHERE target IS NOT NULL;
+)sql";
+
 // The order read_message() reads and insert_message binds.
 constexpr std::string_view kMessageColumns =
     "room_id, seq, id, sender_id, sender_name, client_msg_id, type, content, file_name, file_size, mime_type, "
-    "thumbnail_url, reply_to, created_at, updated_at";
+    "thumbnail_url, reply_to, created_at, updated_at, target, deleted_at, reactions, url, width, height";
+constexpr int kMessageColumnCount = 21;
+// What a reply shows of its original (read after the message's own columns).
+constexpr std::string_view kQuoteColumns = "q.sender_id, q.sender_name, q.content, q.file_name, q.deleted_at";
 constexpr std::string_view kMemberColumns =
     "room_id, user_id, name, role, read_seq, delivered_seq, joined_at, last_seen";
 
@@ -238,15 +259,17 @@ void create_schema_if_absent(sqlite3* db) {
   exec(db, "BEGIN IMMEDIATE", "schema: begin");
   try {
     int version = std::stoi(query_text(db, "PRAGMA user_version", "schema: read user_version"));
-    if (version == 0) {
-      exec(db, kSchema, "schema: create");
-      exec(db, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str(), "schema: set user_version");
-    } else if (version == 1) {
-      exec(db, kMigrateTo2, "schema: migrate to version 2");
-      exec(db, "PRAGMA user_version = 2", "schema: set user_version");
-    } else if (version != kSchemaVersion) {
+    if (version < 0 || version > kSchemaVersion) {
       throw std::runtime_error("sqlite storage: the database has schema version " + std::to_string(version) +
                                "; this parleyd knows version " + std::to_string(kSchemaVersion));
+    }
+    // A new file is created at version 2 and upgraded like an old one, so
+    // both paths give the same tables.
+    if (version == 0) exec(db, kSchema, "schema: create");
+    if (version == 1) exec(db, kMigrateTo2, "schema: migrate to version 2");
+    if (version < 3) exec(db, kMigrateTo3, "schema: migrate to version 3");
+    if (version != kSchemaVersion) {
+      exec(db, ("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str(), "schema: set user_version");
     }
     exec(db, "COMMIT", "schema: commit");
   } catch (...) {
@@ -294,8 +317,17 @@ DatabasePtr open_database(const std::string& data_dir) {
   return db;
 }
 
+// `where` names the message's columns with "m.".
 std::string select_messages(std::string_view where) {
-  return "SELECT " + std::string(kMessageColumns) + " FROM messages " + std::string(where);
+  std::string columns;
+  std::string_view rest = kMessageColumns;
+  while (!rest.empty()) {
+    auto comma = rest.find(", ");
+    columns += (columns.empty() ? "m." : ", m.") + std::string(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+  }
+  return "SELECT " + columns + ", " + std::string(kQuoteColumns) +
+         " FROM messages m LEFT JOIN messages q ON q.room_id = m.room_id AND q.id = m.reply_to " + std::string(where);
 }
 
 // Every statement the storage runs, prepared once per connection.
@@ -315,10 +347,20 @@ struct Statements {
         room_head(prepare(db, "SELECT head_seq FROM rooms WHERE id = ?1")),
         set_room_head(prepare(db, "UPDATE rooms SET head_seq = ?2 WHERE id = ?1")),
         insert_message(prepare(db, "INSERT INTO messages (" + std::string(kMessageColumns) +
-                                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")),
-        find_sent(prepare(db, select_messages("WHERE room_id = ?1 AND sender_id = ?2 AND client_msg_id = ?3"))),
-        messages_after(prepare(db, select_messages("WHERE room_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"))),
-        messages_before(prepare(db, select_messages("WHERE room_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"))),
+                                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                                       "?16, ?17, ?18, ?19, ?20, ?21)")),
+        find_sent(prepare(db, select_messages("WHERE m.room_id = ?1 AND m.sender_id = ?2 AND m.client_msg_id = ?3"))),
+        load_message(prepare(db, select_messages("WHERE m.room_id = ?1 AND m.id = ?2"))),
+        messages_after(prepare(db, select_messages("WHERE m.room_id = ?1 AND m.seq > ?2 ORDER BY m.seq LIMIT ?3"))),
+        messages_before(prepare(
+            db,
+            select_messages("WHERE m.room_id = ?1 AND m.seq < ?2 AND m.target IS NULL ORDER BY m.seq DESC LIMIT ?3"))),
+        change_target(prepare(db,
+                              "UPDATE messages SET content = ?3, file_name = ?4, file_size = ?5, mime_type = ?6, "
+                              "thumbnail_url = ?7, updated_at = ?8, deleted_at = ?9, reactions = ?10, url = ?11, "
+                              "width = ?12, height = ?13 WHERE room_id = ?1 AND seq = ?2")),
+        forget_edits(
+            prepare(db, "UPDATE messages SET content = '' WHERE room_id = ?1 AND target = ?2 AND type = 'edit'")),
         message_count(prepare(db, "SELECT count(*) FROM messages")),
         prune_messages(prepare(db, "DELETE FROM messages WHERE room_id = ?1 AND seq < ?2")),
         load_member(
@@ -342,7 +384,8 @@ struct Statements {
 
   StatementPtr begin, commit, rollback, savepoint, release, rollback_to;
   StatementPtr load_room, create_room, room_count, room_head, set_room_head;
-  StatementPtr insert_message, find_sent, messages_after, messages_before, message_count, prune_messages;
+  StatementPtr insert_message, find_sent, load_message, messages_after, messages_before, change_target, forget_edits;
+  StatementPtr message_count, prune_messages;
   StatementPtr load_member, members, put_member, remove_member, advance_read, advance_delivered, touch_member;
 };
 
@@ -356,13 +399,41 @@ protocol::Message read_message(const Query& q) {
   m.clientMsgId = q.text(5);
   m.type = q.text(6);
   m.content = q.text(7);
-  protocol::Metadata metadata{
-      q.optional_text(8), q.optional_int64(9), q.optional_text(10), q.optional_text(11), {}, {}, {}};
+  protocol::Metadata metadata;
+  metadata.fileName = q.optional_text(8);
+  metadata.fileSize = q.optional_int64(9);
+  metadata.mimeType = q.optional_text(10);
+  metadata.thumbnailUrl = q.optional_text(11);
+  metadata.url = q.optional_text(18);
+  metadata.width = q.optional_int64(19);
+  metadata.height = q.optional_int64(20);
   // The wire has no "metadata with no fields" distinct from no metadata.
   if (metadata != protocol::Metadata{}) m.metadata = std::move(metadata);
   m.replyTo = q.optional_text(12);
   m.createdAt = q.int64(13);
   m.updatedAt = q.optional_int64(14);
+  m.target = q.optional_text(15);
+  m.deletedAt = q.optional_int64(16);
+  m.reactions = store::decode_reactions(q.text(17));
+  if (m.replyTo && !q.is_null(kMessageColumnCount)) {
+    protocol::Message original;
+    original.senderId = q.text(kMessageColumnCount);
+    original.senderName = q.text(kMessageColumnCount + 1);
+    original.content = q.text(kMessageColumnCount + 2);
+    if (auto name = q.optional_text(kMessageColumnCount + 3)) {
+      original.metadata.emplace();
+      original.metadata->fileName = std::move(name);
+    }
+    original.deletedAt = q.optional_int64(kMessageColumnCount + 4);
+    m.quote = store::quote_of(original);
+  }
+  return m;
+}
+
+// As read_message(), reactor lists trimmed for the wire.
+protocol::Message read_wire_message(const Query& q) {
+  protocol::Message m = read_message(q);
+  store::trim_for_wire(m);
   return m;
 }
 
@@ -444,13 +515,21 @@ class SqliteStorage final : public Storage {
     return guarded("find_sent", [&] { return find_sent_locked(room_id, sender_id, client_msg_id); });
   }
 
+  StorageResult<std::optional<protocol::Message>> load_message(std::string_view room_id, std::string_view id) override {
+    return guarded("load_message", [&] {
+      auto m = load_message_locked(room_id, id);
+      if (m) store::trim_for_wire(*m);
+      return m;
+    });
+  }
+
   StorageResult<std::vector<protocol::Message>> messages_after(std::string_view room_id, std::int64_t after_seq,
                                                                std::size_t limit) override {
     return guarded("messages_after", [&] {
       Query q(db(), statements_.messages_after, "messages_after");
       q.bind(1, room_id).bind(2, after_seq).bind(3, sql_limit(limit));
       std::vector<protocol::Message> out;
-      while (q.step()) out.push_back(read_message(q));
+      while (q.step()) out.push_back(read_wire_message(q));
       return out;
     });
   }
@@ -461,7 +540,7 @@ class SqliteStorage final : public Storage {
       Query q(db(), statements_.messages_before, "messages_before");
       q.bind(1, room_id).bind(2, before_seq).bind(3, sql_limit(limit));
       std::vector<protocol::Message> out;
-      while (q.step()) out.push_back(read_message(q));
+      while (q.step()) out.push_back(read_wire_message(q));
       std::reverse(out.begin(), out.end());  // read newest first to apply the limit there
       return out;
     });
@@ -607,6 +686,18 @@ class SqliteStorage final : public Storage {
                                  "' whose head_seq is " + std::to_string(head),
                              ""};
     }
+    std::optional<protocol::Message> referenced;
+    if (auto id = store::referenced_id(message)) referenced = load_message_locked(message.roomId, *id);
+    if (auto refused = store::check_references(message, referenced ? &*referenced : nullptr)) return *refused;
+    if (message.target) {
+      if (auto refused = store::change_target(message, *referenced)) return *refused;
+      write_changed(*referenced);
+      if (message.type == "delete") {
+        Query q(db(), statements_.forget_edits, "append_message: forget edits");
+        q.bind(1, message.roomId).bind(2, *message.target);
+        q.run();
+      }
+    }
     insert(message);
     {
       Query q(db(), statements_.set_room_head, "append_message: set head_seq");
@@ -615,6 +706,8 @@ class SqliteStorage final : public Storage {
     }
     protocol::Message stored = message;
     if (stored.metadata == protocol::Metadata{}) stored.metadata.reset();  // what reading it back gives
+    stored.quote.reset();
+    if (message.replyTo) stored.quote = store::quote_of(*referenced);
     return Appended{std::move(stored), false};
   }
 
@@ -700,6 +793,14 @@ class SqliteStorage final : public Storage {
     Query q(db(), statements_.find_sent, "find_sent");
     q.bind(1, room_id).bind(2, sender_id).bind(3, client_msg_id);
     if (!q.step()) return std::nullopt;
+    return read_wire_message(q);
+  }
+
+  // As stored (reactor lists complete), for a change to apply to.
+  std::optional<protocol::Message> load_message_locked(std::string_view room_id, std::string_view id) {
+    Query q(db(), statements_.load_message, "load_message");
+    q.bind(1, room_id).bind(2, id);
+    if (!q.step()) return std::nullopt;
     return read_message(q);
   }
 
@@ -718,7 +819,21 @@ class SqliteStorage final : public Storage {
     q.bind(6, m.clientMsgId).bind(7, m.type).bind(8, m.content);
     q.bind_nullable(9, metadata.fileName).bind_nullable(10, metadata.fileSize).bind_nullable(11, metadata.mimeType);
     q.bind_nullable(12, metadata.thumbnailUrl).bind_nullable(13, m.replyTo).bind(14, m.createdAt);
-    q.bind_nullable(15, m.updatedAt);
+    q.bind_nullable(15, m.updatedAt).bind_nullable(16, m.target).bind_nullable(17, m.deletedAt);
+    q.bind(18, store::encode_reactions(m.reactions)).bind_nullable(19, metadata.url);
+    q.bind_nullable(20, metadata.width).bind_nullable(21, metadata.height);
+    q.run();
+  }
+
+  // A change's target, as change_target() left it.
+  void write_changed(const protocol::Message& m) {
+    static const protocol::Metadata kNoMetadata;
+    const protocol::Metadata& metadata = m.metadata ? *m.metadata : kNoMetadata;
+    Query q(db(), statements_.change_target, "append_message: change target");
+    q.bind(1, m.roomId).bind(2, m.seq).bind(3, m.content).bind_nullable(4, metadata.fileName);
+    q.bind_nullable(5, metadata.fileSize).bind_nullable(6, metadata.mimeType).bind_nullable(7, metadata.thumbnailUrl);
+    q.bind_nullable(8, m.updatedAt).bind_nullable(9, m.deletedAt).bind(10, store::encode_reactions(m.reactions));
+    q.bind_nullable(11, metadata.url).bind_nullable(12, metadata.width).bind_nullable(13, metadata.height);
     q.run();
   }
 

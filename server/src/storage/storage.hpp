@@ -60,7 +60,14 @@ class Storage {
   // stored message, or, when (roomId, senderId, clientMsgId) was already
   // stored, the original message and nothing is written. A seq that does not
   // follow the head, or an unknown room, is refused with `conflict` or
-  // `not_found` (a caller's stale view; it should reload the room).
+  // `not_found` with an empty path (a caller's stale view; it should reload
+  // the room).
+  // A change (edit, delete, react, unreact) is applied to its target in the
+  // same transaction: a deleted message keeps its place with its content,
+  // metadata and reactions gone, and so do the edits that carried its text.
+  // A reply gets its quote. What the stored state refuses (storage/changes.hpp:
+  // a missing or deleted target or original, too many reactions) comes back
+  // as an error with the field's path, and nothing is written.
   struct Appended {
     protocol::Message message;
     bool duplicate = false;
@@ -70,10 +77,17 @@ class Storage {
   virtual StorageResult<std::optional<protocol::Message>> find_sent(std::string_view room_id,
                                                                     std::string_view sender_id,
                                                                     std::string_view client_msg_id) = 0;
-  // Messages with seq > after_seq, ascending, at most `limit`.
+  // The room's message with this id, as it is now; nullopt if there is none.
+  virtual StorageResult<std::optional<protocol::Message>> load_message(std::string_view room_id,
+                                                                       std::string_view id) = 0;
+  // Messages with seq > after_seq, ascending, at most `limit`: changes too,
+  // so that a client that missed them replays them in order.
   virtual StorageResult<std::vector<protocol::Message>> messages_after(std::string_view room_id, std::int64_t after_seq,
                                                                        std::size_t limit) = 0;
-  // Messages with seq < before_seq, the newest `limit` of them, ascending.
+  // Timeline messages (not changes: they are applied already) with seq <
+  // before_seq, the newest `limit` of them, ascending.
+  // Every message read carries its current state: edits, tombstone,
+  // reactions (the first kMaxListedReactors users of each) and a reply's quote.
   virtual StorageResult<std::vector<protocol::Message>> messages_before(std::string_view room_id,
                                                                         std::int64_t before_seq, std::size_t limit) = 0;
   virtual std::int64_t message_count() const = 0;

@@ -65,6 +65,14 @@ StorageResult<std::optional<protocol::Message>> TenantStorage::find_sent(std::st
   return found;
 }
 
+StorageResult<std::optional<protocol::Message>> TenantStorage::load_message(std::string_view room_id,
+                                                                            std::string_view id) {
+  auto found = shared_.load_message(key(room_id), id);
+  if (!found) return local(found.error());
+  if (found.value()) local(*found.value());
+  return found;
+}
+
 StorageResult<std::vector<protocol::Message>> TenantStorage::messages_after(std::string_view room_id,
                                                                             std::int64_t after_seq, std::size_t limit) {
   auto page = shared_.messages_after(key(room_id), after_seq, limit);

@@ -29,6 +29,7 @@ class TenantStorage final : public Storage {
   StorageResult<Appended> append_message(const protocol::Message& message) override;
   StorageResult<std::optional<protocol::Message>> find_sent(std::string_view room_id, std::string_view sender_id,
                                                             std::string_view client_msg_id) override;
+  StorageResult<std::optional<protocol::Message>> load_message(std::string_view room_id, std::string_view id) override;
   StorageResult<std::vector<protocol::Message>> messages_after(std::string_view room_id, std::int64_t after_seq,
                                                                std::size_t limit) override;
   StorageResult<std::vector<protocol::Message>> messages_before(std::string_view room_id, std::int64_t before_seq,
