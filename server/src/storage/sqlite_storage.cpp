@@ -313,6 +313,9 @@ DatabasePtr open_database(const std::string& data_dir) {
   // loss), which is the durability promised, without an fsync per message.
   exec(db.get(), "PRAGMA synchronous = NORMAL", "set synchronous");
   exec(db.get(), "PRAGMA foreign_keys = ON", "set foreign_keys");
+  // A deleted message's words must leave the file, not linger in freed
+  // space until it is reused: freed space is overwritten with zeros.
+  exec(db.get(), "PRAGMA secure_delete = ON", "set secure_delete");
   create_schema_if_absent(db.get());
   return db;
 }
