@@ -12,6 +12,7 @@
 
 #include "bus/redis_connection.hpp"
 #include "support/haproxy_process.hpp"
+#include "support/message_changes.hpp"
 #include "support/parleyd_process.hpp"
 #include "support/postgres_cluster.hpp"
 #include "support/redis_server.hpp"
@@ -163,6 +164,73 @@ TEST_F(ClusterTest, TwoClientsOnDifferentNodesChatWithTypingPresenceReceiptsKick
   std::string stats = http_request(b->port(), "GET", "/admin/stats", "", "admin-secret");
   EXPECT_NE(stats.find("\"cluster\""), std::string::npos) << stats;
   EXPECT_NE(http_get(a->port(), "/healthz").find("\"bus\":\"up\""), std::string::npos);
+}
+
+// Issue 16 over the bus: changes are messages with their own seq, so they
+// cross nodes in the room's one order, replies carry their quote, and toggles
+// from two nodes at once converge to what PostgreSQL holds.
+TEST_F(ClusterTest, EditsDeletesReactionsAndRepliesCrossNodesInOneOrder) {
+  auto a = node({"--rate-reactions", "1000/1000", "--user-rate-reactions", "1000/1000"});
+  auto b = node({"--rate-reactions", "1000/1000", "--user-rate-reactions", "1000/1000"});
+  TestClient alice(a->port(), "alice");
+  TestClient bob(b->port(), "bob");
+  ASSERT_EQ(str(alice.join("lobby"), "type"), "joined");
+  ASSERT_EQ(str(bob.join("lobby"), "type"), "joined");
+  std::string first = id_of(alice.send_text("lobby", cmid("alice", 1), "ship on Friday?"));
+  Json reply = bob.request(
+      send_frame("r", "lobby", cmid("bob", 1), R"({"type":"text","content":"yes","replyTo":")" + first + R"("})"), "r");
+  ASSERT_EQ(str(reply, "type"), "ack") << str(reply, "message") << b->log();
+  EXPECT_EQ(str(reply["message"]["quote"], "excerpt"), "ship on Friday?") << "node B read the original";
+  ASSERT_EQ(str(change(alice, "edit", first, "ship on Monday?", cmid("alice", 2)), "type"), "ack");
+
+  // Both toggle reactions at once, each on their own node.
+  int n = 0;
+  std::map<std::string, bool> on;
+  for (int round = 0; round < 10; ++round) {
+    for (auto* c : {&alice, &bob}) {
+      bool& mine = on[c->user];
+      mine = !mine;
+      ++n;
+      c->send(send_frame("t" + std::to_string(n), "lobby", cmid("t" + c->user, n),
+                         change_draft(mine ? "react" : "unreact", first, "👍")));
+    }
+  }
+  for (int i = 1; i <= n; ++i) {
+    ASSERT_EQ(str(((i % 2 == 1) ? alice : bob).answer("t" + std::to_string(i)), "type"), "ack") << i;
+  }
+  ASSERT_EQ(str(change(bob, "delete", id_of(reply), "", cmid("bob", 2)), "type"), "ack");
+
+  // Every change reached the other node, in the same order on both.
+  auto events = [&](TestClient& c) {
+    std::vector<std::int64_t> seen;
+    Timeline view;
+    for (int i = 0; i < n + 4; ++i) {
+      Json m = c.next("message");
+      if (m.IsNull()) break;
+      seen.push_back(seq_of(m));
+      apply_event(view, m["message"]);
+    }
+    return std::make_pair(seen, view);
+  };
+  auto [alice_seqs, alice_view] = events(alice);
+  auto [bob_seqs, bob_view] = events(bob);
+  EXPECT_EQ(alice_seqs, range(1, n + 4)) << a->log();
+  EXPECT_EQ(bob_seqs, range(1, n + 4)) << b->log();
+  Timeline held = stored(alice);
+  EXPECT_EQ(alice_view, held);
+  EXPECT_EQ(bob_view, held);
+  EXPECT_EQ(held[first].content, "ship on Monday?");
+  EXPECT_TRUE(held[id_of(reply)].deleted);
+  std::set<std::string> reacted;
+  for (const auto& [user, value] : on) {
+    if (value) reacted.insert(user);
+  }
+  if (reacted.empty()) {
+    EXPECT_TRUE(held[first].reactions.empty());
+  } else {
+    EXPECT_EQ(held[first].reactions["👍"], reacted);
+  }
+  EXPECT_EQ(stored(bob), held) << "node B reads the same from PostgreSQL";
 }
 
 TEST_F(ClusterTest, ThreeSendersOnThreeNodesGiveEveryMemberOneGapFreeOrder) {
