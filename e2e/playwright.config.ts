@@ -19,6 +19,8 @@ import {
 
 // A fresh SQLite folder per run: every run starts from an empty server.
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
+// And a fresh folder for the demo's uploads (lib/uploads.ts).
+const uploadDir = mkdtempSync(join(tmpdir(), 'parley-e2e-uploads-'));
 
 export default defineConfig({
   testDir: './specs',
@@ -69,6 +71,7 @@ export default defineConfig({
         NEXT_TELEMETRY_DISABLED: '1',
         PARLEY_URL: `ws://127.0.0.1:${SHARED_PARLEYD_PORT}/ws`,
         PARLEY_JWT_SECRET: SECRET,
+        PARLEY_UPLOAD_DIR: uploadDir,
       },
     },
   ],

@@ -179,7 +179,7 @@ setsid haproxy -f "$CLUSTER_DIR/haproxy.cfg" -db >"$CLUSTER_DIR/haproxy.log" 2>&
 groups+=($!)
 
 if [ "$NO_DEMO" != 1 ]; then
-  PARLEY_URL="ws://localhost:$CLUSTER_PORT/ws" NEXT_TELEMETRY_DISABLED=1 \
+  PARLEY_URL="ws://localhost:$CLUSTER_PORT/ws" PARLEY_UPLOAD_DIR="$CLUSTER_DIR/uploads" NEXT_TELEMETRY_DISABLED=1 \
     setsid npm run start -w chat-nextjs --silent -- -p "$DEMO_PORT" >"$CLUSTER_DIR/demo.log" 2>&1 &
   groups+=($!)
 fi

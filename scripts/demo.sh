@@ -28,7 +28,7 @@ trap cleanup INT TERM EXIT
 
 setsid ./build/native/server/parleyd --port "$PARLEYD_PORT" &
 groups+=($!)
-PARLEY_URL="ws://localhost:$PARLEYD_PORT/ws" NEXT_TELEMETRY_DISABLED=1 \
+PARLEY_URL="ws://localhost:$PARLEYD_PORT/ws" PARLEY_UPLOAD_DIR="$PWD/data/uploads" NEXT_TELEMETRY_DISABLED=1 \
   setsid npm run start -w chat-nextjs --silent -- -p "$DEMO_PORT" >/dev/null &
 groups+=($!)
 

@@ -169,6 +169,7 @@ export class Demo {
         NEXT_TELEMETRY_DISABLED: '1',
         PARLEY_URL: parleyUrl,
         PARLEY_JWT_SECRET: SECRET,
+        PARLEY_UPLOAD_DIR: mkdtempSync(join(tmpdir(), 'parley-e2e-uploads-')),
         NODE_ENV: mode === 'dev' ? 'development' : 'production',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
