@@ -23,8 +23,9 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "blobs are written in h
 // or a BlobReader, `s` const or not.
 template <class A, class S>
 requires std::is_same_v<std::remove_const_t<S>, QueuedSend>
-void members(A& ar, S& s) {  // all but in_flight
+void members(A& ar, S& s) {  // all but in_flight and sent_at
   ar(s.room_id, s.client_msg_id, s.draft, s.created_at, s.failed);
+  if (ar.has("held")) ar(s.held, s.waits_for);
 }
 template <class A, class S>
 requires std::is_same_v<std::remove_const_t<S>, SavedReceipt>
@@ -92,11 +93,13 @@ class BlobReader {
   }
   bool failed() const { return failed_; }
   std::size_t left() const { return failed_ ? 0 : in_.size() - at_; }
-  // Whether a protocol struct's field is in a blob of this version: version
-  // 3 added attachments' url and size, changes' target, tombstones,
-  // reactions and quotes.
+  // Whether a field is in a blob of this version: version 3 added
+  // attachments' url and size, changes' target, tombstones, reactions and
+  // quotes; version 4 the queue's held sends and the ids they wait for.
   void set_version(std::uint8_t version) { version_ = version; }
   bool has(std::string_view field) const {
+    if (version_ >= 4) return true;
+    if (field == "held") return false;
     if (version_ >= 3) return true;
     for (std::string_view added : {"url", "width", "height", "target", "deletedAt", "reactions", "quote"}) {
       if (field == added) return false;
@@ -168,8 +171,9 @@ class BlobReader {
 };
 
 // Version 2 added the outbox's receipts, version 3 the fields of edits,
-// reactions, replies and attachments; older blobs are still read.
-constexpr std::uint8_t kVersion = 3;
+// reactions, replies and attachments, version 4 held sends and the ids sends
+// wait for; older blobs are still read.
+constexpr std::uint8_t kVersion = 4;
 constexpr std::uint8_t kOutbox = 1;
 constexpr std::uint8_t kRooms = 2;
 

@@ -66,10 +66,10 @@ TEST(StateBlob, ReadsTheOutboxTheCerealArchiveWrote) {
   EXPECT_EQ(state->receipts[0].read, 7);
   EXPECT_EQ(state->receipts[0].delivered, 9);
 
-  // Written again as version 3 (with the fields it added), and read back the same.
-  std::string v3 = encode_outbox(state->user_id, state->sends, state->receipts);
-  EXPECT_EQ(v3[1], '\x03');
-  auto again = decode_outbox(v3);
+  // Written again as the current version (with the fields it added), and read back the same.
+  std::string current = encode_outbox(state->user_id, state->sends, state->receipts);
+  EXPECT_EQ(current[1], '\x04');
+  auto again = decode_outbox(current);
   ASSERT_TRUE(again);
   ASSERT_EQ(again->sends.size(), 2u);
   EXPECT_EQ(again->sends[0].draft, image.draft);
@@ -95,6 +95,17 @@ TEST(StateBlob, VersionThreeKeepsEditsReactionsRepliesAndAttachments) {
   EXPECT_EQ(outbox->sends[0].draft, edit.draft);
   EXPECT_EQ(outbox->sends[1].draft, image.draft);
 
+  // Version 3 had neither held sends nor the keys sends wait for: such a
+  // blob (version 4 without them) still reads.
+  std::string v3 = encode_outbox("alice", {edit}, {});
+  v3[1] = 3;
+  v3.erase(v3.size() - 8 - 1 - 8, 1 + 8);
+  auto old = decode_outbox(v3);
+  ASSERT_TRUE(old);
+  ASSERT_EQ(old->sends.size(), 1u);
+  EXPECT_EQ(old->sends[0].draft, edit.draft);
+  EXPECT_FALSE(old->sends[0].held);
+
   SavedRoom room;
   room.room_id = "lobby";
   room.epoch = "e1";
@@ -110,6 +121,28 @@ TEST(StateBlob, VersionThreeKeepsEditsReactionsRepliesAndAttachments) {
   ASSERT_TRUE(rooms);
   ASSERT_EQ(rooms->rooms.size(), 1u);
   EXPECT_EQ(rooms->rooms[0].messages, room.messages);
+}
+
+TEST(StateBlob, VersionFourKeepsHeldSendsAndTheIdsTheyWaitFor) {
+  QueuedSend upload;
+  upload.room_id = "lobby";
+  upload.client_msg_id = "c_upload";
+  upload.draft.type = "image";
+  upload.draft.metadata = protocol::Metadata{"a.png", 10, "image/png", {}, "blob:https://app/1", 640, 480};
+  upload.held = true;
+  QueuedSend react;
+  react.room_id = "lobby";
+  react.client_msg_id = "c_react";
+  react.draft.type = "react";
+  react.draft.content = "👍";
+  react.waits_for = "c_upload";
+  auto outbox = decode_outbox(encode_outbox("alice", {upload, react}, {}));
+  ASSERT_TRUE(outbox);
+  ASSERT_EQ(outbox->sends.size(), 2u);
+  EXPECT_TRUE(outbox->sends[0].held);
+  EXPECT_EQ(outbox->sends[0].draft, upload.draft);
+  EXPECT_FALSE(outbox->sends[1].held);
+  EXPECT_EQ(outbox->sends[1].waits_for, "c_upload");
 }
 
 TEST(StateBlob, ReadsTheRoomCacheTheCerealArchiveWrote) {

@@ -13,10 +13,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "parley/client/queued_send.hpp"
 #include "parley/client/send_pacer.hpp"
+#include "parley/protocol/drafts.hpp"
 
 namespace parley::client {
 
@@ -63,6 +65,11 @@ class Outbox {
   // `joined(room_id)` says whether its room is joined (a room's messages
   // wait for its join), `transmit(send)` puts one on the wire, and
   // `paced(send)` is told about the one that waits for the pacer.
+  //
+  // A send that waits (held by the app, or for the server id of an earlier
+  // send of ours) holds back the later messages of its room, which keep
+  // their order; changes (edit, delete, react, unreact) have no place in the
+  // timeline, so they wait only for themselves.
   template <class Joined, class Transmit, class Paced>
   void flush(std::int64_t now, bool live, Joined joined, Transmit transmit, Paced paced) {
     due_ = 0;
@@ -74,10 +81,17 @@ class Outbox {
       due_ = hold_until_;
       return;
     }
+    std::vector<std::string_view> waiting;  // rooms whose next message waits
     for (auto& pending : queue_) {
       if (pending.failed) continue;
       if (pending.in_flight) {
         if (one_at_a_time_) return;
+        continue;
+      }
+      bool change = protocol::is_change_type(pending.draft.type);
+      if (!change && std::find(waiting.begin(), waiting.end(), pending.room_id) != waiting.end()) continue;
+      if (pending.held || !pending.waits_for.empty()) {
+        if (!change) waiting.push_back(pending.room_id);
         continue;
       }
       if (!joined(pending.room_id)) continue;
@@ -87,6 +101,7 @@ class Outbox {
         return;
       }
       pending.in_flight = true;
+      pending.sent_at = now;
       transmit(pending);
       if (one_at_a_time_) return;
     }
