@@ -64,6 +64,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     Room& room = room_state(r.room_id);
     room.history.restored(r.epoch, r.has_more);
     for (const auto& m : r.messages) room.timeline.confirm(m, restored_user_);
+    room.timeline.saw(r.position);
     notify_room(r.room_id);
   }
   for (const auto& s : state->sends) {
@@ -73,7 +74,7 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     added = true;
     notify_room(s.room_id);
     // A change shows on its target (below); a message as a line of its own.
-    if (!is_change_type(s.draft.type)) {
+    if (!is_change(s.draft.type)) {
       show_pending(s, s.failed ? MessageStatus::failed : MessageStatus::queued);
     }
   }
@@ -226,7 +227,9 @@ SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now,
 }
 
 void Core::show_pending(const QueuedSend& send, MessageStatus status) {
-  Message shown;
+  TimelineItem& item = room_state(send.room_id).timeline.add_pending(send.client_msg_id, status, send.failed);
+  item.held = send.held;
+  Message& shown = item.message;
   shown.roomId = send.room_id;
   shown.clientMsgId = send.client_msg_id;
   shown.type = send.draft.type;
@@ -236,8 +239,6 @@ void Core::show_pending(const QueuedSend& send, MessageStatus status) {
   shown.createdAt = send.created_at;
   shown.senderId = me();
   if (connection_.view().user) shown.senderName = connection_.view().user->name;
-  TimelineItem& item = room_state(send.room_id).timeline.add_pending(shown, status, send.failed);
-  item.held = send.held;
 }
 
 SendResult Core::edit(const std::string& room_id, const std::string& key, std::string content, std::int64_t now) {
@@ -349,13 +350,18 @@ void Core::drop(const std::string& room_id, const std::string& key) {
   outbox_.remove(key);
   room.timeline.remove_pending(key);
   // What waited for its id never gets one: changes go with it, replies fail.
-  std::erase_if(outbox_.all(), [&](const QueuedSend& p) { return p.waits_for == key && is_change_type(p.draft.type); });
+  std::vector<std::string> changes;
   for (auto& p : outbox_.all()) {
     if (p.waits_for != key) continue;
+    if (is_change(p.draft.type)) {
+      changes.push_back(p.client_msg_id);
+      continue;
+    }
     p.waits_for.clear();
     p.failed = Error{ErrorCode::not_found, "the message it answers was discarded", "/message/replyTo"};
     room.timeline.set_pending_status(p.client_msg_id, MessageStatus::failed, p.failed);
   }
+  for (const auto& id : changes) outbox_.remove(id);
   persist_outbox();
   notify_room(room_id);
 }
@@ -562,7 +568,7 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
     if (!p) return;
     p->in_flight = false;
     Room& room = room_state(request.room_id);
-    if (permanent(error.code) && is_change_type(p->draft.type)) {
+    if (permanent(error.code) && is_change(p->draft.type)) {
       change_failed(request.client_msg_id, error, false);  // undone, and its target says why
     } else if (permanent(error.code)) {
       // The server refused this message: show why; the rest of the queue goes on.
@@ -623,7 +629,7 @@ void Core::join_refused(const std::string& room_id, const Error& error, std::opt
   std::vector<std::string> changes;
   for (auto& p : outbox_.all()) {
     if (p.room_id != room_id || p.failed) continue;
-    if (is_change_type(p.draft.type)) {
+    if (is_change(p.draft.type)) {
       changes.push_back(p.client_msg_id);
     } else {
       p.failed = error;
@@ -720,7 +726,7 @@ void Core::confirm(Room& room, const Message& message, std::int64_t now) {
   bool ours = mine && outbox_.remove(message.clientMsgId);
   if (ours) persist_outbox();
   rooms_dirty_ = true;
-  if (is_change_type(message.type)) {
+  if (is_change(message.type)) {
     // Not a line of its own: it sets its target, if the timeline holds it
     // (otherwise the server's pages bring the target as it is now).
     room.timeline.saw(message.seq);
@@ -748,7 +754,7 @@ void Core::resolve(const std::string& room_id, const std::string& key, const std
     if (p.waits_for != key) continue;
     p.waits_for.clear();
     resolved = true;
-    if (is_change_type(p.draft.type)) {
+    if (is_change(p.draft.type)) {
       p.draft.target = id;
     } else if (TimelineItem* reply = room_state(room_id).timeline.find(p.client_msg_id)) {
       p.draft.replyTo = id;
@@ -761,7 +767,7 @@ void Core::resolve(const std::string& room_id, const std::string& key, const std
 }
 
 TimelineItem* Core::target_of(const QueuedSend& change) {
-  if (!is_change_type(change.draft.type)) return nullptr;
+  if (!is_change(change.draft.type)) return nullptr;
   Timeline& timeline = room_state(change.room_id).timeline;
   if (!change.waits_for.empty()) return timeline.find(change.waits_for);
   return change.draft.target ? timeline.find_id(*change.draft.target) : nullptr;
@@ -769,33 +775,35 @@ TimelineItem* Core::target_of(const QueuedSend& change) {
 
 void Core::rebase(const std::string& room_id, TimelineItem& item) {
   if (item.server) item.message = *item.server;
-  std::optional<Message> server;
+  bool changed = false;
   const std::string self = me();
   for (const auto& p : outbox_.all()) {
-    if (p.room_id != room_id || !is_change_type(p.draft.type)) continue;
+    if (p.room_id != room_id || !is_change(p.draft.type)) continue;
     bool targets =
         p.waits_for.empty() ? !item.message.id.empty() && p.draft.target == item.message.id : p.waits_for == item.key;
     if (!targets) continue;
-    if (!server) server = item.message;
+    if (!item.server) item.server = item.message;
+    changed = true;
     apply_change(item.message, p.draft.type, p.draft.content, self, p.created_at);
   }
-  item.server = std::move(server);
+  if (!changed) item.server.reset();
 }
 
 void Core::change_failed(const std::string& client_msg_id, const Error& error, bool timed_out) {
-  QueuedSend* found = outbox_.find(client_msg_id);
-  if (!found) return;
-  QueuedSend failed = *found;
-  outbox_.remove(failed.client_msg_id);
-  if (TimelineItem* item = target_of(failed)) {
+  QueuedSend* failed = outbox_.find(client_msg_id);
+  if (!failed) return;
+  TimelineItem* item = target_of(*failed);
+  std::string room_id = failed->room_id;
+  if (item) {
     item->error = error;
-    item->failed_change = failed.draft.type;
-    item->failed_change_id = failed.client_msg_id;
+    item->failed_change = failed->draft.type;
+    item->failed_change_id = client_msg_id;
     item->timed_out = timed_out;
-    rebase(failed.room_id, *item);
   }
+  outbox_.remove(client_msg_id);
+  if (item) rebase(room_id, *item);
   persist_outbox();
-  notify_room(failed.room_id);
+  notify_room(room_id);
 }
 
 // ================================================================ connection
@@ -939,7 +947,7 @@ std::optional<std::int64_t> Core::next_deadline() const {
   if (live()) {
     if (auto due = outbox_.deadline()) consider(*due);
     for (const auto& p : outbox_.all()) {
-      if (p.in_flight && is_change_type(p.draft.type)) consider(p.sent_at + config_.change_timeout_ms);
+      if (p.in_flight && is_change(p.draft.type)) consider(p.sent_at + config_.change_timeout_ms);
     }
     if (std::int64_t due = refresh_due(); due > 0 && !refreshing_) consider(due);
   }
@@ -979,7 +987,7 @@ void Core::housekeeping(std::int64_t now) {
     // Changes not answered in time are given up (undone, with the reason).
     std::vector<std::string> late;
     for (const auto& p : outbox_.all()) {
-      if (p.in_flight && is_change_type(p.draft.type) && now >= p.sent_at + config_.change_timeout_ms) {
+      if (p.in_flight && is_change(p.draft.type) && now >= p.sent_at + config_.change_timeout_ms) {
         late.push_back(p.client_msg_id);
       }
     }
@@ -1025,8 +1033,8 @@ void Core::persist_rooms() {
   std::vector<SavedRoom> saved;
   for (const auto& [id, room] : rooms_) {
     if (!room.join.wanted()) continue;
-    saved.push_back(
-        SavedRoom{id, room.history.epoch(), room.history.has_more(), room.timeline.newest(config_.cached_messages)});
+    saved.push_back(SavedRoom{id, room.history.epoch(), room.history.has_more(),
+                              room.timeline.newest(config_.cached_messages), room.timeline.last_seq()});
   }
   effects_.push_back(Effect{Effect::persist, 0, 0, kRoomsKey, encode_rooms(me(), saved)});
 }

@@ -4,11 +4,10 @@
 
 namespace parley::client {
 
-TimelineItem& Timeline::add_pending(const protocol::Message& draft, MessageStatus status,
+TimelineItem& Timeline::add_pending(const std::string& key, MessageStatus status,
                                     std::optional<protocol::Error> error) {
   TimelineItem& item = pending_.emplace_back();
-  item.key = draft.clientMsgId;
-  item.message = draft;
+  item.key = key;
   item.status = status;
   item.error = std::move(error);
   return item;

@@ -3,6 +3,7 @@
 
 #include "parley/protocol/detail/json_writer.hpp"
 #include "parley/protocol/drafts.hpp"
+#include "state_blob.hpp"
 
 namespace parley::client {
 namespace {
@@ -54,11 +55,10 @@ void quote(Writer& w, const Timeline& timeline, const protocol::Message& reply) 
   w.end_object();
 }
 
-void item(Writer& w, const Timeline& timeline, const std::string& me, const TimelineItem& it, bool mine,
-          MessageStatus status, const std::vector<std::string>& read_by) {
-  const protocol::Message& m = it.message;
-  w.start_object();
-  key_string(w, "key", it.key);
+// A message's own fields as the protocol writes them (the room cache is the
+// protocol's JSON); with `me`, the view's: reactions say whether they are
+// `me`'s, and the quote is worked out by the caller.
+void message_fields(Writer& w, const protocol::Message& m, const std::string* me) {
   if (!m.id.empty()) {
     key_string(w, "id", m.id);
     key_int(w, "seq", m.seq);
@@ -81,15 +81,20 @@ void item(Writer& w, const Timeline& timeline, const std::string& me, const Time
     if (m.metadata->height) key_int(w, "height", *m.metadata->height);
     w.end_object();
   }
-  if (m.replyTo) {
-    key_string(w, "replyTo", *m.replyTo);
-    quote(w, timeline, m);
+  if (m.replyTo) key_string(w, "replyTo", *m.replyTo);
+  if (!me && m.quote) {
+    w.key("quote");
+    w.start_object();
+    key_string(w, "senderId", m.quote->senderId);
+    key_string(w, "senderName", m.quote->senderName);
+    key_string(w, "excerpt", m.quote->excerpt);
+    if (m.quote->deleted) key_bool(w, "deleted", *m.quote->deleted);
+    w.end_object();
   }
   key_int(w, "createdAt", m.createdAt);
   if (m.updatedAt) key_int(w, "updatedAt", *m.updatedAt);
   if (m.deletedAt) key_int(w, "deletedAt", *m.deletedAt);
-  key_bool(w, "edited", m.updatedAt.has_value());
-  key_bool(w, "deleted", m.deletedAt.has_value());
+  if (!me && !m.reactions) return;
   w.key("reactions");
   w.start_array();
   if (m.reactions) {
@@ -102,14 +107,25 @@ void item(Writer& w, const Timeline& timeline, const std::string& me, const Time
       bool reacted = false;
       for (const auto& id : r.userIds) {
         string(w, id);
-        reacted = reacted || id == me;
+        reacted = reacted || (me && id == *me);
       }
       w.end_array();
-      key_bool(w, "mine", reacted);
+      if (me) key_bool(w, "mine", reacted);
       w.end_object();
     }
   }
   w.end_array();
+}
+
+void item(Writer& w, const Timeline& timeline, const std::string& me, const TimelineItem& it, bool mine,
+          MessageStatus status, const std::vector<std::string>& read_by) {
+  const protocol::Message& m = it.message;
+  w.start_object();
+  key_string(w, "key", it.key);
+  message_fields(w, m, &me);
+  if (m.replyTo) quote(w, timeline, m);
+  key_bool(w, "edited", m.updatedAt.has_value());
+  key_bool(w, "deleted", m.deletedAt.has_value());
   key_string(w, "status", to_string(status));
   key_bool(w, "mine", mine);
   key_bool(w, "held", it.held);
@@ -138,6 +154,33 @@ void member(Writer& w, const protocol::Member& m) {
 }
 
 }  // namespace
+
+std::string room_cache_json(const SavedRoom& room) {
+  std::string out;
+  Writer w(out);
+  w.start_object();
+  key_string(w, "type", "joined");
+  w.key("room");
+  w.start_object();
+  key_string(w, "id", room.room_id);
+  key_string(w, "kind", "public");
+  w.end_object();
+  key_string(w, "epoch", room.epoch);
+  key_int(w, "headSeq", room.position);
+  w.key("members");
+  w.start_array();
+  w.end_array();
+  w.key("messages");
+  w.start_array();
+  for (const auto& m : room.messages) {
+    w.start_object();
+    message_fields(w, m, nullptr);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return out;
+}
 
 std::string Core::connection_json() const {
   const ConnectionView& view = connection_.view();

@@ -4,6 +4,7 @@
 // idempotence, and held sends that keep their room's order across a reload.
 #include <gtest/gtest.h>
 
+#include "parley/protocol/drafts.hpp"
 #include "state_blob.hpp"
 #include "support/fake_host.hpp"
 
@@ -74,6 +75,12 @@ struct Lobby : ::testing::Test {
     return join;
   }
 };
+
+TEST(Changes, TheQueuesOneLetterTestAgreesWithTheProtocol) {
+  for (const char* type : {"text", "image", "file", "system", "edit", "delete", "react", "unreact", ""}) {
+    EXPECT_EQ(is_change(type), is_change_type(type)) << type;
+  }
+}
 
 // ------------------------------------------------------------------- edits
 

@@ -13,12 +13,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "parley/client/queued_send.hpp"
 #include "parley/client/send_pacer.hpp"
-#include "parley/protocol/drafts.hpp"
 
 namespace parley::client {
 
@@ -81,20 +79,13 @@ class Outbox {
       due_ = hold_until_;
       return;
     }
-    std::vector<std::string_view> waiting;  // rooms whose next message waits
     for (auto& pending : queue_) {
       if (pending.failed) continue;
       if (pending.in_flight) {
         if (one_at_a_time_) return;
         continue;
       }
-      bool change = protocol::is_change_type(pending.draft.type);
-      if (!change && std::find(waiting.begin(), waiting.end(), pending.room_id) != waiting.end()) continue;
-      if (pending.held || !pending.waits_for.empty()) {
-        if (!change) waiting.push_back(pending.room_id);
-        continue;
-      }
-      if (!joined(pending.room_id)) continue;
+      if (!joined(pending.room_id) || waits(pending)) continue;
       if (std::int64_t wait = pacer_.take(now); wait > 0) {
         due_ = now + wait;
         paced(pending);
@@ -106,6 +97,20 @@ class Outbox {
       if (one_at_a_time_) return;
     }
   }
+  // Whether `send` must wait: it is held, or waits for an id, or (a message)
+  // an earlier message of its room does.
+  bool waits(const QueuedSend& send) const {
+    if (send.held || !send.waits_for.empty()) return true;
+    if (is_change(send.draft.type)) return false;
+    for (const auto& p : queue_) {
+      if (&p == &send) return false;
+      if ((p.held || !p.waits_for.empty()) && !p.failed && !is_change(p.draft.type) && p.room_id == send.room_id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // When flush has something to send again.
   std::optional<std::int64_t> deadline() const { return due_ > 0 ? std::optional(due_) : std::nullopt; }
 

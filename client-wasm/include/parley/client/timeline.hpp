@@ -17,9 +17,8 @@ namespace parley::client {
 
 class Timeline {
  public:
-  // Shows a send at once, before the server has it.
-  TimelineItem& add_pending(const protocol::Message& draft, MessageStatus status,
-                            std::optional<protocol::Error> error = std::nullopt);
+  // Shows a send at once, before the server has it: the caller fills in its message.
+  TimelineItem& add_pending(const std::string& key, MessageStatus status, std::optional<protocol::Error> error);
   void set_pending_status(const std::string& key, MessageStatus status,
                           std::optional<protocol::Error> error = std::nullopt);
   bool remove_pending(const std::string& key);
