@@ -85,7 +85,12 @@ export class Attachments {
       if (!m.mine) return;
       upload = this.resume(roomId, m);
     }
-    if (upload.preview && m.metadata) m.metadata = { ...m.metadata, url: upload.preview };
+    if (m.metadata) {
+      // This page's preview; none while the file is read back (the one in the
+      // queue belonged to the page that queued it, and is dead).
+      const { url: _queued, ...rest } = m.metadata;
+      m.metadata = upload.preview ? { ...rest, url: upload.preview } : rest;
+    }
     if (upload.error) {
       m.status = 'failed';
       m.error = upload.error;
