@@ -75,6 +75,22 @@ std::optional<std::int64_t> integer(const Document& doc, const Node& obj, const 
   return n->integer;
 }
 
+// An attachment's metadata from the app (fields absent or of another type are left out).
+parley::protocol::Metadata metadata_of(const Document& doc, const Node& meta) {
+  parley::protocol::Metadata m;
+  auto text = [&](const char* key, std::optional<std::string>& out) {
+    if (auto v = str(doc, meta, key); !v.empty()) out = std::move(v);
+  };
+  text("fileName", m.fileName);
+  text("mimeType", m.mimeType);
+  text("thumbnailUrl", m.thumbnailUrl);
+  text("url", m.url);
+  m.fileSize = integer(doc, meta, "fileSize");
+  m.width = integer(doc, meta, "width");
+  m.height = integer(doc, meta, "height");
+  return m;
+}
+
 const char* result(Handle& h, bool ok, std::string_view key = {}, std::string_view value = {}) {
   std::string text;
   parley::protocol::detail::json::Writer w(text);
@@ -90,12 +106,18 @@ const char* result(Handle& h, bool ok, std::string_view key = {}, std::string_vi
   return h.output.c_str();
 }
 
+// {"ok": true, "key"} or {"ok": false, "code"}.
+const char* sent(Handle& h, const SendResult& r) {
+  return r ? result(h, true, "key", r.key) : result(h, false, "code", to_string(*r.refused));
+}
+
 }  // namespace
 
 extern "C" {
 
 // config: JSON {"url", "seed", "clientName", "clientVersion", and optionally
-// "backoffBaseMs", "backoffCapMs", "stableAfterMs", "handshakeTimeoutMs", "queueLimit"} (the
+// "backoffBaseMs", "backoffCapMs", "stableAfterMs", "handshakeTimeoutMs", "queueLimit",
+// "changeTimeoutMs"} (the
 // wrapper checks their ranges; defaults in Config)
 Handle* parley_new(const char* config_json, std::size_t length) {
   Document doc;
@@ -109,6 +131,7 @@ Handle* parley_new(const char* config_json, std::size_t length) {
   if (auto v = integer(doc, root, "stableAfterMs")) config.stable_after_ms = *v;
   if (auto v = integer(doc, root, "handshakeTimeoutMs")) config.handshake_timeout_ms = *v;
   if (auto v = integer(doc, root, "queueLimit")) config.queue_limit = static_cast<std::size_t>(*v);
+  if (auto v = integer(doc, root, "changeTimeoutMs")) config.change_timeout_ms = *v;
   if (auto name = str(doc, root, "clientName"); !name.empty()) config.client_name = name;
   if (auto version = str(doc, root, "clientVersion"); !version.empty()) config.client_version = version;
   return new Handle(std::move(config));
@@ -123,9 +146,9 @@ char* parley_buffer(Handle* h, std::size_t size) {
 }
 
 // An app call (abi.json's commands): `op` by number, its arguments as a JSON
-// object in the scratch buffer. Returns {"ok": bool, ...}: send answers
-// {"ok": true, "key"} or {"ok": false, "code": "queue_full"}; a refused call
-// says why in "error".
+// object in the scratch buffer. Returns {"ok": bool, ...}: send, edit,
+// remove and react answer {"ok": true, "key"} or {"ok": false, "code"} (a
+// SendRefusal: queue_full, not_found, ...); a refused call says why in "error".
 const char* parley_command(Handle* h, std::uint32_t op, std::size_t length, double now) {
   Document& doc = h->command;
   if (!parse(doc, h->scratch.data(), length)) return result(*h, false, "error", "arguments are not a JSON object");
@@ -178,16 +201,20 @@ const char* parley_command(Handle* h, std::uint32_t op, std::size_t length, doub
       if (auto type = field("type"); !type.empty()) draft.type = type;
       if (auto reply = field("replyTo"); !reply.empty()) draft.replyTo = reply;
       if (const Node* meta = doc.member(root, "metadata"); meta && meta->kind == Kind::object) {
-        parley::protocol::Metadata m;
-        if (auto v = str(doc, *meta, "fileName"); !v.empty()) m.fileName = v;
-        if (auto v = str(doc, *meta, "mimeType"); !v.empty()) m.mimeType = v;
-        if (auto v = str(doc, *meta, "thumbnailUrl"); !v.empty()) m.thumbnailUrl = v;
-        m.fileSize = integer(doc, *meta, "fileSize");
-        draft.metadata = m;
+        draft.metadata = metadata_of(doc, *meta);
       }
-      auto sent = core.send(room, std::move(draft), t);
-      if (!sent) return result(*h, false, "code", to_string(*sent.refused));
-      return result(*h, true, "key", sent.key);
+      return sent(*h, core.send(room, std::move(draft), t, flag("held")));
+    }
+    case edit:
+      return sent(*h, core.edit(room, field("key"), field("content"), t));
+    case remove_message:
+      return sent(*h, core.remove(room, field("key"), t));
+    case react:
+      return sent(*h, core.react(room, field("key"), field("emoji"), t));
+    case attach: {
+      const Node* meta = doc.member(root, "metadata");
+      if (!meta || meta->kind != Kind::object) return result(*h, false, "error", "attach needs metadata");
+      return result(*h, core.attach(room, field("key"), metadata_of(doc, *meta), t));
     }
     case retry:
       return result(*h, core.retry(room, field("key"), t));

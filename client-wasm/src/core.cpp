@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "backoff.hpp"
+#include "changes.hpp"
+#include "parley/protocol/drafts.hpp"
 #include "parley/protocol/limits.hpp"
 #include "parley/protocol/version.hpp"
 #include "state_blob.hpp"
@@ -22,7 +24,25 @@ constexpr auto kHistoryMax = static_cast<std::int64_t>(limits::c2s_history_limit
 
 }  // namespace
 
-std::string_view to_string(SendRefusal) { return "queue_full"; }
+std::string_view to_string(SendRefusal refusal) {
+  constexpr std::string_view kWords[] = {"queue_full", "not_found", "forbidden", "bad_request", "too_large"};
+  return kWords[static_cast<std::size_t>(refusal)];
+}
+
+namespace {
+
+SendResult refused(SendRefusal why) { return SendResult{{}, why}; }
+
+// The message as the server has it: what its changes apply to.
+Message& base(TimelineItem& item) { return item.server ? *item.server : item.message; }
+
+void clear_change_error(TimelineItem& item) {
+  if (item.failed_change.empty()) return;
+  item.failed_change.clear();
+  item.error.reset();
+}
+
+}  // namespace
 
 Core::Core(Config config)
     : config_(std::move(config)),
@@ -44,25 +64,19 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     Room& room = room_state(r.room_id);
     room.history.restored(r.epoch, r.has_more);
     for (const auto& m : r.messages) room.timeline.confirm(m, restored_user_);
+    room.timeline.saw(r.position);
     notify_room(r.room_id);
   }
   for (const auto& s : state->sends) {
     if (outbox_.find(s.client_msg_id)) continue;
     join(s.room_id, now);  // its queue must be flushed, so it must be joined (at once if connected)
-    Room& room = room_state(s.room_id);
-    Message shown;
-    shown.roomId = s.room_id;
-    shown.clientMsgId = s.client_msg_id;
-    shown.senderId = restored_user_;
-    shown.type = s.draft.type;
-    shown.content = s.draft.content;
-    shown.metadata = s.draft.metadata;
-    shown.replyTo = s.draft.replyTo;
-    shown.createdAt = s.created_at;
-    room.timeline.add_pending(shown, s.failed ? MessageStatus::failed : MessageStatus::queued, s.failed);
     outbox_.push(s);
     added = true;
     notify_room(s.room_id);
+    // A change shows on its target (below); a message as a line of its own.
+    if (!is_change(s.draft.type)) {
+      show_pending(s, s.failed ? MessageStatus::failed : MessageStatus::queued);
+    }
   }
   for (const auto& r : state->receipts) {
     join(r.room_id, now);  // its receipts go out after the (re)join
@@ -70,6 +84,11 @@ bool Core::restore(const std::string& key, std::string_view blob, std::int64_t n
     room.receipts.advance(Receipts::read, r.read, now, config_.receipt_delay_ms);
     room.receipts.advance(Receipts::delivered, r.delivered, now, config_.receipt_delay_ms);
     added = true;
+  }
+  // Our changes still on their way show on their targets, whichever blob
+  // came first.
+  for (const auto& p : outbox_.all()) {
+    if (TimelineItem* target = target_of(p)) rebase(p.room_id, *target);
   }
   // What was adopted is this core's to send now: saved with its own outbox
   // (before the host deletes the blob it came from), and sent at once if
@@ -171,8 +190,8 @@ void Core::leave(const std::string& room_id, std::int64_t now) {
   schedule_housekeeping(now);
 }
 
-SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now) {
-  if (outbox_.unsent() >= config_.queue_limit) return SendResult{{}, SendRefusal::queue_full};
+SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now, bool held) {
+  if (outbox_.unsent() >= config_.queue_limit) return refused(SendRefusal::queue_full);
   std::optional<Error> invalid = check_draft(room_id, draft);
   Room& room = room_state(room_id);
   // A reply says everything before it was seen: its receipts go first, so
@@ -182,29 +201,130 @@ SendResult Core::send(const std::string& room_id, Draft draft, std::int64_t now)
   QueuedSend pending;
   pending.room_id = room_id;
   pending.client_msg_id = new_client_msg_id();
-  pending.draft = std::move(draft);
   pending.created_at = now;
-
-  Message shown;
-  shown.roomId = room_id;
-  shown.clientMsgId = pending.client_msg_id;
-  shown.type = pending.draft.type;
-  shown.content = pending.draft.content;
-  shown.metadata = pending.draft.metadata;
-  shown.replyTo = pending.draft.replyTo;
-  shown.createdAt = now;
-  shown.senderId = me();
-  if (connection_.view().user) shown.senderName = connection_.view().user->name;
+  pending.held = held;
+  // A reply names its original by key or id; one of ours not acknowledged
+  // yet has no id: the reply waits for it.
+  if (const TimelineItem* original = draft.replyTo ? room.timeline.find(*draft.replyTo) : nullptr) {
+    if (original->message.id.empty()) {
+      pending.waits_for = original->key;
+    } else {
+      draft.replyTo = original->message.id;
+    }
+  }
+  pending.draft = std::move(draft);
   // A message the server would refuse fails at once, with the same reason.
-  room.timeline.add_pending(shown, invalid ? MessageStatus::failed : MessageStatus::queued, invalid);
   pending.failed = invalid;
+  std::string key = pending.client_msg_id;
+  show_pending(pending, invalid ? MessageStatus::failed : MessageStatus::queued);
   outbox_.push(std::move(pending));
   stop_typing(room_id, room, false);  // the server clears it when the message lands
   persist_outbox();
   flush_outbox(now);
   notify_room(room_id);
   schedule_housekeeping(now);
-  return SendResult{shown.clientMsgId, std::nullopt};
+  return SendResult{key, std::nullopt};
+}
+
+void Core::show_pending(const QueuedSend& send, MessageStatus status) {
+  TimelineItem& item = room_state(send.room_id).timeline.add_pending(send.client_msg_id, status, send.failed);
+  item.held = send.held;
+  Message& shown = item.message;
+  shown.roomId = send.room_id;
+  shown.clientMsgId = send.client_msg_id;
+  shown.type = send.draft.type;
+  shown.content = send.draft.content;
+  shown.metadata = send.draft.metadata;
+  shown.replyTo = send.draft.replyTo;
+  shown.createdAt = send.created_at;
+  shown.senderId = me();
+  if (connection_.view().user) shown.senderName = connection_.view().user->name;
+}
+
+SendResult Core::edit(const std::string& room_id, const std::string& key, std::string content, std::int64_t now) {
+  TimelineItem* item = room_state(room_id).timeline.find(key);
+  if (!item || item->message.deletedAt) return refused(SendRefusal::not_found);
+  if (item->message.senderId != me()) return refused(SendRefusal::forbidden);
+  Draft draft;
+  draft.type = "edit";
+  draft.content = std::move(content);
+  if (auto invalid = check_draft(room_id, draft)) {
+    return refused(invalid->code == ErrorCode::too_large ? SendRefusal::too_large : SendRefusal::bad_request);
+  }
+  if (QueuedSend* queued = outbox_.find(key); queued && !queued->in_flight) {
+    // Not on the wire yet: the send itself says the new text.
+    queued->draft.content = draft.content;
+    base(*item).content = std::move(draft.content);
+    rebase(room_id, *item);
+    persist_outbox();
+    notify_room(room_id);
+    return SendResult{key, std::nullopt};
+  }
+  return change(room_id, *item, std::move(draft), now);
+}
+
+SendResult Core::remove(const std::string& room_id, const std::string& key, std::int64_t now) {
+  TimelineItem* item = room_state(room_id).timeline.find(key);
+  if (!item || item->message.deletedAt) return refused(SendRefusal::not_found);
+  if (QueuedSend* queued = outbox_.find(key); queued && !queued->in_flight) {
+    drop(room_id, key);  // not on the wire yet: it never will be
+    return SendResult{key, std::nullopt};
+  }
+  Draft draft;
+  draft.type = "delete";
+  return change(room_id, *item, std::move(draft), now);
+}
+
+SendResult Core::react(const std::string& room_id, const std::string& key, std::string emoji, std::int64_t now) {
+  if (!is_reaction_emoji(emoji)) return refused(SendRefusal::bad_request);
+  TimelineItem* item = room_state(room_id).timeline.find(key);
+  if (!item || item->message.deletedAt) return refused(SendRefusal::not_found);
+  Draft draft;
+  draft.type = reacted(item->message, emoji, me()) ? "unreact" : "react";
+  draft.content = std::move(emoji);
+  return change(room_id, *item, std::move(draft), now);
+}
+
+SendResult Core::change(const std::string& room_id, TimelineItem& item, Draft draft, std::int64_t now) {
+  if (outbox_.unsent() >= config_.queue_limit) return refused(SendRefusal::queue_full);
+  QueuedSend pending;
+  pending.room_id = room_id;
+  pending.client_msg_id = new_client_msg_id();
+  pending.created_at = now;
+  // The target by its server id; a send of ours not acknowledged yet by its key, until its id comes.
+  if (item.message.id.empty()) {
+    pending.waits_for = item.key;
+  } else {
+    draft.target = item.message.id;
+  }
+  pending.draft = std::move(draft);
+  outbox_.push(std::move(pending));
+  std::string key = item.key;
+  clear_change_error(item);
+  rebase(room_id, item);
+  if (!room_state(room_id).join.wanted()) join(room_id, now);
+  persist_outbox();
+  flush_outbox(now);
+  notify_room(room_id);
+  schedule_housekeeping(now);
+  return SendResult{key, std::nullopt};
+}
+
+bool Core::attach(const std::string& room_id, const std::string& key, Metadata metadata, std::int64_t now) {
+  QueuedSend* queued = outbox_.find(key);
+  if (!queued || !queued->held) return false;
+  queued->held = false;
+  queued->draft.metadata = metadata;
+  if (TimelineItem* item = room_state(room_id).timeline.find(key)) {
+    item->held = false;
+    base(*item).metadata = std::move(metadata);
+    rebase(room_id, *item);
+  }
+  persist_outbox();
+  flush_outbox(now);
+  notify_room(room_id);
+  schedule_housekeeping(now);
+  return true;
 }
 
 bool Core::retry(const std::string& room_id, const std::string& key, std::int64_t now) {
@@ -221,11 +341,29 @@ bool Core::retry(const std::string& room_id, const std::string& key, std::int64_
 bool Core::discard(const std::string& room_id, const std::string& key, std::int64_t) {
   QueuedSend* queued = outbox_.find(key);
   if (!queued || queued->in_flight) return false;  // the server may already have it
+  drop(room_id, key);
+  return true;
+}
+
+void Core::drop(const std::string& room_id, const std::string& key) {
+  Room& room = room_state(room_id);
   outbox_.remove(key);
-  room_state(room_id).timeline.remove_pending(key);
+  room.timeline.remove_pending(key);
+  // What waited for its id never gets one: changes go with it, replies fail.
+  std::vector<std::string> changes;
+  for (auto& p : outbox_.all()) {
+    if (p.waits_for != key) continue;
+    if (is_change(p.draft.type)) {
+      changes.push_back(p.client_msg_id);
+      continue;
+    }
+    p.waits_for.clear();
+    p.failed = Error{ErrorCode::not_found, "the message it answers was discarded", "/message/replyTo"};
+    room.timeline.set_pending_status(p.client_msg_id, MessageStatus::failed, p.failed);
+  }
+  for (const auto& id : changes) outbox_.remove(id);
   persist_outbox();
   notify_room(room_id);
-  return true;
 }
 
 void Core::load_older(const std::string& room_id, std::int64_t) {
@@ -430,7 +568,9 @@ void Core::on_frame(s2c::Error& f, std::int64_t now) {
     if (!p) return;
     p->in_flight = false;
     Room& room = room_state(request.room_id);
-    if (permanent(error.code)) {
+    if (permanent(error.code) && is_change(p->draft.type)) {
+      change_failed(request.client_msg_id, error, false);  // undone, and its target says why
+    } else if (permanent(error.code)) {
       // The server refused this message: show why; the rest of the queue goes on.
       p->failed = error;
       room.timeline.set_pending_status(request.client_msg_id, MessageStatus::failed, error);
@@ -485,13 +625,18 @@ void Core::join_refused(const std::string& room_id, const Error& error, std::opt
   }
   room.join.drop();
   connection_.view().last_error = error;
-  // Messages queued for a room we may not join can never be sent.
+  // Messages queued for a room we may not join can never be sent; changes are undone.
+  std::vector<std::string> changes;
   for (auto& p : outbox_.all()) {
-    if (p.room_id == room_id && !p.failed) {
+    if (p.room_id != room_id || p.failed) continue;
+    if (is_change(p.draft.type)) {
+      changes.push_back(p.client_msg_id);
+    } else {
       p.failed = error;
       room.timeline.set_pending_status(p.client_msg_id, MessageStatus::failed, error);
     }
   }
+  for (const auto& id : changes) change_failed(id, error, false);
   persist_outbox();
   notify_room(room_id);
   notify("connection");
@@ -576,14 +721,89 @@ void Core::on_frame(s2c::Removed& f, std::int64_t) {
 
 void Core::confirm(Room& room, const Message& message, std::int64_t now) {
   const std::string self = me();
-  room.timeline.confirm(message, self);
+  bool mine = message.senderId == self;
+  // Out of the queue first: a change of ours is then not applied twice.
+  bool ours = mine && outbox_.remove(message.clientMsgId);
+  if (ours) persist_outbox();
   rooms_dirty_ = true;
-  if (message.senderId == self) {
-    if (outbox_.remove(message.clientMsgId)) persist_outbox();
+  if (is_change(message.type)) {
+    // Not a line of its own: it sets its target, if the timeline holds it
+    // (otherwise the server's pages bring the target as it is now).
+    room.timeline.saw(message.seq);
+    TimelineItem* item = message.target ? room.timeline.find_id(*message.target) : nullptr;
+    if (item && message.seq > item->changed_seq) {
+      item->changed_seq = message.seq;
+      apply_change(base(*item), message.type, message.content, message.senderId, message.createdAt);
+      if (mine && item->failed_change_id == message.clientMsgId) clear_change_error(*item);  // it landed after all
+      rebase(message.roomId, *item);
+    }
   } else {
+    TimelineItem* item = room.timeline.confirm(message, self);
+    if (ours) resolve(message.roomId, message.clientMsgId, message.id, now);
+    if (item) rebase(message.roomId, *item);
+  }
+  if (!mine) {
     // Tell the sender it reached us.
     room.receipts.advance(Receipts::delivered, message.seq, now, config_.receipt_delay_ms);
   }
+}
+
+void Core::resolve(const std::string& room_id, const std::string& key, const std::string& id, std::int64_t now) {
+  bool resolved = false;
+  for (auto& p : outbox_.all()) {
+    if (p.waits_for != key) continue;
+    p.waits_for.clear();
+    resolved = true;
+    if (is_change(p.draft.type)) {
+      p.draft.target = id;
+    } else if (TimelineItem* reply = room_state(room_id).timeline.find(p.client_msg_id)) {
+      p.draft.replyTo = id;
+      reply->message.replyTo = id;
+    }
+  }
+  if (!resolved) return;
+  persist_outbox();
+  flush_outbox(now);
+}
+
+TimelineItem* Core::target_of(const QueuedSend& change) {
+  if (!is_change(change.draft.type)) return nullptr;
+  Timeline& timeline = room_state(change.room_id).timeline;
+  if (!change.waits_for.empty()) return timeline.find(change.waits_for);
+  return change.draft.target ? timeline.find_id(*change.draft.target) : nullptr;
+}
+
+void Core::rebase(const std::string& room_id, TimelineItem& item) {
+  if (item.server) item.message = *item.server;
+  bool changed = false;
+  const std::string self = me();
+  for (const auto& p : outbox_.all()) {
+    if (p.room_id != room_id || !is_change(p.draft.type)) continue;
+    bool targets =
+        p.waits_for.empty() ? !item.message.id.empty() && p.draft.target == item.message.id : p.waits_for == item.key;
+    if (!targets) continue;
+    if (!item.server) item.server = item.message;
+    changed = true;
+    apply_change(item.message, p.draft.type, p.draft.content, self, p.created_at);
+  }
+  if (!changed) item.server.reset();
+}
+
+void Core::change_failed(const std::string& client_msg_id, const Error& error, bool timed_out) {
+  QueuedSend* failed = outbox_.find(client_msg_id);
+  if (!failed) return;
+  TimelineItem* item = target_of(*failed);
+  std::string room_id = failed->room_id;
+  if (item) {
+    item->error = error;
+    item->failed_change = failed->draft.type;
+    item->failed_change_id = client_msg_id;
+    item->timed_out = timed_out;
+  }
+  outbox_.remove(client_msg_id);
+  if (item) rebase(room_id, *item);
+  persist_outbox();
+  notify_room(room_id);
 }
 
 // ================================================================ connection
@@ -726,6 +946,9 @@ std::optional<std::int64_t> Core::next_deadline() const {
   };
   if (live()) {
     if (auto due = outbox_.deadline()) consider(*due);
+    for (const auto& p : outbox_.all()) {
+      if (p.in_flight && is_change(p.draft.type)) consider(p.sent_at + config_.change_timeout_ms);
+    }
     if (std::int64_t due = refresh_due(); due > 0 && !refreshing_) consider(due);
   }
   if (auto due = connection_.deadline()) consider(*due);
@@ -761,6 +984,14 @@ void Core::housekeeping(std::int64_t now) {
       ++tokens_asked_;
     }
     if (connection_.became_stable(now)) notify("connection");  // the backoff starts over
+    // Changes not answered in time are given up (undone, with the reason).
+    std::vector<std::string> late;
+    for (const auto& p : outbox_.all()) {
+      if (p.in_flight && is_change(p.draft.type) && now >= p.sent_at + config_.change_timeout_ms) {
+        late.push_back(p.client_msg_id);
+      }
+    }
+    for (const auto& id : late) change_failed(id, Error{ErrorCode::internal, "no answer from the server", ""}, true);
     flush_outbox(now);
   }
   for (auto& [room_id, room] : rooms_) {
@@ -802,8 +1033,8 @@ void Core::persist_rooms() {
   std::vector<SavedRoom> saved;
   for (const auto& [id, room] : rooms_) {
     if (!room.join.wanted()) continue;
-    saved.push_back(
-        SavedRoom{id, room.history.epoch(), room.history.has_more(), room.timeline.newest(config_.cached_messages)});
+    saved.push_back(SavedRoom{id, room.history.epoch(), room.history.has_more(),
+                              room.timeline.newest(config_.cached_messages), room.timeline.last_seq()});
   }
   effects_.push_back(Effect{Effect::persist, 0, 0, kRoomsKey, encode_rooms(me(), saved)});
 }

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "parley/protocol/codec.hpp"
 #include "parley/protocol/detail/walk.hpp"
 
 namespace parley::client {
@@ -23,15 +24,13 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "blobs are written in h
 // or a BlobReader, `s` const or not.
 template <class A, class S>
 requires std::is_same_v<std::remove_const_t<S>, QueuedSend>
-void members(A& ar, S& s) {  // all but in_flight
+void members(A& ar, S& s) {  // all but in_flight and sent_at
   ar(s.room_id, s.client_msg_id, s.draft, s.created_at, s.failed);
+  if (ar.has("held")) ar(s.held, s.waits_for);
 }
 template <class A, class S>
 requires std::is_same_v<std::remove_const_t<S>, SavedReceipt>
 void members(A& ar, S& r) { ar(r.room_id, r.read, r.delivered); }
-template <class A, class S>
-requires std::is_same_v<std::remove_const_t<S>, SavedRoom>
-void members(A& ar, S& r) { ar(r.room_id, r.epoch, r.has_more, r.messages); }
 template <class A, class S>
 requires has_fields<std::remove_const_t<S>>::value void members(
     A& ar, S& s) {  // a protocol struct: its fields in their declared order
@@ -92,11 +91,13 @@ class BlobReader {
   }
   bool failed() const { return failed_; }
   std::size_t left() const { return failed_ ? 0 : in_.size() - at_; }
-  // Whether a protocol struct's field is in a blob of this version: version
-  // 3 added attachments' url and size, changes' target, tombstones,
-  // reactions and quotes.
+  // Whether a field is in a blob of this version: version 3 added
+  // attachments' url and size, changes' target, tombstones, reactions and
+  // quotes; version 4 the queue's held sends and the ids they wait for.
   void set_version(std::uint8_t version) { version_ = version; }
   bool has(std::string_view field) const {
+    if (version_ >= 4) return true;
+    if (field == "held") return false;
     if (version_ >= 3) return true;
     for (std::string_view added : {"url", "width", "height", "target", "deletedAt", "reactions", "quote"}) {
       if (field == added) return false;
@@ -167,17 +168,20 @@ class BlobReader {
   std::uint8_t version_ = 0;
 };
 
-// Version 2 added the outbox's receipts, version 3 the fields of edits,
-// reactions, replies and attachments; older blobs are still read.
-constexpr std::uint8_t kVersion = 3;
+// Outboxes: version 2 added the receipts, version 3 the fields of edits,
+// reactions, replies and attachments, version 4 held sends and the ids sends
+// wait for; older outboxes are still read. Room caches: version 5 holds JSON
+// (the binary layout of versions 1 to 4 is not read).
+constexpr std::uint8_t kVersion = 4;
+constexpr std::uint8_t kRoomsVersion = 5;
 constexpr std::uint8_t kOutbox = 1;
 constexpr std::uint8_t kRooms = 2;
 
 template <class... T>
-std::string encode(std::uint8_t kind, const std::string& user_id, const T&... values) {
+std::string encode(std::uint8_t version, std::uint8_t kind, const std::string& user_id, const T&... values) {
   std::string out;
   BlobWriter ar(out);
-  ar(kVersion, kind, user_id, values...);
+  ar(version, kind, user_id, values...);
   return out;
 }
 
@@ -187,7 +191,8 @@ std::uint8_t read_header(BlobReader& ar, std::uint8_t kind, SavedState& state) {
   std::uint8_t version = 0;
   std::uint8_t stored_kind = 0;
   ar(version, stored_kind);
-  if (ar.failed() || version < 1 || version > kVersion || stored_kind != kind) return 0;
+  bool known = kind == kRooms ? version == kRoomsVersion : version >= 1 && version <= kVersion;
+  if (ar.failed() || !known || stored_kind != kind) return 0;
   ar(state.user_id);
   ar.set_version(version);
   return version;
@@ -202,11 +207,17 @@ std::optional<SavedState> done(const BlobReader& ar, SavedState state) {
 
 std::string encode_outbox(const std::string& user_id, const std::vector<QueuedSend>& sends,
                           const std::vector<SavedReceipt>& receipts) {
-  return encode(kOutbox, user_id, sends, receipts);
+  return encode(kVersion, kOutbox, user_id, sends, receipts);
 }
 
+// The rooms' frames, one per line (JSON as the writer writes it has no line break).
 std::string encode_rooms(const std::string& user_id, const std::vector<SavedRoom>& rooms) {
-  return encode(kRooms, user_id, rooms);
+  std::string frames;
+  for (const auto& room : rooms) {
+    frames += room_cache_json(room);
+    frames += '\n';
+  }
+  return encode(kRoomsVersion, kRooms, user_id, frames);
 }
 
 std::optional<SavedState> decode_outbox(std::string_view blob) {
@@ -223,7 +234,23 @@ std::optional<SavedState> decode_rooms(std::string_view blob) {
   BlobReader ar(blob);
   SavedState state;
   if (read_header(ar, kRooms, state) == 0) return std::nullopt;
-  ar(state.rooms);
+  std::string frames;
+  ar(frames);
+  std::string_view rest = frames;
+  while (!rest.empty()) {
+    std::size_t end = rest.find('\n');
+    if (end == std::string_view::npos) return std::nullopt;
+    auto frame = protocol::decode_server_json(rest.substr(0, end));
+    rest.remove_prefix(end + 1);
+    auto* joined = frame ? std::get_if<protocol::s2c::Joined>(&frame.value()) : nullptr;
+    if (!joined) return std::nullopt;
+    SavedRoom& room = state.rooms.emplace_back();
+    room.room_id = std::move(joined->room.id);
+    room.epoch = std::move(joined->epoch);
+    room.messages = std::move(joined->messages);
+    room.position = joined->headSeq;
+    room.has_more = !room.messages.empty() && room.messages.front().seq > 1;
+  }
   return done(ar, std::move(state));
 }
 

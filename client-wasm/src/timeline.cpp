@@ -4,13 +4,13 @@
 
 namespace parley::client {
 
-void Timeline::add_pending(const protocol::Message& draft, MessageStatus status, std::optional<protocol::Error> error) {
-  TimelineItem item;
-  item.key = draft.clientMsgId;
-  item.message = draft;
+TimelineItem& Timeline::add_pending(const std::string& key, MessageStatus status,
+                                    std::optional<protocol::Error> error) {
+  TimelineItem& item = pending_.emplace_back();
+  item.key = key;
   item.status = status;
   item.error = std::move(error);
-  pending_.push_back(std::move(item));
+  return item;
 }
 
 void Timeline::set_pending_status(const std::string& key, MessageStatus status, std::optional<protocol::Error> error) {
@@ -34,19 +34,38 @@ const TimelineItem* Timeline::pending(const std::string& key) const {
   return it == pending_.end() ? nullptr : &*it;
 }
 
-bool Timeline::confirm(const protocol::Message& message, const std::string& me) {
+TimelineItem* Timeline::confirm(const protocol::Message& message, const std::string& me) {
   bool mine = !me.empty() && message.senderId == me;
   if (mine) remove_pending(message.clientMsgId);
-  if (confirmed_.count(message.seq)) return false;
-  TimelineItem item;
+  auto [it, added] = confirmed_.try_emplace(message.seq);
+  if (!added) return nullptr;
+  TimelineItem& item = it->second;
   item.key = message.clientMsgId;
   item.message = message;
-  item.status = MessageStatus::sent;
-  confirmed_.emplace(message.seq, std::move(item));
-  return true;
+  return &item;
 }
 
-void Timeline::clear_confirmed() { confirmed_.clear(); }
+const TimelineItem* Timeline::find(std::string_view key) const {
+  for (const auto& item : pending_) {
+    if (item.key == key) return &item;
+  }
+  for (const auto& [seq, item] : confirmed_) {
+    if (item.key == key) return &item;
+  }
+  return nullptr;
+}
+
+const TimelineItem* Timeline::find_id(std::string_view id) const {
+  for (const auto& [seq, item] : confirmed_) {
+    if (item.message.id == id) return &item;
+  }
+  return nullptr;
+}
+
+void Timeline::clear_confirmed() {
+  confirmed_.clear();
+  seen_ = 0;
+}
 
 bool Timeline::trim_oldest(std::size_t limit) {
   if (confirmed_.size() <= limit) return false;
@@ -59,7 +78,10 @@ std::vector<protocol::Message> Timeline::newest(std::size_t keep) const {
   std::vector<protocol::Message> out;
   auto start =
       confirmed_.size() > keep ? std::prev(confirmed_.end(), static_cast<std::ptrdiff_t>(keep)) : confirmed_.begin();
-  for (auto it = start; it != confirmed_.end(); ++it) out.push_back(it->second.message);
+  for (auto it = start; it != confirmed_.end(); ++it) {
+    const TimelineItem& item = it->second;
+    out.push_back(item.server ? *item.server : item.message);
+  }
   return out;
 }
 

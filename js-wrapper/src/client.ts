@@ -3,19 +3,23 @@
 // events, the app's getToken). All decisions (when to connect, what to send,
 // what the timeline shows) are the core's; this file carries them out and
 // keeps the latest views for subscribers such as the React hooks.
+import { Attachments, imageSize, objectUrl } from './attachments.js';
 import { type Command, CoreHandle, type Effect } from './core.js';
 import { CLIENT_NAME, CLIENT_VERSION } from './generated/version.js';
 import { OUTBOX, Outboxes } from './outboxes.js';
 import { NewMessages, share } from './snapshots.js';
 import { defaultStore, type BlobStore } from './storage.js';
 import type {
+  AttachmentOptions,
   Clock,
   ConnectionSnapshot,
   MessageDraft,
+  Metadata,
   ParleyError,
   RoomSnapshot,
   TimelineMessage,
   TokenResult,
+  UploadFunction,
 } from './types.js';
 import { loadCore } from './wasm-loader.js';
 
@@ -68,6 +72,17 @@ export interface ClientOptions {
   clock?: Clock;
   /** Called once for each message that arrives (see ParleyClient.onMessage), e.g. to notify. */
   onMessage?: (message: TimelineMessage) => void;
+  /**
+   * Uploads an attachment to the app's own storage and resolves to where it
+   * is (see sendAttachment). Given here (rather than per call), it also
+   * uploads what was queued before a reload.
+   */
+  upload?: UploadFunction;
+  /**
+   * An edit, delete or reaction the server has not answered this long after
+   * it went out is undone (error code `timeout`). Default 10 000 ms.
+   */
+  changeTimeoutMs?: number;
 }
 
 const realClock: Clock = {
@@ -93,6 +108,7 @@ function coreSettings(options: ClientOptions): Record<string, number> {
   take('reconnect.stableAfterMs', 'stableAfterMs', r.stableAfterMs, 0);
   take('queueLimit', 'queueLimit', options.queueLimit, 1);
   take('handshakeTimeoutMs', 'handshakeTimeoutMs', options.handshakeTimeoutMs, 1);
+  take('changeTimeoutMs', 'changeTimeoutMs', options.changeTimeoutMs, 1);
   if ((out.backoffCapMs ?? 10_000) < (out.backoffBaseMs ?? 500)) {
     throw new TypeError('parley: reconnect.capMs must not be less than reconnect.baseMs');
   }
@@ -155,7 +171,21 @@ function failedConnection(error: ParleyError): ConnectionSnapshot {
   });
 }
 
-/** Thrown by send() when the offline queue is full (code `queue_full`). */
+// Why the core would not queue a send or a change (its SendRefusal), in words.
+const REFUSALS: Record<string, string> = {
+  not_found: 'no such message in the timeline (or it was deleted)',
+  forbidden: 'only its sender can edit a message',
+  bad_request: 'not a single emoji',
+  too_large: 'the text is longer than the protocol allows',
+};
+
+/**
+ * Thrown by send() when the offline queue is full (code `queue_full`), and by
+ * edit(), deleteMessage() and react() when there is nothing to change
+ * (`not_found`), the change is not ours to make (`forbidden`: editing another
+ * user's message), or is not one (`bad_request`: react with something that
+ * is not an emoji; `too_large`: an edit too long).
+ */
 export class ParleyClientError extends Error {
   constructor(readonly error: ParleyError) {
     super(error.message);
@@ -191,6 +221,7 @@ export class ParleyClient {
   private wasConnected = false;
   private readonly newMessages = new NewMessages();
   private readonly messageListeners = new Set<(message: TimelineMessage) => void>();
+  private readonly attachments: Attachments;
 
   /** Creating a client has no side effects: nothing is loaded, opened or listened to before connect(). */
   constructor(private readonly options: ClientOptions) {
@@ -199,6 +230,13 @@ export class ParleyClient {
     this.scope = `parley:${options.storageKey ?? 'default'}`;
     this.store = options.storage ?? defaultStore(this.scope);
     if (options.onMessage) this.messageListeners.add(options.onMessage);
+    this.attachments = new Attachments({
+      store: this.store,
+      upload: () => this.options.upload,
+      online: () => this.getConnection().state === 'connected' && !this.disposed,
+      attach: (roomId, key, metadata) => this.call({ op: 'attach', roomId, key, metadata }),
+      changed: (roomId) => this.markDirty(`room:${roomId}`),
+    });
   }
 
   /** Starts connecting (loading the core and the saved state first if needed). */
@@ -267,30 +305,107 @@ export class ParleyClient {
   }
 
   /**
-   * Sends a message (text, or a draft with a type and metadata). It shows at
-   * once in the room's timeline; resolves to its timeline key. Rejects with a
-   * ParleyClientError (code queue_full) when too many messages wait.
+   * Sends a message (text, or a draft with a type and metadata; a reply
+   * names its original in `replyTo`). It shows at once in the room's
+   * timeline; resolves to its timeline key. Rejects with a ParleyClientError
+   * (code queue_full) when too many messages wait.
    */
   async send(roomId: string, message: string | MessageDraft): Promise<string> {
     const draft = typeof message === 'string' ? { content: message } : message;
-    const result = await this.call({ op: 'send', roomId, ...draft });
+    return this.queued(await this.call({ op: 'send', roomId, ...draft }));
+  }
+
+  /**
+   * Sends a file the app has not uploaded yet: the message shows at once
+   * (`held`, with a local preview as `metadata.url`, and for images the
+   * width and height read from the file), the file is kept with the offline
+   * queue (IndexedDB: a reload does not lose it), and once connected the
+   * upload function (`options.upload`, else ClientOptions.upload) puts it
+   * in the app's storage; its result (`url`, ...) then replaces the preview
+   * and the message goes, in its place: the room's later messages wait
+   * behind it. A failed upload shows the message `failed` (code
+   * `upload_failed`): retry() uploads again, discard() drops it. Resolves to
+   * the timeline key.
+   */
+  async sendAttachment(roomId: string, file: Blob, options: AttachmentOptions = {}): Promise<string> {
+    const fileName = options.fileName ?? ((file as Partial<File>).name || 'file');
+    const mimeType = file.type || 'application/octet-stream';
+    const image = mimeType.startsWith('image/');
+    let { width, height } = options;
+    if (image && (width === undefined || height === undefined) && options.type !== 'file') {
+      ({ width, height } = (await imageSize(file)) ?? {});
+    }
+    const type = options.type ?? (image && width && height ? 'image' : 'file');
+    const metadata: Metadata = { fileName, fileSize: file.size, mimeType };
+    if (type === 'image') Object.assign(metadata, { width, height });
+    const preview = objectUrl(file);
+    const draft = {
+      type,
+      content: options.caption ?? '',
+      metadata: { ...metadata, url: preview },
+      replyTo: options.replyTo,
+    };
+    // Taken up before the view is read, which shows the held message.
+    const result = await this.call({ op: 'send', roomId, ...draft, held: true }, (r) => {
+      if (r.ok) this.attachments.add(roomId, String(r.key), file, metadata, preview, options.upload);
+    });
+    if (!result.ok && preview) URL.revokeObjectURL(preview);
+    return this.queued(result);
+  }
+
+  /**
+   * Replaces the text of a message of ours (its caption for an attachment).
+   * Shown at once; undone, with the reason in the message's `error`, if the
+   * server refuses it or does not answer in time. A message still waiting in
+   * the queue is changed itself. Rejects with a ParleyClientError if there
+   * is nothing to edit (see ParleyClientError).
+   */
+  async edit(roomId: string, key: string, content: string): Promise<void> {
+    await this.changed(this.call({ op: 'edit', roomId, key, content }));
+  }
+
+  /**
+   * Deletes a message (ours, or any as the room's owner or admin: the server
+   * decides). It shows as a tombstone at once (`deleted`), undone if
+   * refused. A message of ours still waiting in the queue is simply dropped.
+   */
+  async deleteMessage(roomId: string, key: string): Promise<void> {
+    await this.changed(this.call({ op: 'remove', roomId, key }));
+    this.attachments.forget(key);
+  }
+
+  /** Adds our reaction `emoji` to a message, or takes it back if it is there (a toggle). */
+  async react(roomId: string, key: string, emoji: string): Promise<void> {
+    await this.changed(this.call({ op: 'react', roomId, key, emoji }));
+  }
+
+  /** Sends a failed message again (a failed upload: uploads again). */
+  retry(roomId: string, key: string): void {
+    if (!this.attachments.retry(key)) void this.call({ op: 'retry', roomId, key });
+  }
+
+  /** Drops a failed or queued message. */
+  discard(roomId: string, key: string): void {
+    this.attachments.forget(key);
+    void this.call({ op: 'discard', roomId, key });
+  }
+
+  // The key of what the core queued, or the reason it did not, as an error.
+  private queued(result: Record<string, unknown>): string {
     if (result.code === 'load_failed') throw new ParleyClientError(this.getConnection().lastError!);
     if (result.code === 'queue_full') {
       const limit = this.settings.queueLimit ?? 1000;
       throw new ParleyClientError({ code: 'queue_full', message: `${limit} messages are already waiting to be sent` });
     }
+    if (typeof result.code === 'string' && result.code in REFUSALS) {
+      throw new ParleyClientError({ code: result.code as ParleyError['code'], message: REFUSALS[result.code] });
+    }
     if (!result.ok) throw new Error(`parley: send failed (${String(result.error)})`);
     return String(result.key);
   }
 
-  /** Sends a failed message again. */
-  retry(roomId: string, key: string): void {
-    void this.call({ op: 'retry', roomId, key });
-  }
-
-  /** Drops a failed or queued message. */
-  discard(roomId: string, key: string): void {
-    void this.call({ op: 'discard', roomId, key });
+  private async changed(result: Promise<Record<string, unknown>>): Promise<void> {
+    this.queued(await result);
   }
 
   /** Fetches the page of history before the oldest message shown. */
@@ -371,6 +486,7 @@ export class ParleyClient {
   private shutDown(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.attachments.dispose();
     this.detachWindow?.();
     this.detachWindow = null;
     for (const ws of this.sockets.values()) {
@@ -478,7 +594,9 @@ export class ParleyClient {
     for (const listener of this.listeners.get(topic) ?? []) listener();
   }
 
-  private async call(op: Command): Promise<Record<string, unknown>> {
+  // `then` sees the result before the effects are performed (and so before
+  // any view it changed is read).
+  private async call(op: Command, then?: (result: Record<string, unknown>) => void): Promise<Record<string, unknown>> {
     // After a failed load only connect() (or reconnectNow()) loads again.
     if (this.getConnection().state === 'failed' && op.op !== 'connect') return { ok: false, code: 'load_failed' };
     let core: CoreHandle;
@@ -489,6 +607,7 @@ export class ParleyClient {
     }
     if (this.disposed) return { ok: false, error: 'the client was disposed' };
     const result = core.command(op, this.clock.now());
+    then?.(result);
     this.perform(core.takeEffects());
     return result;
   }
@@ -620,7 +739,12 @@ export class ParleyClient {
     const arrived: TimelineMessage[] = [];
     for (const topic of topics) {
       const prev = this.views.get(topic);
-      const next = share(prev, core.view(topic));
+      const view = core.view(topic) as RoomSnapshot | null;
+      if (topic.startsWith('room:') && view) {
+        // Held sends show their local preview and their upload's state.
+        for (const m of view.messages) if (m.held) this.attachments.present(view.roomId, m);
+      }
+      const next = share(prev, view);
       if (next === prev) continue;
       this.views.set(topic, next);
       if (topic.startsWith('room:')) arrived.push(...this.newMessages.take(prev as RoomSnapshot, next as RoomSnapshot));
@@ -637,7 +761,10 @@ export class ParleyClient {
     }
     // Each reconnect looks for queues of tabs that went meanwhile.
     const connected = this.getConnection().state === 'connected';
-    if (connected && !this.wasConnected) void this.outboxes?.rescan();
+    if (connected && !this.wasConnected) {
+      void this.outboxes?.rescan();
+      this.attachments.pump();
+    }
     this.wasConnected = connected;
   }
 

@@ -10,7 +10,7 @@ export type { Command, Effect } from './generated/abi.js';
 // The commands in the order of their numbers (1 up), as client-wasm/abi.json
 // declares them; the generated tuple type holds the list to it.
 export const OPS =
-  'connect disconnect reconnectNow online offline setToken tokenFailed join leave loadOlder send retry discard setTyping markRead setPresence'.split(
+  'connect disconnect reconnectNow online offline setToken tokenFailed join leave loadOlder send retry discard setTyping markRead setPresence edit remove react attach'.split(
     ' ',
   ) as OpNames;
 

@@ -1,7 +1,8 @@
 // Where the core's persisted blobs live: IndexedDB in browsers (so a reload
 // keeps queued messages), memory elsewhere (Node, tests, private modes that
 // refuse IndexedDB). One store holds one user's state on one device: every
-// tab's offline queue (`outbox:<tab>`), the room cache (`rooms`).
+// tab's offline queue (`outbox:<tab>`), the room cache (`rooms`), and the
+// files of attachments not uploaded yet (beside them, not in loadAll).
 export interface BlobStore {
   loadAll(): Promise<Map<string, Uint8Array>>;
   put(key: string, blob: Uint8Array): Promise<void>;
@@ -13,10 +14,20 @@ export interface BlobStore {
   destroy(): Promise<void>;
   /** Calls `listener` when another client destroyed the store; returns the unsubscribe. */
   onDestroyed?(listener: () => void): () => void;
+  /**
+   * Files of attachments waiting for their upload (sendAttachment), by the
+   * message's key; loadAll() does not return them. A store without these
+   * keeps such files in memory only: a reload loses them (the message then
+   * fails with `upload_failed`).
+   */
+  putFile?(key: string, file: Blob): Promise<void>;
+  getFile?(key: string): Promise<Blob | undefined>;
+  deleteFile?(key: string): Promise<void>;
 }
 
 export class MemoryStore implements BlobStore {
   private readonly blobs = new Map<string, Uint8Array>();
+  private readonly files = new Map<string, Blob>();
   private readonly listeners = new Set<() => void>();
   async loadAll(): Promise<Map<string, Uint8Array>> {
     return new Map(this.blobs);
@@ -29,7 +40,17 @@ export class MemoryStore implements BlobStore {
   }
   async destroy(): Promise<void> {
     this.blobs.clear();
+    this.files.clear();
     for (const listener of [...this.listeners]) listener();
+  }
+  async putFile(key: string, file: Blob): Promise<void> {
+    this.files.set(key, file);
+  }
+  async getFile(key: string): Promise<Blob | undefined> {
+    return this.files.get(key);
+  }
+  async deleteFile(key: string): Promise<void> {
+    this.files.delete(key);
   }
   onDestroyed(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -38,6 +59,10 @@ export class MemoryStore implements BlobStore {
 }
 
 const STORE = 'blobs';
+// Files live in the same object store under keys after every blob's ('~'
+// sorts after the letters of `outbox:...` and `rooms`), so that loadAll reads
+// blobs only and no schema upgrade is needed.
+const FILE = '~file:';
 
 function request<T>(r: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -80,7 +105,8 @@ export class IndexedDbStore implements BlobStore {
   async loadAll(): Promise<Map<string, Uint8Array>> {
     const db = await this.open();
     const store = db.transaction(STORE, 'readonly').objectStore(STORE);
-    const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+    const blobs = IDBKeyRange.upperBound('~', true);
+    const [keys, values] = await Promise.all([request(store.getAllKeys(blobs)), request(store.getAll(blobs))]);
     const out = new Map<string, Uint8Array>();
     keys.forEach((k, i) => out.set(k as string, new Uint8Array(values[i] as ArrayBuffer)));
     return out;
@@ -104,6 +130,25 @@ export class IndexedDbStore implements BlobStore {
 
   delete(key: string): Promise<void> {
     return this.write((store) => store.delete(key));
+  }
+
+  putFile(key: string, file: Blob): Promise<void> {
+    return this.write((store) => store.put(file, FILE + key));
+  }
+
+  async getFile(key: string): Promise<Blob | undefined> {
+    const db = await this.open();
+    const file: unknown = await request(
+      db
+        .transaction(STORE, 'readonly')
+        .objectStore(STORE)
+        .get(FILE + key),
+    );
+    return file instanceof Blob ? file : undefined;
+  }
+
+  deleteFile(key: string): Promise<void> {
+    return this.delete(FILE + key);
   }
 
   async destroy(): Promise<void> {

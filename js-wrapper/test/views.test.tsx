@@ -7,7 +7,7 @@ import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { memo, useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
-import { MemoryStore, type ParleyClient, type TimelineMessage } from '../dist/index.js';
+import { MemoryStore, type ParleyClient, type TimelineMessage, type UploadResult } from '../dist/index.js';
 import { ParleyProvider, useParleyClient, useRoom, type ParleyProviderProps } from '../dist/react/index.js';
 import { FakeClock } from './support/fake-clock';
 import { fakeToken, FakeServer } from './support/fake-server';
@@ -164,4 +164,64 @@ it('replaces its client when another option changes: the old one is disposed, th
   await waitFor(() => expect(other.framesOf('join')).toHaveLength(1));
   expect(seenClient!.getConnection().state).toBe('connected');
   expect(other.opened).toBe(1);
+});
+
+function Kitchen() {
+  const { messages, send, edit, deleteMessage, react, sendAttachment } = useRoom('kitchen');
+  const mine = messages.find((m) => m.mine && m.type === 'text');
+  return (
+    <div>
+      <ul>
+        {messages.map((m) => (
+          <li key={m.key}>
+            {m.deleted ? '(deleted)' : m.content}
+            {m.edited && ' (edited)'}
+            {m.reactions.map((r) => ` ${r.emoji}${r.count}`)}
+            {m.quote && ` > ${m.quote.excerpt}`}
+            {m.held && ' (uploading)'}
+            {m.metadata?.url && ` [${m.metadata.url}]`}
+          </li>
+        ))}
+      </ul>
+      <button onClick={() => void send('soup?')}>send</button>
+      <button onClick={() => void send({ content: 'yes', replyTo: mine!.key })}>reply</button>
+      <button onClick={() => void edit(mine!.key, 'soup!')}>edit</button>
+      <button onClick={() => void react(mine!.key, '🍲')}>react</button>
+      <button onClick={() => void deleteMessage(mine!.key)}>delete</button>
+      <button onClick={() => void sendAttachment(new File(['x'], 'menu.pdf', { type: 'application/pdf' }))}>
+        attach
+      </button>
+    </div>
+  );
+}
+
+it('useRoom edits, deletes, reacts, replies and sends attachments', async () => {
+  let finish: (r: UploadResult) => void = () => {};
+  render(
+    <Provider upload={() => new Promise((done) => (finish = done))}>
+      <Kitchen />
+    </Provider>,
+  );
+  await waitFor(() => expect(server.framesOf('join')).toHaveLength(1));
+  const click = (name: string) =>
+    act(async () => {
+      screen.getByText(name).click();
+      await clock.settle();
+    });
+  const rows = () => screen.getAllByRole('listitem').map((li) => li.textContent);
+  await click('send');
+  await click('edit');
+  await click('react');
+  expect(rows()).toEqual(['soup! (edited) 🍲1']);
+  await click('reply');
+  expect(rows()).toEqual(['soup! (edited) 🍲1', 'yes > soup!']);
+  await click('attach');
+  expect(rows()[2]).toMatch(/^ \(uploading\) \[blob:/); // a caption-less file, its preview for now
+  await act(async () => {
+    finish({ url: '/uploads/menu.pdf' });
+    await clock.settle();
+  });
+  expect(rows()[2]).toBe(' [/uploads/menu.pdf]');
+  await click('delete');
+  expect(rows()).toEqual(['(deleted) (edited)', 'yes > ', ' [/uploads/menu.pdf]']);
 });

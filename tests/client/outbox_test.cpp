@@ -509,12 +509,13 @@ TEST(Outbox, AnOutboxSavedByTheFirstVersionIsStillRestored) {
   // Version 1 wrote, after cereal's endianness byte: version, kind, user id,
   // sends. Version 2 appends the receipts (an empty list: its 8-byte size),
   // version 3 the draft's target (an empty optional: one byte, before the
-  // send's created_at and failed).
+  // send's created_at and failed), version 4 the send's held flag and the
+  // key it waits for (one byte, and an empty string's 8-byte size).
   QueuedSend saved{"lobby", "c_saved_by_v1", text("from an older page"), 123, std::nullopt};
   std::string blob = encode_outbox("alice", {saved}, {});
-  ASSERT_EQ(blob[1], 3);
+  ASSERT_EQ(blob[1], 4);
   blob[1] = 1;
-  blob.resize(blob.size() - 8);
+  blob.resize(blob.size() - 8 - 1 - 8);
   ASSERT_EQ(blob[blob.size() - 1 - 8 - 1], 1) << "the empty target";
   blob.erase(blob.size() - 1 - 8 - 1, 1);
   auto state = decode_outbox(blob);
@@ -529,7 +530,7 @@ TEST(Outbox, AnOutboxSavedByTheFirstVersionIsStillRestored) {
   host.deliver(make_joined(join.ref, "lobby", 0));
   EXPECT_EQ(host.expect_sent<c2s::Send>().clientMsgId, "c_saved_by_v1");
 
-  blob[1] = 4;  // a version from the future is not guessed at
+  blob[1] = 5;  // a version from the future is not guessed at
   EXPECT_FALSE(decode_outbox(blob));
 }
 

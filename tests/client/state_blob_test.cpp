@@ -66,10 +66,10 @@ TEST(StateBlob, ReadsTheOutboxTheCerealArchiveWrote) {
   EXPECT_EQ(state->receipts[0].read, 7);
   EXPECT_EQ(state->receipts[0].delivered, 9);
 
-  // Written again as version 3 (with the fields it added), and read back the same.
-  std::string v3 = encode_outbox(state->user_id, state->sends, state->receipts);
-  EXPECT_EQ(v3[1], '\x03');
-  auto again = decode_outbox(v3);
+  // Written again as the current version (with the fields it added), and read back the same.
+  std::string current = encode_outbox(state->user_id, state->sends, state->receipts);
+  EXPECT_EQ(current[1], '\x04');
+  auto again = decode_outbox(current);
   ASSERT_TRUE(again);
   ASSERT_EQ(again->sends.size(), 2u);
   EXPECT_EQ(again->sends[0].draft, image.draft);
@@ -95,12 +95,28 @@ TEST(StateBlob, VersionThreeKeepsEditsReactionsRepliesAndAttachments) {
   EXPECT_EQ(outbox->sends[0].draft, edit.draft);
   EXPECT_EQ(outbox->sends[1].draft, image.draft);
 
+  // Version 3 had neither held sends nor the keys sends wait for: such a
+  // blob (version 4 without them) still reads.
+  std::string v3 = encode_outbox("alice", {edit}, {});
+  v3[1] = 3;
+  v3.erase(v3.size() - 8 - 1 - 8, 1 + 8);
+  auto old = decode_outbox(v3);
+  ASSERT_TRUE(old);
+  ASSERT_EQ(old->sends.size(), 1u);
+  EXPECT_EQ(old->sends[0].draft, edit.draft);
+  EXPECT_FALSE(old->sends[0].held);
+
   SavedRoom room;
   room.room_id = "lobby";
   room.epoch = "e1";
   protocol::Message m;
   m.id = "m_2";
+  m.roomId = "lobby";
+  m.senderId = "alice";
+  m.senderName = "Alice";
+  m.clientMsgId = "c_aaaaaaa2";
   m.seq = 2;
+  m.createdAt = 4;
   m.replyTo = "m_1";
   m.quote = protocol::Quote{"bob", "Bob", "", true};
   m.reactions = std::vector<protocol::Reaction>{{"👍", 2, {"alice", "bob"}}};
@@ -112,38 +128,83 @@ TEST(StateBlob, VersionThreeKeepsEditsReactionsRepliesAndAttachments) {
   EXPECT_EQ(rooms->rooms[0].messages, room.messages);
 }
 
-TEST(StateBlob, ReadsTheRoomCacheTheCerealArchiveWrote) {
-  auto state = decode_rooms(kRoomsV2);
-  ASSERT_TRUE(state);
-  ASSERT_EQ(state->rooms.size(), 1u);
-  const SavedRoom& room = state->rooms[0];
-  EXPECT_EQ(room.room_id, "lobby");
-  EXPECT_EQ(room.epoch, "e1");
-  EXPECT_TRUE(room.has_more);
-  ASSERT_EQ(room.messages.size(), 1u);
-  const protocol::Message& m = room.messages[0];
-  EXPECT_EQ(m.id, "m_9");
-  EXPECT_EQ(m.seq, 9);
-  EXPECT_EQ(m.senderName, "Bob");
-  EXPECT_EQ(m.clientMsgId, "c_b");
-  EXPECT_EQ(m.content, "hi");
-  EXPECT_EQ(m.createdAt, 1700000000999);
-  EXPECT_EQ(m.updatedAt, 1700000001000);
+TEST(StateBlob, VersionFourKeepsHeldSendsAndTheIdsTheyWaitFor) {
+  QueuedSend upload;
+  upload.room_id = "lobby";
+  upload.client_msg_id = "c_upload";
+  upload.draft.type = "image";
+  upload.draft.metadata = protocol::Metadata{"a.png", 10, "image/png", {}, "blob:https://app/1", 640, 480};
+  upload.held = true;
+  QueuedSend react;
+  react.room_id = "lobby";
+  react.client_msg_id = "c_react";
+  react.draft.type = "react";
+  react.draft.content = "👍";
+  react.waits_for = "c_upload";
+  auto outbox = decode_outbox(encode_outbox("alice", {upload, react}, {}));
+  ASSERT_TRUE(outbox);
+  ASSERT_EQ(outbox->sends.size(), 2u);
+  EXPECT_TRUE(outbox->sends[0].held);
+  EXPECT_EQ(outbox->sends[0].draft, upload.draft);
+  EXPECT_FALSE(outbox->sends[1].held);
+  EXPECT_EQ(outbox->sends[1].waits_for, "c_upload");
+}
 
-  auto again = decode_rooms(encode_rooms(state->user_id, state->rooms));
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->rooms[0].messages, room.messages);
+TEST(StateBlob, TheRoomCacheIsTheProtocolsJsonAndOlderCachesAreNotRead) {
+  // The 0.1 client's cache (cereal's binary layout) is a cache: not read,
+  // the room is joined afresh.
+  EXPECT_FALSE(decode_rooms(kRoomsV2));
+
+  SavedRoom room;
+  room.room_id = "lobby";
+  room.epoch = "e1";
+  room.position = 12;  // a change after the last message
+  protocol::Message m;
+  m.id = "m_9";
+  m.roomId = "lobby";
+  m.senderId = "bob";
+  m.senderName = "Bob";
+  m.clientMsgId = "c_bbbbbb9";
+  m.seq = 9;
+  m.content = "hi \"there\"\n";
+  m.createdAt = 1700000000999;
+  m.updatedAt = 1700000001000;
+  m.metadata = protocol::Metadata{"a.png", 10, "image/png", "/t.png", "https://cdn.example/a.png", 640, 480};
+  m.type = "image";
+  room.messages.push_back(m);
+  SavedRoom empty;
+  empty.room_id = "quiet";
+  empty.epoch = "e2";
+  std::string blob = encode_rooms("alice", {room, empty});
+  EXPECT_EQ(blob[1], '\x05');
+  EXPECT_NE(blob.find("{\"type\":\"joined\""), std::string::npos) << "readable JSON";
+  auto state = decode_rooms(blob);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->user_id, "alice");
+  ASSERT_EQ(state->rooms.size(), 2u);
+  EXPECT_EQ(state->rooms[0].room_id, "lobby");
+  EXPECT_EQ(state->rooms[0].epoch, "e1");
+  EXPECT_EQ(state->rooms[0].position, 12);
+  EXPECT_TRUE(state->rooms[0].has_more) << "seq 9 is not the room's first";
+  EXPECT_EQ(state->rooms[0].messages, room.messages);
+  EXPECT_EQ(state->rooms[1].room_id, "quiet");
+  EXPECT_TRUE(state->rooms[1].messages.empty());
+  EXPECT_FALSE(state->rooms[1].has_more);
 }
 
 TEST(StateBlob, EveryTruncationAndAnyTrailingByteIsRefused) {
   for (std::size_t n = 0; n < kOutboxV2.size(); ++n) {
     EXPECT_FALSE(decode_outbox(kOutboxV2.substr(0, n))) << "cut at " << n;
   }
-  for (std::size_t n = 0; n < kRoomsV2.size(); ++n) {
-    EXPECT_FALSE(decode_rooms(kRoomsV2.substr(0, n))) << "cut at " << n;
+  SavedRoom room;
+  room.room_id = "lobby";
+  room.epoch = "e1";
+  std::string rooms = encode_rooms("alice", {room});
+  for (std::size_t n = 0; n < rooms.size(); ++n) {
+    EXPECT_FALSE(decode_rooms(rooms.substr(0, n))) << "cut at " << n;
   }
   EXPECT_FALSE(decode_outbox(kOutboxV2 + "x"));
-  EXPECT_FALSE(decode_rooms(kRoomsV2 + "\0"s));
+  EXPECT_FALSE(decode_rooms(rooms + "\0"s));
 }
 
 TEST(StateBlob, ABlobOfAnotherKindOrByteOrderIsRefused) {

@@ -65,6 +65,7 @@ std::optional<protocol::Error> error_of(const Value& v, const char* key) {
   auto e = v.FindMember(key);
   if (e == v.MemberEnd() || e->value.IsNull()) return std::nullopt;
   std::string code = text(e->value, "code");
+  if (code == "timeout") code = "internal";  // the view's word for a change not answered in time
   auto parsed = protocol::error_code_from_string(code);
   if (!parsed) ADD_FAILURE() << "unknown error code " << code;
   return protocol::Error{parsed.value_or(protocol::ErrorCode::internal), text(e->value, "message"),
@@ -84,20 +85,43 @@ ViewItem item_of(const Value& v) {
   m.type = text(v, "type");
   m.content = text(v, "content");
   if (auto meta = v.FindMember("metadata"); meta != v.MemberEnd()) {
-    m.metadata = protocol::Metadata{optional_text(meta->value, "fileName"),
-                                    optional_int(meta->value, "fileSize"),
-                                    optional_text(meta->value, "mimeType"),
-                                    optional_text(meta->value, "thumbnailUrl"),
-                                    {},
-                                    {},
-                                    {}};
+    m.metadata = protocol::Metadata{optional_text(meta->value, "fileName"), optional_int(meta->value, "fileSize"),
+                                    optional_text(meta->value, "mimeType"), optional_text(meta->value, "thumbnailUrl"),
+                                    optional_text(meta->value, "url"),      optional_int(meta->value, "width"),
+                                    optional_int(meta->value, "height")};
   }
   m.replyTo = optional_text(v, "replyTo");
+  if (m.replyTo) {
+    auto q = v.FindMember("quote");
+    if (q == v.MemberEnd()) {
+      ADD_FAILURE() << "a reply's view has no quote";
+    } else if (!q->value.IsNull()) {
+      item.quote = ViewQuote{text(q->value, "senderId"), text(q->value, "senderName"), text(q->value, "excerpt"),
+                             flag(q->value, "deleted")};
+    }
+  }
   m.createdAt = optional_int(v, "createdAt").value_or(0);
+  m.updatedAt = optional_int(v, "updatedAt");
+  m.deletedAt = optional_int(v, "deletedAt");
+  item.edited = flag(v, "edited");
+  item.deleted = flag(v, "deleted");
+  EXPECT_EQ(item.edited, m.updatedAt.has_value());
+  EXPECT_EQ(item.deleted, m.deletedAt.has_value());
+  for (const auto& r : array(v, "reactions").GetArray()) {
+    ViewReaction reaction{text(r, "emoji"), optional_int(r, "count").value_or(-1), {}, flag(r, "mine")};
+    for (const auto& id : array(r, "userIds").GetArray()) reaction.user_ids.push_back(id.GetString());
+    item.reactions.push_back(std::move(reaction));
+  }
   item.status = status_of(text(v, "status"));
   item.mine = flag(v, "mine");
+  item.held = flag(v, "held");
+  item.change_pending = flag(v, "changePending");
   for (const auto& name : array(v, "readBy").GetArray()) item.read_by.push_back(name.GetString());
   item.error = error_of(v, "error");
+  if (auto e = v.FindMember("error"); e != v.MemberEnd() && e->value.IsObject()) {
+    item.error_change = optional_text(e->value, "change").value_or("");
+    item.timed_out = text(e->value, "code") == "timeout";
+  }
   return item;
 }
 
@@ -114,6 +138,12 @@ protocol::Member member_of(const Value& v) {
 }
 
 }  // namespace
+
+std::vector<std::string> ViewItem::reaction_summary() const {
+  std::vector<std::string> out;
+  for (const auto& r : reactions) out.push_back(r.emoji + ":" + std::to_string(r.count) + (r.mine ? "*" : ""));
+  return out;
+}
 
 client::ConnectionView parse_connection_view(const std::string& json) {
   rapidjson::Document doc;

@@ -17,13 +17,38 @@
 
 namespace parley::test {
 
+struct ViewReaction {
+  std::string emoji;
+  std::int64_t count = 0;
+  std::vector<std::string> user_ids;
+  bool mine = false;
+};
+
+// A reply's quote, as the view shows it.
+struct ViewQuote {
+  std::string sender_id;
+  std::string sender_name;
+  std::string excerpt;
+  bool deleted = false;
+};
+
 struct ViewItem {
   std::string key;
-  protocol::Message message;
+  protocol::Message message;  // with updatedAt, deletedAt (reactions and quote are below)
   client::MessageStatus status = client::MessageStatus::sent;
   std::optional<protocol::Error> error;
+  std::string error_change;  // the change of ours the error is about ("" for a send's)
+  bool timed_out = false;    // error code "timeout" (error->code reads internal)
   bool mine = false;
   std::vector<std::string> read_by;
+  bool edited = false;
+  bool deleted = false;
+  bool held = false;
+  bool change_pending = false;
+  std::vector<ViewReaction> reactions;
+  std::optional<ViewQuote> quote;  // a reply's, when it has one
+  // Reactions as "emoji:count" (with "*" when mine), for short assertions.
+  std::vector<std::string> reaction_summary() const;
 };
 
 struct TypingUser {

@@ -4,7 +4,15 @@
 import { useCallback, useEffect, useMemo, useSyncExternalStore } from 'react';
 
 import { INITIAL_CONNECTION, type ParleyClient } from '../client.js';
-import type { ConnectionSnapshot, Member, MessageDraft, RoomSnapshot, TimelineMessage, TypingUser } from '../types.js';
+import type {
+  AttachmentOptions,
+  ConnectionSnapshot,
+  Member,
+  MessageDraft,
+  RoomSnapshot,
+  TimelineMessage,
+  TypingUser,
+} from '../types.js';
 import { useParleyClient } from './provider.js';
 
 /** The connection's snapshot (state, attempt, nextAttemptAt, ...) and its one action. */
@@ -40,9 +48,19 @@ export interface UseRoom {
   typing: TypingUser[];
   hasMore: boolean;
   loadingOlder: boolean;
-  /** Sends text or a draft; resolves to the timeline key (rejects with queue_full). */
+  /** Sends text or a draft (a reply: `replyTo`); resolves to the timeline key (rejects with queue_full). */
   send: (message: string | MessageDraft) => Promise<string>;
+  /** Sends a file not uploaded yet (see ParleyClient.sendAttachment); resolves to the timeline key. */
+  sendAttachment: (file: Blob, options?: AttachmentOptions) => Promise<string>;
+  /** Replaces the text of a message of ours, by its key; shown at once, undone if refused. */
+  edit: (key: string, content: string) => Promise<void>;
+  /** Deletes a message by its key; a tombstone at once, undone if refused. */
+  deleteMessage: (key: string) => Promise<void>;
+  /** Toggles our reaction `emoji` on a message, by its key. */
+  react: (key: string, emoji: string) => Promise<void>;
+  /** Sends a failed message again (or uploads a failed attachment again). */
   retry: (key: string) => void;
+  /** Drops a failed or queued message. */
   discard: (key: string) => void;
   loadOlder: () => void;
   setTyping: (active: boolean) => void;
@@ -60,6 +78,10 @@ export function useRoom(roomId: string): UseRoom {
   const actions = useMemo(
     () => ({
       send: (message: string | MessageDraft) => client.send(roomId, message),
+      sendAttachment: (file: Blob, options?: AttachmentOptions) => client.sendAttachment(roomId, file, options),
+      edit: (key: string, content: string) => client.edit(roomId, key, content),
+      deleteMessage: (key: string) => client.deleteMessage(roomId, key),
+      react: (key: string, emoji: string) => client.react(roomId, key, emoji),
       retry: (key: string) => client.retry(roomId, key),
       discard: (key: string) => client.discard(roomId, key),
       loadOlder: () => client.loadOlder(roomId),

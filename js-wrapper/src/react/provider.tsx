@@ -10,7 +10,7 @@ const ParleyContext = createContext<ParleyClient | null>(null);
 /**
  * The client's options (see ClientOptions) and the children that use it.
  *
- * `getToken` and `onMessage` may change at every render (inline functions):
+ * `getToken`, `onMessage` and `upload` may change at every render (inline functions):
  * the client always calls the latest ones. Any other option that changes
  * replaces the client: the old one is disposed (its socket closed; messages
  * it still had queued stay in its store, where the new client adopts them
@@ -25,7 +25,7 @@ export interface ParleyProviderProps extends ClientOptions {
 }
 
 // The options called through the latest props rather than read once.
-const LATEST = ['getToken', 'onMessage'];
+const LATEST = ['getToken', 'onMessage', 'upload'];
 
 const isPlain = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
@@ -58,6 +58,10 @@ export function ParleyProvider({ children, ...options }: ParleyProviderProps) {
       ...o,
       getToken: () => latest.current.getToken(),
       onMessage: (message) => latest.current.onMessage?.(message),
+      upload: (file, info) => {
+        const upload = latest.current.upload;
+        return upload ? upload(file, info) : Promise.reject(new Error('no upload function (ClientOptions.upload)'));
+      },
     });
   const [current, setCurrent] = useState(() => ({ options, client: create(options) }));
   let client = current.client;

@@ -3,16 +3,56 @@
 // implements what the client uses of WebSocket, on the test's FakeClock.
 // It keeps rooms, messages, members, watermarks and the dedup on
 // (room, sender, clientMsgId), and checks tokens' `exp` (not their signature).
+// Changes (edit, delete, react, unreact) set their target as parleyd does:
+// only the sender edits or deletes, a missing or deleted target is
+// not_found, a reply gets its original's quote; a join with sinceSeq replays
+// the changes and the targets after it as they are now, and pages hold
+// timeline messages only. `refuse` lets a test refuse or ignore sends.
 // It does not rate-limit, retain history or kick. Tests that prove the client
 // works with the real server use test/support/parleyd.ts instead.
 //
 // Socket events (open, each frame, close) reach the client in tasks of their
 // own, in order, as a real socket's do: never in the microtask checkpoint of
 // the call that caused them. clock.settle() lets them all land.
-import type { ClientFrame, Member, Message, ServerFrame } from '../../dist/index.js';
+import type { ClientFrame, ErrorCode, Member, Message, ServerFrame } from '../../dist/index.js';
 import type { FakeClock } from './fake-clock';
 
 export const SUBPROTOCOL = 'parley.v1.json';
+
+type Send = Extract<ClientFrame, { type: 'send' }>;
+type Draft = Send['message'];
+
+const CHANGES = ['edit', 'delete', 'react', 'unreact'];
+export const isChange = (type: string) => CHANGES.includes(type);
+
+/** What a test's `refuse` says of a send: an error to answer with, or 'ignore' (no answer at all). */
+export type Verdict = { code: ErrorCode; message: string; path?: string; retryAfterMs?: number } | 'ignore' | undefined;
+
+// A change sets its target (the same rules as the client core's).
+function applyChange(m: Message, type: string, content: string, by: string, at: number): void {
+  if (m.deletedAt !== undefined) return;
+  if (type === 'delete') {
+    m.deletedAt = at;
+    m.content = '';
+    delete m.metadata;
+    delete m.reactions;
+  } else if (type === 'edit') {
+    m.content = content;
+    m.updatedAt = at;
+  } else {
+    const list = (m.reactions ??= []);
+    const r = list.find((x) => x.emoji === content);
+    if (type === 'react' && !r) list.push({ emoji: content, count: 1, userIds: [by] });
+    else if (type === 'react' && r && !r.userIds.includes(by)) {
+      r.count++;
+      r.userIds.push(by);
+    } else if (type === 'unreact' && r?.userIds.includes(by)) {
+      r.userIds = r.userIds.filter((u) => u !== by);
+      if (--r.count === 0) list.splice(list.indexOf(r), 1);
+    }
+    if (list.length === 0) delete m.reactions;
+  }
+}
 
 /** A token the fake server accepts until `validForMs` from now on `clock` (unsigned: the fake reads only its claims). */
 export function fakeToken(clock: FakeClock, user: string, name = user, validForMs = 3_600_000): string {
@@ -158,6 +198,8 @@ export class FakeServer {
   silent = false;
   /** Sockets accepted so far. */
   opened = 0;
+  /** Asked about each send (new ones, not retries): an error to refuse it with, or 'ignore'. */
+  refuse: ((send: Send, userId: string) => Verdict) | null = null;
   readonly connections = new Set<FakeConnection>();
   readonly rooms = new Map<string, Room>();
   private readonly options: Required<FakeServerOptions>;
@@ -224,6 +266,20 @@ export class FakeServer {
     return this.store(roomId, { senderId, senderName }, clientMsgId, { type: 'text', content });
   }
 
+  /** A change (edit, delete, react, unreact) of `targetId` by a user who is not connected. */
+  change(roomId: string, senderId: string, type: Draft['type'], targetId: string, content = ''): Message {
+    const room = this.room(roomId);
+    const target = room.messages.find((m) => m.id === targetId);
+    if (target) applyChange(target, type, content, senderId, this.clock.now());
+    const clientMsgId = `post_${String(++this.posts).padStart(8, '0')}`;
+    return this.store(roomId, { senderId, senderName: senderId }, clientMsgId, { type, content, target: targetId });
+  }
+
+  /** The room's stored message `id` as it is now (a target's current state). */
+  stored(roomId: string, id: string): Message | undefined {
+    return this.rooms.get(roomId)?.messages.find((m) => m.id === id);
+  }
+
   /** Stores `count` messages from `senderId` without telling anyone (history that existed before). */
   seed(roomId: string, senderId: string, count: number): void {
     const room = this.room(roomId);
@@ -282,8 +338,15 @@ export class FakeServer {
     if (this.silent) return;
     const ref = frame.ref;
     const ack = () => ref !== undefined && connection.send({ type: 'ack', ref });
-    const error = (code: 'unauthorized' | 'forbidden' | 'too_large' | 'bad_request', message: string, path?: string) =>
-      connection.send({ type: 'error', ...(ref !== undefined && { ref }), code, message, ...(path && { path }) });
+    const error = (code: ErrorCode, message: string, path?: string, retryAfterMs?: number) =>
+      connection.send({
+        type: 'error',
+        ...(ref !== undefined && { ref }),
+        code,
+        message,
+        ...(path && { path }),
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+      });
 
     if (frame.type === 'hello') {
       const claims = this.verify(frame.token);
@@ -332,7 +395,7 @@ export class FakeServer {
         const messages =
           frame.sinceSeq !== undefined
             ? room.messages.filter((m) => m.seq > frame.sinceSeq!)
-            : room.messages.slice(-this.options.pageSize);
+            : room.messages.filter((m) => !isChange(m.type)).slice(-this.options.pageSize);
         connection.send({
           type: 'joined',
           ...(ref !== undefined && { ref }),
@@ -356,9 +419,37 @@ export class FakeServer {
           return error('too_large', `the limit is ${this.options.maxContentLength}`, '/message/content');
         }
         const previous = room.sent.get(`${user.sub}\n${frame.clientMsgId}`);
-        const message =
-          previous ??
-          this.store(frame.roomId, { senderId: user.sub, senderName: user.name }, frame.clientMsgId, frame.message);
+        if (previous) {
+          if (ref !== undefined) connection.send({ type: 'ack', ref, message: previous });
+          return;
+        }
+        const verdict = this.refuse?.(frame, user.sub);
+        if (verdict === 'ignore') return;
+        if (verdict) return error(verdict.code, verdict.message, verdict.path, verdict.retryAfterMs);
+        const draft = frame.message;
+        let quote: Message['quote'];
+        if (isChange(draft.type)) {
+          const target = room.messages.find((m) => m.id === draft.target && !isChange(m.type));
+          if (!target || target.deletedAt !== undefined)
+            return error('not_found', 'no such message', '/message/target');
+          if (draft.type === 'edit' || draft.type === 'delete') {
+            if (target.senderId !== user.sub) return error('forbidden', 'not your message', '/message/target');
+          }
+          applyChange(target, draft.type, draft.content, user.sub, this.clock.now());
+        } else if (draft.replyTo !== undefined) {
+          const original = room.messages.find((m) => m.id === draft.replyTo && !isChange(m.type));
+          if (!original || original.deletedAt !== undefined) {
+            return error('not_found', 'no such message', '/message/replyTo');
+          }
+          quote = { senderId: original.senderId, senderName: original.senderName, excerpt: original.content };
+        }
+        const message = this.store(
+          frame.roomId,
+          { senderId: user.sub, senderName: user.name },
+          frame.clientMsgId,
+          draft,
+          quote,
+        );
         if (ref !== undefined) connection.send({ type: 'ack', ref, message });
         return;
       }
@@ -409,7 +500,9 @@ export class FakeServer {
         return void ack();
       case 'history': {
         const room = this.room(frame.roomId);
-        const before = room.messages.filter((m) => frame.beforeSeq === undefined || m.seq < frame.beforeSeq);
+        const before = room.messages.filter(
+          (m) => !isChange(m.type) && (frame.beforeSeq === undefined || m.seq < frame.beforeSeq),
+        );
         const page = before.slice(-(frame.limit ?? this.options.pageSize));
         connection.send({
           type: 'history',
@@ -453,7 +546,8 @@ export class FakeServer {
     seq: number,
     sender: { senderId: string; senderName: string },
     clientMsgId: string,
-    draft: { type: Message['type']; content: string; metadata?: Message['metadata']; replyTo?: string },
+    draft: Omit<Draft, 'type'> & { type: Message['type'] },
+    quote?: Message['quote'],
   ): Message {
     return {
       id: `m_${seq}`,
@@ -465,6 +559,8 @@ export class FakeServer {
       content: draft.content,
       ...(draft.metadata && { metadata: draft.metadata }),
       ...(draft.replyTo && { replyTo: draft.replyTo }),
+      ...(draft.target && { target: draft.target }),
+      ...(quote && { quote }),
       createdAt: this.clock.now(),
     };
   }
@@ -474,10 +570,11 @@ export class FakeServer {
     roomId: string,
     sender: { senderId: string; senderName: string },
     clientMsgId: string,
-    draft: { type: Message['type']; content: string; metadata?: Message['metadata']; replyTo?: string },
+    draft: Omit<Draft, 'type'> & { type: Message['type'] },
+    quote?: Message['quote'],
   ): Message {
     const room = this.room(roomId);
-    const message = this.message(roomId, ++room.seq, sender, clientMsgId, draft);
+    const message = this.message(roomId, ++room.seq, sender, clientMsgId, draft, quote);
     room.messages.push(message);
     room.sent.set(`${sender.senderId}\n${clientMsgId}`, message);
     this.toRoom(room, { type: 'message', message });

@@ -10,8 +10,9 @@
 // reset after a stable connection; at once when the network returns), what
 // to send and when (an ordered, bounded, persisted queue of sends flushed
 // after the rooms are rejoined; coalesced receipts; throttled typing), and
-// what the timeline shows (optimistic sends confirmed in place, resume from
-// the last seq, gap filling, older pages).
+// what the timeline shows (optimistic sends confirmed in place, optimistic
+// edits, deletes and reactions undone if refused, resume from the last seq,
+// gap filling, older pages).
 #pragma once
 
 #include <cstdint>
@@ -58,15 +59,23 @@ struct Config {
   // socket) this long before it expires, or halfway through what is left of
   // its life if that is shorter.
   std::int64_t token_refresh_ms = 30'000;
+  // A change (edit, delete, reaction) not answered this long after it went
+  // out on a live connection is given up: undone, with the reason shown.
+  std::int64_t change_timeout_ms = 10'000;
 };
 
 // Timer ids the core uses.
 enum Timer : std::uint32_t { reconnect_timer = 1, housekeeping_timer = 2 };
 
-// Why send() refused to queue a message. Client-side only: the server never
-// sees such a message. (A message the server would refuse is queued as
+// Why send() or a change refused to queue anything. Client-side only: the
+// server never sees it. (A message the server would refuse is queued as
 // failed instead, so that it shows in the timeline with the reason.)
-enum class SendRefusal : std::uint8_t { queue_full };
+//   queue_full   the offline queue is full
+//   not_found    no such line in the timeline, or a tombstone
+//   forbidden    an edit of someone else's message
+//   bad_request  not one emoji (react), not an edit (edit)
+//   too_large    the new content is longer than the protocol allows
+enum class SendRefusal : std::uint8_t { queue_full, not_found, forbidden, bad_request, too_large };
 std::string_view to_string(SendRefusal refusal);
 
 struct SendResult {
@@ -108,8 +117,27 @@ class Core {
   void token_failed(std::int64_t now, bool refused = false);
   void join(const std::string& room_id, std::int64_t now);
   void leave(const std::string& room_id, std::int64_t now);
-  // Queues a message; returns its key (clientMsgId), or why it was refused (queue_full).
-  SendResult send(const std::string& room_id, protocol::Draft draft, std::int64_t now);
+  // Queues a message; returns its key (clientMsgId), or why it was refused
+  // (queue_full). `draft.replyTo` may name the original by its server id or
+  // its timeline key; a reply to a send of ours not acknowledged yet waits
+  // for its id. A `held` send (an attachment still uploading) shows at once
+  // but waits, and the later messages of its room wait behind it, until
+  // attach() releases it.
+  SendResult send(const std::string& room_id, protocol::Draft draft, std::int64_t now, bool held = false);
+  // Changes to a line of the timeline, by its key. Each shows at once and is
+  // queued like a send (in order, persisted, paced); a refusal, or no answer
+  // within Config::change_timeout_ms of going out, undoes it and shows why
+  // on the line (error, with the failed change). A send of ours still in
+  // the queue and not on the wire is changed itself instead (edit rewrites
+  // it, remove discards it); one on the wire gets the change after its ack
+  // (the change waits for its id). Returns the key, or why nothing was done.
+  SendResult edit(const std::string& room_id, const std::string& key, std::string content, std::int64_t now);
+  SendResult remove(const std::string& room_id, const std::string& key, std::int64_t now);
+  // Reacts with `emoji`, or takes our reaction back if we have it (a toggle).
+  SendResult react(const std::string& room_id, const std::string& key, std::string emoji, std::int64_t now);
+  // A held send's attachment is uploaded: `metadata` (its url, ...) replaces
+  // what it showed, and the send goes in its place in the queue.
+  bool attach(const std::string& room_id, const std::string& key, protocol::Metadata metadata, std::int64_t now);
   bool retry(const std::string& room_id, const std::string& key, std::int64_t now);    // a failed send
   bool discard(const std::string& room_id, const std::string& key, std::int64_t now);  // a failed or queued send
   void load_older(const std::string& room_id, std::int64_t now);
@@ -177,6 +205,20 @@ class Core {
   // rooms and the queue
   void send_join(const std::string& room_id, Room& room);
   void confirm(Room& room, const protocol::Message& message, std::int64_t now);
+  // Queues a change of `item` (edit, delete, react, unreact) and shows it.
+  SendResult change(const std::string& room_id, TimelineItem& item, protocol::Draft draft, std::int64_t now);
+  // Shows `item` as the server has it with our changes still on their way applied on top.
+  void rebase(const std::string& room_id, TimelineItem& item);
+  // Our change was refused or not answered: it is dropped and undone, and its target says why.
+  void change_failed(const std::string& client_msg_id, const protocol::Error& error, bool timed_out);
+  // A send of ours got its server id: what waited for it takes it.
+  void resolve(const std::string& room_id, const std::string& key, const std::string& id, std::int64_t now);
+  // The line a change of ours targets, if the timeline holds it.
+  TimelineItem* target_of(const QueuedSend& change);
+  // Shows a send of ours in its room's timeline.
+  void show_pending(const QueuedSend& send, MessageStatus status);
+  // Takes an unsent message out of the queue and the timeline, with the changes that wait for it.
+  void drop(const std::string& room_id, const std::string& key);
   void flush_outbox(std::int64_t now);
   void transmit(QueuedSend& queued);
   void request_history(const std::string& room_id, const RoomHistory::Fetch& fetch);

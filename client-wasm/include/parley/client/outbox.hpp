@@ -63,6 +63,11 @@ class Outbox {
   // `joined(room_id)` says whether its room is joined (a room's messages
   // wait for its join), `transmit(send)` puts one on the wire, and
   // `paced(send)` is told about the one that waits for the pacer.
+  //
+  // A send that waits (held by the app, or for the server id of an earlier
+  // send of ours) holds back the later messages of its room, which keep
+  // their order; changes (edit, delete, react, unreact) have no place in the
+  // timeline, so they wait only for themselves.
   template <class Joined, class Transmit, class Paced>
   void flush(std::int64_t now, bool live, Joined joined, Transmit transmit, Paced paced) {
     due_ = 0;
@@ -80,17 +85,32 @@ class Outbox {
         if (one_at_a_time_) return;
         continue;
       }
-      if (!joined(pending.room_id)) continue;
+      if (!joined(pending.room_id) || waits(pending)) continue;
       if (std::int64_t wait = pacer_.take(now); wait > 0) {
         due_ = now + wait;
         paced(pending);
         return;
       }
       pending.in_flight = true;
+      pending.sent_at = now;
       transmit(pending);
       if (one_at_a_time_) return;
     }
   }
+  // Whether `send` must wait: it is held, or waits for an id, or (a message)
+  // an earlier message of its room does.
+  bool waits(const QueuedSend& send) const {
+    if (send.held || !send.waits_for.empty()) return true;
+    if (is_change(send.draft.type)) return false;
+    for (const auto& p : queue_) {
+      if (&p == &send) return false;
+      if ((p.held || !p.waits_for.empty()) && !p.failed && !is_change(p.draft.type) && p.room_id == send.room_id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // When flush has something to send again.
   std::optional<std::int64_t> deadline() const { return due_ > 0 ? std::optional(due_) : std::nullopt; }
 

@@ -47,11 +47,24 @@ std::string_view to_string(MessageStatus status);
 // first optimistic render to the confirmed message, so a UI never re-mounts.
 // Whether it is mine, the status of a confirmed one and who read it are
 // worked out as the view is written (Timeline::each).
+//
+// `message` is what the user sees: the server's message with this client's
+// changes that are still on their way (edits, deletes, reactions) applied on
+// top. While there are any, `server` keeps the message as the server has it,
+// so that a refused change is undone by applying the others again.
 struct TimelineItem {
   std::string key;
   protocol::Message message;
   MessageStatus status = MessageStatus::sent;
-  std::optional<protocol::Error> error;  // why it failed
+  // Why it failed (a send), or why our change to it (`failed_change`) was
+  // refused (with `timed_out`: not answered in time) and undone.
+  std::optional<protocol::Error> error;
+  std::optional<protocol::Message> server;
+  std::int64_t changed_seq = 0;  // the newest change applied to it: its echo is not applied twice
+  std::string failed_change;     // edit | delete | react | unreact, when error is about it
+  std::string failed_change_id;  // that change's clientMsgId: a late ack clears the error
+  bool timed_out = false;
+  bool held = false;  // a send the app holds (its attachment is uploading)
 };
 
 }  // namespace parley::client
