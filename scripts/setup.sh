@@ -17,6 +17,7 @@ APT_PACKAGES=(
   libcereal-dev rapidjson-dev libvalijson-dev  # protocol layer (header-only)
   emscripten                            # em++ for the WebAssembly client
   chromium                              # end-to-end tests
+  fonts-noto-color-emoji                # reactions in the e2e screenshots
 )
 
 missing=()

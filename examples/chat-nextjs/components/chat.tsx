@@ -8,6 +8,7 @@ import { ParleyProvider } from '@parley/realtime/react';
 import { SignIn } from '@/components/sign-in';
 import { Workspace } from '@/components/workspace';
 import { loadSession, requestToken, saveSession, type Session, type SignedToken } from '@/lib/session';
+import { uploaderFor } from '@/lib/upload-client';
 
 /** parleyd's address: PARLEY_URL from the server, else port 8787 of this host. */
 function resolveServerUrl(serverUrl: string | null): string {
@@ -79,6 +80,7 @@ export function Chat({ serverUrl }: { serverUrl: string | null }) {
       key={`${session.userId}|${url}`}
       url={url}
       getToken={getToken}
+      upload={uploaderFor(name)}
       storageKey={`${session.userId}@${hostOf(url)}`}
     >
       <Workspace session={session} onSignOut={signOut} />

@@ -1,7 +1,10 @@
 'use client';
 // Writing a message: Enter sends, Shift+Enter breaks the line. Tells the
 // room we are typing, counts characters near the limit and explains refusals
-// (too long, too fast) right here.
+// (too long, too fast) right here. It also answers a message (a reply, shown
+// above the box until sent or cancelled), changes one of ours (Edit: the
+// text comes into the box; Escape cancels), and attaches files (the
+// paperclip): they show at once and upload when the network allows.
 import {
   forwardRef,
   useEffect,
@@ -13,8 +16,10 @@ import {
   type KeyboardEvent,
 } from 'react';
 import { useConnection, type UseRoom } from '@parley/realtime/react';
+import type { TimelineMessage } from '@parley/realtime';
 
 import { codePoints } from '@/lib/format';
+import { ACCEPTED_TYPES, checkFile } from '@/lib/upload-client';
 
 export interface ComposerHandle {
   /** Puts text back into the composer (Edit of a failed message). */
@@ -32,9 +37,19 @@ export const Composer = forwardRef<
     placeholder: string;
     initialDraft: string;
     onDraftChange: (draft: string) => void;
+    /** The message this one answers, or null. */
+    replyingTo: TimelineMessage | null;
+    onCancelReply: () => void;
+    /** A message of ours being changed, or null. */
+    editing: TimelineMessage | null;
+    onDoneEditing: () => void;
   }
->(function Composer({ room, placeholder, initialDraft, onDraftChange }, ref) {
-  const { send, setTyping, messages } = room;
+>(function Composer(
+  { room, placeholder, initialDraft, onDraftChange, replyingTo, onCancelReply, editing, onDoneEditing },
+  ref,
+) {
+  const { send, setTyping, messages, edit, sendAttachment } = room;
+  const fileInput = useRef<HTMLInputElement>(null);
   const [draft, setDraftState] = useState(initialDraft);
   const [sendError, setSendError] = useState<string | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
@@ -56,6 +71,32 @@ export const Composer = forwardRef<
       });
     },
   }));
+
+  // Editing: the message's text comes into the box; done, the draft comes back.
+  const saved = useRef<string | null>(null);
+  const editingKey = editing?.key;
+  useEffect(() => {
+    if (!editingKey || !editing) return;
+    saved.current = draft;
+    setDraftState(editing.content);
+    setSendError(null);
+    requestAnimationFrame(() => {
+      const el = input.current;
+      if (!el) return;
+      el.focus();
+      el.setSelectionRange(el.value.length, el.value.length);
+    });
+    // Only when another message is picked for editing.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [editingKey]);
+  useEffect(() => {
+    if (replyingTo) input.current?.focus();
+  }, [replyingTo]);
+  function stopEditing() {
+    setDraftState(saved.current ?? '');
+    saved.current = null;
+    onDoneEditing();
+  }
 
   // Grow with the text, up to a limit.
   useEffect(() => {
@@ -96,10 +137,21 @@ export const Composer = forwardRef<
     const content = draft.replace(/^\s*\n|\s+$/g, '');
     if (!content.trim()) return;
     setSendError(null);
-    send(content).catch((err: unknown) => {
+    if (editing) {
+      const key = editing.key;
+      if (content !== editing.content) {
+        edit(key, content).catch((err: unknown) => setSendError(err instanceof Error ? err.message : String(err)));
+      }
+      stopEditing();
+      setTyping(false);
+      return;
+    }
+    const message = replyingTo ? { content, replyTo: replyingTo.key } : content;
+    send(message).catch((err: unknown) => {
       setSendError(err instanceof Error ? err.message : String(err));
       setDraft(content); // give the text back
     });
+    if (replyingTo) onCancelReply();
     setDraft('');
     setTyping(false);
   }
@@ -109,6 +161,27 @@ export const Composer = forwardRef<
       e.preventDefault();
       submit();
     }
+    if (e.key === 'Escape') {
+      if (editing) stopEditing();
+      else if (replyingTo) onCancelReply();
+    }
+  }
+
+  function attach(files: FileList | null) {
+    if (!files) return;
+    setSendError(null);
+    for (const file of Array.from(files)) {
+      const problem = checkFile(file);
+      if (problem) {
+        setSendError(`${file.name}: ${problem}`);
+        continue;
+      }
+      sendAttachment(file, replyingTo ? { replyTo: replyingTo.key } : {}).catch((err: unknown) =>
+        setSendError(err instanceof Error ? err.message : String(err)),
+      );
+    }
+    if (replyingTo) onCancelReply();
+    if (fileInput.current) fileInput.current.value = '';
   }
 
   return (
@@ -124,7 +197,52 @@ export const Composer = forwardRef<
           Couldn’t queue that message: {sendError}
         </p>
       )}
+      {(editing || replyingTo) && (
+        <div className="composer-context" role="status">
+          {editing ? (
+            <span>
+              <strong>Editing your message</strong> · <kbd>Esc</kbd> to cancel
+            </span>
+          ) : (
+            replyingTo && (
+              <span className="replying">
+                Replying to <strong>{replyingTo.senderName}</strong>
+                <span className="replying-excerpt">{replyingTo.content || replyingTo.metadata?.fileName}</span>
+              </span>
+            )
+          )}
+          <button
+            type="button"
+            className="ghost small"
+            aria-label={editing ? 'Cancel editing' : 'Cancel reply'}
+            onClick={() => (editing ? stopEditing() : onCancelReply())}
+          >
+            ✕
+          </button>
+        </div>
+      )}
       <div className={`composer-box${over > 0 ? ' over' : ''}`}>
+        <button
+          type="button"
+          className="ghost icon-button attach"
+          aria-label="Attach a file"
+          onClick={() => fileInput.current?.click()}
+          disabled={editing !== null}
+        >
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            <path d="M20 11.5l-8.2 8.2a5 5 0 01-7.1-7.1l8.5-8.5a3.3 3.3 0 014.7 4.7l-8.5 8.5a1.7 1.7 0 01-2.4-2.4l7.8-7.8" />
+          </svg>
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          className="sr-only"
+          tabIndex={-1}
+          aria-label="File to attach"
+          accept={ACCEPTED_TYPES}
+          multiple
+          onChange={(e) => attach(e.target.files)}
+        />
         <textarea
           ref={input}
           aria-label="Message"
@@ -143,7 +261,12 @@ export const Composer = forwardRef<
           }}
           autoFocus
         />
-        <button type="submit" className="send" disabled={draft.trim().length === 0} aria-label="Send">
+        <button
+          type="submit"
+          className="send"
+          disabled={draft.trim().length === 0}
+          aria-label={editing ? 'Save edit' : 'Send'}
+        >
           <svg viewBox="0 0 24 24" aria-hidden="true">
             <path d="M4 12l16-8-6 16-2.5-6.5L4 12z" />
           </svg>

@@ -3,14 +3,19 @@
 // scroll position), read receipts while the newest messages are in view, a
 // status mark on each of my messages (in words under the newest, and under
 // any that waits or failed; every one is described by it for screen
-// readers), and long messages folded behind "Show more".
+// readers), and long messages folded behind "Show more". Each message has
+// its actions (react, reply, edit and delete where allowed), its reactions,
+// its attachment, and for a reply the quote of its original, which jumps to
+// it (loading older pages until it is there).
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useConnection, type UseRoom } from '@parley/realtime/react';
 import type { ParleyError, TimelineMessage } from '@parley/realtime';
 
+import { Attachment } from '@/components/attachment';
 import { Avatar } from '@/components/avatar';
+import { ReactionPicker, Reactions } from '@/components/reactions';
 import type { Me } from '@/components/workspace';
-import { clockTime, dayLabel, failureReason, fullTime, statusLabel } from '@/lib/format';
+import { changeFailure, clockTime, dayLabel, failureReason, fullTime, statusLabel } from '@/lib/format';
 import { useNow, usePageVisible } from '@/lib/hooks';
 
 const NEAR_BOTTOM = 48;
@@ -35,15 +40,33 @@ export function MessageList({
   direct,
   refusal,
   onEdit,
+  onReply,
+  onEditMessage,
 }: {
   room: UseRoom;
   me: Me;
   title: string;
   direct: boolean;
   refusal: string | null;
+  /** A failed message's text back into the composer. */
   onEdit: (m: TimelineMessage) => void;
+  onReply: (m: TimelineMessage) => void;
+  /** A sent message of ours to change in the composer. */
+  onEditMessage: (m: TimelineMessage) => void;
 }) {
-  const { messages, hasMore, loadingOlder, loadOlder, markRead, joined, retry, discard } = room;
+  const {
+    messages,
+    hasMore,
+    loadingOlder,
+    loadOlder,
+    markRead,
+    joined,
+    retry,
+    discard,
+    react,
+    deleteMessage,
+    members,
+  } = room;
   const scroller = useRef<HTMLDivElement>(null);
   const atBottomRef = useRef(true);
   const [atBottom, setAtBottom] = useState(true);
@@ -130,6 +153,53 @@ export function MessageList({
     if (visible && atBottom && joined && lastSeq > 0) markRead(lastSeq);
   }, [visible, atBottom, joined, lastSeq, markRead]);
 
+  // Owners and admins may delete anyone's messages.
+  const myRole = members.find((m) => m.userId === me.id)?.role;
+  const moderator = myRole === 'owner' || myRole === 'admin';
+  const nameOf = useCallback(
+    (userId: string) => (userId === me.id ? 'you' : (members.find((m) => m.userId === userId)?.name ?? userId)),
+    [members, me.id],
+  );
+
+  // A reply's quote jumps to its original; older pages are loaded until it
+  // is in the timeline, or there is nothing older.
+  const [seeking, setSeeking] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [flash, setFlash] = useState<string | null>(null);
+  const jumpTo = useCallback((id: string) => {
+    setNotice(null);
+    setSeeking(id);
+  }, []);
+  useEffect(() => {
+    if (!seeking) return;
+    const target = messages.find((m) => m.id === seeking || m.key === seeking);
+    if (target) {
+      const el = scroller.current?.querySelector(`[data-key="${CSS.escape(target.key)}"]`);
+      if (el) {
+        el.scrollIntoView({ block: 'center' });
+        setFlash(target.key);
+        setSeeking(null);
+      }
+      return;
+    }
+    if (!hasMore) {
+      setNotice('The original message is no longer available.');
+      setSeeking(null);
+      return;
+    }
+    if (!loadingOlder) loadOlder();
+  }, [seeking, messages, hasMore, loadingOlder, loadOlder]);
+  useEffect(() => {
+    if (!flash) return;
+    const t = window.setTimeout(() => setFlash(null), 2000);
+    return () => window.clearTimeout(t);
+  }, [flash]);
+  useEffect(() => {
+    if (!notice) return;
+    const t = window.setTimeout(() => setNotice(null), 5000);
+    return () => window.clearTimeout(t);
+  }, [notice]);
+
   const jumpToLatest = () => {
     const el = scroller.current;
     if (el) el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
@@ -168,6 +238,15 @@ export function MessageList({
         onRetry={retry}
         onDiscard={discard}
         onEdit={onEdit}
+        me={me.id}
+        mayDelete={m.mine || moderator}
+        flash={flash === m.key}
+        nameOf={nameOf}
+        onReact={react}
+        onDelete={deleteMessage}
+        onReply={onReply}
+        onEditMessage={onEditMessage}
+        onJump={jumpTo}
       />,
     );
     prev = m;
@@ -225,6 +304,11 @@ export function MessageList({
         )}
         <ol className="messages">{rows}</ol>
       </div>
+      {(seeking || notice) && (
+        <p className="seeking" role="status">
+          {seeking ? 'Finding the original message…' : notice}
+        </p>
+      )}
       {unseen > 0 && !atBottom && (
         <button type="button" className="jump" onClick={jumpToLatest}>
           {unseen} new {unseen === 1 ? 'message' : 'messages'} ↓
@@ -242,6 +326,15 @@ const MessageRow = memo(function MessageRow({
   onRetry,
   onDiscard,
   onEdit,
+  me,
+  mayDelete,
+  flash,
+  nameOf,
+  onReact,
+  onDelete,
+  onReply,
+  onEditMessage,
+  onJump,
 }: {
   message: TimelineMessage;
   myName: string;
@@ -250,10 +343,28 @@ const MessageRow = memo(function MessageRow({
   onRetry: (key: string) => void;
   onDiscard: (key: string) => void;
   onEdit: (m: TimelineMessage) => void;
+  me: string;
+  mayDelete: boolean;
+  flash: boolean;
+  nameOf: (userId: string) => string;
+  onReact: (key: string, emoji: string) => Promise<void>;
+  onDelete: (key: string) => Promise<void>;
+  onReply: (m: TimelineMessage) => void;
+  onEditMessage: (m: TimelineMessage) => void;
+  onJump: (id: string) => void;
 }) {
   // Messages restored from a previous session may not carry a name yet.
   const sender = m.senderName || (m.mine ? myName : m.senderId);
   const [unfolded, setUnfolded] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const refused = (err: unknown) => setActionError(err instanceof Error ? err.message : String(err));
+  const toggle = (emoji: string) => {
+    setActionError(null);
+    onReact(m.key, emoji).catch(refused);
+  };
+  const shown = m.deleted ? 'This message was deleted' : m.content || m.metadata?.fileName || '';
+  const settled = m.status !== 'failed' && !m.deleted;
   const long = m.content.length > FOLD_CHARS || m.content.split('\n').length > FOLD_LINES;
   const label = statusLabel(m);
   const words = newestMine || m.status === 'queued' || m.status === 'sending';
@@ -265,10 +376,13 @@ const MessageRow = memo(function MessageRow({
   );
   return (
     <li
-      className={`message${m.mine ? ' mine' : ''}${continued ? ' continued' : ''} status-${m.status}`}
-      aria-label={`${sender}: ${m.content}`}
+      className={`message${m.mine ? ' mine' : ''}${continued ? ' continued' : ''} status-${m.status}${
+        m.deleted ? ' deleted' : ''
+      }${flash ? ' flash' : ''}${m.changePending ? ' changing' : ''}`}
+      aria-label={`${sender}: ${shown}`}
       aria-describedby={m.mine ? statusId : undefined}
       data-seq={m.seq}
+      data-key={m.key}
     >
       <div className="gutter">
         {continued ? <span className="hover-time">{time}</span> : <Avatar id={m.senderId || sender} name={sender} />}
@@ -280,10 +394,56 @@ const MessageRow = memo(function MessageRow({
             {time}
           </div>
         )}
+        {settled && (
+          <div className="actions" role="toolbar" aria-label={`Actions for ${sender}’s message`}>
+            <ReactionPicker onPick={toggle} />
+            <button type="button" className="ghost small" onClick={() => onReply(m)}>
+              Reply
+            </button>
+            {m.mine && (
+              <button type="button" className="ghost small" onClick={() => onEditMessage(m)}>
+                Edit
+              </button>
+            )}
+            {mayDelete && (
+              <button type="button" className="ghost small danger" onClick={() => setConfirming(true)}>
+                Delete
+              </button>
+            )}
+          </div>
+        )}
+        {m.replyTo && (
+          <button
+            type="button"
+            className="quote"
+            onClick={() => m.replyTo && onJump(m.replyTo)}
+            aria-label={
+              m.quote
+                ? `Reply to ${m.quote.senderName}: ${m.quote.deleted ? 'deleted message' : m.quote.excerpt}`
+                : 'Reply to a message no longer available'
+            }
+          >
+            <span className="quote-sender">{m.quote ? m.quote.senderName : 'Unavailable'}</span>
+            <span className="quote-excerpt">
+              {!m.quote
+                ? 'Original message not loaded'
+                : m.quote.deleted
+                  ? 'Original message deleted'
+                  : m.quote.excerpt}
+            </span>
+          </button>
+        )}
         <div className="text">
-          <p className={`content${long && !unfolded ? ' folded' : ''}`} id={`content-${m.key}`}>
-            {m.content}
-          </p>
+          {m.deleted ? (
+            <p className="content tombstone">This message was deleted</p>
+          ) : (
+            (m.content || m.type === 'text') && (
+              <p className={`content${long && !unfolded ? ' folded' : ''}`} id={`content-${m.key}`}>
+                {m.content}
+                {m.edited && <span className="edited"> (edited)</span>}
+              </p>
+            )
+          )}
           {long && (
             <button
               type="button"
@@ -295,7 +455,33 @@ const MessageRow = memo(function MessageRow({
               {unfolded ? 'Show less' : 'Show more'}
             </button>
           )}
+          {!m.deleted && <Attachment message={m} />}
+          <Reactions message={m} me={me} nameOf={nameOf} onToggle={toggle} />
         </div>
+        {confirming && (
+          <div className="confirm" role="alertdialog" aria-label="Delete this message?">
+            <span>Delete this message for everyone?</span>
+            <button
+              type="button"
+              className="small danger"
+              onClick={() => {
+                setConfirming(false);
+                setActionError(null);
+                onDelete(m.key).catch(refused);
+              }}
+            >
+              Delete
+            </button>
+            <button type="button" className="small secondary" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        )}
+        {(m.error?.change || actionError) && (
+          <p className="change-error" role="alert">
+            {actionError ?? changeFailure(m.error)}
+          </p>
+        )}
         {m.mine && m.status !== 'failed' && (
           <p className={`status status-${m.status}`} title={words ? undefined : label}>
             <StatusIcon status={m.status} />

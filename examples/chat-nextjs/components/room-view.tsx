@@ -1,6 +1,6 @@
 'use client';
 // One room: its header, timeline, typing line, composer and members.
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useConnection, useRoom } from '@parley/realtime/react';
 import type { TimelineMessage } from '@parley/realtime';
 
@@ -56,6 +56,17 @@ export function RoomView({
   const peer = directPeer(roomId, me.id);
   const peerMember = peer ? room.members.find((m) => m.userId === peer) : undefined;
   const online = room.members.filter((m) => m.status !== 'offline').length;
+
+  const [replyingTo, setReplyingTo] = useState<TimelineMessage | null>(null);
+  const [editing, setEditing] = useState<TimelineMessage | null>(null);
+  const reply = useCallback((m: TimelineMessage) => {
+    setEditing(null);
+    setReplyingTo(m);
+  }, []);
+  const editMessage = useCallback((m: TimelineMessage) => {
+    setReplyingTo(null);
+    setEditing(m);
+  }, []);
 
   const { discard } = room;
   const edit = useCallback(
@@ -133,7 +144,16 @@ export function RoomView({
           </div>
         </header>
 
-        <MessageList room={room} me={me} title={title} direct={direct} refusal={refusal} onEdit={edit} />
+        <MessageList
+          room={room}
+          me={me}
+          title={title}
+          direct={direct}
+          refusal={refusal}
+          onEdit={edit}
+          onReply={reply}
+          onEditMessage={editMessage}
+        />
 
         <p className="typing" role="status" aria-live="polite" aria-label="Typing">
           {room.typing.length > 0 && (
@@ -154,6 +174,10 @@ export function RoomView({
           placeholder={direct ? `Message ${title}` : `Message #${title}`}
           initialDraft={drafts.get(roomId) ?? ''}
           onDraftChange={(d) => (d ? drafts.set(roomId, d) : drafts.delete(roomId))}
+          replyingTo={replyingTo}
+          onCancelReply={() => setReplyingTo(null)}
+          editing={editing}
+          onDoneEditing={() => setEditing(null)}
         />
       </section>
       <MembersPanel

@@ -109,3 +109,37 @@ export function hueOf(id: string): number {
   for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
   return h % 360;
 }
+
+/** "820 B", "14 KB", "3.2 MB". */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** Why a change of ours (edit, delete, reaction) was undone, in words. */
+export function changeFailure(error: (ParleyError & { change?: string }) | undefined): string {
+  if (!error) return '';
+  const what =
+    error.change === 'edit'
+      ? 'Your edit'
+      : error.change === 'delete'
+        ? 'Deleting it'
+        : error.change === 'react' || error.change === 'unreact'
+          ? 'Your reaction'
+          : 'Your change';
+  switch (error.code) {
+    case 'timeout':
+      return `${what} was not confirmed in time and was undone.`;
+    case 'forbidden':
+      return `${what} was refused: you are not allowed to.`;
+    case 'not_found':
+      return `${what} was undone: the message no longer exists.`;
+    case 'too_large':
+      return `${what} was refused: ${error.change?.endsWith('react') ? 'too many different reactions' : 'too long'}.`;
+    case 'rate_limited':
+      return `${what} was refused: too many at once.`;
+    default:
+      return `${what} was undone: ${error.message}`;
+  }
+}
