@@ -788,6 +788,7 @@ TimelineItem* Core::target_of(const QueuedSend& change) {
 }
 
 void Core::rebase(const std::string& room_id, TimelineItem& item) {
+  if (!item.server && outbox_.all().empty()) return;  // the common case: nothing of ours on its way
   if (item.server) item.message = *item.server;
   bool changed = false;
   const std::string self = me();
