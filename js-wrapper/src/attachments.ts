@@ -64,7 +64,11 @@ const failed = (message: string): ParleyError => ({ code: 'upload_failed', messa
 // https: URL with a host, or a path on the app's own origin; nothing with
 // whitespace, control characters or backslashes.
 function attachmentUrl(url: unknown): boolean {
-  if (typeof url !== 'string' || !url || /[\s\\\x00-\x1f\x7f]/.test(url)) return false;
+  if (typeof url !== 'string' || !url) return false;
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || c === 0x5c) return false;
+  }
   if (url.startsWith('/')) return !url.startsWith('//');
   return /^https:\/\/[^/?#@]/i.test(url);
 }

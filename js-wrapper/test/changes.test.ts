@@ -337,11 +337,8 @@ describe('attachments', () => {
     await clock.settle();
     calls[0].done({ url: 'http://files.example/cat.png' });
     await clock.settle();
-    expect(line(alice, key)).toMatchObject({
-      status: 'failed',
-      held: true,
-      error: { code: 'upload_failed', message: expect.stringContaining('not an https: URL') },
-    });
+    expect(line(alice, key)).toMatchObject({ status: 'failed', held: true, error: { code: 'upload_failed' } });
+    expect(line(alice, key).error?.message).toContain('not an https: URL');
     expect(server.framesOf('send')).toHaveLength(0);
     alice.retry('lobby', key);
     await clock.settle();
