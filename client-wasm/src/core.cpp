@@ -740,7 +740,21 @@ void Core::confirm(Room& room, const Message& message, std::int64_t now) {
   } else {
     TimelineItem* item = room.timeline.confirm(message, self);
     if (ours) resolve(message.roomId, message.clientMsgId, message.id, now);
-    if (item) rebase(message.roomId, *item);
+    if (!item) {
+      // Held already. A history page brings it as it is now, which may tell
+      // of an edit or a delete whose change message we missed (a gap is
+      // filled with pages, and pages hold no changes): taken if newer than
+      // ours. Only what moves forward is taken, so an answer older than our
+      // state (an ack after its echo and a later change) sets nothing back.
+      item = room.timeline.at_seq(message.seq);
+      Message& held = base(*item);
+      if (message.deletedAt) {
+        apply_change(held, "delete", message.content, message.senderId, *message.deletedAt);
+      } else if (message.updatedAt.value_or(0) > held.updatedAt.value_or(0)) {
+        apply_change(held, "edit", message.content, message.senderId, *message.updatedAt);
+      }
+    }
+    rebase(message.roomId, *item);
   }
   if (!mine) {
     // Tell the sender it reached us.
@@ -774,6 +788,7 @@ TimelineItem* Core::target_of(const QueuedSend& change) {
 }
 
 void Core::rebase(const std::string& room_id, TimelineItem& item) {
+  if (!item.server && outbox_.all().empty()) return;  // the common case: nothing of ours on its way
   if (item.server) item.message = *item.server;
   bool changed = false;
   const std::string self = me();

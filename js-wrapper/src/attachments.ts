@@ -60,6 +60,19 @@ export function objectUrl(file: Blob): string | undefined {
 
 const failed = (message: string): ParleyError => ({ code: 'upload_failed', message });
 
+// Where parleyd lets an attachment point (protocol::is_attachment_url): an
+// https: URL with a host, or a path on the app's own origin; nothing with
+// whitespace, control characters or backslashes.
+function attachmentUrl(url: unknown): boolean {
+  if (typeof url !== 'string' || !url) return false;
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || c === 0x5c) return false;
+  }
+  if (url.startsWith('/')) return !url.startsWith('//');
+  return /^https:\/\/[^/?#@]/i.test(url);
+}
+
 export class Attachments {
   private readonly uploads = new Map<string, Upload>();
 
@@ -172,7 +185,9 @@ export class Attachments {
         signal: upload.abort.signal,
       });
       if (this.uploads.get(key) !== upload) return; // discarded meanwhile
-      if (typeof result?.url !== 'string' || !result.url) throw new Error('the upload function gave no url');
+      if (!attachmentUrl(result?.url)) {
+        throw new Error(`the upload function gave ${JSON.stringify(result?.url)}: not an https: URL or a path (/...)`);
+      }
       await this.host.attach(upload.roomId, key, { ...metadata, ...result });
       this.forget(key);
     } catch (error) {

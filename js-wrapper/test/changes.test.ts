@@ -330,6 +330,23 @@ describe('attachments', () => {
     expect(server.framesOf('send')).toHaveLength(0);
   });
 
+  it('an upload that gives a URL parleyd would refuse fails before anything is sent', async () => {
+    const { upload, calls } = uploads();
+    const alice = await inLobby(client('alice', { upload }));
+    const key = await alice.sendAttachment('lobby', cat(), { width: 2, height: 2 });
+    await clock.settle();
+    calls[0].done({ url: 'http://files.example/cat.png' });
+    await clock.settle();
+    expect(line(alice, key)).toMatchObject({ status: 'failed', held: true, error: { code: 'upload_failed' } });
+    expect(line(alice, key).error?.message).toContain('not an https: URL');
+    expect(server.framesOf('send')).toHaveLength(0);
+    alice.retry('lobby', key);
+    await clock.settle();
+    calls[1].done({ url: '/uploads/cat.png' });
+    await clock.settle();
+    expect(line(alice, key)).toMatchObject({ status: 'sent', metadata: { url: '/uploads/cat.png' } });
+  });
+
   it('without an upload function the message fails and says so', async () => {
     const alice = await inLobby(client('alice'));
     const key = await alice.sendAttachment('lobby', cat(), { type: 'file' });

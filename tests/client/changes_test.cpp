@@ -380,6 +380,31 @@ TEST_F(Lobby, TheSameChangeTwiceAndChangesReplayedAfterCurrentTargetsGiveTheFina
   EXPECT_EQ(contents(), (std::vector<std::string>{"", "helo", "final"}));
 }
 
+TEST_F(Lobby, AGapFilledWithAPageBringsEditsAndDeletesWhoseChangesWereMissed) {
+  // Changes 3 (bob edits m_1) and 4 (alice's m_2 deleted) never arrive; 5 shows the gap.
+  host.deliver(s2c::MessageEvent{make_message("lobby", 5, "bob", "c_bbbbbbb5", "next")});
+  auto history = host.expect_sent<c2s::History>();
+  EXPECT_EQ(history.beforeSeq, 5);
+  Message m1 = make_message("lobby", 1, "bob", "c_bbbbbbb1", "hi, edited");
+  m1.updatedAt = 1'000'003;
+  Message m2 = make_message("lobby", 2, "alice", "c_aaaaaaa2", "");
+  m2.deletedAt = 1'000'004;
+  s2c::History page;
+  page.ref = history.ref;
+  page.roomId = "lobby";
+  page.messages = {m1, m2};
+  host.deliver(page);
+  EXPECT_EQ(line("c_bbbbbbb1").message.content, "hi, edited");
+  EXPECT_TRUE(line("c_aaaaaaa2").deleted);
+
+  // An answer older than what is shown sets nothing back.
+  host.deliver(s2c::MessageEvent{make_change(6, "bob", "c_bbbbbbb6", "edit", "m_1", "hi, again")});
+  Message stale = make_message("lobby", 1, "bob", "c_bbbbbbb1", "hi, edited");
+  stale.updatedAt = 1'000'003;
+  host.deliver(s2c::MessageEvent{stale});
+  EXPECT_EQ(line("c_bbbbbbb1").message.content, "hi, again");
+}
+
 TEST_F(Lobby, ReactionsPastTheListedReactorsAreCountedAsWellAsCanBe) {
   Message crowded = make_message("lobby", 3, "bob", "c_bbbbbbb3", "popular");
   Reaction thumbs{"👍", 150, {}};

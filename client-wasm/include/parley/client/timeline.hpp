@@ -54,6 +54,8 @@ class Timeline {
   }
   std::int64_t first_seq() const { return confirmed_.empty() ? 0 : confirmed_.begin()->first; }
   bool has_seq(std::int64_t seq) const { return confirmed_.count(seq) != 0; }
+  // The confirmed line with `seq` (one that is held).
+  TimelineItem* at_seq(std::int64_t seq) { return &confirmed_.find(seq)->second; }
   std::size_t size() const { return confirmed_.size() + pending_.size(); }
 
   using Members = std::map<std::string, protocol::Member>;  // by user id
