@@ -149,8 +149,8 @@ bench-tools:
 
 # The wrapper's tests start the real parleyd, so they need the native build.
 # CLIENT_SIZE_BUDGET (kB, gzip -9, glue + WASM) guards the release client's size (docs/client.md
-# says where the bytes go).
-CLIENT_SIZE_BUDGET ?= 40
+# says where the bytes go, and why issue 16 moved it from 40 to 46).
+CLIENT_SIZE_BUDGET ?= 46
 test-js: native js
 	npm test -w @parley/realtime --silent
 	node scripts/client-size.mjs $(CLIENT_SIZE_BUDGET)
