@@ -40,6 +40,7 @@
 
 #include "storage/changes.hpp"
 #include "storage/group_commit.hpp"
+#include "storage/message_rows.hpp"
 #include "storage/postgres_client.hpp"
 #include "storage/storage.hpp"
 #include "storage/store_helpers.hpp"
@@ -47,18 +48,13 @@
 namespace parley::server {
 namespace {
 
+using store::kMessageColumns;
+using store::select_messages;
 using store::sql_limit;
 using store::Unwrap;
 
 using pg::Params;
 
-// The order read_message() reads and insert binds.
-constexpr std::string_view kMessageColumns =
-    "room_id, seq, id, sender_id, sender_name, client_msg_id, type, content, file_name, file_size, mime_type, "
-    "thumbnail_url, reply_to, created_at, updated_at, target, deleted_at, reactions, url, width, height";
-constexpr int kMessageColumnCount = 21;
-// What a reply shows of its original (read after the message's own columns).
-constexpr std::string_view kQuoteColumns = "q.sender_id, q.sender_name, q.content, q.file_name, q.deleted_at";
 constexpr std::string_view kMemberColumns =
     "room_id, user_id, name, role, read_seq, delivered_seq, joined_at, last_seen";
 
@@ -83,19 +79,6 @@ enum Statement : std::size_t {
   kTouchMember,
   kStatementCount
 };
-
-// `where` names the message's columns with "m.".
-std::string select_messages(std::string_view where) {
-  std::string columns;
-  std::string_view rest = kMessageColumns;
-  while (!rest.empty()) {
-    auto comma = rest.find(", ");
-    columns += (columns.empty() ? "m." : ", m.") + std::string(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
-  }
-  return "SELECT " + columns + ", " + std::string(kQuoteColumns) +
-         " FROM messages m LEFT JOIN messages q ON q.room_id = m.room_id AND q.id = m.reply_to " + std::string(where);
-}
 
 const std::array<std::string, kStatementCount>& statement_sql() {
   static const std::array<std::string, kStatementCount> sql = {
@@ -151,55 +134,17 @@ Enum read_word(const pg::Result& r, int row, int column, std::optional<Enum> (*p
   throw pg::Failure(std::string("unknown ") + what + " '" + word + "' in the database");
 }
 
-protocol::Message read_message(const pg::Result& r, int row) {
-  protocol::Message m;
-  m.roomId = r.text(row, 0);
-  m.seq = r.int64(row, 1);
-  m.id = r.text(row, 2);
-  m.senderId = r.text(row, 3);
-  m.senderName = r.text(row, 4);
-  m.clientMsgId = r.text(row, 5);
-  m.type = r.text(row, 6);
-  m.content = r.text(row, 7);
-  protocol::Metadata metadata;
-  metadata.fileName = r.optional_text(row, 8);
-  metadata.fileSize = r.optional_int64(row, 9);
-  metadata.mimeType = r.optional_text(row, 10);
-  metadata.thumbnailUrl = r.optional_text(row, 11);
-  metadata.url = r.optional_text(row, 18);
-  metadata.width = r.optional_int64(row, 19);
-  metadata.height = r.optional_int64(row, 20);
-  // The wire has no "metadata with no fields" distinct from no metadata.
-  if (metadata != protocol::Metadata{}) m.metadata = std::move(metadata);
-  m.replyTo = r.optional_text(row, 12);
-  m.createdAt = r.int64(row, 13);
-  m.updatedAt = r.optional_int64(row, 14);
-  m.target = r.optional_text(row, 15);
-  m.deletedAt = r.optional_int64(row, 16);
-  m.reactions = store::decode_reactions(r.optional_text(row, 17).value_or(""));
-  if (m.replyTo) {
-    if (auto sender = r.optional_text(row, kMessageColumnCount)) {
-      protocol::Message original;
-      original.senderId = std::move(*sender);
-      original.senderName = r.text(row, kMessageColumnCount + 1);
-      original.content = r.text(row, kMessageColumnCount + 2);
-      if (auto name = r.optional_text(row, kMessageColumnCount + 3)) {
-        original.metadata.emplace();
-        original.metadata->fileName = std::move(name);
-      }
-      original.deletedAt = r.optional_int64(row, kMessageColumnCount + 4);
-      m.quote = store::quote_of(original);
-    }
-  }
-  return m;
-}
-
-// As read_message(), reactor lists trimmed for the wire.
-protocol::Message read_wire_message(const pg::Result& r, int row) {
-  protocol::Message m = read_message(r, row);
-  store::trim_for_wire(m);
-  return m;
-}
+// One row of a result, as store::read_message() reads it.
+struct PgRow {
+  const pg::Result& r;
+  int row;
+  std::string text(int column) const { return r.text(row, column); }
+  std::int64_t int64(int column) const { return r.int64(row, column); }
+  std::optional<std::string> optional_text(int column) const { return r.optional_text(row, column); }
+  std::optional<std::int64_t> optional_int64(int column) const { return r.optional_int64(row, column); }
+};
+protocol::Message read_message(const pg::Result& r, int row) { return store::read_message(PgRow{r, row}); }
+protocol::Message read_wire_message(const pg::Result& r, int row) { return store::read_wire_message(PgRow{r, row}); }
 
 MemberRecord read_member(const pg::Result& r, int row) {
   return MemberRecord{r.text(row, 0),  r.text(row, 1),  r.text(row, 2),  read_word(r, row, 3, parse_role, "role"),

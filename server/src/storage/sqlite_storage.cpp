@@ -35,6 +35,7 @@
 
 #include "storage/changes.hpp"
 #include "storage/group_commit.hpp"
+#include "storage/message_rows.hpp"
 #include "storage/sqlite_checkpointer.hpp"
 #include "storage/storage.hpp"
 #include "storage/store_helpers.hpp"
@@ -42,6 +43,10 @@
 namespace parley::server {
 namespace {
 
+using store::kMessageColumns;
+using store::read_message;
+using store::read_wire_message;
+using store::select_messages;
 using store::sql_limit;
 using store::Unwrap;
 
@@ -118,13 +123,6 @@ CREATE INDEX messages_id ON messages (room_id, id);
 CREATE INDEX messages_target ON messages (room_id, target) WHERE target IS NOT NULL;
 )sql";
 
-// The order read_message() reads and insert_message binds.
-constexpr std::string_view kMessageColumns =
-    "room_id, seq, id, sender_id, sender_name, client_msg_id, type, content, file_name, file_size, mime_type, "
-    "thumbnail_url, reply_to, created_at, updated_at, target, deleted_at, reactions, url, width, height";
-constexpr int kMessageColumnCount = 21;
-// What a reply shows of its original (read after the message's own columns).
-constexpr std::string_view kQuoteColumns = "q.sender_id, q.sender_name, q.content, q.file_name, q.deleted_at";
 constexpr std::string_view kMemberColumns =
     "room_id, user_id, name, role, read_seq, delivered_seq, joined_at, last_seen";
 
@@ -320,19 +318,6 @@ DatabasePtr open_database(const std::string& data_dir) {
   return db;
 }
 
-// `where` names the message's columns with "m.".
-std::string select_messages(std::string_view where) {
-  std::string columns;
-  std::string_view rest = kMessageColumns;
-  while (!rest.empty()) {
-    auto comma = rest.find(", ");
-    columns += (columns.empty() ? "m." : ", m.") + std::string(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
-  }
-  return "SELECT " + columns + ", " + std::string(kQuoteColumns) +
-         " FROM messages m LEFT JOIN messages q ON q.room_id = m.room_id AND q.id = m.reply_to " + std::string(where);
-}
-
 // Every statement the storage runs, prepared once per connection.
 struct Statements {
   explicit Statements(sqlite3* db)
@@ -391,54 +376,6 @@ struct Statements {
   StatementPtr message_count, prune_messages;
   StatementPtr load_member, members, put_member, remove_member, advance_read, advance_delivered, touch_member;
 };
-
-protocol::Message read_message(const Query& q) {
-  protocol::Message m;
-  m.roomId = q.text(0);
-  m.seq = q.int64(1);
-  m.id = q.text(2);
-  m.senderId = q.text(3);
-  m.senderName = q.text(4);
-  m.clientMsgId = q.text(5);
-  m.type = q.text(6);
-  m.content = q.text(7);
-  protocol::Metadata metadata;
-  metadata.fileName = q.optional_text(8);
-  metadata.fileSize = q.optional_int64(9);
-  metadata.mimeType = q.optional_text(10);
-  metadata.thumbnailUrl = q.optional_text(11);
-  metadata.url = q.optional_text(18);
-  metadata.width = q.optional_int64(19);
-  metadata.height = q.optional_int64(20);
-  // The wire has no "metadata with no fields" distinct from no metadata.
-  if (metadata != protocol::Metadata{}) m.metadata = std::move(metadata);
-  m.replyTo = q.optional_text(12);
-  m.createdAt = q.int64(13);
-  m.updatedAt = q.optional_int64(14);
-  m.target = q.optional_text(15);
-  m.deletedAt = q.optional_int64(16);
-  m.reactions = store::decode_reactions(q.text(17));
-  if (m.replyTo && !q.is_null(kMessageColumnCount)) {
-    protocol::Message original;
-    original.senderId = q.text(kMessageColumnCount);
-    original.senderName = q.text(kMessageColumnCount + 1);
-    original.content = q.text(kMessageColumnCount + 2);
-    if (auto name = q.optional_text(kMessageColumnCount + 3)) {
-      original.metadata.emplace();
-      original.metadata->fileName = std::move(name);
-    }
-    original.deletedAt = q.optional_int64(kMessageColumnCount + 4);
-    m.quote = store::quote_of(original);
-  }
-  return m;
-}
-
-// As read_message(), reactor lists trimmed for the wire.
-protocol::Message read_wire_message(const Query& q) {
-  protocol::Message m = read_message(q);
-  store::trim_for_wire(m);
-  return m;
-}
 
 // A stored word this version does not know (a newer parleyd's, or a damaged
 // file) is a storage failure, not a guess.
