@@ -10,7 +10,8 @@ const nextConfig = {
   poweredByHeader: false,
   async headers() {
     if (process.env.NODE_ENV !== 'production') return [];
-    return [{ source: '/:path*', headers: [{ key: 'Content-Security-Policy', value: csp }] }];
+    // Uploaded files carry their own, stricter policy (a sandbox: app/api/uploads/[name]).
+    return [{ source: '/((?!api/uploads/).*)', headers: [{ key: 'Content-Security-Policy', value: csp }] }];
   },
 };
 export default nextConfig;
