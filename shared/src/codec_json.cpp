@@ -99,22 +99,38 @@ class Reader {
   template <class T>
   void read_fields(const Node& object, T& out, std::size_t extra_known) {
     std::size_t matched = extra_known;
+    // Each field is one call with its reader for the member's type: the
+    // readers are shared by every field of that type in every frame, so a
+    // field costs a call, not a copy of the reading (the browser's module
+    // holds the decoder of every server frame).
     auto visit = [&](std::string_view name, auto& member) {
       using M = std::decay_t<decltype(member)>;
-      if (const Node* value = open_field(object, name, !is_optional<M>::value, matched)) {
-        if constexpr (is_optional<M>::value) {
-          read(*value, member.emplace());
-        } else {
-          read(*value, member);
-        }
-        path_.pop();
-      }
+      read_member(object, name, &member, &Reader::read_erased<M>, !is_optional<M>::value, matched);
     };
     T::fields(out, visit);
     if (!error && matched != object.count) report_unknown(object, out);
   }
 
  private:
+  using MemberReader = void (*)(Reader&, const Node&, void*);
+
+  template <class M>
+  static void read_erased(Reader& reader, const Node& value, void* member) {
+    if constexpr (is_optional<M>::value) {
+      reader.read(value, static_cast<M*>(member)->emplace());
+    } else {
+      reader.read(value, *static_cast<M*>(member));
+    }
+  }
+
+  void read_member(const Node& object, std::string_view name, void* member, MemberReader read_one, bool required,
+                   std::size_t& matched) {
+    if (const Node* value = open_field(object, name, required, matched)) {
+      read_one(*this, *value, member);
+      path_.pop();
+    }
+  }
+
   // The member `name` of `object`, with the path pointing at it (pop it
   // after), or nullptr with the path unchanged: absent, or an error already.
   // Not a template, so that each field of each message costs a call.
