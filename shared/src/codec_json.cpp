@@ -260,22 +260,20 @@ Result<Frame> decode_frame(std::string_view text, std::string_view direction) {
     return Error{ErrorCode::bad_request, PARLEY_WORDS("`/type` must be a string"), "/type"};
   std::string_view name = doc.string(*type);
 
-  std::optional<Result<Frame>> result;
-  bool known = with_alternative_named<Frame>(name, [&](auto frame) {
+  Frame frame;
+  std::optional<Error> error;
+  bool known = with_index_named<Frame>(name, [&](auto index) {
     Reader reader(doc, rules_for<Frame>(), direction, name);
-    reader.read_fields(root, frame, 1);
-    if (reader.error) {
-      result.emplace(std::move(*reader.error));
-    } else {
-      result.emplace(Frame(std::move(frame)));
-    }
+    reader.read_fields(root, frame.template emplace<decltype(index)::value>(), 1);
+    error = std::move(reader.error);
   });
   if (!known) {
     return Error{ErrorCode::bad_request,
                  PARLEY_WORDS("`/type` \"" + std::string(name.substr(0, 32)) + "\" is not a known frame type"),
                  "/type"};
   }
-  return std::move(*result);
+  if (error) return std::move(*error);
+  return frame;
 }
 
 }  // namespace

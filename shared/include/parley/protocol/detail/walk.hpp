@@ -27,19 +27,19 @@ struct has_fields : std::false_type {};
 template <class T>
 struct has_fields<T, std::void_t<decltype(&T::template fields<T, int>)>> : std::true_type {};
 
-// Calls f with a default-constructed alternative of Variant whose `name` is
-// `name`; false when no alternative has that name.
+// Calls f with std::integral_constant<std::size_t, I> for the alternative I
+// of Variant whose `type` is `name` (the caller emplaces it where it will
+// stay: no alternative is moved); false when no alternative has that name.
 template <class Variant, class F, std::size_t I = 0>
-bool with_alternative_named(std::string_view name, F&& f) {
+bool with_index_named(std::string_view name, F&& f) {
   if constexpr (I == std::variant_size_v<Variant>) {
     return false;
   } else {
-    using Alt = std::variant_alternative_t<I, Variant>;
-    if (Alt::type == name) {
-      f(Alt{});
+    if (std::variant_alternative_t<I, Variant>::type == name) {
+      f(std::integral_constant<std::size_t, I>{});
       return true;
     }
-    return with_alternative_named<Variant, F, I + 1>(name, std::forward<F>(f));
+    return with_index_named<Variant, F, I + 1>(name, std::forward<F>(f));
   }
 }
 
