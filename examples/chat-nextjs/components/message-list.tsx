@@ -458,6 +458,11 @@ const MessageRow = memo(function MessageRow({
           {!m.deleted && <Attachment message={m} />}
           <Reactions message={m} me={me} nameOf={nameOf} onToggle={toggle} />
         </div>
+        {m.changePending && (
+          <p className="change-pending" role="status">
+            Saving your change…
+          </p>
+        )}
         {confirming && (
           <div className="confirm" role="alertdialog" aria-label="Delete this message?">
             <span>Delete this message for everyone?</span>
